@@ -1,0 +1,51 @@
+"""Errors that carry a position in the user's spec, so every message can say where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SourcePos:
+    """A 1-based line and column in a spec file (or `<shorthand>`, `<stdin>`)."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class CnncalcError(Exception):
+    """Base of every error cnncalc reports to a user (never shown as a traceback)."""
+
+    exit_code = 2
+
+
+class SpecError(CnncalcError):
+    """The spec (file, shorthand or option) is invalid: exit code 2."""
+
+    def __init__(self, message: str, pos: SourcePos | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = f"{self.pos}: " if self.pos else ""
+        text = f"{where}error: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class LayerError(Exception):
+    """Raised by a layer rule without position; the caller re-raises it as a SpecError."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint

@@ -1,0 +1,162 @@
+"""Value types of layer fields: one converter and one JSON Schema fragment each.
+
+A layer kind declares its fields once (see `cnncalc.layers.base.param`); the parser, the JSON
+Schema and the docs all read that declaration, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cnncalc.errors import LayerError
+
+Pair = tuple[int, int]
+Padding = tuple[int, int, int, int] | Literal["same"]  # (top, bottom, left, right) or "same"
+
+
+def describe(value: Any) -> str:
+    """How a YAML value reads in an error message: `'64' (text)`, `true`, `[1, 2]`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, str):
+        return f"{value!r} (text)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "[" + ", ".join(describe(v) for v in value) + "]"
+    return repr(value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """How to read one field from YAML, and what it looks like in JSON Schema."""
+
+    convert: Callable[[Any], Any]
+    schema: dict[str, Any]
+    expects: str
+
+
+def _int_conv(minimum: int, what: str) -> Callable[[Any], int]:
+    def convert(value: Any) -> int:
+        if not _is_int(value):
+            hint = "write the number without quotes" if isinstance(value, str) else None
+            raise LayerError(f"expects {what}, got {describe(value)}", hint)
+        if value < minimum:
+            raise LayerError(f"expects {what}, got {value}")
+        return int(value)
+
+    return convert
+
+
+def int_type(minimum: int) -> FieldType:
+    what = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+    return FieldType(_int_conv(minimum, what), {"type": "integer", "minimum": minimum}, what)
+
+
+def pair_type(minimum: int) -> FieldType:
+    """An int, or [h, w], each ≥ minimum; read as (h, w)."""
+    what = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+    one = _int_conv(minimum, what)
+
+    def convert(value: Any) -> Pair:
+        if isinstance(value, list):
+            if len(value) != 2:
+                raise LayerError(f"expects {what} or [h, w], got {describe(value)}")
+            return (one(value[0]), one(value[1]))
+        v = one(value)
+        return (v, v)
+
+    item = {"type": "integer", "minimum": minimum}
+    schema = {"oneOf": [item, {"type": "array", "items": item, "minItems": 2, "maxItems": 2}]}
+    return FieldType(convert, schema, f"{what} or [h, w]")
+
+
+def _padding(value: Any) -> Padding:
+    if isinstance(value, str):
+        word = value.lower()
+        if word == "valid":
+            return (0, 0, 0, 0)
+        if word == "same":
+            return "same"
+        raise LayerError(
+            f"padding must be valid, same, an integer or a list, got {describe(value)}"
+        )
+    nonneg = _int_conv(0, "a non-negative integer")
+    if isinstance(value, list):
+        if len(value) == 2:
+            h, w = nonneg(value[0]), nonneg(value[1])
+            return (h, h, w, w)
+        if len(value) == 4:
+            t, b, left, r = (nonneg(v) for v in value)
+            return (t, b, left, r)
+        raise LayerError(
+            f"padding list must be [h, w] or [top, bottom, left, right], got {describe(value)}"
+        )
+    p = nonneg(value)
+    return (p, p, p, p)
+
+
+PADDING = FieldType(
+    _padding,
+    {
+        "oneOf": [
+            {"enum": ["valid", "same", "VALID", "SAME"]},
+            {"type": "integer", "minimum": 0},
+            {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0},
+                "minItems": 2,
+                "maxItems": 4,
+            },
+        ]
+    },
+    "valid, same, an integer, [h, w] or [top, bottom, left, right]",
+)
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise LayerError(f"expects true or false, got {describe(value)}")
+    return value
+
+
+BOOL = FieldType(_bool, {"type": "boolean"}, "true or false")
+
+
+def number_type(minimum: float | None = None, maximum: float | None = None) -> FieldType:
+    def convert(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise LayerError(f"expects a number, got {describe(value)}")
+        if minimum is not None and value < minimum or maximum is not None and value > maximum:
+            raise LayerError(f"expects a number in [{minimum}, {maximum}], got {value}")
+        return float(value)
+
+    schema: dict[str, Any] = {"type": "number"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return FieldType(convert, schema, "a number")
+
+
+def choice_type(*choices: str) -> FieldType:
+    def convert(value: Any) -> str:
+        if value not in choices:
+            raise LayerError(f"expects one of {', '.join(choices)}, got {describe(value)}")
+        return str(value)
+
+    return FieldType(convert, {"enum": list(choices)}, "one of " + ", ".join(choices))
+
+
+POSITIVE_INT = int_type(1)
+NONNEG_INT = int_type(0)
+POSITIVE_PAIR = pair_type(1)
+NONNEG_PAIR = pair_type(0)

@@ -1,0 +1,83 @@
+"""The IR: a network is its input shape and a DAG of nodes in topological (spec) order.
+
+Every node's output shape is inferred while the network is built, so a `Network` that exists
+is a valid one: later passes never meet a kernel larger than its input or a bad merge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from cnncalc.errors import LayerError, SourcePos, SpecError
+from cnncalc.layers import Op, Shape, fmt_shape
+
+INPUT = "input"
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    op: Op
+    inputs: tuple[str, ...]
+    trainable: bool
+    pos: SourcePos
+
+    @property
+    def kind(self) -> str:
+        return self.op.kind
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    input_shape: Shape
+    nodes: tuple[Node, ...]
+    shapes: Mapping[str, Shape] = field(repr=False)  # every node's output, and INPUT's
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+    def input_shapes(self, node: Node) -> list[Shape]:
+        return [self.shapes[i] for i in node.inputs]
+
+    @property
+    def output(self) -> Node:
+        return self.nodes[-1]
+
+
+def build_network(name: str, input_shape: Shape, nodes: list[Node]) -> Network:
+    """Check arity and infer every output shape; errors point at the offending layer."""
+    shapes: dict[str, Shape] = {INPUT: input_shape}
+    for node in nodes:
+        op = node.op
+        n = len(node.inputs)
+        if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
+            if op.max_inputs == 1:
+                raise SpecError(f"layer {node.name}: {op.kind} takes one input, got {n}", node.pos)
+            raise SpecError(
+                f"layer {node.name}: {op.kind} needs at least {op.min_inputs} inputs, got {n}",
+                node.pos,
+                f"list them: {op.kind}: {{from: [a, b]}}",
+            )
+        try:
+            shapes[node.name] = op.output_shape([shapes[i] for i in node.inputs])
+        except LayerError as exc:
+            raise SpecError(f"layer {node.name}: {exc.message}", node.pos, exc.hint) from None
+        if any(d <= 0 for d in shapes[node.name]):
+            raise SpecError(
+                f"layer {node.name}: output size {fmt_shape(shapes[node.name])} is not positive",
+                node.pos,
+            )
+    if not nodes:
+        raise SpecError("the network has no layers", None)
+    return Network(name, input_shape, tuple(nodes), shapes)

@@ -1,0 +1,116 @@
+"""Convolutions: `conv` and `conv_transpose`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cnncalc.errors import LayerError
+from cnncalc.fields import BOOL, NONNEG_PAIR, PADDING, POSITIVE_INT, POSITIVE_PAIR, Pair, Padding
+from cnncalc.layers.base import Op, Shape, param, register, spatial, window_output
+
+
+def _check_groups(groups: int, in_channels: int, filters: int) -> None:
+    if in_channels % groups or filters % groups:
+        bad = in_channels if in_channels % groups else filters
+        what = "input channels" if in_channels % groups else "filters"
+        raise LayerError(
+            f"groups={groups} does not divide the {bad} {what}",
+            "groups must divide both the input channels and the filters",
+        )
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Conv(Op):
+    kind = "conv"
+    doc = "2-D convolution (PyTorch Conv2d / Keras Conv2D)"
+
+    filters: int = param(POSITIVE_INT, "number of output channels")
+    kernel: Pair = param(POSITIVE_PAIR, "kernel size: k or [kh, kw]")
+    stride: Pair = param(POSITIVE_PAIR, "stride: s or [sh, sw]", default=(1, 1))
+    padding: Padding = param(PADDING, "valid, same (TensorFlow), p, [ph, pw] or [t, b, l, r]",
+                             default=(0, 0, 0, 0))
+    dilation: Pair = param(POSITIVE_PAIR, "dilation: d or [dh, dw]", default=(1, 1))
+    groups: int = param(POSITIVE_INT, "channel groups (= input channels: depthwise)", default=1)
+    bias: bool = param(BOOL, "add a learnable bias per filter", default=True)
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        h, w, c = spatial(inputs[0])
+        _check_groups(self.groups, c, self.filters)
+        (oh, ow), _ = window_output((h, w), self.kernel, self.stride, self.dilation, self.padding)
+        return (oh, ow, self.filters)
+
+    def params(self, inputs: Sequence[Shape]) -> int:
+        c = inputs[0][-1]
+        weights = self.kernel[0] * self.kernel[1] * (c // self.groups) * self.filters
+        return weights + (self.filters if self.bias else 0)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ConvTranspose(Op):
+    kind = "conv_transpose"
+    doc = "2-D transposed convolution (PyTorch ConvTranspose2d)"
+
+    filters: int = param(POSITIVE_INT, "number of output channels")
+    kernel: Pair = param(POSITIVE_PAIR, "kernel size: k or [kh, kw]")
+    stride: Pair = param(POSITIVE_PAIR, "stride: s or [sh, sw]", default=(1, 1))
+    padding: Padding = param(
+        PADDING,
+        "removed from the output: p, [ph, pw], [t, b, l, r]; valid = 0; same: output = input·stride",
+        default=(0, 0, 0, 0),
+    )
+    output_padding: Pair = param(NONNEG_PAIR, "extra rows/columns added at the bottom/right",
+                                 default=(0, 0))
+    dilation: Pair = param(POSITIVE_PAIR, "dilation: d or [dh, dw]", default=(1, 1))
+    groups: int = param(POSITIVE_INT, "channel groups", default=1)
+    bias: bool = param(BOOL, "add a learnable bias per filter", default=True)
+
+    def resolved_padding(self, in_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+        """(t, b, l, r) cropped from the full transposed output; `same` gives input·stride."""
+        if self.padding != "same":
+            return self.padding
+        pads: list[int] = []
+        for axis in range(2):
+            span = self.dilation[axis] * (self.kernel[axis] - 1) + 1
+            full = (in_hw[axis] - 1) * self.stride[axis] + span + self.output_padding[axis]
+            excess = full - in_hw[axis] * self.stride[axis]
+            if excess < 0:
+                raise LayerError(
+                    "padding same needs kernel ≥ stride for conv_transpose",
+                    "use an integer padding or output_padding",
+                )
+            pads.extend((excess // 2, excess - excess // 2))
+        return pads[0], pads[1], pads[2], pads[3]
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        h, w, c = spatial(inputs[0])
+        _check_groups(self.groups, c, self.filters)
+        for axis in range(2):
+            if self.output_padding[axis] >= max(self.stride[axis], self.dilation[axis]):
+                raise LayerError(
+                    f"output_padding {self.output_padding[axis]} must be smaller than the "
+                    "stride or the dilation",
+                )
+        pads = self.resolved_padding((h, w))
+        out = []
+        for axis, size in enumerate((h, w)):
+            span = self.dilation[axis] * (self.kernel[axis] - 1) + 1
+            full = (size - 1) * self.stride[axis] + span + self.output_padding[axis]
+            n = full - pads[2 * axis] - pads[2 * axis + 1]
+            if n <= 0:
+                raise LayerError(
+                    f"output size {n} ≤ 0: padding {pads[2 * axis]}+{pads[2 * axis + 1]} "
+                    f"crops more than the {full} rows/columns produced",
+                    "use less padding",
+                )
+            out.append(n)
+        return (out[0], out[1], self.filters)
+
+    def params(self, inputs: Sequence[Shape]) -> int:
+        c = inputs[0][-1]
+        weights = c * (self.filters // self.groups) * self.kernel[0] * self.kernel[1]
+        return weights + (self.filters if self.bias else 0)
+
+

@@ -1,0 +1,45 @@
+"""Fully connected and reshaping layers: `dense`, `flatten`, `dropout`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cnncalc.fields import BOOL, POSITIVE_INT, number_type
+from cnncalc.layers.base import Op, Shape, param, prod, register
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Dense(Op):
+    kind = "dense"
+    doc = "fully connected layer (PyTorch Linear); flattens an H×W×C input first"
+    units: int = param(POSITIVE_INT, "number of outputs")
+    bias: bool = param(BOOL, "add a learnable bias per output", default=True)
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return (self.units,)
+
+    def params(self, inputs: Sequence[Shape]) -> int:
+        return prod(inputs[0]) * self.units + (self.units if self.bias else 0)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Flatten(Op):
+    kind = "flatten"
+    doc = "H×W×C → H·W·C"
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return (prod(inputs[0]),)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Dropout(Op):
+    kind = "dropout"
+    doc = "dropout (identity at inference)"
+    rate: float = param(number_type(0.0, 1.0), "fraction of units dropped in training", default=0.5)
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return inputs[0]

@@ -1,0 +1,66 @@
+"""Merges of several inputs: `add`, `multiply`, `concat`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cnncalc.errors import LayerError
+from cnncalc.layers.base import Op, Shape, fmt_shape, register
+
+
+@dataclass(frozen=True, kw_only=True)
+class Merge(Op):
+    min_inputs = 2
+    max_inputs = None
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Add(Merge):
+    kind = "add"
+    doc = "element-wise sum of inputs of equal shape (residual connections)"
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        if any(s != inputs[0] for s in inputs):
+            raise LayerError(
+                "cannot add inputs of unequal shapes " + ", ".join(fmt_shape(s) for s in inputs),
+                "a residual branch needs a projection (1×1 conv) when its shape changes",
+            )
+        return inputs[0]
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Multiply(Merge):
+    kind = "multiply"
+    doc = "element-wise product; a 1×1×C input broadcasts over H×W×C (squeeze-excitation)"
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        out = max(inputs, key=lambda s: (len(s), s[0] * s[1] if len(s) == 3 else 0))
+        for s in inputs:
+            if s == out or (len(s) == 3 == len(out) and s[:2] == (1, 1) and s[2] == out[2]):
+                continue
+            raise LayerError(
+                "cannot multiply inputs of shapes " + ", ".join(fmt_shape(s) for s in inputs),
+                "multiply takes equal shapes, or 1×1×C against H×W×C",
+            )
+        return out
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Concat(Merge):
+    kind = "concat"
+    doc = "concatenation along the channels (flat inputs: end to end)"
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        if all(len(s) == 1 for s in inputs):
+            return (sum(s[0] for s in inputs),)
+        if any(len(s) != 3 or s[:2] != inputs[0][:2] for s in inputs):
+            raise LayerError(
+                "cannot concatenate inputs of unequal H×W "
+                + ", ".join(fmt_shape(s) for s in inputs),
+                "concat joins channels; all inputs need the same height and width",
+            )
+        return (inputs[0][0], inputs[0][1], sum(s[2] for s in inputs))

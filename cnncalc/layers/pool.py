@@ -1,0 +1,95 @@
+"""Pooling: `maxpool`, `avgpool`, `global_avgpool`, `global_maxpool`, adaptive pools."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cnncalc.errors import LayerError
+from cnncalc.fields import BOOL, PADDING, POSITIVE_PAIR, Pair, Padding
+from cnncalc.layers.base import Op, Shape, param, register, spatial, window_output
+
+
+@dataclass(frozen=True, kw_only=True)
+class _WindowPool(Op):
+    kernel: Pair = param(POSITIVE_PAIR, "window size: k or [kh, kw]")
+    stride: Pair = param(POSITIVE_PAIR, "stride (default: the kernel size)", default_from="kernel")
+    padding: Padding = param(PADDING, "valid, same (TensorFlow), p, [ph, pw] or [t, b, l, r]",
+                             default=(0, 0, 0, 0))
+    ceil_mode: bool = param(BOOL, "round the output size up (PyTorch ceil_mode)", default=False)
+
+    @property
+    def window_dilation(self) -> Pair:
+        return (1, 1)
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        h, w, c = spatial(inputs[0])
+        if self.padding != "same":
+            t, b, left, r = self.padding
+            for pad, axis in ((t, 0), (b, 0), (left, 1), (r, 1)):
+                span = self.window_dilation[axis] * (self.kernel[axis] - 1) + 1
+                if 2 * pad > span:
+                    raise LayerError(
+                        f"padding {pad} is more than half the {span}-wide pooling window",
+                        "PyTorch requires padding ≤ kernel/2 for pooling",
+                    )
+        (oh, ow), _ = window_output(
+            (h, w), self.kernel, self.stride, self.window_dilation, self.padding, self.ceil_mode
+        )
+        return (oh, ow, c)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class MaxPool(_WindowPool):
+    kind = "maxpool"
+    doc = "max pooling (PyTorch MaxPool2d)"
+    dilation: Pair = param(POSITIVE_PAIR, "dilation of the window", default=(1, 1))
+
+    @property
+    def window_dilation(self) -> Pair:
+        return self.dilation
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AvgPool(_WindowPool):
+    kind = "avgpool"
+    doc = "average pooling (PyTorch AvgPool2d)"
+    count_include_pad: bool = param(BOOL, "average over padding zeros too (PyTorch default)",
+                                    default=True)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GlobalAvgPool(Op):
+    kind = "global_avgpool"
+    doc = "mean over H×W → 1×1×C"
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return (1, 1, spatial(inputs[0])[2])
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GlobalMaxPool(GlobalAvgPool):
+    kind = "global_maxpool"
+    doc = "max over H×W → 1×1×C"
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveAvgPool(Op):
+    kind = "adaptive_avgpool"
+    doc = "average pooling to a fixed output size (PyTorch AdaptiveAvgPool2d)"
+    output: Pair = param(POSITIVE_PAIR, "output size: n or [h, w]")
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return (self.output[0], self.output[1], spatial(inputs[0])[2])
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveMaxPool(AdaptiveAvgPool):
+    kind = "adaptive_maxpool"
+    doc = "max pooling to a fixed output size (PyTorch AdaptiveMaxPool2d)"

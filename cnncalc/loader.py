@@ -1,0 +1,38 @@
+"""`load()`: one entry point for a spec file, YAML text, a zoo name or a shorthand line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from cnncalc.errors import SourcePos, SpecError
+from cnncalc.graph import Network
+from cnncalc.layers import Shape
+from cnncalc.spec import from_shorthand, from_yaml, read_text
+from cnncalc.zoo import zoo_names, zoo_path
+
+
+def load(source: str | Path, input_shape: Shape | None = None) -> Network:
+    """Build the IR from a path, `-` (stdin), YAML text, a zoo name, or shorthand.
+
+    `input_shape` (H, W, C) overrides the spec's `input`.
+    """
+    if isinstance(source, Path):
+        return from_yaml(read_text(source), str(source), source.stem, input_shape)
+    if source == "-":
+        return from_yaml(sys.stdin.read(), "<stdin>", "stdin", input_shape)
+    if "\n" in source or source.lstrip().startswith(("layers:", "input:", "name:")):
+        return from_yaml(source, "<text>", "network", input_shape)
+    path = Path(source)
+    if path.exists() or source.endswith((".yaml", ".yml")) or "/" in source:
+        return from_yaml(read_text(path), source, path.stem, input_shape)
+    zoo = zoo_path(source)
+    if zoo is not None:
+        return from_yaml(read_text(zoo), str(zoo), source, input_shape)
+    if "," in source or any(c.isdigit() for c in source):
+        return from_shorthand(source, input_shape)
+    raise SpecError(
+        f"{source!r} is not a file, a bundled architecture or a shorthand network",
+        SourcePos(source),
+        "bundled: " + ", ".join(zoo_names()),
+    )

@@ -1,0 +1,32 @@
+"""Parameter pass: learnable weights, the trainable part of them, and buffers per layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnncalc.graph import Network
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    params: int  # learnable weights, PyTorch's sum(p.numel())
+    trainable_params: int  # params of layers not frozen with `trainable: false`
+    buffers: int  # BatchNorm running mean/var (Keras "non-trainable")
+
+    def __add__(self, other: ParamCount) -> ParamCount:
+        return ParamCount(
+            self.params + other.params,
+            self.trainable_params + other.trainable_params,
+            self.buffers + other.buffers,
+        )
+
+
+def count_params(net: Network) -> dict[str, ParamCount]:
+    counts = {}
+    for node in net:
+        inputs = net.input_shapes(node)
+        params = node.op.params(inputs)
+        counts[node.name] = ParamCount(
+            params, params if node.trainable else 0, node.op.buffers(inputs)
+        )
+    return counts

@@ -1,0 +1,43 @@
+"""The course shorthand: `Conv4-5-Pvalid-S2`, `Pool3`, `FC5` (case-insensitive).
+
+`Conv<k>-<filters>[-P<valid|same|p>][-S<stride>]`, `[Max|Avg]Pool<k>[-S<stride>]`
+(stride defaults to k), `FC<units>`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_CONV = re.compile(r"conv(\d+)(?:x(\d+))?-(\d+)(?:-p(valid|same|\d+))?(?:-s(\d+))?", re.I)
+_POOL = re.compile(r"(max|avg)?pool(\d+)(?:-s(\d+))?", re.I)
+_FC = re.compile(r"fc(\d+)", re.I)
+LOOKS_LIKE = re.compile(r"(conv|maxpool|avgpool|pool|fc)\d", re.I)
+
+SYNTAX = "Conv<k>-<filters>[-Pvalid|-Psame|-P<p>][-S<stride>], Pool<k>[-S<stride>], FC<units>"
+
+
+def parse_shorthand(text: str) -> tuple[str, dict[str, Any]] | None:
+    """(kind, fields) for a shorthand layer, or None when `text` is not shorthand."""
+    text = text.strip()
+    if m := _CONV.fullmatch(text):
+        kh = int(m.group(1))
+        fields: dict[str, Any] = {
+            "filters": int(m.group(3)),
+            "kernel": [kh, int(m.group(2))] if m.group(2) else kh,
+        }
+        if m.group(4):
+            pad = m.group(4).lower()
+            fields["padding"] = int(pad) if pad.isdigit() else pad
+        if m.group(5):
+            fields["stride"] = int(m.group(5))
+        return "conv", fields
+    if m := _POOL.fullmatch(text):
+        kind = "avgpool" if (m.group(1) or "").lower() == "avg" else "maxpool"
+        fields = {"kernel": int(m.group(2))}
+        if m.group(3):
+            fields["stride"] = int(m.group(3))
+        return kind, fields
+    if m := _FC.fullmatch(text):
+        return "dense", {"units": int(m.group(1))}
+    return None

@@ -1,0 +1,453 @@
+"""Spec → IR: reads a YAML spec (or a shorthand line) and builds a `Network`.
+
+Besides the layer kinds, a spec may define parameterized `blocks` and call them once (`- name:
+{args}`) or many times (`- repeat: {block: name, times: n}`). Calls expand here, so the IR
+never sees a block: instance `layer2.0` of a block holds layers `layer2.0.conv1`, ...
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cnncalc.errors import LayerError, SourcePos, SpecError
+from cnncalc.expr import substitute
+from cnncalc.fields import describe
+from cnncalc.graph import INPUT, Network, Node, build_network
+from cnncalc.layers import KINDS, Op, Shape
+from cnncalc.shorthand import LOOKS_LIKE, SYNTAX, parse_shorthand
+from cnncalc.yamltree import YList, YMap, parse_yaml
+
+TOP_KEYS = ("name", "description", "input", "layout", "blocks", "layers", "expect")
+COMMON_FIELDS = ("name", "from", "trainable", "when")
+REPEAT_FIELDS = ("block", "times", "args", *COMMON_FIELDS)
+MAX_LAYERS = 1_000_000
+
+
+def _suggest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+@dataclass
+class Block:
+    name: str
+    args: dict[str, Any]  # defaults; a value of None means required
+    arg_pos: dict[str, SourcePos]
+    layers: YList
+    output: str | None
+    pos: SourcePos
+
+
+@dataclass
+class Scope:
+    """Where layers are being expanded: top level, or inside one block instance."""
+
+    prefix: str  # "" or "layer2.0."
+    names: dict[str, Any]  # block arguments visible to $ expressions
+    input_name: str  # what `input` means here
+    trainable: bool
+    depth: int = 0
+    previous: str | None = None  # resolved output of the last layer, for the default `from`
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def default_name(self, kind: str) -> str:
+        self.counters[kind] = self.counters.get(kind, 0) + 1
+        return f"{kind}{self.counters[kind]}"
+
+
+class _Expander:
+    def __init__(self, blocks: dict[str, Block], file: str) -> None:
+        self.blocks = blocks
+        self.file = file
+        self.nodes: list[Node] = []
+        self.defined: dict[str, SourcePos] = {INPUT: SourcePos(file)}
+        self.alias: dict[str, str] = {}  # skipped layers and block instances → a real name
+
+    # --- names --------------------------------------------------------------------------
+
+    def _claim(self, full: str, pos: SourcePos) -> None:
+        if full == INPUT:
+            raise SpecError("`input` is reserved for the network input", pos, "rename the layer")
+        if full in self.defined:
+            first = self.defined[full]
+            raise SpecError(
+                f"duplicate layer name {full!r} (first at line {first.line})",
+                pos,
+                "layer names must be unique; rename one",
+            )
+        self.defined[full] = pos
+
+    def _resolve(self, ref: Any, scope: Scope, pos: SourcePos) -> str:
+        if not isinstance(ref, str):
+            raise SpecError(f"`from` names layers, got {describe(ref)}", pos)
+        if ref == INPUT:
+            return scope.input_name
+        for candidate in (scope.prefix + ref, ref):
+            if candidate in self.defined and candidate != INPUT:
+                return self.alias.get(candidate, candidate)
+        known = [n[len(scope.prefix) :] for n in self.defined if n.startswith(scope.prefix)]
+        raise SpecError(
+            f"unknown layer {ref!r} in `from`",
+            pos,
+            _suggest(ref, known) or "a layer can take input only from layers above it",
+        )
+
+    # --- entries ------------------------------------------------------------------------
+
+    def expand_list(self, entries: Any, scope: Scope, pos: SourcePos) -> None:
+        if not isinstance(entries, YList):
+            raise SpecError(f"`layers` must be a list, got {describe(entries)}", pos)
+        for entry, entry_pos in zip(entries, entries.item_pos, strict=True):
+            self.expand_entry(entry, scope, entry_pos)
+
+    def expand_entry(self, entry: Any, scope: Scope, pos: SourcePos) -> None:
+        if isinstance(entry, str):
+            key, fields = entry.strip(), YMap(pos)
+        elif isinstance(entry, YMap) and len(entry) == 1:
+            key = next(iter(entry))
+            fields = entry[key]
+            if fields is None:
+                fields = YMap(entry.pos_of(key))
+            if not isinstance(fields, YMap):
+                raise SpecError(
+                    f"the fields of {key!r} must be a mapping, got {describe(fields)}",
+                    entry.pos_of(key),
+                    f"write `- {key}: {{field: value}}`",
+                )
+        else:
+            raise SpecError(
+                f"a layer is a kind name or a one-key mapping, got {describe(entry)}",
+                pos,
+                "write `- relu` or `- conv: {filters: 64, kernel: 3}`",
+            )
+        if key in KINDS:
+            self.add_layer(key, fields, scope, pos)
+        elif key == "repeat":
+            self.repeat(fields, scope, pos)
+        elif key in self.blocks:
+            self.call_block(self.blocks[key], fields, scope, pos)
+        elif isinstance(entry, str) and (short := parse_shorthand(key)) is not None:
+            kind, values = short
+            shorthand_fields = YMap(pos)
+            shorthand_fields.update(values)
+            self.add_layer(kind, shorthand_fields, scope, pos)
+        else:
+            hint = _suggest(key, [*KINDS, *self.blocks, "repeat"])
+            if hint is None and LOOKS_LIKE.match(key):
+                hint = f"shorthand is {SYNTAX}"
+            raise SpecError(f"unknown layer kind {key!r}", pos, hint)
+
+    def _value(self, fields: YMap, key: str, scope: Scope) -> Any:
+        try:
+            return substitute(fields[key], scope.names)
+        except LayerError as exc:
+            raise SpecError(exc.message, fields.pos_of(key), exc.hint) from None
+
+    def _common(
+        self, fields: YMap, scope: Scope, default_name: str
+    ) -> tuple[str, bool, bool, list[str], SourcePos]:
+        """(full name, included, trainable, resolved inputs, position) of an entry."""
+        name = self._value(fields, "name", scope) if "name" in fields else default_name
+        if not isinstance(name, str) or not name.strip() or any(c in name for c in " ,\t"):
+            raise SpecError(
+                f"a layer name is text without spaces or commas, got {describe(name)}",
+                fields.pos_of("name"),
+            )
+        included = True
+        if "when" in fields:
+            included = self._value(fields, "when", scope)
+            if not isinstance(included, bool):
+                raise SpecError(
+                    f"`when` must be true or false, got {describe(included)}",
+                    fields.pos_of("when"),
+                )
+        trainable = scope.trainable
+        if "trainable" in fields:
+            value = self._value(fields, "trainable", scope)
+            if not isinstance(value, bool):
+                raise SpecError(
+                    f"`trainable` must be true or false, got {describe(value)}",
+                    fields.pos_of("trainable"),
+                )
+            trainable = trainable and value
+        if "from" in fields:
+            refs = self._value(fields, "from", scope)
+            refs = refs if isinstance(refs, list) else [refs]
+            if not refs:
+                raise SpecError("`from` is empty", fields.pos_of("from"))
+            inputs = [self._resolve(r, scope, fields.pos_of("from")) for r in refs]
+        else:
+            inputs = [scope.previous or scope.input_name]
+        return scope.prefix + name, included, trainable, inputs, fields.pos
+
+    def add_layer(self, kind: str, fields: YMap, scope: Scope, pos: SourcePos) -> None:
+        full, included, trainable, inputs, _ = self._common(fields, scope, scope.default_name(kind))
+        self._claim(full, fields.key_pos.get("name", pos))
+        if not included:
+            self.alias[full] = inputs[0]
+            scope.previous = inputs[0]
+            return
+        op = self._make_op(kind, fields, scope, full, pos)
+        if len(self.nodes) >= MAX_LAYERS:
+            raise SpecError(f"more than {MAX_LAYERS:,} layers", pos)
+        self.nodes.append(Node(full, op, tuple(inputs), trainable, pos))
+        scope.previous = full
+
+    def _make_op(self, kind: str, fields: YMap, scope: Scope, full: str, pos: SourcePos) -> Op:
+        cls = KINDS[kind]
+        infos = cls.fields()
+        known = [f.name for f in infos]
+        for key in fields:
+            if key not in known and key not in COMMON_FIELDS:
+                raise SpecError(
+                    f"layer {full}: {kind} has no field {key!r}",
+                    fields.key_pos.get(key, pos),
+                    _suggest(key, [*known, *COMMON_FIELDS])
+                    or f"{kind} fields: {', '.join([*known, *COMMON_FIELDS])}",
+                )
+        values: dict[str, Any] = {}
+        for info in infos:
+            if info.name not in fields:
+                if info.required:
+                    raise SpecError(
+                        f"layer {full}: {kind} needs `{info.name}` ({info.doc})",
+                        pos,
+                        f"add `{info.name}: ...` ({info.ftype.expects})",
+                    )
+                continue
+            raw = self._value(fields, info.name, scope)
+            try:
+                values[info.name] = info.ftype.convert(raw)
+            except LayerError as exc:
+                raise SpecError(
+                    f"layer {full}: `{info.name}` {exc.message}", fields.pos_of(info.name), exc.hint
+                ) from None
+        for info in infos:
+            if info.default_from and info.name not in values:
+                values[info.name] = values[info.default_from]
+        return cls(**values)
+
+    def call_block(
+        self, block: Block, fields: YMap, scope: Scope, pos: SourcePos, extra: Any = None
+    ) -> None:
+        full, included, trainable, inputs, _ = self._common(
+            fields, scope, scope.default_name(block.name)
+        )
+        self._claim(full, fields.key_pos.get("name", pos))
+        if not included:
+            self.alias[full] = inputs[0]
+            scope.previous = inputs[0]
+            return
+        names = dict(extra or {})
+        args = dict(block.args)
+        for key in fields:
+            if key in COMMON_FIELDS:
+                continue
+            if key not in block.args:
+                raise SpecError(
+                    f"block {block.name} has no argument {key!r}",
+                    fields.key_pos.get(key, pos),
+                    _suggest(key, list(block.args))
+                    or f"its arguments: {', '.join(block.args) or 'none'}",
+                )
+            args[key] = self._value(fields, key, Scope("", {**scope.names, **names}, "", True))
+        missing = [k for k, v in args.items() if v is None]
+        if missing:
+            raise SpecError(
+                f"block {block.name} needs argument `{missing[0]}`",
+                pos,
+                f"add `{missing[0]}: ...` to the call",
+            )
+        if scope.depth >= 32:
+            raise SpecError(f"blocks nested more than 32 deep (is {block.name} recursive?)", pos)
+        inner = Scope(full + ".", args, inputs[0], trainable, scope.depth + 1)
+        self.expand_list(block.layers, inner, block.pos)
+        if block.output is not None:
+            output = self._resolve(block.output, inner, block.pos)
+        else:
+            output = inner.previous or inner.input_name
+        self.alias[full] = output
+        scope.previous = output
+
+    def repeat(self, fields: YMap, scope: Scope, pos: SourcePos) -> None:
+        for key in fields:
+            if key not in REPEAT_FIELDS:
+                raise SpecError(
+                    f"repeat has no field {key!r}",
+                    fields.key_pos.get(key, pos),
+                    _suggest(key, REPEAT_FIELDS) or f"repeat fields: {', '.join(REPEAT_FIELDS)}",
+                )
+        block_name = self._value(fields, "block", scope) if "block" in fields else None
+        if block_name not in self.blocks:
+            raise SpecError(
+                f"repeat needs `block:` naming a defined block, got {describe(block_name)}",
+                fields.pos_of("block") if "block" in fields else pos,
+                _suggest(str(block_name), list(self.blocks)) if block_name else None,
+            )
+        times = self._value(fields, "times", scope) if "times" in fields else None
+        if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+            raise SpecError(
+                f"repeat needs `times:` a positive integer, got {describe(times)}",
+                fields.pos_of("times") if "times" in fields else pos,
+            )
+        block = self.blocks[block_name]
+        args = fields.get("args", YMap(pos))
+        if not isinstance(args, YMap):
+            raise SpecError(f"`args` must be a mapping, got {describe(args)}", fields.pos_of("args"))
+        base = YMap(pos)
+        base.update({k: fields[k] for k in COMMON_FIELDS if k in fields})
+        base.value_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
+        full, included, _, _, _ = self._common(base, scope, scope.default_name(block.name))
+        self._claim(full, fields.key_pos.get("name", pos))
+        if not included:
+            return
+        for i in range(times):
+            call = YMap(args.pos)
+            call.update(args)
+            call.key_pos.update(args.key_pos)
+            call.value_pos.update(args.value_pos)
+            call["name"] = f"{full[len(scope.prefix):]}.{i}"
+            if i == 0 and "from" in fields:
+                call["from"] = fields["from"]
+                call.value_pos["from"] = fields.pos_of("from")
+            if "trainable" in fields:
+                call["trainable"] = fields["trainable"]
+                call.value_pos["trainable"] = fields.pos_of("trainable")
+            self.call_block(block, call, scope, pos, extra={"i": i, "times": times})
+        self.alias[full] = scope.previous or scope.input_name
+
+
+def _parse_blocks(raw: Any, pos: SourcePos) -> dict[str, Block]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, YMap):
+        raise SpecError(f"`blocks` must be a mapping of block names, got {describe(raw)}", pos)
+    blocks: dict[str, Block] = {}
+    for name, body in raw.items():
+        body_pos = raw.pos_of(name)
+        if name in KINDS or name == "repeat":
+            raise SpecError(f"block name {name!r} is a layer kind", raw.key_pos[name],
+                            "choose another name")
+        if not isinstance(body, YMap) or "layers" not in body:
+            raise SpecError(
+                f"block {name!r} needs `layers:` (and optional `args:`, `output:`)", body_pos
+            )
+        for key in body:
+            if key not in ("args", "layers", "output", "description"):
+                raise SpecError(
+                    f"block {name!r} has no key {key!r}",
+                    body.key_pos[key],
+                    _suggest(key, ["args", "layers", "output", "description"]),
+                )
+        args = body.get("args") or YMap(body_pos)
+        if not isinstance(args, YMap):
+            raise SpecError("`args` must map argument names to defaults", body.pos_of("args"))
+        output = body.get("output")
+        if output is not None and not isinstance(output, str):
+            raise SpecError("`output` names a layer of the block", body.pos_of("output"))
+        blocks[name] = Block(name, dict(args), dict(args.value_pos), body["layers"], output,
+                             body.pos_of("layers"))
+    return blocks
+
+
+def _parse_input(raw: Any, layout: Any, pos: SourcePos) -> Shape:
+    hint = "write `input: [H, W, C]`, e.g. [224, 224, 3], or [N] for a flat input"
+    if not isinstance(raw, list) or len(raw) not in (1, 3):
+        raise SpecError(f"`input` must be [H, W, C] or [N], got {describe(raw)}", pos, hint)
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in raw):
+        raise SpecError(f"`input` dimensions must be positive integers, got {describe(raw)}",
+                        pos, hint)
+    if layout not in (None, "hwc", "chw"):
+        raise SpecError(f"`layout` must be hwc or chw, got {describe(layout)}", pos)
+    if layout == "chw" and len(raw) == 3:
+        return (raw[1], raw[2], raw[0])
+    return tuple(raw)
+
+
+def parse_input_option(text: str) -> Shape:
+    """`--input 224x224x3` (or `64`, for a flat input) → a shape."""
+    parts = text.lower().replace("×", "x").replace(",", "x").split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        dims = ()
+    if len(dims) not in (1, 3) or any(d <= 0 for d in dims):
+        raise SpecError(f"--input must be HxWxC (e.g. 224x224x3) or N, got {text!r}",
+                        SourcePos("--input"))
+    return dims
+
+
+def from_yaml(text: str, file: str, default_name: str, input_shape: Shape | None = None) -> Network:
+    doc = parse_yaml(text, file)
+    top = SourcePos(file, 1, 1)
+    if doc is None:
+        raise SpecError("the spec is empty", top, "a spec needs `input:` and `layers:`")
+    if not isinstance(doc, YMap):
+        raise SpecError(
+            f"a spec is a mapping with `input:` and `layers:`, got {describe(doc)}", top
+        )
+    for key in doc:
+        if key not in TOP_KEYS:
+            raise SpecError(
+                f"unknown top-level key {key!r}",
+                doc.key_pos[key],
+                _suggest(key, TOP_KEYS) or f"top-level keys: {', '.join(TOP_KEYS)}",
+            )
+    for required in ("input", "layers"):
+        if required not in doc and not (required == "input" and input_shape):
+            raise SpecError(f"the spec has no `{required}:`", doc.pos,
+                            "a spec needs `input: [H, W, C]` and `layers: [...]`")
+    name = doc.get("name", default_name)
+    if not isinstance(name, str):
+        raise SpecError(f"`name` must be text, got {describe(name)}", doc.pos_of("name"))
+    shape = input_shape or _parse_input(doc["input"], doc.get("layout"), doc.pos_of("input"))
+    if input_shape is None and "layout" in doc:
+        _parse_input(doc["input"], doc["layout"], doc.pos_of("layout"))
+    expander = _Expander(_parse_blocks(doc.get("blocks"), doc.pos_of("blocks")), file)
+    scope = Scope("", {}, INPUT, True)
+    expander.expand_list(doc["layers"], scope, doc.pos_of("layers"))
+    if not expander.nodes:
+        raise SpecError("the spec has no layers", doc.pos_of("layers"))
+    return build_network(name, shape, expander.nodes)
+
+
+def from_shorthand(text: str, input_shape: Shape | None) -> Network:
+    pos = SourcePos("<shorthand>")
+    if input_shape is None:
+        raise SpecError("a shorthand network needs --input HxWxC", pos,
+                        f"e.g. cnncalc params {text!r} --input 64x64x1")
+    expander = _Expander({}, pos.file)
+    scope = Scope("", {}, INPUT, True)
+    column = 1
+    for item in text.split(","):
+        stripped = item.strip()
+        item_pos = SourcePos(pos.file, 1, column + len(item) - len(item.lstrip()))
+        if not stripped:
+            raise SpecError("empty layer in the shorthand (two commas in a row?)", item_pos)
+        expander.expand_entry(stripped, scope, item_pos)
+        column += len(item) + 1
+    return build_network("shorthand", input_shape, expander.nodes)
+
+
+def read_text(path: Path) -> str:
+    """A spec file's text; unreadable, binary or non-UTF-8 files are spec errors."""
+    pos = SourcePos(str(path))
+    if path.is_dir():
+        raise SpecError("is a directory, not a spec file", pos)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("no such file", pos) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror}", pos) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SpecError("the file is not UTF-8 text", SourcePos(str(path), line, 1),
+                        "save it as UTF-8") from None
+
+
