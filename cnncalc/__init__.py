@@ -1,9 +1,9 @@
 """cnncalc: what a convolutional network *is* — shapes, parameters, and more — from a spec.
 
-    >>> import cnncalc
-    >>> net = cnncalc.load("Conv4-5-Pvalid-S2,Pool3,FC5", input_shape=(64, 64, 1))
-    >>> cnncalc.analyze(net).totals.params
-    2590
+>>> import cnncalc
+>>> net = cnncalc.load("Conv4-5-Pvalid-S2,Pool3,FC5", input_shape=(64, 64, 1))
+>>> cnncalc.analyze(net).totals.params
+2590
 """
 
 from cnncalc.errors import CnncalcError, SourcePos, SpecError

@@ -1,0 +1,186 @@
+"""The bundled architectures (architectures/*.yaml) against their published numbers.
+
+Parameter totals are PyTorch's sum(p.numel()) for the reference model; buffers count only
+BatchNorm running mean and variance (2 per BN channel), not num_batches_tracked.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+import cnncalc
+from cnncalc import Report
+
+ARCH_DIR = Path(__file__).resolve().parent.parent / "architectures"
+
+
+@cache
+def report(name: str) -> Report:
+    return cnncalc.analyze(cnncalc.load(ARCH_DIR / f"{name}.yaml"))
+
+
+def output_of(rep: Report, name: str) -> tuple[int, ...]:
+    """Output shape of a layer, or of a block instance / repeat (its last layer)."""
+    rows = [r for r in rep.layers if r.node.name == name or r.node.name.startswith(name + ".")]
+    assert rows, f"no layer {name!r} in {rep.name}"
+    return rows[-1].output_shape
+
+
+# name: (params, buffers, final output shape)
+EXPECTED = {
+    # hand-computed in the exercise: 1,520 + 1,810 + 6,410
+    "seed_32x32": (9_740, 0, (10,)),
+    # hand-computed in the exercise: 456 + 550 + 1,600
+    "seed_21x21": (2_606, 0, (10,)),
+    # hand-computed in the exercise: 85 + 230 + 405
+    "seed_conv4": (720, 0, (5,)),
+    # LeNet-5 as commonly implemented: 156 + 2,416 + 48,120 + 10,164 + 850
+    "lenet5": (61_706, 0, (10,)),
+    # AlexNet paper (Krizhevsky et al. 2012) as one tower, no groups
+    "alexnet": (62_378_344, 0, (1000,)),
+    # AlexNet paper with its two towers as groups=2 on conv2, conv4, conv5
+    "alexnet_grouped": (60_965_224, 0, (1000,)),
+    # torchvision.models.alexnet sum(p.numel())
+    "alexnet_torchvision": (61_100_840, 0, (1000,)),
+    # torchvision.models.vgg16 sum(p.numel())
+    "vgg16": (138_357_544, 0, (1000,)),
+    # torchvision.models.resnet18 sum(p.numel()); buffers: BN channels
+    # stem 64 + layer1 4·64 + layer2 (4·128 + 128) + layer3 (4·256 + 256) + layer4 (4·512 + 512)
+    # = 64 + 256 + 640 + 1,280 + 2,560 = 4,800, ×2 (mean, var) = 9,600
+    "resnet18": (11_689_512, 9_600, (1000,)),
+    # torchvision.models.resnet50 sum(p.numel()); running_mean + running_var numel
+    "resnet50": (25_557_032, 53_120, (1000,)),
+    # torchvision.models.mobilenet_v2 sum(p.numel()); buffers: BN channels
+    # stem 32; block (in, t, out): expand in·t (t > 1) + depthwise in·t + project out
+    # stage1 32+16 = 48; stage2 (96+96+24) + (144+144+24) = 528;
+    # stage3 (144+144+32) + 2·(192+192+32) = 1,152; stage4 (192+192+64) + 3·(384+384+64) = 2,944;
+    # stage5 (384+384+96) + 2·(576+576+96) = 3,360; stage6 (576+576+160) + 2·(960+960+160) = 5,472;
+    # stage7 960+960+320 = 2,240; head 1,280
+    # sum 32+48+528+1,152+2,944+3,360+5,472+2,240+1,280 = 17,056, ×2 = 34,112
+    "mobilenet_v2": (3_504_872, 34_112, (1000,)),
+    # torchvision.models.googlenet(aux_logits=False) sum(p.numel()); buffers: BN channels
+    # stem 64+64+192 = 320; each inception c1+c3r+c3+c5r+c5+pool:
+    # 3a 368, 3b 640, 4a 624, 4b 648, 4c 664, 4d 704, 4e 1,024, 5a 1,024, 5b 1,264 = 6,960
+    # total 7,280, ×2 = 14,560
+    "googlenet": (6_624_904, 14_560, (1000,)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_totals(name: str) -> None:
+    params, buffers, output = EXPECTED[name]
+    rep = report(name)
+    assert rep.totals.params == params
+    assert rep.totals.trainable_params == params
+    assert rep.totals.buffers == buffers
+    assert rep.layers[-1].output_shape == output
+
+
+def test_every_architecture_is_tested() -> None:
+    assert sorted(p.stem for p in ARCH_DIR.glob("*.yaml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("path", sorted(ARCH_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_loads_with_description(path: Path) -> None:
+    net = cnncalc.load(path)
+    assert len(net) > 0
+    assert net.name == path.stem
+    descriptions = [
+        line.split(":", 1)[1].strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("description:")
+    ]
+    assert len(descriptions) == 1 and descriptions[0]
+
+
+# (layer name, output shape, params) for every layer of the exercise networks
+SEED_LAYERS = {
+    "seed_32x32": [
+        ("conv1", (32, 32, 20), 1_520),
+        ("relu1", (32, 32, 20), 0),
+        ("maxpool1", (16, 16, 20), 0),
+        ("conv2", (16, 16, 10), 1_810),
+        ("relu2", (16, 16, 10), 0),
+        ("maxpool2", (8, 8, 10), 0),
+        ("flatten1", (640,), 0),
+        ("dense1", (10,), 6_410),
+    ],
+    "seed_21x21": [
+        ("conv1", (9, 9, 6), 456),
+        ("maxpool1", (4, 4, 6), 0),
+        ("conv2", (4, 4, 10), 550),
+        ("flatten1", (160,), 0),
+        ("dense1", (10,), 1_600),
+    ],
+    "seed_conv4": [
+        ("conv1", (31, 31, 5), 85),
+        ("maxpool1", (10, 10, 5), 0),
+        ("conv2", (8, 8, 5), 230),
+        ("maxpool2", (4, 4, 5), 0),
+        ("dense1", (5,), 405),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEED_LAYERS))
+def test_seed_layers(name: str) -> None:
+    rows = [(r.node.name, r.output_shape, r.counts.params) for r in report(name).layers]
+    assert rows == SEED_LAYERS[name]
+
+
+def test_seed_conv4_matches_shorthand_line() -> None:
+    line = "Conv4-5-Pvalid-S2, Pool3, Conv3-5-Pvalid-S1, Pool2, FC5"
+    rep = cnncalc.analyze(cnncalc.load(line, input_shape=(64, 64, 1)))
+    assert [(r.output_shape, r.counts.params) for r in rep.layers] == [
+        (r.output_shape, r.counts.params) for r in report("seed_conv4").layers
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "layer", "shape"),
+    [
+        ("lenet5", "s4", (5, 5, 16)),
+        ("alexnet", "pool5", (6, 6, 256)),
+        ("alexnet_grouped", "pool5", (6, 6, 256)),
+        ("alexnet_torchvision", "features.12", (6, 6, 256)),
+        ("alexnet_torchvision", "avgpool", (6, 6, 256)),
+        ("vgg16", "block5.pool", (7, 7, 512)),
+        ("resnet18", "layer1", (56, 56, 64)),
+        ("resnet18", "layer4", (7, 7, 512)),
+        ("resnet50", "maxpool1", (56, 56, 64)),
+        ("resnet50", "layer1", (56, 56, 256)),
+        ("resnet50", "layer2", (28, 28, 512)),
+        ("resnet50", "layer3", (14, 14, 1024)),
+        ("resnet50", "layer4", (7, 7, 2048)),
+        ("mobilenet_v2", "stem", (112, 112, 32)),
+        ("mobilenet_v2", "stage7", (7, 7, 320)),
+        ("mobilenet_v2", "head", (7, 7, 1280)),
+        ("googlenet", "maxpool2", (28, 28, 192)),
+        ("googlenet", "inception3a", (28, 28, 256)),
+        ("googlenet", "inception3b", (28, 28, 480)),
+        ("googlenet", "inception4e", (14, 14, 832)),
+        ("googlenet", "inception5b", (7, 7, 1024)),
+    ],
+)
+def test_intermediate_shapes(name: str, layer: str, shape: tuple[int, ...]) -> None:
+    assert output_of(report(name), layer) == shape
+
+
+def test_mobilenet_v2_residuals() -> None:
+    # residual add when stride 1 and in == out: stage2 1, stage3 2, stage4 3, stage5 2, stage6 2
+    adds = [r.node.name for r in report("mobilenet_v2").layers if r.node.kind == "add"]
+    assert len(adds) == 10
+    # t = 1 in stage1: no expand layers
+    assert not any(r.node.name.startswith("stage1.0.expand") for r in report("mobilenet_v2").layers)
+
+
+def test_alexnet_groups_halve_conv_weights() -> None:
+    plain = {r.node.name: r.counts.params for r in report("alexnet").layers}
+    grouped = {r.node.name: r.counts.params for r in report("alexnet_grouped").layers}
+    assert grouped["conv2"] == 5 * 5 * 48 * 256 + 256
+    assert grouped["conv4"] == 3 * 3 * 192 * 384 + 384
+    assert grouped["conv5"] == 3 * 3 * 192 * 256 + 256
+    assert plain["conv2"] - grouped["conv2"] == 5 * 5 * 48 * 256
