@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from pathlib import Path
 
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.graph import Network
 from cnncalc.layers import Shape
+from cnncalc.shorthand import parse_shorthand
 from cnncalc.spec import from_shorthand, from_yaml, read_text
 from cnncalc.zoo import zoo_names, zoo_path
 
@@ -29,10 +31,11 @@ def load(source: str | Path, input_shape: Shape | None = None) -> Network:
     zoo = zoo_path(source)
     if zoo is not None:
         return from_yaml(read_text(zoo), str(zoo), source, input_shape)
-    if "," in source or any(c.isdigit() for c in source):
+    if "," in source or parse_shorthand(source) is not None:
         return from_shorthand(source, input_shape)
+    close = difflib.get_close_matches(source, zoo_names(), n=1)
     raise SpecError(
         f"{source!r} is not a file, a bundled architecture or a shorthand network",
         SourcePos(source),
-        "bundled: " + ", ".join(zoo_names()),
+        f"did you mean `{close[0]}`?" if close else "bundled: " + ", ".join(zoo_names()),
     )

@@ -56,7 +56,7 @@ class Tabular:
             for i, c in enumerate(self.columns)
         ]
         excess = sum(widths) + 3 * len(widths) + 1 - width
-        for i, col in enumerate(self.columns):
+        for i, col in reversed(list(enumerate(self.columns))):
             if excess > 0 and col.wrap:
                 shrink = min(excess, widths[i] - max(len(col.header), 8))
                 widths[i] -= max(shrink, 0)

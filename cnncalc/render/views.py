@@ -22,7 +22,12 @@ def params_view(report: Report) -> Tabular:
     totals = report.totals
     show_trainable = totals.trainable_params != totals.params
     show_buffers = totals.buffers > 0
-    columns = [Column("Layer"), Column("Kind"), Column("Output shape"), Column("Params", True)]
+    columns = [
+        Column("Layer", wrap=True),
+        Column("Kind"),
+        Column("Output shape"),
+        Column("Params", True),
+    ]
     if show_trainable:
         columns.append(Column("Trainable", True))
     if show_buffers:
@@ -43,8 +48,7 @@ def params_view(report: Report) -> Tabular:
     table.totals = total_cells
     table.notes.append(
         f"input {fmt_shape(report.network.input_shape)} · {len(report.layers)} layers · "
-        f"params {num(totals.params)} (trainable {num(totals.trainable_params)}, "
-        f"non-trainable {num(totals.params - totals.trainable_params)}) · "
+        f"params {num(totals.params)} · trainable {num(totals.trainable_params)} · "
         f"buffers {num(totals.buffers)}"
     )
     return table
