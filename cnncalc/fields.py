@@ -135,7 +135,7 @@ def number_type(minimum: float | None = None, maximum: float | None = None) -> F
     def convert(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise LayerError(f"expects a number, got {describe(value)}")
-        if minimum is not None and value < minimum or maximum is not None and value > maximum:
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             raise LayerError(f"expects a number in [{minimum}, {maximum}], got {value}")
         return float(value)
 

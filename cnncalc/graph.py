@@ -22,6 +22,7 @@ class Node:
     inputs: tuple[str, ...]
     trainable: bool
     pos: SourcePos
+    functional: bool = False  # PyTorch applies it as F.* rather than a module (ptflops counts)
 
     @property
     def kind(self) -> str:
@@ -70,7 +71,8 @@ def build_network(name: str, input_shape: Shape, nodes: list[Node]) -> Network:
                 f"list them: {op.kind}: {{from: [a, b]}}",
             )
         try:
-            shapes[node.name] = op.output_shape([shapes[i] for i in node.inputs])
+            # plain ints: a shape's derivation (see cnncalc.derive) belongs to its own layer
+            shapes[node.name] = tuple(map(int, op.output_shape([shapes[i] for i in node.inputs])))
         except LayerError as exc:
             raise SpecError(f"layer {node.name}: {exc.message}", node.pos, exc.hint) from None
         if any(d <= 0 for d in shapes[node.name]):

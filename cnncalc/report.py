@@ -1,4 +1,4 @@
-"""`analyze()`: run the passes over a network and gather one row per layer plus totals."""
+"""`analyze()`: run every pass over a network and gather one row per layer plus totals."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from typing import Any
 
 from cnncalc.graph import Network, Node
 from cnncalc.layers import Shape
+from cnncalc.passes.flops import MultiplyCount, count_flops
+from cnncalc.passes.memory import (
+    LayerMemory,
+    MemoryOptions,
+    MemoryTotals,
+    activation_memory,
+    memory_totals,
+)
 from cnncalc.passes.params import ParamCount, count_params
+from cnncalc.passes.receptive_field import ReceptiveField, receptive_fields
 
 
 @dataclass(frozen=True)
@@ -15,6 +24,9 @@ class LayerReport:
     node: Node
     output_shape: Shape
     counts: ParamCount
+    multiplies: MultiplyCount
+    rf: ReceptiveField | None
+    memory: LayerMemory
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -25,6 +37,11 @@ class LayerReport:
             "params": self.counts.params,
             "trainable_params": self.counts.trainable_params,
             "buffers": self.counts.buffers,
+            "macs": self.multiplies.macs,
+            "flops": self.multiplies.flops,
+            "rf": self.rf.to_dict() if self.rf else None,
+            "activation_elements": self.memory.activation_elements,
+            "activation_bytes": self.memory.activation_bytes,
         }
 
 
@@ -33,10 +50,20 @@ class Report:
     network: Network
     layers: tuple[LayerReport, ...]
     totals: ParamCount
+    macs: int
+    flops: int
+    convention: str
+    memory: MemoryTotals
 
     @property
     def name(self) -> str:
         return self.network.name
+
+    def layer(self, name: str) -> LayerReport:
+        for row in self.layers:
+            if row.node.name == name:
+                return row
+        raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `cnncalc summary --format json` (fields are only ever added)."""
@@ -48,12 +75,41 @@ class Report:
                 "params": self.totals.params,
                 "trainable_params": self.totals.trainable_params,
                 "buffers": self.totals.buffers,
+                "macs": self.macs,
+                "flops": self.flops,
+                "convention": self.convention,
+                "memory": self.memory.to_dict(),
             },
         }
 
 
-def analyze(net: Network) -> Report:
+def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None = None) -> Report:
+    """Every analysis of `net`. `convention` names what `flops` counts (see CONVENTIONS)."""
+    memory = memory or MemoryOptions()
     counts = count_params(net)
-    rows = tuple(LayerReport(node, net.shapes[node.name], counts[node.name]) for node in net)
+    multiplies = count_flops(net, convention)
+    fields = receptive_fields(net)
+    activations = activation_memory(net, memory)
+    rows = tuple(
+        LayerReport(
+            node,
+            net.shapes[node.name],
+            counts[node.name],
+            multiplies[node.name],
+            fields[node.name],
+            activations[node.name],
+        )
+        for node in net
+    )
     totals = sum(counts.values(), ParamCount(0, 0, 0))
-    return Report(net, rows, totals)
+    return Report(
+        net,
+        rows,
+        totals,
+        sum(m.macs for m in multiplies.values()),
+        sum(m.flops for m in multiplies.values()),
+        convention,
+        memory_totals(
+            net, activations, totals.params, totals.trainable_params, totals.buffers, memory
+        ),
+    )

@@ -21,8 +21,8 @@ from cnncalc.shorthand import LOOKS_LIKE, SYNTAX, parse_shorthand
 from cnncalc.yamltree import YList, YMap, parse_yaml
 
 TOP_KEYS = ("name", "description", "input", "layout", "blocks", "layers", "expect")
-COMMON_FIELDS = ("name", "from", "trainable", "when")
-REPEAT_FIELDS = ("block", "times", "args", *COMMON_FIELDS)
+COMMON_FIELDS = ("name", "from", "trainable", "when", "functional")
+REPEAT_FIELDS = ("block", "times", "args", "name", "from", "trainable", "when")
 MAX_LAYERS = 1_000_000
 
 
@@ -146,6 +146,16 @@ class _Expander:
         except LayerError as exc:
             raise SpecError(exc.message, fields.pos_of(key), exc.hint) from None
 
+    def _flag(self, fields: YMap, key: str, scope: Scope, default: bool) -> bool:
+        if key not in fields:
+            return default
+        value = self._value(fields, key, scope)
+        if not isinstance(value, bool):
+            raise SpecError(
+                f"`{key}` must be true or false, got {describe(value)}", fields.pos_of(key)
+            )
+        return value
+
     def _common(
         self, fields: YMap, scope: Scope, default_name: str
     ) -> tuple[str, bool, bool, list[str], SourcePos]:
@@ -156,23 +166,8 @@ class _Expander:
                 f"a layer name is text without spaces or commas, got {describe(name)}",
                 fields.pos_of("name"),
             )
-        included = True
-        if "when" in fields:
-            included = self._value(fields, "when", scope)
-            if not isinstance(included, bool):
-                raise SpecError(
-                    f"`when` must be true or false, got {describe(included)}",
-                    fields.pos_of("when"),
-                )
-        trainable = scope.trainable
-        if "trainable" in fields:
-            value = self._value(fields, "trainable", scope)
-            if not isinstance(value, bool):
-                raise SpecError(
-                    f"`trainable` must be true or false, got {describe(value)}",
-                    fields.pos_of("trainable"),
-                )
-            trainable = trainable and value
+        included = self._flag(fields, "when", scope, True)
+        trainable = scope.trainable and self._flag(fields, "trainable", scope, True)
         if "from" in fields:
             refs = self._value(fields, "from", scope)
             refs = refs if isinstance(refs, list) else [refs]
@@ -193,7 +188,8 @@ class _Expander:
         op = self._make_op(kind, fields, scope, full, pos)
         if len(self.nodes) >= MAX_LAYERS:
             raise SpecError(f"more than {MAX_LAYERS:,} layers", pos)
-        self.nodes.append(Node(full, op, tuple(inputs), trainable, pos))
+        functional = self._flag(fields, "functional", scope, False)
+        self.nodes.append(Node(full, op, tuple(inputs), trainable, pos, functional))
         scope.previous = full
 
     def _make_op(self, kind: str, fields: YMap, scope: Scope, full: str, pos: SourcePos) -> Op:
@@ -296,7 +292,9 @@ class _Expander:
         block = self.blocks[block_name]
         args = fields.get("args", YMap(pos))
         if not isinstance(args, YMap):
-            raise SpecError(f"`args` must be a mapping, got {describe(args)}", fields.pos_of("args"))
+            raise SpecError(
+                f"`args` must be a mapping, got {describe(args)}", fields.pos_of("args")
+            )
         base = YMap(pos)
         base.update({k: fields[k] for k in COMMON_FIELDS if k in fields})
         base.value_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
@@ -309,7 +307,7 @@ class _Expander:
             call.update(args)
             call.key_pos.update(args.key_pos)
             call.value_pos.update(args.value_pos)
-            call["name"] = f"{full[len(scope.prefix):]}.{i}"
+            call["name"] = f"{full[len(scope.prefix) :]}.{i}"
             if i == 0 and "from" in fields:
                 call["from"] = fields["from"]
                 call.value_pos["from"] = fields.pos_of("from")
@@ -329,8 +327,9 @@ def _parse_blocks(raw: Any, pos: SourcePos) -> dict[str, Block]:
     for name, body in raw.items():
         body_pos = raw.pos_of(name)
         if name in KINDS or name == "repeat":
-            raise SpecError(f"block name {name!r} is a layer kind", raw.key_pos[name],
-                            "choose another name")
+            raise SpecError(
+                f"block name {name!r} is a layer kind", raw.key_pos[name], "choose another name"
+            )
         if not isinstance(body, YMap) or "layers" not in body:
             raise SpecError(
                 f"block {name!r} needs `layers:` (and optional `args:`, `output:`)", body_pos
@@ -348,8 +347,9 @@ def _parse_blocks(raw: Any, pos: SourcePos) -> dict[str, Block]:
         output = body.get("output")
         if output is not None and not isinstance(output, str):
             raise SpecError("`output` names a layer of the block", body.pos_of("output"))
-        blocks[name] = Block(name, dict(args), dict(args.value_pos), body["layers"], output,
-                             body.pos_of("layers"))
+        blocks[name] = Block(
+            name, dict(args), dict(args.value_pos), body["layers"], output, body.pos_of("layers")
+        )
     return blocks
 
 
@@ -358,8 +358,9 @@ def _parse_input(raw: Any, layout: Any, pos: SourcePos) -> Shape:
     if not isinstance(raw, list) or len(raw) not in (1, 3):
         raise SpecError(f"`input` must be [H, W, C] or [N], got {describe(raw)}", pos, hint)
     if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in raw):
-        raise SpecError(f"`input` dimensions must be positive integers, got {describe(raw)}",
-                        pos, hint)
+        raise SpecError(
+            f"`input` dimensions must be positive integers, got {describe(raw)}", pos, hint
+        )
     if layout not in (None, "hwc", "chw"):
         raise SpecError(f"`layout` must be hwc or chw, got {describe(layout)}", pos)
     if layout == "chw" and len(raw) == 3:
@@ -375,8 +376,9 @@ def parse_input_option(text: str) -> Shape:
     except ValueError:
         dims = ()
     if len(dims) not in (1, 3) or any(d <= 0 for d in dims):
-        raise SpecError(f"--input must be HxWxC (e.g. 224x224x3) or N, got {text!r}",
-                        SourcePos("--input"))
+        raise SpecError(
+            f"--input must be HxWxC (e.g. 224x224x3) or N, got {text!r}", SourcePos("--input")
+        )
     return dims
 
 
@@ -398,8 +400,11 @@ def from_yaml(text: str, file: str, default_name: str, input_shape: Shape | None
             )
     for required in ("input", "layers"):
         if required not in doc and not (required == "input" and input_shape):
-            raise SpecError(f"the spec has no `{required}:`", doc.pos,
-                            "a spec needs `input: [H, W, C]` and `layers: [...]`")
+            raise SpecError(
+                f"the spec has no `{required}:`",
+                doc.pos,
+                "a spec needs `input: [H, W, C]` and `layers: [...]`",
+            )
     name = doc.get("name", default_name)
     if not isinstance(name, str):
         raise SpecError(f"`name` must be text, got {describe(name)}", doc.pos_of("name"))
@@ -417,8 +422,11 @@ def from_yaml(text: str, file: str, default_name: str, input_shape: Shape | None
 def from_shorthand(text: str, input_shape: Shape | None) -> Network:
     pos = SourcePos("<shorthand>")
     if input_shape is None:
-        raise SpecError("a shorthand network needs --input HxWxC", pos,
-                        f"e.g. cnncalc params {text!r} --input 64x64x1")
+        raise SpecError(
+            "a shorthand network needs --input HxWxC",
+            pos,
+            f"e.g. cnncalc params {text!r} --input 64x64x1",
+        )
     expander = _Expander({}, pos.file)
     scope = Scope("", {}, INPUT, True)
     column = 1
@@ -447,7 +455,6 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise SpecError("the file is not UTF-8 text", SourcePos(str(path), line, 1),
-                        "save it as UTF-8") from None
-
-
+        raise SpecError(
+            "the file is not UTF-8 text", SourcePos(str(path), line, 1), "save it as UTF-8"
+        ) from None

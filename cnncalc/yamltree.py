@@ -138,7 +138,8 @@ def parse_yaml(text: str, file: str) -> Any:
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", SourcePos(file)) from None
     except RecursionError:
-        raise SpecError(f"the YAML is nested more than {MAX_DEPTH} levels deep", SourcePos(file))
+        msg = f"the YAML is nested more than {MAX_DEPTH} levels deep"
+        raise SpecError(msg, SourcePos(file)) from None
     if root is None:
         return None
     if _expanded_size(root) > MAX_NODES:

@@ -3,5 +3,15 @@
 from cnncalc.layers import activation, conv, dense, merge, norm, pool
 from cnncalc.layers.base import KINDS, Op, Shape, fmt_shape
 
-__all__ = ["KINDS", "Op", "Shape", "activation", "conv", "dense", "fmt_shape", "merge", "norm",
-           "pool"]
+__all__ = [
+    "KINDS",
+    "Op",
+    "Shape",
+    "activation",
+    "conv",
+    "dense",
+    "fmt_shape",
+    "merge",
+    "norm",
+    "pool",
+]

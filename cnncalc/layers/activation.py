@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cnncalc.derive import Q
 from cnncalc.fields import BOOL, choice_type, number_type
 from cnncalc.layers.base import Op, Shape, channels, param, register
 
@@ -100,8 +101,9 @@ class Softmax(Activation):
 class PReLU(Activation):
     kind = "prelu"
     doc = "leaky ReLU with a learned slope per channel (C params)"
-    per_channel: bool = param(BOOL, "one slope per channel; false: one shared slope (1 param)",
-                              default=True)
+    per_channel: bool = param(
+        BOOL, "one slope per channel; false: one shared slope (1 param)", default=True
+    )
 
     def params(self, inputs: Sequence[Shape]) -> int:
-        return channels(inputs[0]) if self.per_channel else 1
+        return Q(channels(inputs[0])) if self.per_channel else 1

@@ -8,12 +8,12 @@ so the passes in `cnncalc.passes` only walk the graph and call them.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from typing import Any, ClassVar, TypeVar
 
+from cnncalc.derive import Q, ceil_div, floor_div
 from cnncalc.errors import LayerError
-from cnncalc.fields import FieldType, Pair, Padding
+from cnncalc.fields import FieldType, Padding, Pair
 
 Shape = tuple[int, ...]  # (H, W, C) for spatial tensors, (N,) for flat ones
 
@@ -81,6 +81,27 @@ class Op:
     def buffers(self, inputs: Sequence[Shape]) -> int:
         """Non-learnable state saved with the model (BatchNorm running statistics)."""
         return 0
+
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        """Multiply-accumulates of the weights (conv, conv_transpose, dense); 0 for the rest."""
+        return 0
+
+    def window(self, inputs: Sequence[Shape]) -> Window | None:
+        """The spatial window each output unit sees, for the receptive field; None: pointwise
+        (the output unit sees the same position of its input)."""
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """Sliding-window geometry per axis (h, w): what the receptive-field rules need."""
+
+    kernel: Pair
+    stride: Pair
+    dilation: Pair
+    pad_before: Pair  # top, left (as resolved for this input)
+    transposed: bool = False  # conv_transpose: stride spreads the input apart
+    whole_input: bool = False  # global pooling
 
 
 KINDS: dict[str, type[Op]] = {}
@@ -162,16 +183,26 @@ def window_output(
         )
     out = []
     for axis in range(2):
-        extent = padded[axis] - spans[axis]
+        size, step = Q(in_hw[axis]), Q(stride[axis])
+        span = Q(spans[axis])
+        if dilation[axis] != 1:
+            span = Q(dilation[axis]) * (Q(kernel[axis]) - 1) + 1
+        extent = size
+        for pad in pads[2 * axis : 2 * axis + 2]:
+            extent = extent + pad if pad else extent
         if ceil_mode:
-            n = -(-extent // stride[axis]) + 1
-            if (n - 1) * stride[axis] >= in_hw[axis] + pads[2 * axis]:
-                n -= 1
+            n = ceil_div(extent - span, step) + 1
+            if (n - 1) * step >= in_hw[axis] + pads[2 * axis]:
+                n = Q(int(n) - 1, f"{n.text} − 1 (the last window would start in the padding)")
         else:
-            n = extent // stride[axis] + 1
+            n = floor_div(extent - span, step) + 1
         out.append(n)
     return (out[0], out[1]), pads
 
 
-def prod(values: Sequence[int]) -> int:
-    return math.prod(values)
+def prod(values: Sequence[int]) -> Q:
+    """The product, derived as `8·8·10`."""
+    result = Q(values[0])
+    for v in values[1:]:
+        result = result * Q(v)
+    return result

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cnncalc.derive import Q
 from cnncalc.errors import LayerError
-from cnncalc.fields import BOOL, NONNEG_PAIR, PADDING, POSITIVE_INT, POSITIVE_PAIR, Pair, Padding
-from cnncalc.layers.base import Op, Shape, param, register, spatial, window_output
+from cnncalc.fields import BOOL, NONNEG_PAIR, PADDING, POSITIVE_INT, POSITIVE_PAIR, Padding, Pair
+from cnncalc.layers.base import Op, Shape, Window, param, register, spatial, window_output
 
 
 def _check_groups(groups: int, in_channels: int, filters: int) -> None:
@@ -29,8 +30,9 @@ class Conv(Op):
     filters: int = param(POSITIVE_INT, "number of output channels")
     kernel: Pair = param(POSITIVE_PAIR, "kernel size: k or [kh, kw]")
     stride: Pair = param(POSITIVE_PAIR, "stride: s or [sh, sw]", default=(1, 1))
-    padding: Padding = param(PADDING, "valid, same (TensorFlow), p, [ph, pw] or [t, b, l, r]",
-                             default=(0, 0, 0, 0))
+    padding: Padding = param(
+        PADDING, "valid, same (TensorFlow), p, [ph, pw] or [t, b, l, r]", default=(0, 0, 0, 0)
+    )
     dilation: Pair = param(POSITIVE_PAIR, "dilation: d or [dh, dw]", default=(1, 1))
     groups: int = param(POSITIVE_INT, "channel groups (= input channels: depthwise)", default=1)
     bias: bool = param(BOOL, "add a learnable bias per filter", default=True)
@@ -42,9 +44,29 @@ class Conv(Op):
         return (oh, ow, self.filters)
 
     def params(self, inputs: Sequence[Shape]) -> int:
-        c = inputs[0][-1]
-        weights = self.kernel[0] * self.kernel[1] * (c // self.groups) * self.filters
-        return weights + (self.filters if self.bias else 0)
+        weights = _kernel_area(self.kernel) * _per_group(inputs[0][-1], self.groups) * self.filters
+        return weights + self.filters if self.bias else weights
+
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        """H_out·W_out·C_out·k_h·k_w·C_in/groups."""
+        per_output = _kernel_area(self.kernel) * _per_group(inputs[0][-1], self.groups)
+        return Q(output[0]) * Q(output[1]) * Q(self.filters) * per_output
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        h, w, _ = spatial(inputs[0])
+        _, pads = window_output((h, w), self.kernel, self.stride, self.dilation, self.padding)
+        return Window(self.kernel, self.stride, self.dilation, (pads[0], pads[2]))
+
+
+def _kernel_area(kernel: Pair) -> Q:
+    return Q(kernel[0]) * Q(kernel[1])
+
+
+def _per_group(channels: int, groups: int) -> Q:
+    """C/groups, shown as such in derivations only when there are groups."""
+    if groups == 1:
+        return Q(channels)
+    return Q(channels // groups, f"({channels}/{groups})")
 
 
 @register
@@ -58,11 +80,12 @@ class ConvTranspose(Op):
     stride: Pair = param(POSITIVE_PAIR, "stride: s or [sh, sw]", default=(1, 1))
     padding: Padding = param(
         PADDING,
-        "removed from the output: p, [ph, pw], [t, b, l, r]; valid = 0; same: output = input·stride",
+        "cropped from the output: p, [ph, pw], [t, b, l, r]; valid = 0; same: output = input·s",
         default=(0, 0, 0, 0),
     )
-    output_padding: Pair = param(NONNEG_PAIR, "extra rows/columns added at the bottom/right",
-                                 default=(0, 0))
+    output_padding: Pair = param(
+        NONNEG_PAIR, "extra rows/columns added at the bottom/right", default=(0, 0)
+    )
     dilation: Pair = param(POSITIVE_PAIR, "dilation: d or [dh, dw]", default=(1, 1))
     groups: int = param(POSITIVE_INT, "channel groups", default=1)
     bias: bool = param(BOOL, "add a learnable bias per filter", default=True)
@@ -96,9 +119,15 @@ class ConvTranspose(Op):
         pads = self.resolved_padding((h, w))
         out = []
         for axis, size in enumerate((h, w)):
-            span = self.dilation[axis] * (self.kernel[axis] - 1) + 1
-            full = (size - 1) * self.stride[axis] + span + self.output_padding[axis]
-            n = full - pads[2 * axis] - pads[2 * axis + 1]
+            span = Q(self.kernel[axis])
+            if self.dilation[axis] != 1:
+                span = Q(self.dilation[axis]) * (span - 1) + 1
+            full = (Q(size) - 1) * Q(self.stride[axis]) + span
+            if self.output_padding[axis]:
+                full = full + self.output_padding[axis]
+            n = full
+            for pad in pads[2 * axis : 2 * axis + 2]:
+                n = n - pad if pad else n
             if n <= 0:
                 raise LayerError(
                     f"output size {n} ≤ 0: padding {pads[2 * axis]}+{pads[2 * axis + 1]} "
@@ -109,8 +138,19 @@ class ConvTranspose(Op):
         return (out[0], out[1], self.filters)
 
     def params(self, inputs: Sequence[Shape]) -> int:
-        c = inputs[0][-1]
-        weights = c * (self.filters // self.groups) * self.kernel[0] * self.kernel[1]
-        return weights + (self.filters if self.bias else 0)
+        weights = (
+            Q(inputs[0][-1]) * _per_group(self.filters, self.groups) * _kernel_area(self.kernel)
+        )
+        return weights + self.filters if self.bias else weights
 
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        """H_in·W_in·C_in·k_h·k_w·C_out/groups: every input pixel scatters a kernel."""
+        h, w, c = spatial(inputs[0])
+        return (
+            Q(h) * Q(w) * Q(c) * _kernel_area(self.kernel) * _per_group(self.filters, self.groups)
+        )
 
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        h, w, _ = spatial(inputs[0])
+        pads = self.resolved_padding((h, w))
+        return Window(self.kernel, self.stride, self.dilation, (pads[0], pads[2]), transposed=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cnncalc.derive import Q
 from cnncalc.fields import BOOL, POSITIVE_INT, number_type
 from cnncalc.layers.base import Op, Shape, param, prod, register
 
@@ -21,7 +22,12 @@ class Dense(Op):
         return (self.units,)
 
     def params(self, inputs: Sequence[Shape]) -> int:
-        return prod(inputs[0]) * self.units + (self.units if self.bias else 0)
+        weights = Q(prod(inputs[0])) * Q(self.units)
+        return weights + self.units if self.bias else weights
+
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        """inputs·units."""
+        return Q(prod(inputs[0])) * Q(self.units)
 
 
 @register

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cnncalc.derive import Q
 from cnncalc.fields import BOOL, POSITIVE_INT, number_type
 from cnncalc.layers.base import Op, Shape, channels, param, register, spatial
 
@@ -22,10 +23,10 @@ class BatchNorm(Op):
         return inputs[0]
 
     def params(self, inputs: Sequence[Shape]) -> int:
-        return 2 * channels(inputs[0]) if self.affine else 0
+        return Q(2) * Q(channels(inputs[0])) if self.affine else 0
 
     def buffers(self, inputs: Sequence[Shape]) -> int:
-        return 2 * channels(inputs[0])
+        return Q(2) * Q(channels(inputs[0]))
 
 
 @register

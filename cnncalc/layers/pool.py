@@ -6,16 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cnncalc.errors import LayerError
-from cnncalc.fields import BOOL, PADDING, POSITIVE_PAIR, Pair, Padding
-from cnncalc.layers.base import Op, Shape, param, register, spatial, window_output
+from cnncalc.fields import BOOL, PADDING, POSITIVE_PAIR, Padding, Pair
+from cnncalc.layers.base import Op, Shape, Window, param, register, spatial, window_output
 
 
 @dataclass(frozen=True, kw_only=True)
 class _WindowPool(Op):
     kernel: Pair = param(POSITIVE_PAIR, "window size: k or [kh, kw]")
     stride: Pair = param(POSITIVE_PAIR, "stride (default: the kernel size)", default_from="kernel")
-    padding: Padding = param(PADDING, "valid, same (TensorFlow), p, [ph, pw] or [t, b, l, r]",
-                             default=(0, 0, 0, 0))
+    padding: Padding = param(
+        PADDING, "valid, same (TensorFlow), p, [ph, pw] or [t, b, l, r]", default=(0, 0, 0, 0)
+    )
     ceil_mode: bool = param(BOOL, "round the output size up (PyTorch ceil_mode)", default=False)
 
     @property
@@ -38,6 +39,13 @@ class _WindowPool(Op):
         )
         return (oh, ow, c)
 
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        h, w, _ = spatial(inputs[0])
+        _, pads = window_output(
+            (h, w), self.kernel, self.stride, self.window_dilation, self.padding, self.ceil_mode
+        )
+        return Window(self.kernel, self.stride, self.window_dilation, (pads[0], pads[2]))
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -56,8 +64,9 @@ class MaxPool(_WindowPool):
 class AvgPool(_WindowPool):
     kind = "avgpool"
     doc = "average pooling (PyTorch AvgPool2d)"
-    count_include_pad: bool = param(BOOL, "average over padding zeros too (PyTorch default)",
-                                    default=True)
+    count_include_pad: bool = param(
+        BOOL, "average over padding zeros too (PyTorch default)", default=True
+    )
 
 
 @register
@@ -68,6 +77,10 @@ class GlobalAvgPool(Op):
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return (1, 1, spatial(inputs[0])[2])
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        h, w, _ = spatial(inputs[0])
+        return Window((h, w), (h, w), (1, 1), (0, 0), whole_input=True)
 
 
 @register
@@ -86,6 +99,27 @@ class AdaptiveAvgPool(Op):
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return (self.output[0], self.output[1], spatial(inputs[0])[2])
+
+    def window(self, inputs: Sequence[Shape]) -> Window:
+        """Exact when the output divides the input (then every bin is in/out wide); otherwise
+        PyTorch's bins [⌊i·in/out⌋, ⌈(i+1)·in/out⌉) vary, and the widest bin is used."""
+        h, w, _ = spatial(inputs[0])
+        kernel = tuple(
+            adaptive_bin(size, out) for size, out in zip((h, w), self.output, strict=True)
+        )
+        stride = tuple(max(size // out, 1) for size, out in zip((h, w), self.output, strict=True))
+        return Window(
+            (kernel[0], kernel[1]),
+            (stride[0], stride[1]),
+            (1, 1),
+            (0, 0),
+            whole_input=self.output == (1, 1),
+        )
+
+
+def adaptive_bin(size: int, out: int) -> int:
+    """The widest of PyTorch's adaptive-pooling bins along one axis."""
+    return max(-(-(i + 1) * size // out) - (i * size // out) for i in range(out))
 
 
 @register

@@ -25,8 +25,8 @@ def count_params(net: Network) -> dict[str, ParamCount]:
     counts = {}
     for node in net:
         inputs = net.input_shapes(node)
-        params = node.op.params(inputs)
+        params = int(node.op.params(inputs))  # int(): drop the derivation (see derive.Q)
         counts[node.name] = ParamCount(
-            params, params if node.trainable else 0, node.op.buffers(inputs)
+            params, params if node.trainable else 0, int(node.op.buffers(inputs))
         )
     return counts

@@ -1,0 +1,269 @@
+"""Multiply counts: weight MACs per layer, and FLOPs under a named counting convention.
+
+`macs` is the weights' multiply-accumulates (conv, conv_transpose, dense), the convention of
+torchvision's published GFLOPS column. A convention maps every layer kind to a rule; the
+tools' rules were measured on fvcore 0.1.5, ptflops 0.7.5 and torchinfo 1.8.0 (see README).
+A kind missing from a convention is an error, never a silent 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cnncalc.errors import SpecError
+from cnncalc.graph import Network, Node
+from cnncalc.layers import Shape
+from cnncalc.layers.base import prod
+
+
+@dataclass(frozen=True)
+class Site:
+    """What a counting rule may look at for one layer."""
+
+    node: Node
+    inputs: list[Shape]
+    output: Shape
+    macs: int
+
+    @property
+    def in_elements(self) -> int:
+        return int(prod(self.inputs[0]))
+
+    @property
+    def out_elements(self) -> int:
+        return int(prod(self.output))
+
+    @property
+    def out_spatial(self) -> int:
+        return self.output[0] * self.output[1] if len(self.output) == 3 else 1
+
+    @property
+    def bias_adds(self) -> int:
+        """One add per output element for layers with a bias."""
+        return self.out_elements if getattr(self.node.op, "bias", False) else 0
+
+
+Rule = Callable[[Site], int]
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    description: str
+    rules: dict[str, Rule]
+
+
+def _zero(site: Site) -> int:
+    return 0
+
+
+def _per_element(n: int) -> Rule:
+    return lambda site: n * site.out_elements
+
+
+def _window_per_output(extra: int) -> Rule:
+    """Pooling: (k_h·k_w − 1) comparisons or adds per output element, plus `extra` (a divide)."""
+
+    def rule(site: Site) -> int:
+        kernel: tuple[int, int] | None = getattr(site.node.op, "kernel", None)
+        h, w = site.inputs[0][:2]
+        if kernel is None:  # global or adaptive pooling: sum over PyTorch's bins
+            oh, ow = site.output[:2]
+            total = 0
+            for i in range(oh):
+                bh = -(-(i + 1) * h // oh) - (i * h // oh)
+                for j in range(ow):
+                    bw = -(-(j + 1) * w // ow) - (j * w // ow)
+                    total += bh * bw - 1 + extra
+            return total * site.output[2]
+        return (kernel[0] * kernel[1] - 1 + extra) * site.out_elements
+
+    return rule
+
+
+def _merge(site: Site) -> int:
+    return (len(site.inputs) - 1) * site.out_elements
+
+
+def _lrn_flops(site: Site) -> int:
+    size = getattr(site.node.op, "size", 1)
+    return (2 * size + 3) * site.out_elements  # squares and window sum, ·α + k, pow, divide
+
+
+def _batchnorm_scale(single: int, affine: int) -> Rule:
+    return lambda site: (
+        (affine if getattr(site.node.op, "affine", True) else single) * (site.in_elements)
+    )
+
+
+FLOPS = Convention(
+    "flops",
+    "floating-point operations at inference: 2 per MAC plus bias adds, normalization, "
+    "activations, pooling and merges",
+    {
+        "conv": lambda s: 2 * s.macs + s.bias_adds,
+        "conv_transpose": lambda s: 2 * s.macs + s.bias_adds,
+        "dense": lambda s: 2 * s.macs + s.bias_adds,
+        "batchnorm": _per_element(2),  # folded to x·a + b at inference
+        "lrn": _lrn_flops,
+        "maxpool": _window_per_output(0),
+        "avgpool": _window_per_output(1),
+        "global_maxpool": _window_per_output(0),
+        "global_avgpool": _window_per_output(1),
+        "adaptive_maxpool": _window_per_output(0),
+        "adaptive_avgpool": _window_per_output(1),
+        "relu": _per_element(1),
+        "relu6": _per_element(2),
+        "leaky_relu": _per_element(2),
+        "prelu": _per_element(2),
+        "elu": _per_element(4),
+        "gelu": lambda s: (
+            (9 if getattr(s.node.op, "approximate", "none") == "tanh" else 5) * s.out_elements
+        ),
+        "sigmoid": _per_element(4),
+        "tanh": _per_element(6),
+        "silu": _per_element(5),
+        "hardswish": _per_element(5),
+        "hardsigmoid": _per_element(4),
+        "softmax": _per_element(3),
+        "add": _merge,
+        "multiply": _merge,
+        "concat": _zero,
+        "flatten": _zero,
+        "dropout": _zero,
+    },
+)
+
+MACS = Convention(
+    "macs",
+    "multiply-accumulates of conv, conv_transpose and dense weights (torchvision's GFLOPS)",
+    {kind: (lambda s: s.macs) for kind in FLOPS.rules},
+)
+
+FVCORE = Convention(
+    "fvcore",
+    "fvcore FlopCountAnalysis: weight MACs without bias, batchnorm 2 per element (1 without "
+    "affine), adaptive/global average pooling 1 per input element; all else 0",
+    {
+        **{kind: _zero for kind in FLOPS.rules},
+        "conv": lambda s: s.macs,
+        "conv_transpose": lambda s: s.macs,
+        "dense": lambda s: s.macs,
+        "batchnorm": _batchnorm_scale(1, 2),
+        "adaptive_avgpool": lambda s: s.in_elements,
+        "global_avgpool": lambda s: s.in_elements,
+    },
+)
+
+
+def _module_or_functional(module: int, functional: int, by: str = "out") -> Rule:
+    """ptflops counts a module's hook *and* the F.* function it calls: often twice."""
+
+    def rule(site: Site) -> int:
+        factor = functional if site.node.functional else module
+        return factor * (site.out_elements if by == "out" else site.in_elements)
+
+    return rule
+
+
+def _lrn_ptflops(site: Site) -> int:
+    """x·x, α·, +k (patched tensor ops) and avg_pool3d over C + size − 1 padded channels."""
+    h, w, c = site.inputs[0]
+    size = getattr(site.node.op, "size", 1)
+    return 3 * site.in_elements + (c + size - 1) * h * w
+
+
+_PTFLOPS_WEIGHTS: dict[str, Rule] = {
+    "conv": lambda s: s.macs + (s.output[2] * s.out_spatial if s.node.op.bias else 0),  # type: ignore[attr-defined]
+    "conv_transpose": lambda s: s.macs + (s.out_elements if s.node.op.bias else 0),  # type: ignore[attr-defined]
+    "dense": lambda s: s.macs + s.bias_adds,
+}
+
+PTFLOPS = Convention(
+    "ptflops",
+    "ptflops get_model_complexity_info, pytorch backend: weight MACs with bias, batchnorm 2 "
+    "per element, module activations and pools counted twice (hook + F.*) unless "
+    "`functional: true`",
+    {
+        **_PTFLOPS_WEIGHTS,
+        "batchnorm": _batchnorm_scale(1, 2),
+        "relu": _module_or_functional(2, 1),
+        "elu": _module_or_functional(2, 1),
+        "gelu": _module_or_functional(2, 1),
+        "prelu": _module_or_functional(2, 1),
+        "relu6": _per_element(1),
+        "leaky_relu": _module_or_functional(1, 0),
+        "silu": _per_element(1),
+        "softmax": _per_element(1),
+        "sigmoid": _zero,
+        "tanh": _zero,
+        "hardswish": _zero,
+        "hardsigmoid": _zero,
+        "maxpool": _module_or_functional(2, 1, by="in"),
+        "avgpool": _module_or_functional(2, 1, by="in"),
+        "global_maxpool": _module_or_functional(2, 1, by="in"),
+        "global_avgpool": _module_or_functional(2, 1, by="in"),
+        "adaptive_maxpool": _module_or_functional(2, 1, by="in"),
+        "adaptive_avgpool": _module_or_functional(2, 1, by="in"),
+        "lrn": _lrn_ptflops,
+        "add": lambda s: s.out_elements * (len(s.inputs) - 1) if s.node.functional else 0,
+        "multiply": lambda s: s.out_elements * (len(s.inputs) - 1) if s.node.functional else 0,
+        "concat": _zero,
+        "flatten": _zero,
+        "dropout": _zero,
+    },
+)
+
+PTFLOPS_ATEN = Convention(
+    "ptflops-aten",
+    "ptflops get_model_complexity_info, aten backend: weight MACs with bias; all else 0",
+    {**{kind: _zero for kind in FLOPS.rules}, **_PTFLOPS_WEIGHTS},
+)
+
+
+def _torchinfo(site: Site) -> int:
+    params = site.node.op.params(site.inputs)
+    if site.node.kind in ("conv", "conv_transpose"):
+        return params * site.out_spatial  # its conv rule uses the output size, also transposed
+    return params  # every other leaf module: parameters × batch
+
+
+TORCHINFO = Convention(
+    "torchinfo",
+    "torchinfo summary() Mult-Adds: conv (weights + bias)·H_out·W_out, other layers their "
+    "parameter count; parameter-free layers 0",
+    {kind: _torchinfo for kind in FLOPS.rules},
+)
+
+CONVENTIONS: dict[str, Convention] = {
+    c.name: c for c in (MACS, FLOPS, FVCORE, PTFLOPS, PTFLOPS_ATEN, TORCHINFO)
+}
+
+
+@dataclass(frozen=True)
+class MultiplyCount:
+    macs: int
+    flops: int  # under the chosen convention
+
+
+def count_flops(net: Network, convention: str = "macs") -> dict[str, MultiplyCount]:
+    if convention not in CONVENTIONS:
+        raise SpecError(
+            f"unknown convention {convention!r}", None, f"choose one of {', '.join(CONVENTIONS)}"
+        )
+    rules = CONVENTIONS[convention].rules
+    counts = {}
+    for node in net:
+        rule = rules.get(node.kind)
+        if rule is None:
+            raise SpecError(
+                f"layer {node.name}: the {convention} convention has no rule for {node.kind}",
+                node.pos,
+                "choose another --convention",
+            )
+        inputs = net.input_shapes(node)
+        output = net.shapes[node.name]
+        macs = node.op.macs(inputs, output)
+        counts[node.name] = MultiplyCount(int(macs), int(rule(Site(node, inputs, output, macs))))
+    return counts

@@ -1,0 +1,150 @@
+"""Memory: activation sizes per layer, parameter bytes, inference peak and a training estimate.
+
+The inference peak is the largest live set when layers run in spec (topological) order and
+each tensor is freed right after its last consumer; a skip connection keeps its tensor alive
+until the merge. Training keeps every activation for backprop, plus gradients and optimizer
+state for trainable parameters. Framework overheads (workspaces, allocator caching, the CUDA
+context, in-place tricks, recomputation) are not included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnncalc.derive import Q
+from cnncalc.errors import SpecError
+from cnncalc.graph import INPUT, Network
+from cnncalc.layers.base import prod
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}  # extra copies per trainable param
+
+
+@dataclass(frozen=True)
+class MemoryOptions:
+    dtype: str = "float32"
+    batch: int = 1
+    optimizer: str = "sgd"
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPE_BYTES:
+            raise SpecError(
+                f"unknown dtype {self.dtype!r}", None, f"choose one of {', '.join(DTYPE_BYTES)}"
+            )
+        if self.optimizer not in OPTIMIZER_STATES:
+            raise SpecError(
+                f"unknown optimizer {self.optimizer!r}",
+                None,
+                f"choose one of {', '.join(OPTIMIZER_STATES)}",
+            )
+        if self.batch < 1:
+            raise SpecError(f"--batch must be at least 1, got {self.batch}", None)
+
+    @property
+    def bytes_per_value(self) -> int:
+        return DTYPE_BYTES[self.dtype]
+
+
+@dataclass(frozen=True)
+class LayerMemory:
+    activation_elements: int  # output elements × batch
+    activation_bytes: int
+
+
+@dataclass(frozen=True)
+class MemoryTotals:
+    options: MemoryOptions
+    param_bytes: int
+    buffer_bytes: int
+    input_bytes: int
+    activation_bytes: int  # every layer's output, summed
+    inference_peak_bytes: int
+    inference_peak_layer: str
+    gradient_bytes: int
+    optimizer_bytes: int
+    training_bytes: int
+
+    def to_dict(self) -> dict[str, int | str]:
+        return {
+            "dtype": self.options.dtype,
+            "batch": self.options.batch,
+            "optimizer": self.options.optimizer,
+            "param_bytes": self.param_bytes,
+            "buffer_bytes": self.buffer_bytes,
+            "input_bytes": self.input_bytes,
+            "activation_bytes": self.activation_bytes,
+            "inference_peak_bytes": self.inference_peak_bytes,
+            "inference_peak_layer": self.inference_peak_layer,
+            "gradient_bytes": self.gradient_bytes,
+            "optimizer_bytes": self.optimizer_bytes,
+            "training_bytes": self.training_bytes,
+        }
+
+
+def tensor_size(shape: tuple[int, ...], options: MemoryOptions) -> tuple[Q, Q]:
+    """(elements, bytes) of one activation: H·W·C·batch values of the dtype's size."""
+    elements = prod(shape) * options.batch if options.batch > 1 else prod(shape)
+    return elements, elements * options.bytes_per_value
+
+
+def activation_memory(net: Network, options: MemoryOptions) -> dict[str, LayerMemory]:
+    out = {}
+    for node in net:
+        elements, size = tuple(map(int, tensor_size(net.shapes[node.name], options)))
+        out[node.name] = LayerMemory(elements, size)
+    return out
+
+
+def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:
+    """(bytes, layer) of the largest live set; `sizes` holds every tensor's bytes and INPUT's.
+
+    Layers nobody consumes are network outputs and stay alive to the end.
+    """
+    last_use: dict[str, int] = {}
+    for index, node in enumerate(net):
+        for name in node.inputs:
+            last_use[name] = index  # visited in order, so the last consumer wins
+    frees: dict[int, list[str]] = {}
+    for name in sizes:
+        frees.setdefault(last_use.get(name, len(net)), []).append(name)
+    live = sizes[INPUT]
+    peak, peak_layer = live, INPUT
+    for index, node in enumerate(net):
+        live += sizes[node.name]  # inputs and output are alive together while it runs
+        if live > peak:
+            peak, peak_layer = live, node.name
+        live -= sum(sizes[name] for name in frees.get(index, ()))
+    return peak, peak_layer
+
+
+def memory_totals(
+    net: Network,
+    per_layer: dict[str, LayerMemory],
+    params: int,
+    trainable_params: int,
+    buffers: int,
+    options: MemoryOptions,
+) -> MemoryTotals:
+    per_value = options.bytes_per_value
+    input_bytes = int(tensor_size(net.input_shape, options)[1])
+    sizes = {name: m.activation_bytes for name, m in per_layer.items()}
+    sizes[INPUT] = input_bytes
+    peak, peak_layer = inference_peak(net, sizes)
+    activations = sum(m.activation_bytes for m in per_layer.values())
+    param_bytes = params * per_value
+    buffer_bytes = buffers * per_value
+    gradients = trainable_params * per_value
+    optimizer = trainable_params * per_value * OPTIMIZER_STATES[options.optimizer]
+    training = param_bytes + buffer_bytes + gradients + optimizer + input_bytes + activations
+    return MemoryTotals(
+        options,
+        param_bytes,
+        buffer_bytes,
+        input_bytes,
+        activations,
+        peak,
+        peak_layer,
+        gradients,
+        optimizer,
+        training,
+    )

@@ -1,0 +1,133 @@
+"""Receptive field: for each spatial layer, the input region one output unit sees.
+
+Per axis, with the layer's window (kernel k, stride s, dilation d, leading padding p; span
+k' = d·(k − 1) + 1) and its input's field (size r, jump j, centre c):
+
+    r_out = r + (k' − 1)·j      j_out = j·s      c_out = c + ((k' − 1)/2 − p)·j
+
+A transposed conv spreads its input s apart: j_out = j/s, the size grows by the widest span
+of input units one output unit mixes, and c_out follows the first output unit. Where a merge
+joins paths of different jump or centre the field is "not aligned"; its size is the largest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from cnncalc.graph import INPUT, Network, Node
+from cnncalc.layers.base import Window
+
+Pair = tuple[Fraction, Fraction]
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    size: Pair
+    stride: Pair  # the jump: input pixels between neighbouring output units
+    center: Pair  # input coordinate of the centre of output unit (0, 0)
+    aligned: bool = True
+    whole_input: bool = False  # global pooling: every input pixel
+    derivation: tuple[str, ...] = ()  # lines for --explain, from the arithmetic that ran
+
+    def to_dict(self) -> dict[str, list[int | float]]:
+        return {
+            "size": [_number(v) for v in self.size],
+            "stride": [_number(v) for v in self.stride],
+            "center": [_number(v) for v in self.center],
+        }
+
+
+def _number(value: Fraction) -> int | float:
+    return int(value) if value.denominator == 1 else float(value)
+
+
+def fmt(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
+
+
+INPUT_FIELD = ReceptiveField((Fraction(1),) * 2, (Fraction(1),) * 2, (Fraction(0),) * 2)
+
+
+def _axis(
+    window: Window, axis: int, r: Fraction, j: Fraction, c: Fraction
+) -> tuple[Fraction, Fraction, Fraction, str]:
+    k, s, d, p = (
+        window.kernel[axis],
+        window.stride[axis],
+        window.dilation[axis],
+        window.pad_before[axis],
+    )
+    span = d * (k - 1) + 1
+    if not window.transposed:
+        size, jump, center = r + (span - 1) * j, j * s, c + (Fraction(span - 1, 2) - p) * j
+        text = (
+            f"size = {fmt(r)} + ({span} − 1)·{fmt(j)} = {fmt(size)}; "
+            f"stride = {fmt(j)}·{s} = {fmt(jump)}; "
+            f"center = {fmt(c)} + (({span} − 1)/2 − {p})·{fmt(j)} = {fmt(center)}"
+        )
+        return size, jump, center, text
+    # output o gathers input i = (o + p − m·d)/s for taps m whose division is exact
+    widest = 0
+    for residue in range(s):
+        taps = [m for m in range(k) if (residue + p - m * d) % s == 0]
+        if taps:
+            widest = max(widest, (max(taps) - min(taps)) * d // s)
+    first = [Fraction(p - m * d, s) for m in range(k) if (p - m * d) % s == 0]
+    center = c + (min(first) + max(first)) / 2 * j if first else c
+    size = r + widest * j
+    text = (
+        f"size = {fmt(r)} + {widest}·{fmt(j)} = {fmt(size)} (transposed: widest input span); "
+        f"stride = {fmt(j)}/{s} = {fmt(j / s)}; center = {fmt(center)}"
+    )
+    return size, j / s, center, text
+
+
+def _merge(fields: list[ReceptiveField], shapes: list[tuple[int, ...]]) -> ReceptiveField:
+    """Largest size over paths; a 1×1 input broadcast over H×W (SE gates) does not align."""
+    positional = [f for f, s in zip(fields, shapes, strict=True) if s[:2] != (1, 1)] or fields
+    size = (max(f.size[0] for f in fields), max(f.size[1] for f in fields))
+    first = positional[0]
+    aligned = all(
+        f.stride == first.stride and f.center == first.center and f.aligned for f in positional
+    )
+    whole = any(f.whole_input for f in fields)
+    sizes = [", ".join(f"{fmt(f.size[a])}" for f in fields) for a in range(2)]
+    derivation = tuple(f"size = max({sizes[a]}) = {fmt(size[a])}" for a in range(2))
+    return ReceptiveField(size, first.stride, first.center, aligned, whole, derivation)
+
+
+def layer_field(
+    net: Network, node: Node, fields: dict[str, ReceptiveField | None]
+) -> ReceptiveField | None:
+    if len(net.shapes[node.name]) != 3:
+        return None  # flat output: dense, flatten
+    inputs = [fields[name] for name in node.inputs]
+    if any(f is None for f in inputs):
+        return None
+    known = [f for f in inputs if f is not None]
+    if len(known) > 1:
+        return _merge(known, net.input_shapes(node))
+    field = known[0]
+    window = node.op.window(net.input_shapes(node))
+    if window is None:
+        return field
+    axes = [_axis(window, a, field.size[a], field.stride[a], field.center[a]) for a in range(2)]
+    return ReceptiveField(
+        (axes[0][0], axes[1][0]),
+        (axes[0][1], axes[1][1]),
+        (axes[0][2], axes[1][2]),
+        field.aligned,
+        field.whole_input or window.whole_input,
+        (axes[0][3], axes[1][3]),
+    )
+
+
+def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
+    fields: dict[str, ReceptiveField | None] = {
+        INPUT: INPUT_FIELD if len(net.input_shape) == 3 else None
+    }
+    for node in net:
+        fields[node.name] = layer_field(net, node, fields)
+    del fields[INPUT]
+    return fields
