@@ -43,9 +43,14 @@ class SpecError(CnncalcError):
 
 
 class LayerError(Exception):
-    """Raised by a layer rule without position; the caller re-raises it as a SpecError."""
+    """Raised by a layer rule without position; the caller re-raises it as a SpecError.
 
-    def __init__(self, message: str, hint: str | None = None):
+    `field` names the layer field at fault (`kernel`, `groups`, `from`, ...), so the error can
+    point at that field's value in the spec rather than at the layer.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, field: str | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.field = field

@@ -7,6 +7,7 @@ and block arguments; evaluated on Python's AST with a whitelist, never with eval
 from __future__ import annotations
 
 import ast
+import difflib
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -33,6 +34,13 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
 }
 _FUNCTIONS: dict[str, Callable[..., Any]] = {"min": min, "max": max, "int": int}
 
+_ALLOWED = (
+    "expressions allow numbers, arguments, + - * / // % **, comparisons, and/or/not, "
+    "`a if c else b`, min, max, int"
+)
+MAX_TEXT = 10_000  # longest text an expression may build
+MAX_BITS = 4_096  # largest integer an expression may build (about 1,200 digits)
+
 # `$name` or `$(expression)`; an expression may not contain parentheses-free `)`
 REFERENCE = re.compile(r"\$(?:([A-Za-z_]\w*)|\(((?:[^()]|\([^()]*\))*)\))")
 
@@ -40,11 +48,20 @@ REFERENCE = re.compile(r"\$(?:([A-Za-z_]\w*)|\(((?:[^()]|\([^()]*\))*)\))")
 def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        raise LayerError(f"cannot read the expression $({text})") from None
+    except SyntaxError as exc:
+        where = f" at column {exc.offset}" if exc.offset else ""
+        raise LayerError(
+            f"cannot read the expression $({text}): {exc.msg}{where}", _ALLOWED
+        ) from None
+    except (ValueError, RecursionError, MemoryError):
+        raise LayerError(f"cannot read the expression $({text})", _ALLOWED) from None
     try:
         return _eval(tree.body, names)
-    except (ArithmeticError, TypeError, ValueError) as exc:
+    except ZeroDivisionError:
+        raise LayerError(
+            f"cannot evaluate $({text}): division by zero", "check the divisor's arguments"
+        ) from None
+    except (ArithmeticError, TypeError, ValueError, RecursionError) as exc:
         raise LayerError(f"cannot evaluate $({text}): {exc}") from None
 
 
@@ -53,16 +70,23 @@ def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:
         return node.value
     if isinstance(node, ast.Name):
         if node.id not in names:
+            known = sorted(names)
+            close = difflib.get_close_matches(node.id, known, n=1, cutoff=0.6)
+            listing = "arguments here: " + (", ".join(known) or "none")
             raise LayerError(
-                f"unknown argument {node.id!r} in an expression",
-                "arguments here: " + (", ".join(sorted(names)) or "none"),
+                f"unknown name {node.id!r} in an expression",
+                f"did you mean `{close[0]}`? ({listing})" if close else listing,
             )
         return names[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _eval(node.left, names), _eval(node.right, names)
-        if isinstance(node.op, ast.Pow) and abs(right) > 64:
-            raise LayerError("exponent too large in an expression")
-        return _BINARY[type(node.op)](left, right)
+        _check_size(node.op, left, right)
+        result = _BINARY[type(node.op)](left, right)
+        if isinstance(result, int) and result.bit_length() > MAX_BITS:
+            raise LayerError("a number in an expression is too large")
+        if isinstance(result, str | list) and len(result) > MAX_TEXT:
+            raise LayerError("text built by an expression is too long")
+        return result
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
         value = _eval(node.operand, names)
         if isinstance(node.op, ast.Not):
@@ -88,11 +112,20 @@ def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:
         and not node.keywords
     ):
         return _FUNCTIONS[node.func.id](*(_eval(a, names) for a in node.args))
-    raise LayerError(
-        f"unsupported expression {ast.unparse(node)!r}",
-        "expressions allow numbers, arguments, + - * / // % **, comparisons, and/or/not, "
-        "`a if c else b`, min, max, int",
-    )
+    raise LayerError(f"unsupported expression {ast.unparse(node)!r}", _ALLOWED)
+
+
+def _check_size(op: ast.operator, left: Any, right: Any) -> None:
+    """Refuse, before computing it, a power or a repeated text that would be huge."""
+    if isinstance(op, ast.Pow) and isinstance(right, int | float) and abs(right) > 64:
+        raise LayerError("exponent too large in an expression (at most 64)")
+    whole = isinstance(left, int) and isinstance(right, int)
+    if isinstance(op, ast.Pow) and whole and right > 0 and left.bit_length() * right > MAX_BITS:
+        raise LayerError("a number in an expression is too large")
+    for text, count in ((left, right), (right, left)):
+        repeated = isinstance(text, str | list) and isinstance(count, int)
+        if isinstance(op, ast.Mult) and repeated and len(text) * count > MAX_TEXT:
+            raise LayerError("text built by an expression is too long")
 
 
 def substitute(value: Any, names: Mapping[str, Any]) -> Any:

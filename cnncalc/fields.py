@@ -47,7 +47,11 @@ class FieldType:
 def _int_conv(minimum: int, what: str) -> Callable[[Any], int]:
     def convert(value: Any) -> int:
         if not _is_int(value):
-            hint = "write the number without quotes" if isinstance(value, str) else None
+            hint = None
+            if isinstance(value, str):
+                hint = "write the number without quotes"
+            elif isinstance(value, float) and value.is_integer():
+                hint = f"write {int(value)}, not {value} (in $(...), // divides to an integer)"
             raise LayerError(f"expects {what}, got {describe(value)}", hint)
         if value < minimum:
             raise LayerError(f"expects {what}, got {value}")
@@ -132,11 +136,21 @@ BOOL = FieldType(_bool, {"type": "boolean"}, "true or false")
 
 
 def number_type(minimum: float | None = None, maximum: float | None = None) -> FieldType:
+    if minimum is not None and maximum is not None:
+        what = f"a number from {minimum:g} to {maximum:g}"
+    elif minimum is not None:
+        what = f"a number ≥ {minimum:g}"
+    elif maximum is not None:
+        what = f"a number ≤ {maximum:g}"
+    else:
+        what = "a number"
+
     def convert(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise LayerError(f"expects a number, got {describe(value)}")
+            hint = "write the number without quotes" if isinstance(value, str) else None
+            raise LayerError(f"expects {what}, got {describe(value)}", hint)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            raise LayerError(f"expects a number in [{minimum}, {maximum}], got {value}")
+            raise LayerError(f"expects {what}, got {value}")
         return float(value)
 
     schema: dict[str, Any] = {"type": "number"}
@@ -144,12 +158,12 @@ def number_type(minimum: float | None = None, maximum: float | None = None) -> F
         schema["minimum"] = minimum
     if maximum is not None:
         schema["maximum"] = maximum
-    return FieldType(convert, schema, "a number")
+    return FieldType(convert, schema, what)
 
 
 def choice_type(*choices: str) -> FieldType:
     def convert(value: Any) -> str:
-        if value not in choices:
+        if not isinstance(value, str) or value not in choices:
             raise LayerError(f"expects one of {', '.join(choices)}, got {describe(value)}")
         return str(value)
 

@@ -23,6 +23,12 @@ class Node:
     trainable: bool
     pos: SourcePos
     functional: bool = False  # PyTorch applies it as F.* rather than a module (ptflops counts)
+    # where each field of the layer is written, so errors can point at the value at fault
+    field_pos: Mapping[str, SourcePos] = field(default_factory=dict, repr=False, compare=False)
+
+    def pos_of(self, name: str | None) -> SourcePos:
+        """The position of field `name` (`kernel`, `from`, ...), or of the layer."""
+        return self.field_pos.get(name, self.pos) if name else self.pos
 
     @property
     def kind(self) -> str:
@@ -56,6 +62,12 @@ class Network:
         return self.nodes[-1]
 
 
+def _describe_inputs(node: Node, shapes: Mapping[str, Shape]) -> str:
+    if len(node.inputs) == 1:
+        return f" (from {node.inputs[0]})"
+    return ": " + ", ".join(f"{i} is {fmt_shape(shapes[i])}" for i in node.inputs)
+
+
 def build_network(name: str, input_shape: Shape, nodes: list[Node]) -> Network:
     """Check arity and infer every output shape; errors point at the offending layer."""
     shapes: dict[str, Shape] = {INPUT: input_shape}
@@ -64,17 +76,24 @@ def build_network(name: str, input_shape: Shape, nodes: list[Node]) -> Network:
         n = len(node.inputs)
         if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
             if op.max_inputs == 1:
-                raise SpecError(f"layer {node.name}: {op.kind} takes one input, got {n}", node.pos)
+                raise SpecError(
+                    f"layer {node.name}: {op.kind} takes one input, got {n}",
+                    node.pos_of("from"),
+                    "name one layer in `from`, or merge the inputs first (add, concat)",
+                )
             raise SpecError(
                 f"layer {node.name}: {op.kind} needs at least {op.min_inputs} inputs, got {n}",
-                node.pos,
-                f"list them: {op.kind}: {{from: [a, b]}}",
+                node.pos_of("from"),
+                f"list them: `{op.kind}: {{from: [a, b]}}`",
             )
         try:
             # plain ints: a shape's derivation (see cnncalc.derive) belongs to its own layer
             shapes[node.name] = tuple(map(int, op.output_shape([shapes[i] for i in node.inputs])))
         except LayerError as exc:
-            raise SpecError(f"layer {node.name}: {exc.message}", node.pos, exc.hint) from None
+            message = f"layer {node.name}: {exc.message}"
+            if exc.field == "from":  # the inputs are at fault: say which they are
+                message += _describe_inputs(node, shapes)
+            raise SpecError(message, node.pos_of(exc.field), exc.hint) from None
         if any(d <= 0 for d in shapes[node.name]):
             raise SpecError(
                 f"layer {node.name}: output size {fmt_shape(shapes[node.name])} is not positive",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from dataclasses import dataclass, replace
 from typing import Any
 
+from cnncalc.errors import SpecError
 from cnncalc.graph import Network, Node
 from cnncalc.layers import Shape
 from cnncalc.passes.flops import MultiplyCount, count_flops
@@ -64,6 +66,20 @@ class Report:
             if row.node.name == name:
                 return row
         raise KeyError(name)
+
+    def only(self, layer: str | None) -> Report:
+        """This report with one layer's row (totals stay the network's); None: unchanged."""
+        if layer is None:
+            return self
+        names = [row.node.name for row in self.layers]
+        if layer not in names:
+            close = difflib.get_close_matches(layer, names, n=1)
+            raise SpecError(
+                f"no layer named {layer!r} in {self.name}",
+                None,
+                f"did you mean `{close[0]}`?" if close else "list the layers with `params`",
+            )
+        return replace(self, layers=(self.layer(layer),))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `cnncalc summary --format json` (fields are only ever added)."""

@@ -12,9 +12,27 @@ from typing import Any
 _CONV = re.compile(r"conv(\d+)(?:x(\d+))?-(\d+)(?:-p(valid|same|\d+))?(?:-s(\d+))?", re.I)
 _POOL = re.compile(r"(max|avg)?pool(\d+)(?:-s(\d+))?", re.I)
 _FC = re.compile(r"fc(\d+)", re.I)
-LOOKS_LIKE = re.compile(r"(conv|maxpool|avgpool|pool|fc)\d", re.I)
+LOOKS_LIKE = re.compile(r"(conv|maxpool|avgpool|pool|fc)(?=\d|-|$)", re.I)
 
 SYNTAX = "Conv<k>-<filters>[-Pvalid|-Psame|-P<p>][-S<stride>], Pool<k>[-S<stride>], FC<units>"
+_FORMS = {
+    "conv": "Conv<k>-<filters>[-Pvalid|-Psame|-P<p>][-S<stride>], e.g. Conv3-16-Psame-S2 "
+    "(Conv3x5-16 for a 3×5 kernel)",
+    "pool": "[Max|Avg]Pool<k>[-S<stride>], e.g. Pool2 or AvgPool3-S2",
+    "fc": "FC<units>, e.g. FC10",
+}
+
+
+def looks_like_shorthand(text: str) -> bool:
+    """Whether `text` starts like a shorthand layer (`Conv4-x`, `Pool`, `FC`) without being one."""
+    return LOOKS_LIKE.match(text.strip()) is not None
+
+
+def shorthand_hint(text: str) -> str:
+    """How to write the shorthand layer that `text` seems to be."""
+    word = text.strip().lower()
+    form = next((f for key, f in _FORMS.items() if key in word[:7]), None)
+    return f"write {form}" if form else f"shorthand is {SYNTAX}"
 
 
 def parse_shorthand(text: str) -> tuple[str, dict[str, Any]] | None:

@@ -17,18 +17,37 @@ from cnncalc.expr import substitute
 from cnncalc.fields import describe
 from cnncalc.graph import INPUT, Network, Node, build_network
 from cnncalc.layers import KINDS, Op, Shape
-from cnncalc.shorthand import LOOKS_LIKE, SYNTAX, parse_shorthand
+from cnncalc.shorthand import looks_like_shorthand, parse_shorthand, shorthand_hint
 from cnncalc.yamltree import YList, YMap, parse_yaml
 
 TOP_KEYS = ("name", "description", "input", "layout", "blocks", "layers", "expect")
 COMMON_FIELDS = ("name", "from", "trainable", "when", "functional")
 REPEAT_FIELDS = ("block", "times", "args", "name", "from", "trainable", "when")
 MAX_LAYERS = 1_000_000
+MAX_BLOCK_DEPTH = 32
 
 
 def _suggest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None
+
+
+def _split_expression_hint(fields: YMap) -> str | None:
+    """A hint when a `,` inside `$(...)` in a `{...}` mapping cut the expression in two."""
+    for key, value in fields.items():
+        if isinstance(value, str) and "$(" in value and value.count("(") > value.count(")"):
+            return (
+                f"the `,` in `{key}: {value}, ...` ends the value inside {{...}}: "
+                f'quote the expression, e.g. `{key}: "$(max(a, b))"`'
+            )
+    return None
+
+
+def _listing(what: str, names: list[str], limit: int = 8) -> str:
+    if not names:
+        return f"there are no {what}"
+    shown = ", ".join(names[-limit:])
+    return f"{what}: {'…, ' if len(names) > limit else ''}{shown}"
 
 
 @dataclass
@@ -52,6 +71,9 @@ class Scope:
     depth: int = 0
     previous: str | None = None  # resolved output of the last layer, for the default `from`
     counters: dict[str, int] = field(default_factory=dict)
+    chain: tuple[str, ...] = ()  # the blocks being expanded, outermost first
+    entries: YList | None = None  # the list being expanded, and the entry being expanded:
+    index: int = 0  # for telling "defined further down" from "unknown"
 
     def default_name(self, kind: str) -> str:
         self.counters[kind] = self.counters.get(kind, 0) + 1
@@ -80,27 +102,91 @@ class _Expander:
             )
         self.defined[full] = pos
 
-    def _resolve(self, ref: Any, scope: Scope, pos: SourcePos) -> str:
+    def _resolve(
+        self, ref: Any, scope: Scope, pos: SourcePos, what: str = "`from`", own: str | None = None
+    ) -> str:
+        """The real layer that `ref` names here; `own` is the name of the layer asking."""
         if not isinstance(ref, str):
-            raise SpecError(f"`from` names layers, got {describe(ref)}", pos)
+            raise SpecError(
+                f"{what} names layers, got {describe(ref)}",
+                pos,
+                "write `from: name` or `from: [name1, name2]`",
+            )
         if ref == INPUT:
             return scope.input_name
         for candidate in (scope.prefix + ref, ref):
             if candidate in self.defined and candidate != INPUT:
                 return self.alias.get(candidate, candidate)
-        known = [n[len(scope.prefix) :] for n in self.defined if n.startswith(scope.prefix)]
+        if own is not None and ref == own:
+            raise SpecError(
+                f"layer {ref!r} takes its input from itself (a cycle)",
+                pos,
+                f"{what} names layers above this one; a network has no cycles",
+            )
+        later = self._defined_later(ref, scope)
+        if later is not None:
+            raise SpecError(
+                f"layer {ref!r} is defined further down (line {later.line}); "
+                f"{what} can only name layers above this one",
+                pos,
+                f"layers are listed in the order the data flows: move this layer below {ref!r}",
+            )
+        known = [
+            n[len(scope.prefix) :]
+            for n in self.defined
+            if n.startswith(scope.prefix) and n != INPUT
+        ]
+        listing = "layers above this one" if what == "`from`" else "layers here"
         raise SpecError(
-            f"unknown layer {ref!r} in `from`",
+            f"unknown layer {ref!r} in {what}",
             pos,
-            _suggest(ref, known) or "a layer can take input only from layers above it",
+            _suggest(ref, [INPUT, *known]) or _listing(listing, known),
         )
+
+    def _defined_later(self, ref: str, scope: Scope) -> SourcePos | None:
+        """Where an entry after the current one in this list defines `ref`, if one does."""
+        entries = scope.entries
+        if entries is None:
+            return None
+        counters = dict(scope.counters)
+        later = zip(entries[scope.index + 1 :], entries.item_pos[scope.index + 1 :], strict=True)
+        for entry, pos in later:
+            name = self._entry_name(entry, counters)
+            if name is not None and (ref == name or ref.startswith(name + ".")):
+                return pos
+        return None
+
+    def _entry_name(self, entry: Any, counters: dict[str, int]) -> str | None:
+        """The name an entry will define, as far as it can be told without expanding it."""
+        if isinstance(entry, str):
+            key: Any = entry.strip()
+            fields: Any = None
+        elif isinstance(entry, YMap) and len(entry) == 1:
+            key = next(iter(entry))
+            fields = entry[key]
+        else:
+            return None
+        if key == "repeat":
+            key = fields.get("block") if isinstance(fields, YMap) else None
+        elif key not in KINDS and key not in self.blocks:
+            short = parse_shorthand(key) if isinstance(entry, str) else None
+            key = short[0] if short else None
+        if not isinstance(key, str):
+            return None
+        counters[key] = counters.get(key, 0) + 1
+        if isinstance(fields, YMap) and "name" in fields:
+            name = fields["name"]
+            return name if isinstance(name, str) and "$" not in name else None
+        return f"{key}{counters[key]}"
 
     # --- entries ------------------------------------------------------------------------
 
     def expand_list(self, entries: Any, scope: Scope, pos: SourcePos) -> None:
         if not isinstance(entries, YList):
             raise SpecError(f"`layers` must be a list, got {describe(entries)}", pos)
-        for entry, entry_pos in zip(entries, entries.item_pos, strict=True):
+        scope.entries = entries
+        for index, (entry, entry_pos) in enumerate(zip(entries, entries.item_pos, strict=True)):
+            scope.index = index
             self.expand_entry(entry, scope, entry_pos)
 
     def expand_entry(self, entry: Any, scope: Scope, pos: SourcePos) -> None:
@@ -135,10 +221,25 @@ class _Expander:
             shorthand_fields.update(values)
             self.add_layer(kind, shorthand_fields, scope, pos)
         else:
-            hint = _suggest(key, [*KINDS, *self.blocks, "repeat"])
-            if hint is None and LOOKS_LIKE.match(key):
-                hint = f"shorthand is {SYNTAX}"
-            raise SpecError(f"unknown layer kind {key!r}", pos, hint)
+            raise self._unknown_kind(key, entry, pos)
+
+    def _unknown_kind(self, key: str, entry: Any, pos: SourcePos) -> SpecError:
+        if parse_shorthand(key) is not None:  # shorthand, but written as a mapping
+            return SpecError(
+                f"shorthand layer {key!r} takes no fields",
+                pos,
+                f"write `- {key}` on its own, or spell the layer out as `- conv: {{...}}`",
+            )
+        if looks_like_shorthand(key):
+            return SpecError(f"malformed shorthand layer {key!r}", pos, shorthand_hint(key))
+        hint = _suggest(key, [*KINDS, *self.blocks, "repeat"])
+        if hint is None and isinstance(entry, str) and " - " in key:
+            hint = "two list items ran together: put each `- ` on its own line, aligned"
+        elif hint is None:
+            hint = "layer kinds: " + ", ".join(sorted(KINDS))
+            if self.blocks:
+                hint += "; blocks: " + ", ".join(self.blocks)
+        return SpecError(f"unknown layer kind {key!r}", pos, hint)
 
     def _value(self, fields: YMap, key: str, scope: Scope) -> Any:
         try:
@@ -152,7 +253,9 @@ class _Expander:
         value = self._value(fields, key, scope)
         if not isinstance(value, bool):
             raise SpecError(
-                f"`{key}` must be true or false, got {describe(value)}", fields.pos_of(key)
+                f"`{key}` must be true or false, got {describe(value)}",
+                fields.pos_of(key),
+                f"write `{key}: true`, `{key}: false` or a condition like `{key}: $(i == 0)`",
             )
         return value
 
@@ -173,14 +276,14 @@ class _Expander:
             refs = refs if isinstance(refs, list) else [refs]
             if not refs:
                 raise SpecError("`from` is empty", fields.pos_of("from"))
-            inputs = [self._resolve(r, scope, fields.pos_of("from")) for r in refs]
+            inputs = [self._resolve(r, scope, fields.pos_of("from"), own=name) for r in refs]
         else:
             inputs = [scope.previous or scope.input_name]
         return scope.prefix + name, included, trainable, inputs, fields.pos
 
     def add_layer(self, kind: str, fields: YMap, scope: Scope, pos: SourcePos) -> None:
         full, included, trainable, inputs, _ = self._common(fields, scope, scope.default_name(kind))
-        self._claim(full, fields.key_pos.get("name", pos))
+        self._claim(full, fields.value_pos.get("name", pos))
         if not included:
             self.alias[full] = inputs[0]
             scope.previous = inputs[0]
@@ -189,7 +292,9 @@ class _Expander:
         if len(self.nodes) >= MAX_LAYERS:
             raise SpecError(f"more than {MAX_LAYERS:,} layers", pos)
         functional = self._flag(fields, "functional", scope, False)
-        self.nodes.append(Node(full, op, tuple(inputs), trainable, pos, functional))
+        self.nodes.append(
+            Node(full, op, tuple(inputs), trainable, pos, functional, dict(fields.value_pos))
+        )
         scope.previous = full
 
     def _make_op(self, kind: str, fields: YMap, scope: Scope, full: str, pos: SourcePos) -> Op:
@@ -201,7 +306,8 @@ class _Expander:
                 raise SpecError(
                     f"layer {full}: {kind} has no field {key!r}",
                     fields.key_pos.get(key, pos),
-                    _suggest(key, [*known, *COMMON_FIELDS])
+                    _split_expression_hint(fields)
+                    or _suggest(key, [*known, *COMMON_FIELDS])
                     or f"{kind} fields: {', '.join([*known, *COMMON_FIELDS])}",
                 )
         values: dict[str, Any] = {}
@@ -227,12 +333,17 @@ class _Expander:
         return cls(**values)
 
     def call_block(
-        self, block: Block, fields: YMap, scope: Scope, pos: SourcePos, extra: Any = None
+        self,
+        block: Block,
+        fields: YMap,
+        scope: Scope,
+        pos: SourcePos,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        full, included, trainable, inputs, _ = self._common(
-            fields, scope, scope.default_name(block.name)
-        )
-        self._claim(full, fields.key_pos.get("name", pos))
+        # an instance of a repeat is named by the repeat and does not count as a call
+        default = block.name if extra is not None else scope.default_name(block.name)
+        full, included, trainable, inputs, _ = self._common(fields, scope, default)
+        self._claim(full, fields.value_pos.get("name", pos))
         if not included:
             self.alias[full] = inputs[0]
             scope.previous = inputs[0]
@@ -246,27 +357,54 @@ class _Expander:
                 raise SpecError(
                     f"block {block.name} has no argument {key!r}",
                     fields.key_pos.get(key, pos),
-                    _suggest(key, list(block.args))
+                    _split_expression_hint(fields)
+                    or _suggest(key, list(block.args))
                     or f"its arguments: {', '.join(block.args) or 'none'}",
                 )
             args[key] = self._value(fields, key, Scope("", {**scope.names, **names}, "", True))
         missing = [k for k, v in args.items() if v is None]
         if missing:
+            declared = block.arg_pos.get(missing[0])
+            where = f" (declared without a default at line {declared.line})" if declared else ""
             raise SpecError(
-                f"block {block.name} needs argument `{missing[0]}`",
+                f"block {block.name} needs argument `{missing[0]}`{where}",
                 pos,
-                f"add `{missing[0]}: ...` to the call",
+                f"pass it: `- {block.name}: {{{missing[0]}: ...}}`",
             )
-        if scope.depth >= 32:
-            raise SpecError(f"blocks nested more than 32 deep (is {block.name} recursive?)", pos)
-        inner = Scope(full + ".", args, inputs[0], trainable, scope.depth + 1)
+        if scope.depth >= MAX_BLOCK_DEPTH:
+            raise self._too_deep(block, scope, pos)
+        inner = Scope(
+            full + ".",
+            args,
+            inputs[0],
+            trainable,
+            scope.depth + 1,
+            chain=(*scope.chain, block.name),
+        )
         self.expand_list(block.layers, inner, block.pos)
         if block.output is not None:
-            output = self._resolve(block.output, inner, block.pos)
+            output = self._resolve(
+                block.output, inner, block.pos, f"`output` of block {block.name}"
+            )
         else:
             output = inner.previous or inner.input_name
         self.alias[full] = output
         scope.previous = output
+
+    def _too_deep(self, block: Block, scope: Scope, pos: SourcePos) -> SpecError:
+        chain = [*scope.chain, block.name]
+        if block.name in scope.chain:
+            start = len(scope.chain) - 1 - scope.chain[::-1].index(block.name)
+            cycle = " → ".join(chain[start:])
+            return SpecError(
+                f"block {block.name} calls itself endlessly ({cycle} → …)",
+                pos,
+                "a block may call itself only under a `when:` that ends the recursion "
+                f"within {MAX_BLOCK_DEPTH} levels",
+            )
+        return SpecError(
+            f"blocks are nested more than {MAX_BLOCK_DEPTH} deep ({' → '.join(chain)})", pos
+        )
 
     def repeat(self, fields: YMap, scope: Scope, pos: SourcePos) -> None:
         for key in fields:
@@ -288,6 +426,11 @@ class _Expander:
             raise SpecError(
                 f"repeat needs `times:` a positive integer, got {describe(times)}",
                 fields.pos_of("times") if "times" in fields else pos,
+                "write e.g. `- repeat: {block: name, times: 3}`",
+            )
+        if times > MAX_LAYERS:
+            raise SpecError(
+                f"repeat `times: {times}` is more than {MAX_LAYERS:,}", fields.pos_of("times")
             )
         block = self.blocks[block_name]
         args = fields.get("args", YMap(pos))
@@ -298,9 +441,11 @@ class _Expander:
         base = YMap(pos)
         base.update({k: fields[k] for k in COMMON_FIELDS if k in fields})
         base.value_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
-        full, included, _, _, _ = self._common(base, scope, scope.default_name(block.name))
-        self._claim(full, fields.key_pos.get("name", pos))
+        full, included, _, inputs, _ = self._common(base, scope, scope.default_name(block.name))
+        self._claim(full, fields.value_pos.get("name", pos))
         if not included:
+            self.alias[full] = inputs[0]
+            scope.previous = inputs[0]
             return
         for i in range(times):
             call = YMap(args.pos)
@@ -354,15 +499,24 @@ def _parse_blocks(raw: Any, pos: SourcePos) -> dict[str, Block]:
 
 
 def _parse_input(raw: Any, layout: Any, pos: SourcePos) -> Shape:
-    hint = "write `input: [H, W, C]`, e.g. [224, 224, 3], or [N] for a flat input"
+    order = "[C, H, W]" if layout == "chw" else "[H, W, C]"
+    example = "[3, 224, 224]" if layout == "chw" else "[224, 224, 3]"
+    hint = f"write `input: {order}`, e.g. {example}, or [N] for a flat input"
+    if isinstance(raw, str):
+        try:
+            dims = parse_input_option(raw)
+        except SpecError:
+            pass
+        else:
+            hint = f"write it as a list: `input: [{', '.join(map(str, dims))}]`"
+    elif isinstance(raw, list) and len(raw) == 2:
+        hint = f"add the channels: e.g. `input: [{raw[0]}, {raw[1]}, 3]` for an RGB image"
     if not isinstance(raw, list) or len(raw) not in (1, 3):
-        raise SpecError(f"`input` must be [H, W, C] or [N], got {describe(raw)}", pos, hint)
+        raise SpecError(f"`input` must be {order} or [N], got {describe(raw)}", pos, hint)
     if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in raw):
         raise SpecError(
             f"`input` dimensions must be positive integers, got {describe(raw)}", pos, hint
         )
-    if layout not in (None, "hwc", "chw"):
-        raise SpecError(f"`layout` must be hwc or chw, got {describe(layout)}", pos)
     if layout == "chw" and len(raw) == 3:
         return (raw[1], raw[2], raw[0])
     return tuple(raw)
@@ -408,14 +562,24 @@ def from_yaml(text: str, file: str, default_name: str, input_shape: Shape | None
     name = doc.get("name", default_name)
     if not isinstance(name, str):
         raise SpecError(f"`name` must be text, got {describe(name)}", doc.pos_of("name"))
-    shape = input_shape or _parse_input(doc["input"], doc.get("layout"), doc.pos_of("input"))
-    if input_shape is None and "layout" in doc:
-        _parse_input(doc["input"], doc["layout"], doc.pos_of("layout"))
+    layout = doc.get("layout")
+    if layout not in (None, "hwc", "chw"):
+        raise SpecError(
+            f"`layout` must be hwc or chw, got {describe(layout)}",
+            doc.pos_of("layout"),
+            "hwc: `input` is [H, W, C] (the default); chw: `input` is [C, H, W]",
+        )
+    shape = input_shape or _parse_input(doc["input"], layout, doc.pos_of("input"))
     expander = _Expander(_parse_blocks(doc.get("blocks"), doc.pos_of("blocks")), file)
     scope = Scope("", {}, INPUT, True)
     expander.expand_list(doc["layers"], scope, doc.pos_of("layers"))
     if not expander.nodes:
-        raise SpecError("the spec has no layers", doc.pos_of("layers"))
+        skipped = len(expander.defined) > 1  # beyond `input`: all were skipped by `when:`
+        raise SpecError(
+            "the spec has no layers" + (" (`when:` skips them all)" if skipped else ""),
+            doc.pos_of("layers"),
+            "list them: `layers: [{conv: {filters: 8, kernel: 3}}, relu]`",
+        )
     return build_network(name, shape, expander.nodes)
 
 
@@ -430,11 +594,22 @@ def from_shorthand(text: str, input_shape: Shape | None) -> Network:
     expander = _Expander({}, pos.file)
     scope = Scope("", {}, INPUT, True)
     column = 1
-    for item in text.split(","):
+    items = text.split(",")
+    for index, item in enumerate(items):
         stripped = item.strip()
         item_pos = SourcePos(pos.file, 1, column + len(item) - len(item.lstrip()))
         if not stripped:
-            raise SpecError("empty layer in the shorthand (two commas in a row?)", item_pos)
+            if len(items) == 1:
+                problem = "the shorthand is empty"
+            elif index == len(items) - 1:
+                problem = "trailing comma at the end of the shorthand"
+            elif index == 0:
+                problem = "the shorthand starts with a comma"
+            else:
+                problem = "empty layer between two commas in the shorthand"
+            raise SpecError(
+                problem, item_pos, "separate layers with single commas: Conv3-8,Pool2,FC10"
+            )
         expander.expand_entry(stripped, scope, item_pos)
         column += len(item) + 1
     return build_network("shorthand", input_shape, expander.nodes)
@@ -444,17 +619,28 @@ def read_text(path: Path) -> str:
     """A spec file's text; unreadable, binary or non-UTF-8 files are spec errors."""
     pos = SourcePos(str(path))
     if path.is_dir():
-        raise SpecError("is a directory, not a spec file", pos)
+        specs = sorted(p.name for p in path.glob("*.y*ml"))
+        hint = "pass a .yaml spec file"
+        if specs:
+            hint = "pass one of its spec files: " + ", ".join(specs[:5])
+            hint += ", …" if len(specs) > 5 else ""
+        raise SpecError("is a directory, not a spec file", pos, hint)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise SpecError("no such file", pos) from None
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror}", pos) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SpecError("the file is UTF-16 text", SourcePos(str(path), 1, 1), "save it as UTF-8")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        col = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
         raise SpecError(
-            "the file is not UTF-8 text", SourcePos(str(path), line, 1), "save it as UTF-8"
+            f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} is not valid UTF-8",
+            SourcePos(str(path), line, col),
+            "save it as UTF-8",
         ) from None

@@ -11,14 +11,15 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.cli import app
+from cnncalc.cli import app, normalize_argv
 from tests.conftest import ARCHITECTURES
 
 runner = CliRunner()
 
 
 def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, list(args), input=input)
+    """The command line as `cnncalc` (main) sees it."""
+    return runner.invoke(app, normalize_argv(args), input=input)
 
 
 def test_summary_json_contract_resnet50():
@@ -119,11 +120,6 @@ def test_zoo_lists_every_architecture():
     assert names == {p.stem for p in ARCHITECTURES.glob("*.yaml")}
 
 
-def test_plain_table_fits_100_columns():
-    out = run("summary", "googlenet").stdout
-    assert max(len(line) for line in out.splitlines()) <= 100
-
-
 def test_version():
     result = run("--version")
     assert result.exit_code == 0
@@ -147,3 +143,87 @@ def test_python_dash_m_entry_point():
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["totals"]["params"] == 720
+
+
+def test_summary_json_has_every_pass():
+    data = json.loads(run("summary", "vgg16", "-f", "json", "-c", "fvcore").stdout)
+    totals = data["totals"]
+    assert totals["macs"] == 15_470_264_320
+    assert totals["flops"] == 15_470_289_408  # fvcore 0.1.5
+    assert totals["convention"] == "fvcore"
+    pool = next(layer for layer in data["layers"] if layer["name"] == "block5.pool")
+    assert pool["rf"] == {"size": [212, 212], "stride": [32, 32], "center": [15.5, 15.5]}
+    assert data["layers"][-1]["rf"] is None
+    assert totals["memory"]["param_bytes"] == 138_357_544 * 4
+    assert sum(layer["macs"] for layer in data["layers"]) == totals["macs"]
+
+
+def test_flops_command_with_convention():
+    result = run("flops", "resnet18", "--convention", "ptflops")
+    assert result.exit_code == 0, result.output
+    assert "1,825,313,768" in result.stdout
+
+
+def test_unknown_convention_exit_2():
+    result = run("flops", "resnet18", "-c", "gflops")
+    assert result.exit_code == 2
+    assert "unknown convention" in result.stderr
+
+
+def test_rf_command_and_one_layer():
+    result = run("rf", "vgg16", "--layer", "block5.pool")
+    assert result.exit_code == 0, result.output
+    assert "212" in result.stdout and "block5.pool" in result.stdout
+    assert "block1.pool" not in result.stdout
+
+
+def test_rf_strict_exits_1_when_not_aligned(tmp_path):
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "input: [8, 8, 1]\nlayers:\n"
+        "  - conv: {name: a, filters: 2, kernel: 3, padding: 1}\n"
+        "  - conv: {name: b, from: input, filters: 2, kernel: 3, padding: [2, 0, 2, 0]}\n"
+        "  - add: {from: [a, b]}\n"
+    )
+    assert run("rf", str(spec)).exit_code == 0
+    strict = run("rf", str(spec), "--strict")
+    assert strict.exit_code == 1
+    assert "not aligned" in strict.stderr
+
+
+def test_memory_command_float16():
+    result = run("memory", "seed_32x32", "--dtype", "float16", "-f", "json")
+    memory = json.loads(result.stdout)["totals"]["memory"]
+    assert memory["activation_bytes"] == 104_980
+    assert memory["dtype"] == "float16"
+
+
+def test_explain_all_layers_and_one_layer():
+    every = run("params", "seed_32x32", "--explain")
+    assert every.exit_code == 0, every.output
+    assert "params = 5·5·3·20 + 20 = 1,520" in every.stdout
+    assert "dense1" in every.stdout
+    one = run("rf", "seed_32x32", "--explain", "conv2")
+    assert one.exit_code == 0, one.output
+    assert "size = 6 + (3 − 1)·2 = 10" in one.stdout
+    assert "conv1" not in one.stdout
+
+
+def test_unknown_layer_suggests():
+    result = run("params", "seed_32x32", "--explain", "conv3")
+    assert result.exit_code == 2
+    assert "conv1" in result.stderr or "conv2" in result.stderr
+
+
+def test_wide_summary_shows_every_column():
+    out = run("summary", "resnet18", "--wide").stdout
+    for header in ("From", "Trainable", "Buffers", "MACs", "RF", "Act. bytes"):
+        assert header in out
+
+
+@pytest.mark.parametrize("command", ["params", "flops", "rf", "memory", "summary"])
+@pytest.mark.parametrize("arch", ["googlenet", "mobilenet_v2", "alexnet_grouped"])
+def test_plain_tables_fit_100_columns(command: str, arch: str):
+    result = run(command, arch)
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100

@@ -127,7 +127,9 @@ def spatial(shape: Shape) -> tuple[int, int, int]:
     if len(shape) != 3:
         raise LayerError(
             f"needs an H×W×C input but gets a flat vector of {shape[0]}",
-            "a spatial layer cannot follow dense/flatten; move it earlier",
+            "a spatial layer (conv, pooling, ...) cannot follow dense or flatten; "
+            "move it before them",
+            field="from",
         )
     return shape[0], shape[1], shape[2]
 
@@ -179,7 +181,7 @@ def window_output(
             where += f" (padded {padded[0]}×{padded[1]})"
         raise LayerError(
             f"{what} is larger than {where}",
-            "use a smaller kernel, more padding, or a larger --input",
+            "use a smaller kernel, more padding, or a larger input",
         )
     out = []
     for axis in range(2):
@@ -193,14 +195,14 @@ def window_output(
         if ceil_mode:
             n = ceil_div(extent - span, step) + 1
             if (n - 1) * step >= in_hw[axis] + pads[2 * axis]:
-                n = Q(int(n) - 1, f"{n.text} − 1 (the last window would start in the padding)")
+                n = n - 1  # the last window would start in the padding
         else:
             n = floor_div(extent - span, step) + 1
         out.append(n)
     return (out[0], out[1]), pads
 
 
-def prod(values: Sequence[int]) -> Q:
+def prod(values: Sequence[int]) -> int:
     """The product, derived as `8·8·10`."""
     result = Q(values[0])
     for v in values[1:]:

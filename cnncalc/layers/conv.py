@@ -17,7 +17,9 @@ def _check_groups(groups: int, in_channels: int, filters: int) -> None:
         what = "input channels" if in_channels % groups else "filters"
         raise LayerError(
             f"groups={groups} does not divide the {bad} {what}",
-            "groups must divide both the input channels and the filters",
+            f"groups must divide both the input channels ({in_channels}) and the filters "
+            f"({filters})",
+            field="groups",
         )
 
 
@@ -58,11 +60,11 @@ class Conv(Op):
         return Window(self.kernel, self.stride, self.dilation, (pads[0], pads[2]))
 
 
-def _kernel_area(kernel: Pair) -> Q:
+def _kernel_area(kernel: Pair) -> int:
     return Q(kernel[0]) * Q(kernel[1])
 
 
-def _per_group(channels: int, groups: int) -> Q:
+def _per_group(channels: int, groups: int) -> int:
     """C/groups, shown as such in derivations only when there are groups."""
     if groups == 1:
         return Q(channels)
@@ -103,6 +105,7 @@ class ConvTranspose(Op):
                 raise LayerError(
                     "padding same needs kernel ≥ stride for conv_transpose",
                     "use an integer padding or output_padding",
+                    field="padding",
                 )
             pads.extend((excess // 2, excess - excess // 2))
         return pads[0], pads[1], pads[2], pads[3]
@@ -114,7 +117,10 @@ class ConvTranspose(Op):
             if self.output_padding[axis] >= max(self.stride[axis], self.dilation[axis]):
                 raise LayerError(
                     f"output_padding {self.output_padding[axis]} must be smaller than the "
-                    "stride or the dilation",
+                    f"stride ({self.stride[axis]}) or the dilation ({self.dilation[axis]})",
+                    "output_padding only picks among the sizes a strided transposed "
+                    "convolution can produce (PyTorch's rule)",
+                    field="output_padding",
                 )
         pads = self.resolved_padding((h, w))
         out = []
@@ -131,8 +137,9 @@ class ConvTranspose(Op):
             if n <= 0:
                 raise LayerError(
                     f"output size {n} ≤ 0: padding {pads[2 * axis]}+{pads[2 * axis + 1]} "
-                    f"crops more than the {full} rows/columns produced",
+                    f"crops away all the {full} {('rows', 'columns')[axis]} produced",
                     "use less padding",
+                    field="padding",
                 )
             out.append(n)
         return (out[0], out[1], self.filters)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cnncalc.errors import LayerError
-from cnncalc.layers.base import Op, Shape, fmt_shape, register
+from cnncalc.layers.base import Op, Shape, register
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,8 +24,9 @@ class Add(Merge):
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         if any(s != inputs[0] for s in inputs):
             raise LayerError(
-                "cannot add inputs of unequal shapes " + ", ".join(fmt_shape(s) for s in inputs),
+                "cannot add inputs of unequal shapes",
                 "a residual branch needs a projection (1×1 conv) when its shape changes",
+                field="from",
             )
         return inputs[0]
 
@@ -42,8 +43,9 @@ class Multiply(Merge):
             if s == out or (len(s) == 3 == len(out) and s[:2] == (1, 1) and s[2] == out[2]):
                 continue
             raise LayerError(
-                "cannot multiply inputs of shapes " + ", ".join(fmt_shape(s) for s in inputs),
+                "cannot multiply inputs of these shapes",
                 "multiply takes equal shapes, or 1×1×C against H×W×C",
+                field="from",
             )
         return out
 
@@ -57,10 +59,16 @@ class Concat(Merge):
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         if all(len(s) == 1 for s in inputs):
             return (sum(s[0] for s in inputs),)
-        if any(len(s) != 3 or s[:2] != inputs[0][:2] for s in inputs):
+        if any(len(s) != 3 for s in inputs):
             raise LayerError(
-                "cannot concatenate inputs of unequal H×W "
-                + ", ".join(fmt_shape(s) for s in inputs),
+                "cannot concatenate flat vectors with H×W×C tensors",
+                "flatten the H×W×C inputs first, or concatenate before dense",
+                field="from",
+            )
+        if any(s[:2] != inputs[0][:2] for s in inputs):
+            raise LayerError(
+                "cannot concatenate inputs of unequal H×W",
                 "concat joins channels; all inputs need the same height and width",
+                field="from",
             )
         return (inputs[0][0], inputs[0][1], sum(s[2] for s in inputs))

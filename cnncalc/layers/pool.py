@@ -32,7 +32,8 @@ class _WindowPool(Op):
                 if 2 * pad > span:
                     raise LayerError(
                         f"padding {pad} is more than half the {span}-wide pooling window",
-                        "PyTorch requires padding ≤ kernel/2 for pooling",
+                        f"PyTorch requires padding ≤ kernel/2 for pooling: use at most {span // 2}",
+                        field="padding",
                     )
         (oh, ow), _ = window_output(
             (h, w), self.kernel, self.stride, self.window_dilation, self.padding, self.ceil_mode

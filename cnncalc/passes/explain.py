@@ -6,7 +6,7 @@ Every line re-runs the rule that produced the number (layer rules compute with
 
 from __future__ import annotations
 
-from cnncalc.derive import equation
+from cnncalc.derive import derivations, equation
 from cnncalc.graph import Network, Node
 from cnncalc.layers import fmt_shape
 from cnncalc.passes.memory import MemoryOptions, tensor_size
@@ -21,6 +21,17 @@ def explain_layer(
     topics: tuple[str, ...],
     rf: ReceptiveField | None = None,
     memory: MemoryOptions | None = None,
+) -> list[str]:
+    with derivations():
+        return _explain(net, node, topics, rf, memory)
+
+
+def _explain(
+    net: Network,
+    node: Node,
+    topics: tuple[str, ...],
+    rf: ReceptiveField | None,
+    memory: MemoryOptions | None,
 ) -> list[str]:
     inputs = net.input_shapes(node)
     output = net.shapes[node.name]
@@ -42,9 +53,10 @@ def explain_layer(
     if "rf" in topics:
         if rf is None:
             lines.append("rf: none (flat output: every input pixel)")
-        elif rf.derivation:
-            axes = ("h", "w") if rf.derivation[0] != rf.derivation[1] else ("",)
-            for axis, text in zip(axes, rf.derivation, strict=False):
+        elif rf.derivation is not None:
+            lines_hw = rf.derivation()
+            axes = ("h", "w") if lines_hw[0] != lines_hw[1] else ("",)
+            for axis, text in zip(axes, lines_hw, strict=False):
                 lines.append(f"rf{'[' + axis + ']' if axis else ''}: {text}")
         else:
             lines.append("rf: unchanged (pointwise)")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnncalc.derive import Q
 from cnncalc.errors import SpecError
 from cnncalc.graph import INPUT, Network
 from cnncalc.layers.base import prod
@@ -81,7 +80,7 @@ class MemoryTotals:
         }
 
 
-def tensor_size(shape: tuple[int, ...], options: MemoryOptions) -> tuple[Q, Q]:
+def tensor_size(shape: tuple[int, ...], options: MemoryOptions) -> tuple[int, int]:
     """(elements, bytes) of one activation: H·W·C·batch values of the dtype's size."""
     elements = prod(shape) * options.batch if options.batch > 1 else prod(shape)
     return elements, elements * options.bytes_per_value

@@ -12,13 +12,24 @@ joins paths of different jump or centre the field is "not aligned"; its size is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers.base import Window
 
-Pair = tuple[Fraction, Fraction]
+Num = int | Fraction  # ints stay ints (fast); only a transposed conv makes fractions
+Pair = tuple[Num, Num]
+
+
+def exact(numerator: int, denominator: int) -> Num:
+    """numerator/denominator as an int when it divides, else a Fraction."""
+    return (
+        numerator // denominator
+        if numerator % denominator == 0
+        else Fraction(numerator, denominator)
+    )
 
 
 @dataclass(frozen=True)
@@ -28,7 +39,8 @@ class ReceptiveField:
     center: Pair  # input coordinate of the centre of output unit (0, 0)
     aligned: bool = True
     whole_input: bool = False  # global pooling: every input pixel
-    derivation: tuple[str, ...] = ()  # lines for --explain, from the arithmetic that ran
+    # --explain: formats (per axis) the very numbers the rule combined; None where unchanged
+    derivation: Callable[[], tuple[str, str]] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, list[int | float]]:
         return {
@@ -38,20 +50,20 @@ class ReceptiveField:
         }
 
 
-def _number(value: Fraction) -> int | float:
+def _number(value: Num) -> int | float:
     return int(value) if value.denominator == 1 else float(value)
 
 
-def fmt(value: Fraction) -> str:
+def fmt(value: Num) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
 
 
-INPUT_FIELD = ReceptiveField((Fraction(1),) * 2, (Fraction(1),) * 2, (Fraction(0),) * 2)
+INPUT_FIELD = ReceptiveField((1, 1), (1, 1), (0, 0))
 
 
 def _axis(
-    window: Window, axis: int, r: Fraction, j: Fraction, c: Fraction
-) -> tuple[Fraction, Fraction, Fraction, str]:
+    window: Window, axis: int, r: Num, j: Num, c: Num
+) -> tuple[Num, Num, Num, Callable[[], str]]:
     k, s, d, p = (
         window.kernel[axis],
         window.stride[axis],
@@ -60,27 +72,36 @@ def _axis(
     )
     span = d * (k - 1) + 1
     if not window.transposed:
-        size, jump, center = r + (span - 1) * j, j * s, c + (Fraction(span - 1, 2) - p) * j
-        text = (
-            f"size = {fmt(r)} + ({span} − 1)·{fmt(j)} = {fmt(size)}; "
-            f"stride = {fmt(j)}·{s} = {fmt(jump)}; "
-            f"center = {fmt(c)} + (({span} − 1)/2 − {p})·{fmt(j)} = {fmt(center)}"
+        size, jump, center = r + (span - 1) * j, j * s, c + (exact(span - 1, 2) - p) * j
+        return (
+            size,
+            jump,
+            center,
+            lambda: (
+                f"size = {fmt(r)} + ({span} − 1)·{fmt(j)} = {fmt(size)}; "
+                f"stride = {fmt(j)}·{s} = {fmt(jump)}; "
+                f"center = {fmt(c)} + (({span} − 1)/2 − {p})·{fmt(j)} = {fmt(center)}"
+            ),
         )
-        return size, jump, center, text
     # output o gathers input i = (o + p − m·d)/s for taps m whose division is exact
     widest = 0
     for residue in range(s):
         taps = [m for m in range(k) if (residue + p - m * d) % s == 0]
         if taps:
             widest = max(widest, (max(taps) - min(taps)) * d // s)
-    first = [Fraction(p - m * d, s) for m in range(k) if (p - m * d) % s == 0]
-    center = c + (min(first) + max(first)) / 2 * j if first else c
+    first = [exact(p - m * d, s) for m in range(k) if (p - m * d) % s == 0]
+    center = c + Fraction(min(first) + max(first), 2) * j if first else c
     size = r + widest * j
-    text = (
-        f"size = {fmt(r)} + {widest}·{fmt(j)} = {fmt(size)} (transposed: widest input span); "
-        f"stride = {fmt(j)}/{s} = {fmt(j / s)}; center = {fmt(center)}"
+    jump = j / s if isinstance(j, Fraction) else exact(j, s)
+    return (
+        size,
+        jump,
+        center,
+        lambda: (
+            f"size = {fmt(r)} + {widest}·{fmt(j)} = {fmt(size)} (transposed: widest input span); "
+            f"stride = {fmt(j)}/{s} = {fmt(jump)}; center = {fmt(center)}"
+        ),
     )
-    return size, j / s, center, text
 
 
 def _merge(fields: list[ReceptiveField], shapes: list[tuple[int, ...]]) -> ReceptiveField:
@@ -92,8 +113,14 @@ def _merge(fields: list[ReceptiveField], shapes: list[tuple[int, ...]]) -> Recep
         f.stride == first.stride and f.center == first.center and f.aligned for f in positional
     )
     whole = any(f.whole_input for f in fields)
-    sizes = [", ".join(f"{fmt(f.size[a])}" for f in fields) for a in range(2)]
-    derivation = tuple(f"size = max({sizes[a]}) = {fmt(size[a])}" for a in range(2))
+
+    def derivation() -> tuple[str, str]:
+        sizes = [", ".join(fmt(f.size[a]) for f in fields) for a in range(2)]
+        return (
+            f"size = max({sizes[0]}) = {fmt(size[0])}",
+            f"size = max({sizes[1]}) = {fmt(size[1])}",
+        )
+
     return ReceptiveField(size, first.stride, first.center, aligned, whole, derivation)
 
 
@@ -119,7 +146,7 @@ def layer_field(
         (axes[0][2], axes[1][2]),
         field.aligned,
         field.whole_input or window.whole_input,
-        (axes[0][3], axes[1][3]),
+        lambda: (axes[0][3](), axes[1][3]()),
     )
 
 

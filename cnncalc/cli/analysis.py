@@ -1,20 +1,29 @@
-"""The `cnncalc` command: thin typer commands over `cnncalc.load` / `cnncalc.analyze`."""
+"""The analysis commands: params, flops, rf, memory, summary, zoo."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from functools import wraps
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from cnncalc import __version__
-from cnncalc.errors import CnncalcError, SpecError
+from cnncalc.cli.common import (
+    ALL_LAYERS,
+    ArchArg,
+    BatchOpt,
+    ConventionOpt,
+    DtypeOpt,
+    ExplainOpt,
+    FormatOpt,
+    InputOpt,
+    LayerOpt,
+    OptimizerOpt,
+    app,
+    reports_errors,
+)
 from cnncalc.loader import load
 from cnncalc.passes.explain import explain_layer
-from cnncalc.passes.flops import CONVENTIONS
-from cnncalc.passes.memory import DTYPE_BYTES, OPTIMIZER_STATES, MemoryOptions
+from cnncalc.passes.memory import MemoryOptions
 from cnncalc.render.output import Format, emit
 from cnncalc.render.tabular import Column, Tabular
 from cnncalc.render.views import (
@@ -29,76 +38,6 @@ from cnncalc.report import Report, analyze
 from cnncalc.spec import parse_input_option
 from cnncalc.zoo import zoo_description, zoo_names, zoo_path
 
-app = typer.Typer(
-    name="cnncalc",
-    help="What a CNN is, before you build it: shapes, parameters, FLOPs, receptive field and "
-    "memory from a YAML spec or a shorthand line.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-ALL_LAYERS = "*"  # the value of a bare `--explain`
-
-ArchArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="ARCH",
-        help="A spec file, a bundled name (see `cnncalc zoo`), `-` for stdin, "
-        'or shorthand like "Conv4-5-Pvalid-S2,Pool3,FC5".',
-        show_default=False,
-    ),
-]
-InputOpt = Annotated[
-    str | None,
-    typer.Option("--input", "-i", metavar="HxWxC", help="Override the spec's input shape."),
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-ExplainOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--explain",
-        metavar="[LAYER]",
-        help="Print the worked derivation of every layer's numbers, or of one LAYER.",
-        show_default=False,
-    ),
-]
-LayerOpt = Annotated[str | None, typer.Option("--layer", help="Report only this layer.")]
-ConventionOpt = Annotated[
-    str,
-    typer.Option(
-        "--convention",
-        "-c",
-        help="What the FLOPs column counts: " + ", ".join(CONVENTIONS) + ".",
-    ),
-]
-DtypeOpt = Annotated[
-    str, typer.Option("--dtype", help="Bytes per value: " + ", ".join(DTYPE_BYTES) + ".")
-]
-BatchOpt = Annotated[int, typer.Option("--batch", min=1, help="Batch size for memory.")]
-OptimizerOpt = Annotated[
-    str,
-    typer.Option(
-        "--optimizer", help="Training state per parameter: " + ", ".join(OPTIMIZER_STATES) + "."
-    ),
-]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def reports_errors(command: F) -> F:
-    """Print a CnncalcError as `FILE:LINE:COL: error: ...` on stderr and exit with its code."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except CnncalcError as exc:
-            sys.stderr.write(f"{exc}\n")
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
-
 
 def _analyze(
     arch: str,
@@ -110,33 +49,8 @@ def _analyze(
     return analyze(net, convention, memory)
 
 
-def _select(report: Report, layer: str | None) -> Report:
-    """The report restricted to one layer's row (totals stay the network's)."""
-    if layer is None:
-        return report
-    names = [row.node.name for row in report.layers]
-    if layer not in names:
-        import difflib
-
-        close = difflib.get_close_matches(layer, names, n=1)
-        raise SpecError(
-            f"no layer named {layer!r} in {report.name}",
-            None,
-            f"did you mean `{close[0]}`?" if close else "see the layer names with `params`",
-        )
-    return Report(
-        report.network,
-        (report.layer(layer),),
-        report.totals,
-        report.macs,
-        report.flops,
-        report.convention,
-        report.memory,
-    )
-
-
 def _explain(report: Report, explain: str, topics: tuple[str, ...]) -> None:
-    selected = _select(report, None if explain == ALL_LAYERS else explain)
+    selected = report.only(None if explain == ALL_LAYERS else explain)
     net = report.network
     sys.stdout.write(
         explain_view(
@@ -146,21 +60,6 @@ def _explain(report: Report, explain: str, topics: tuple[str, ...]) -> None:
             ]
         )
     )
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"cnncalc {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-) -> None:
-    """cnncalc: what a CNN is — shapes, parameters, FLOPs, receptive field and memory."""
 
 
 @app.command()
@@ -176,7 +75,7 @@ def params(
     report = _analyze(arch, input)
     if explain:
         return _explain(report, explain, ("shape", "params"))
-    report = _select(report, layer)
+    report = report.only(layer)
     emit(params_view(report), format, report.to_dict())
 
 
@@ -194,7 +93,7 @@ def flops(
     report = _analyze(arch, input, convention)
     if explain:
         return _explain(report, explain, ("macs",))
-    report = _select(report, layer)
+    report = report.only(layer)
     emit(flops_view(report), format, report.to_dict())
 
 
@@ -215,7 +114,7 @@ def rf(
     if explain:
         _explain(report, explain, ("rf",))
     else:
-        shown = _select(report, layer)
+        shown = report.only(layer)
         emit(rf_view(shown), format, shown.to_dict())
     misaligned = [r.node.name for r in report.layers if r.rf is not None and not r.rf.aligned]
     if strict and misaligned:
@@ -243,7 +142,7 @@ def memory(
     report = _analyze(arch, input, memory=MemoryOptions(dtype, batch, optimizer))
     if explain:
         return _explain(report, explain, ("memory",))
-    report = _select(report, layer)
+    report = report.only(layer)
     emit(memory_view(report), format, report.to_dict())
 
 
@@ -261,9 +160,8 @@ def summary(
     layer: LayerOpt = None,
 ) -> None:
     """Everything cnncalc knows about each layer, with totals."""
-    report = _select(
-        _analyze(arch, input, convention, MemoryOptions(dtype, batch, optimizer)), layer
-    )
+    report = _analyze(arch, input, convention, MemoryOptions(dtype, batch, optimizer))
+    report = report.only(layer)
     emit(summary_view(report, wide), format, report.to_dict())
 
 
@@ -279,22 +177,3 @@ def zoo(format: FormatOpt = Format.table) -> None:
         table.rows.append([name, description])
         entries.append({"name": name, "description": description})
     emit(table, format, {"architectures": entries})
-
-
-def normalize_argv(args: Sequence[str]) -> list[str]:
-    """Let `--explain` stand alone (all layers) as well as take a LAYER: click options cannot
-    have an optional value, so a bare `--explain` becomes `--explain *`."""
-    out = []
-    for index, arg in enumerate(args):
-        out.append(arg)
-        if arg == "--explain" and (index + 1 == len(args) or args[index + 1].startswith("-")):
-            out.append(ALL_LAYERS)
-    return out
-
-
-def main() -> None:
-    app(args=normalize_argv(sys.argv[1:]), prog_name="cnncalc")
-
-
-if __name__ == "__main__":
-    main()
