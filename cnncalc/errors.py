@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class SourcePos:
-    """A 1-based line and column in a spec file (or `<shorthand>`, `<stdin>`)."""
+class SourcePos(NamedTuple):
+    """A 1-based line and column in a spec file (or `<shorthand>`, `<stdin>`).
+
+    A NamedTuple rather than a dataclass: a large spec creates one per key and value.
+    """
 
     file: str
     line: int = 0

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from cnncalc.errors import SourcePos, SpecError
+from cnncalc.gcpause import gc_paused
 from cnncalc.graph import Network
 from cnncalc.layers import Shape
 from cnncalc.shorthand import parse_shorthand
@@ -14,6 +15,7 @@ from cnncalc.spec import from_shorthand, from_yaml, read_text
 from cnncalc.zoo import zoo_names, zoo_path
 
 
+@gc_paused
 def load(source: str | Path, input_shape: Shape | None = None) -> Network:
     """Build the IR from a path, `-` (stdin), YAML text, a zoo name, or shorthand.
 

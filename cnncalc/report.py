@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cnncalc.errors import SpecError
+from cnncalc.gcpause import gc_paused
 from cnncalc.graph import Network, Node
 from cnncalc.layers import Shape
 from cnncalc.passes.flops import MultiplyCount, count_flops
@@ -99,6 +100,7 @@ class Report:
         }
 
 
+@gc_paused
 def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None = None) -> Report:
     """Every analysis of `net`. `convention` names what `flops` counts (see CONVENTIONS)."""
     memory = memory or MemoryOptions()

@@ -10,6 +10,7 @@ dicts and lists that remember where each item came from.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -68,47 +69,173 @@ def _too_deep(file: str, where: Any) -> SpecError:
     )
 
 
-def _marks(event: Any) -> tuple[Any, Any]:
-    """(start, end) marks of an event; libyaml's marks are a type of their own."""
-    return event.start_mark, event.end_mark
-
-
 def _check_tag(file: str, event: Any, tag: str, allowed: set[str]) -> None:
     if tag in allowed:
         return
     raise SpecError(f"YAML tag {_short_tag(tag)} is not allowed", _pos(file, event), _NO_TAG_HINT)
 
 
-def _compose(text: str, file: str) -> yaml.Node | None:
-    """The single document's node graph, built iteratively from the parser's events.
+@lru_cache(maxsize=4096)
+def _resolve(value: str, implicit: tuple[bool, bool]) -> str:
+    """The tag YAML 1.1 gives an untagged scalar (cached: specs repeat their values)."""
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, implicit))
 
-    An anchor is usable only after its node is complete, so `&a [*a]` is an unknown alias
-    rather than a cycle.
+
+@lru_cache(maxsize=4096)
+def _construct(tag: str, value: str) -> Any:
+    """int, float, bool or None from a scalar; anything else stays text."""
+    if tag in _CONSTRUCTED:
+        node = yaml.ScalarNode(tag, value)
+        return _BUILDERS[tag](node)
+    return value
+
+
+_BUILDERS = {
+    _STD + "int": _SCALARS.construct_yaml_int,
+    _STD + "float": _SCALARS.construct_yaml_float,
+    _STD + "bool": _SCALARS.construct_yaml_bool,
+    _STD + "null": _SCALARS.construct_yaml_null,
+}
+
+
+class _Open:
+    """A mapping or sequence being read: its value, where it started, and its totals."""
+
+    __slots__ = ("anchor", "height", "key", "key_pos", "pos", "size", "value")
+
+    def __init__(self, value: YMap | YList, pos: SourcePos, anchor: str | None) -> None:
+        self.value = value
+        self.pos = pos
+        self.anchor = anchor
+        self.size = 1  # values after alias expansion
+        self.height = 1  # levels of nesting below and including this one
+        self.key: str | None = None  # a mapping's key waiting for its value
+        self.key_pos = pos
+
+
+def _build(text: str, file: str) -> Any:
+    """The single document as YMap/YList/scalars, in one pass over libyaml's events.
+
+    No recursion (libyaml's own composer recurses in C and crashes on very deep nesting), no
+    object constructed from a tag, and aliases are shared values whose expanded size and depth
+    are counted, so an alias bomb is stopped where it goes off. An anchor is usable only after
+    its value is complete, so `&a [*a]` is an unknown alias rather than a cycle.
     """
-    anchors: dict[str, yaml.Node] = {}
-    stack: list[yaml.CollectionNode] = []
-    pending_key: list[yaml.Node | None] = []  # per open mapping: a key waiting for its value
-    open_anchors: list[str | None] = []
-    root: yaml.Node | None = None
+    anchors: dict[str, tuple[Any, int, int]] = {}  # value, expanded size, height
+    stack: list[_Open] = []
+    root: Any = None
     documents = 0
 
-    def attach(node: yaml.Node) -> None:
+    def add(value: Any, pos: SourcePos, size: int, height: int) -> None:
+        """Put a finished (or, for collections, just opened) value into its parent."""
         nonlocal root
         if not stack:
-            root = node
+            root = value
             return
         parent = stack[-1]
-        if isinstance(parent, yaml.SequenceNode):
-            parent.value.append(node)
-        elif pending_key[-1] is None:
-            pending_key[-1] = node
-        else:
-            parent.value.append((pending_key[-1], node))
-            pending_key[-1] = None
+        if len(stack) + height - 1 > MAX_DEPTH:
+            raise SpecError(
+                f"the YAML is nested more than {MAX_DEPTH} levels deep",
+                pos,
+                "a spec needs only a few levels; look for runaway brackets",
+            )
+        parent.size += size
+        if parent.size > MAX_NODES:
+            raise SpecError(
+                f"this YAML value expands to more than {MAX_NODES:,} values through aliases "
+                "(an alias bomb?)",
+                parent.pos,
+                "a spec never needs aliases (*name) that repeat this much; write the values out",
+            )
+        parent.height = max(parent.height, height + 1)
+        container = parent.value
+        if isinstance(container, YList):
+            container.append(value)
+            container.item_pos.append(pos)
+            return
+        key = parent.key
+        assert key is not None
+        container[key] = value
+        container.key_pos[key] = parent.key_pos
+        container.value_pos[key] = pos
+        parent.key = None
+
+    def expecting_key() -> YMap | None:
+        if stack and isinstance(stack[-1].value, YMap) and stack[-1].key is None:
+            return stack[-1].value
+        return None
 
     events: Iterator[Any] = yaml.parse(text, Loader=_Loader)
     for event in events:
-        if isinstance(event, yaml.DocumentStartEvent):
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            mark = event.start_mark
+            pos = SourcePos(file, mark.line + 1, mark.column + 1)
+            mapping = expecting_key()
+            if mapping is not None:
+                key = str(event.value)
+                if key == "<<":
+                    raise SpecError(
+                        "YAML merge keys (<<) are not supported",
+                        pos,
+                        "use a block (see `blocks:` in the README) to reuse layers",
+                    )
+                if key in mapping:
+                    raise SpecError(
+                        f"duplicate key {key!r} (first at line {mapping.key_pos[key].line})",
+                        pos,
+                        "each key may appear once in a mapping; remove or rename one",
+                    )
+                stack[-1].key, stack[-1].key_pos = key, pos
+                continue
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = _resolve(event.value, event.implicit)
+            _check_tag(file, event, tag, _SCALAR_TAGS)
+            value = _construct(tag, event.value)
+            add(value, pos, 1, 0)
+            if event.anchor is not None:
+                anchors[event.anchor] = (value, 1, 0)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            is_seq = kind is yaml.SequenceStartEvent
+            mark = event.start_mark
+            pos = SourcePos(file, mark.line + 1, mark.column + 1)
+            if expecting_key() is not None:
+                raise SpecError(
+                    "a mapping key must be a plain name, not a list or mapping",
+                    pos,
+                    "check the indentation and brackets on this line",
+                )
+            if len(stack) > MAX_DEPTH:  # the top-level mapping is depth 0
+                raise _too_deep(file, event)
+            tag = event.tag
+            if tag is not None and tag != "!":
+                _check_tag(file, event, tag, {_STD + ("seq" if is_seq else "map")})
+            collection: YMap | YList = YList(pos) if is_seq else YMap(pos)
+            add(collection, pos, 0, 0)  # counted when it closes
+            stack.append(_Open(collection, pos, event.anchor))
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            done = stack.pop()
+            if stack:
+                parent = stack[-1]
+                parent.size += done.size
+                parent.height = max(parent.height, done.height + 1)
+            if done.anchor is not None:
+                anchors[done.anchor] = (done.value, done.size, done.height)
+        elif kind is yaml.AliasEvent:
+            mark = event.start_mark
+            pos = SourcePos(file, mark.line + 1, mark.column + 1)
+            anchor = str(event.anchor)
+            if anchor not in anchors:
+                raise SpecError(
+                    f"unknown alias *{anchor}",
+                    pos,
+                    f"define `&{anchor}` on a complete value before using `*{anchor}`",
+                )
+            if expecting_key() is not None:
+                raise SpecError("a mapping key must be a plain name, not an alias", pos)
+            add(*anchors[anchor][:1], pos, *anchors[anchor][1:])
+        elif kind is yaml.DocumentStartEvent:
             documents += 1
             if documents > 1:
                 raise SpecError(
@@ -116,124 +243,7 @@ def _compose(text: str, file: str) -> yaml.Node | None:
                     _pos(file, event),
                     "a spec is one document: remove the second `---` and what follows",
                 )
-        elif isinstance(event, yaml.AliasEvent):
-            anchor = str(event.anchor)
-            if anchor not in anchors:
-                raise SpecError(
-                    f"unknown alias *{anchor}",
-                    _pos(file, event),
-                    f"define `&{anchor}` on a complete value before using `*{anchor}`",
-                )
-            attach(anchors[anchor])
-        elif isinstance(event, yaml.ScalarEvent):
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
-            _check_tag(file, event, tag, _SCALAR_TAGS)
-            start, end = _marks(event)
-            node: yaml.Node = yaml.ScalarNode(tag, event.value, start, end, event.style)
-            if event.anchor is not None:
-                anchors[event.anchor] = node
-            attach(node)
-        elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-            if len(stack) > MAX_DEPTH:  # this collection would sit deeper than MAX_DEPTH
-                raise _too_deep(file, event)
-            is_seq = isinstance(event, yaml.SequenceStartEvent)
-            cls: type[yaml.CollectionNode] = yaml.SequenceNode if is_seq else yaml.MappingNode
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = _RESOLVER.resolve(cls, None, event.implicit)
-            _check_tag(file, event, tag, {_STD + ("seq" if is_seq else "map")})
-            collection = cls(tag, [], _marks(event)[0], None, event.flow_style)
-            attach(collection)
-            stack.append(collection)
-            pending_key.append(None)
-            open_anchors.append(event.anchor)
-        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
-            done = stack.pop()
-            pending_key.pop()
-            done.end_mark = _marks(event)[1]
-            done_anchor = open_anchors.pop()
-            if done_anchor is not None:
-                anchors[done_anchor] = done
     return root
-
-
-def _expanded_size(root: yaml.Node) -> tuple[int, yaml.Node]:
-    """Node count once aliases are expanded, in time linear in distinct nodes.
-
-    Stops at the first (innermost) node that expands to more than MAX_NODES and returns it
-    with the count, so an alias bomb is reported where it goes off.
-    """
-    memo: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if id(node) in memo:
-            continue
-        children: list[yaml.Node] = []
-        if isinstance(node, yaml.SequenceNode):
-            children = list(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            children = [n for pair in node.value for n in pair]
-        if children_done:
-            size = 1 + sum(memo[id(c)] for c in children)
-            if size > MAX_NODES:
-                return size, node
-            memo[id(node)] = size
-        else:
-            stack.append((node, True))
-            stack.extend((c, False) for c in children if id(c) not in memo)
-    return memo[id(root)], root
-
-
-def _scalar(file: str, node: yaml.ScalarNode) -> Any:
-    if node.tag in _CONSTRUCTED:
-        return _SCALARS.construct_object(node)
-    if node.tag in _SCALAR_TAGS:
-        return node.value  # strings, and timestamps and the like kept as text
-    raise SpecError(
-        f"YAML tag {_short_tag(node.tag)} is not allowed", _pos(file, node), _NO_TAG_HINT
-    )
-
-
-def _convert(file: str, node: yaml.Node, depth: int) -> Any:
-    if depth > MAX_DEPTH:  # reachable through aliases nested in aliases
-        raise _too_deep(file, node)
-    if isinstance(node, yaml.ScalarNode):
-        return _scalar(file, node)
-    if isinstance(node, yaml.SequenceNode):
-        seq = YList(_pos(file, node))
-        for item in node.value:
-            seq.append(_convert(file, item, depth + 1))
-            seq.item_pos.append(_pos(file, item))
-        return seq
-    assert isinstance(node, yaml.MappingNode)
-    mapping = YMap(_pos(file, node))
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise SpecError(
-                "a mapping key must be a plain name, not a list or mapping",
-                _pos(file, key_node),
-                "check the indentation and brackets on this line",
-            )
-        key = str(key_node.value)
-        if key == "<<":
-            raise SpecError(
-                "YAML merge keys (<<) are not supported",
-                _pos(file, key_node),
-                "use a block (see `blocks:` in the README) to reuse layers",
-            )
-        if key in mapping:
-            raise SpecError(
-                f"duplicate key {key!r} (first at line {mapping.key_pos[key].line})",
-                _pos(file, key_node),
-                "each key may appear once in a mapping; remove or rename one",
-            )
-        mapping[key] = _convert(file, value_node, depth + 1)
-        mapping.key_pos[key] = _pos(file, key_node)
-        mapping.value_pos[key] = _pos(file, value_node)
-    return mapping
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
@@ -274,19 +284,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
 def parse_yaml(text: str, file: str) -> Any:
     """Parse one YAML document into YMap/YList/scalars; raise SpecError on anything unsafe."""
     try:
-        root = _compose(text, file)
+        return _build(text, file)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", SourcePos(file)) from None
-    if root is None:
-        return None
-    size, where = _expanded_size(root)
-    if size > MAX_NODES:
-        raise SpecError(
-            f"this YAML value expands to more than {MAX_NODES:,} values through aliases "
-            "(an alias bomb?)",
-            _pos(file, where),
-            "a spec never needs aliases (*name) that repeat this much; write the values out",
-        )
-    return _convert(file, root, 0)
