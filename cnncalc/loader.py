@@ -10,7 +10,7 @@ from cnncalc.errors import SourcePos, SpecError
 from cnncalc.gcpause import gc_paused
 from cnncalc.graph import Network
 from cnncalc.layers import Shape
-from cnncalc.shorthand import parse_shorthand
+from cnncalc.shorthand import looks_like_shorthand, parse_shorthand
 from cnncalc.spec import from_shorthand, from_yaml, read_text
 from cnncalc.zoo import zoo_names, zoo_path
 
@@ -33,7 +33,7 @@ def load(source: str | Path, input_shape: Shape | None = None) -> Network:
     zoo = zoo_path(source)
     if zoo is not None:
         return from_yaml(read_text(zoo), str(zoo), source, input_shape)
-    if "," in source or parse_shorthand(source) is not None:
+    if "," in source or parse_shorthand(source) is not None or looks_like_shorthand(source):
         return from_shorthand(source, input_shape)
     close = difflib.get_close_matches(source, zoo_names(), n=1)
     raise SpecError(

@@ -351,6 +351,12 @@ class _Expander:
         names = dict(extra or {})
         args = dict(block.args)
         for key in fields:
+            if key == "functional":
+                raise SpecError(
+                    "`functional` applies to a layer, not to a block call",
+                    fields.key_pos.get(key, pos),
+                    f"put `functional: true` on the layers inside block {block.name}",
+                )
             if key in COMMON_FIELDS:
                 continue
             if key not in block.args:

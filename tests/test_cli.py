@@ -227,3 +227,10 @@ def test_plain_tables_fit_100_columns(command: str, arch: str):
     result = run(command, arch)
     assert result.exit_code == 0, result.output
     assert max(len(line) for line in result.stdout.splitlines()) <= 100
+
+
+@pytest.mark.parametrize("line", ["Conv4-x", "Pool", "FC"])
+def test_lone_malformed_shorthand_gets_the_shorthand_message(line: str):
+    result = run("params", line, "--input", "8x8x1")
+    assert result.exit_code == 2
+    assert "malformed shorthand layer" in result.stderr

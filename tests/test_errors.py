@@ -955,3 +955,9 @@ def test_cli_unreadable_paths(tmp_path, name):
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert result.stderr.startswith(f"{path}: error: ")
+
+
+def test_functional_on_a_block_call_is_an_error(tmp_path):
+    text = "input: [8, 8, 3]\nblocks:\n  b: {layers: [relu]}\nlayers:\n  - b: {functional: true}\n"
+    # "  - b: {" is 8 characters: `functional` starts at line 5, column 9
+    check(spec_error(tmp_path, text), 5, 9, "not to a block call", "inside block b")
