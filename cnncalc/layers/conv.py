@@ -23,21 +23,27 @@ def _check_groups(groups: int, in_channels: int, filters: int) -> None:
         )
 
 
-@register
 @dataclass(frozen=True, kw_only=True)
-class Conv(Op):
-    kind = "conv"
-    doc = "2-D convolution (PyTorch Conv2d / Keras Conv2D)"
+class _Convolution(Op):
+    """The fields conv and conv_transpose share (each adds its own `padding`)."""
 
     filters: int = param(POSITIVE_INT, "number of output channels")
     kernel: Pair = param(POSITIVE_PAIR, "kernel size: k or [kh, kw]")
     stride: Pair = param(POSITIVE_PAIR, "stride: s or [sh, sw]", default=(1, 1))
-    padding: Padding = param(
-        PADDING, "valid, same (TensorFlow), p, [ph, pw] or [t, b, l, r]", default=(0, 0, 0, 0)
-    )
     dilation: Pair = param(POSITIVE_PAIR, "dilation: d or [dh, dw]", default=(1, 1))
     groups: int = param(POSITIVE_INT, "channel groups (= input channels: depthwise)", default=1)
     bias: bool = param(BOOL, "add a learnable bias per filter", default=True)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Conv(_Convolution):
+    kind = "conv"
+    doc = "2-D convolution (PyTorch Conv2d / Keras Conv2D)"
+
+    padding: Padding = param(
+        PADDING, "valid, same (TensorFlow), p, [ph, pw] or [t, b, l, r]", default=(0, 0, 0, 0)
+    )
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         h, w, c = spatial(inputs[0])
@@ -73,13 +79,10 @@ def _per_group(channels: int, groups: int) -> int:
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class ConvTranspose(Op):
+class ConvTranspose(_Convolution):
     kind = "conv_transpose"
     doc = "2-D transposed convolution (PyTorch ConvTranspose2d)"
 
-    filters: int = param(POSITIVE_INT, "number of output channels")
-    kernel: Pair = param(POSITIVE_PAIR, "kernel size: k or [kh, kw]")
-    stride: Pair = param(POSITIVE_PAIR, "stride: s or [sh, sw]", default=(1, 1))
     padding: Padding = param(
         PADDING,
         "cropped from the output: p, [ph, pw], [t, b, l, r]; valid = 0; same: output = input·s",
@@ -88,9 +91,6 @@ class ConvTranspose(Op):
     output_padding: Pair = param(
         NONNEG_PAIR, "extra rows/columns added at the bottom/right", default=(0, 0)
     )
-    dilation: Pair = param(POSITIVE_PAIR, "dilation: d or [dh, dw]", default=(1, 1))
-    groups: int = param(POSITIVE_INT, "channel groups", default=1)
-    bias: bool = param(BOOL, "add a learnable bias per filter", default=True)
 
     def resolved_padding(self, in_hw: tuple[int, int]) -> tuple[int, int, int, int]:
         """(t, b, l, r) cropped from the full transposed output; `same` gives input·stride."""
