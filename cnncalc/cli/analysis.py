@@ -169,7 +169,7 @@ def summary(
 @reports_errors
 def zoo(format: FormatOpt = Format.table) -> None:
     """List the bundled architectures."""
-    table = Tabular("Bundled architectures", [Column("Name"), Column("Description")])
+    table = Tabular("Bundled architectures", [Column("Name"), Column("Description", wrap=True)])
     entries = []
     for name in zoo_names():
         path = zoo_path(name)

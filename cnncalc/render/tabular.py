@@ -70,7 +70,7 @@ class Tabular:
 
         def line(cells: list[str], edge: str) -> list[str]:
             chunks = [
-                [cell[k : k + w] for k in range(0, max(len(cell), 1), w)] or [""]
+                textwrap.wrap(cell, w, break_on_hyphens=False) or [""] if len(cell) > w else [cell]
                 for cell, w in zip(cells, widths, strict=True)
             ]
             out = []
