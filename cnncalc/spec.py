@@ -377,6 +377,19 @@ class _Expander:
                 pos,
                 f"pass it: `- {block.name}: {{{missing[0]}: ...}}`",
             )
+        order = list(block.args)
+        for index, key in enumerate(order):  # a default may use the arguments declared before it
+            if key not in fields:
+                known = {k: args[k] for k in order[:index]}
+                try:
+                    args[key] = substitute(args[key], known)
+                except LayerError as exc:
+                    earlier = ", ".join(order[:index]) or "none"
+                    raise SpecError(
+                        f"block {block.name}: default of `{key}`: {exc.message}",
+                        block.arg_pos.get(key, pos),
+                        f"a default may use only the arguments declared before it ({earlier})",
+                    ) from None
         if scope.depth >= MAX_BLOCK_DEPTH:
             raise self._too_deep(block, scope, pos)
         inner = Scope(

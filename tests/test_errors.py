@@ -961,3 +961,16 @@ def test_functional_on_a_block_call_is_an_error(tmp_path):
     text = "input: [8, 8, 3]\nblocks:\n  b: {layers: [relu]}\nlayers:\n  - b: {functional: true}\n"
     # "  - b: {" is 8 characters: `functional` starts at line 5, column 9
     check(spec_error(tmp_path, text), 5, 9, "not to a block call", "inside block b")
+
+
+def test_block_default_with_a_later_argument_is_an_error(tmp_path):
+    text = (
+        "input: [8, 8, 3]\n"
+        "blocks:\n"
+        "  b:\n"
+        "    args: {out: $(width * 4), width: 4}\n"
+        "    layers: [relu]\n"
+        "layers: [b]\n"
+    )
+    # "    args: {out: " is 16 characters: the default starts at line 4, column 17
+    check(spec_error(tmp_path, text), 4, 17, "default of `out`", "declared before it (none)")

@@ -581,3 +581,21 @@ layers:
     assert shape(net, "channels") == (8, 8, 7)  # 3 + 4 channels
     assert shape(net, "flat") == (8,)  # 3 + 5 end to end
     assert shape(net, "sum") == (8, 8, 4)
+
+
+def test_block_defaults_may_use_earlier_arguments():
+    text = """
+input: [8, 8, 16]
+blocks:
+  b:
+    args: {width: 4, out: $(width * 4)}
+    layers:
+      - conv: {name: c, filters: $out, kernel: 1}
+layers:
+  - b: {width: 2}
+  - b
+  - b: {out: 5}
+"""
+    net = cnncalc.load(text)
+    # out = width·4 unless given: 2·4 = 8, 4·4 = 16, then 5
+    assert [net.shapes[f"b{i}.c"][2] for i in (1, 2, 3)] == [8, 16, 5]
