@@ -28,8 +28,8 @@ layers:
   - flatten
   - dense: {units: 10, bias: %s}
 """
-    without = [p for p in params_of(spec % ("false",) * 3, (32, 32, 3)) if p]
-    with_bias = [p for p in params_of(spec % ("true",) * 3, (32, 32, 3)) if p]
+    without = [p for p in params_of(spec % (("false",) * 3), (32, 32, 3)) if p]
+    with_bias = [p for p in params_of(spec % (("true",) * 3), (32, 32, 3)) if p]
     # (b) 5·5·3·20 = 1,500, +20 biases = 1,520; (c) 3·3·20·10 = 1,800, +10 = 1,810;
     # (d) 8·8·10·10 = 6,400, +10 = 6,410; (e) 1,520 + 1,810 + 6,410 = 9,740
     assert without == [1500, 1800, 6400]
