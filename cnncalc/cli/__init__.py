@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from cnncalc.cli import analysis  # noqa: F401  (registers its commands)
+from cnncalc.cli import analysis, check  # noqa: F401  (register their commands)
 from cnncalc.cli.common import app, normalize_argv
 
 

@@ -1,0 +1,120 @@
+"""The commands for repositories and review: `check` (expectations, budgets) and `diff`."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from cnncalc.check import check as run_checks
+from cnncalc.cli.common import (
+    BatchOpt,
+    ConventionOpt,
+    DtypeOpt,
+    FormatOpt,
+    InputOpt,
+    app,
+    reports_errors,
+)
+from cnncalc.diff import diff_reports
+from cnncalc.errors import SourcePos, SpecError
+from cnncalc.loader import load
+from cnncalc.passes.memory import MemoryOptions
+from cnncalc.render.check import (
+    check_json,
+    check_view,
+    diagnostics,
+    diff_view,
+    file_lines,
+    github_annotations,
+)
+from cnncalc.render.output import Format, emit
+from cnncalc.report import analyze
+from cnncalc.spec import parse_input_option
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    github = "github"
+
+
+@app.command()
+@reports_errors
+def check(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="ARCH...",
+            help="Spec files, folders (every *.yaml and *.yml below) or globs like "
+            "'archs/**/*.yaml'; a bundled name or `-` (stdin) works too.",
+            show_default=False,
+        ),
+    ],
+    budget: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--budget",
+            "-b",
+            metavar="FILE",
+            help="Expectations kept outside the specs: one mapping for every spec, or spec "
+            "paths/globs mapped to expectations. May be repeated.",
+            show_default=False,
+        ),
+    ] = None,
+    format: Annotated[
+        CheckFormat,
+        typer.Option("--format", "-f", help="table; json; github: Actions annotations."),
+    ] = CheckFormat.table,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every check, passed ones too.")
+    ] = False,
+) -> None:
+    """Check specs against their `expect:` block and budgets; exit 0 all good, 1 a check
+    failed, 2 a spec is invalid (2 wins; every spec is still checked)."""
+    run = run_checks(paths, budget or ())
+    if format is CheckFormat.json:
+        sys.stdout.write(check_json(run))
+    else:
+        listing = [line for f in run.files for line in file_lines(f)] if verbose else []
+        if format is CheckFormat.github:
+            table = check_view(run)
+            text = "\n".join([*github_annotations(run), *listing, ""]) + table.to_text()
+            sys.stdout.write(text.lstrip("\n"))
+        else:
+            problems = diagnostics(run)
+            if problems:
+                sys.stderr.write("\n".join(problems) + "\n")
+            if listing:
+                sys.stdout.write("\n".join(listing) + "\n")
+            emit(check_view(run), Format.table, run.to_dict())
+    raise typer.Exit(run.exit_code)
+
+
+@app.command()
+@reports_errors
+def diff(
+    a: Annotated[str, typer.Argument(metavar="A", help="The network before.", show_default=False)],
+    b: Annotated[str, typer.Argument(metavar="B", help="The network after.", show_default=False)],
+    input: InputOpt = None,
+    convention: ConventionOpt = "macs",
+    dtype: DtypeOpt = "float32",
+    batch: BatchOpt = 1,
+    format: FormatOpt = Format.table,
+    all: Annotated[
+        bool, typer.Option("--all", help="List unchanged layers too.", show_default=False)
+    ] = False,
+) -> None:
+    """What changes from A to B: per-layer and total shapes, params, MACs and RF."""
+    if a == "-" and b == "-":
+        raise SpecError(
+            "only one of A and B can be `-` (stdin)", SourcePos("-"), "give the other as a file"
+        )
+    shape = parse_input_option(input) if input else None
+    memory = MemoryOptions(dtype, batch)
+    before = analyze(load(a, shape), convention, memory)
+    after = analyze(load(b, shape), convention, memory)
+    result = diff_reports(before, after)
+    emit(diff_view(result, all), format, result.to_dict(all))
