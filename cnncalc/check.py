@@ -15,7 +15,6 @@ import difflib
 import glob
 import os
 import re
-import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -26,6 +25,7 @@ from typing import Any, Literal
 from cnncalc.errors import CnncalcError, SourcePos, SpecError
 from cnncalc.fields import describe
 from cnncalc.layers import fmt_shape
+from cnncalc.loader import read_stdin
 from cnncalc.passes.flops import CONVENTIONS, count_flops
 from cnncalc.passes.memory import (
     DTYPE_BYTES,
@@ -943,7 +943,7 @@ def check_target(target: Target, budgets: Sequence[Budget] = ()) -> FileResult:
     name: str | None = None
     try:
         if target.path is None:
-            text, stem = sys.stdin.read(), "stdin"
+            text, stem = read_stdin(), "stdin"
         else:
             text, stem = read_text(target.path), target.path.stem
         net = from_yaml(text, target.display, stem)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from cnncalc.errors import LayerError
 
+MAX_SIZE = 2**63 - 1  # no dimension, kernel or count of a real network is larger
 Pair = tuple[int, int]
 Padding = tuple[int, int, int, int] | Literal["same"]  # (top, bottom, left, right) or "same"
 
@@ -55,6 +56,10 @@ def _int_conv(minimum: int, what: str) -> Callable[[Any], int]:
             raise LayerError(f"expects {what}, got {describe(value)}", hint)
         if value < minimum:
             raise LayerError(f"expects {what}, got {value}")
+        if value > MAX_SIZE:
+            raise LayerError(
+                f"expects {what} of at most 2^63 − 1, got one of {value.bit_length()} bits"
+            )
         return int(value)
 
     return convert
@@ -112,14 +117,17 @@ PADDING = FieldType(
     _padding,
     {
         "oneOf": [
-            {"enum": ["valid", "same", "VALID", "SAME"]},
+            {"type": "string", "pattern": "^([vV][aA][lL][iI][dD]|[sS][aA][mM][eE])$"},
             {"type": "integer", "minimum": 0},
-            {
-                "type": "array",
-                "items": {"type": "integer", "minimum": 0},
-                "minItems": 2,
-                "maxItems": 4,
-            },
+            *(
+                {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 0},
+                    "minItems": n,
+                    "maxItems": n,
+                }
+                for n in (2, 4)
+            ),
         ]
     },
     "valid, same, an integer, [h, w] or [top, bottom, left, right]",

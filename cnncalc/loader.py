@@ -11,8 +11,31 @@ from cnncalc.gcpause import gc_paused
 from cnncalc.graph import Network
 from cnncalc.layers import Shape
 from cnncalc.shorthand import looks_like_shorthand, parse_shorthand
-from cnncalc.spec import from_shorthand, from_yaml, read_text
+from cnncalc.spec import decode_spec, from_shorthand, from_yaml, read_text
+from cnncalc.yamltree import MAX_BYTES, too_large
 from cnncalc.zoo import zoo_names, zoo_path
+
+
+def read_stdin() -> str:
+    """The spec on standard input, read as bytes (at most MAX_BYTES) and decoded like a file."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text-only stdin (an embedding replaced it)
+        text = sys.stdin.read(MAX_BYTES + 1)
+        if len(text) > MAX_BYTES:
+            raise too_large("<stdin>", None)
+        return text
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise too_large("<stdin>", None)
+    return decode_spec(data, "<stdin>")
+
+
+def _exists(path: Path) -> bool:
+    """Whether a file or folder is there; a name the system cannot look up is not."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long, a NUL character
+        return False
 
 
 @gc_paused
@@ -24,13 +47,13 @@ def load(source: str | Path, input_shape: Shape | None = None) -> Network:
     if isinstance(source, Path):
         return from_yaml(read_text(source), str(source), source.stem, input_shape)
     if source == "-":
-        return from_yaml(sys.stdin.read(), "<stdin>", "stdin", input_shape)
+        return from_yaml(read_stdin(), "<stdin>", "stdin", input_shape)
     if "\n" in source or source.lstrip().startswith(("layers:", "input:", "name:")):
         return from_yaml(source, "<text>", "network", input_shape)
     path = Path(source)
-    if path.exists() or source.endswith((".yaml", ".yml")) or "/" in source:
+    if _exists(path) or source.endswith((".yaml", ".yml")) or "/" in source:
         return from_yaml(read_text(path), source, path.stem, input_shape)
-    zoo = zoo_path(source)
+    zoo = zoo_path(source) if len(source) < 256 and "\0" not in source else None
     if zoo is not None:
         return from_yaml(read_text(zoo), str(zoo), source, input_shape)
     if "," in source or parse_shorthand(source) is not None or looks_like_shorthand(source):

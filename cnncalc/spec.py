@@ -8,6 +8,7 @@ never sees a block: instance `layer2.0` of a block holds layers `layer2.0.conv1`
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,12 @@ from cnncalc.fields import describe
 from cnncalc.graph import INPUT, Network, Node, build_network
 from cnncalc.layers import KINDS, Op, Shape
 from cnncalc.shorthand import looks_like_shorthand, parse_shorthand, shorthand_hint
-from cnncalc.yamltree import YList, YMap, parse_yaml
+from cnncalc.yamltree import MAX_BYTES, YList, YMap, parse_yaml, too_large
 
 TOP_KEYS = ("name", "description", "input", "layout", "blocks", "layers", "expect")
 COMMON_FIELDS = ("name", "from", "trainable", "when", "functional")
 REPEAT_FIELDS = ("block", "times", "args", "name", "from", "trainable", "when")
-MAX_LAYERS = 1_000_000
+MAX_LAYERS = 100_000  # names a spec may expand to: layers, skipped layers, block instances
 MAX_BLOCK_DEPTH = 32
 
 
@@ -91,6 +92,8 @@ class _Expander:
     # --- names --------------------------------------------------------------------------
 
     def _claim(self, full: str, pos: SourcePos) -> None:
+        if len(self.defined) > MAX_LAYERS:
+            raise _too_many(pos)
         if full == INPUT:
             raise SpecError("`input` is reserved for the network input", pos, "rename the layer")
         if full in self.defined:
@@ -289,8 +292,6 @@ class _Expander:
             scope.previous = inputs[0]
             return
         op = self._make_op(kind, fields, scope, full, pos)
-        if len(self.nodes) >= MAX_LAYERS:
-            raise SpecError(f"more than {MAX_LAYERS:,} layers", pos)
         functional = self._flag(fields, "functional", scope, False)
         self.nodes.append(
             Node(full, op, tuple(inputs), trainable, pos, functional, dict(fields.value_pos))
@@ -447,11 +448,12 @@ class _Expander:
                 fields.pos_of("times") if "times" in fields else pos,
                 "write e.g. `- repeat: {block: name, times: 3}`",
             )
-        if times > MAX_LAYERS:
-            raise SpecError(
-                f"repeat `times: {times}` is more than {MAX_LAYERS:,}", fields.pos_of("times")
-            )
         block = self.blocks[block_name]
+        # each instance names itself and at least one name per entry of the block: refuse now
+        # what would exceed the limit, rather than after expanding it
+        per_instance = 1 + (len(block.layers) if isinstance(block.layers, list) else 0)
+        if len(self.defined) + times * per_instance > MAX_LAYERS:
+            raise _too_many(fields.pos_of("times"))
         args = fields.get("args", YMap(pos))
         if not isinstance(args, YMap):
             raise SpecError(
@@ -480,6 +482,14 @@ class _Expander:
                 call.value_pos["trainable"] = fields.pos_of("trainable")
             self.call_block(block, call, scope, pos, extra={"i": i, "times": times})
         self.alias[full] = scope.previous or scope.input_name
+
+
+def _too_many(pos: SourcePos) -> SpecError:
+    return SpecError(
+        f"the spec expands to more than {MAX_LAYERS:,} layers and block instances",
+        pos,
+        "a repeat, or a block nested in repeats, multiplies: check `times:`",
+    )
 
 
 def _parse_blocks(raw: Any, pos: SourcePos) -> dict[str, Block]:
@@ -635,23 +645,39 @@ def from_shorthand(text: str, input_shape: Shape | None) -> Network:
 
 
 def read_text(path: Path) -> str:
-    """A spec file's text; unreadable, binary or non-UTF-8 files are spec errors."""
+    """A spec file's text; unreadable, binary or non-UTF-8 files are spec errors, and so is a
+    file over MAX_BYTES (refused from its size, before reading; devices are read only that
+    far)."""
     pos = SourcePos(str(path))
-    if path.is_dir():
-        specs = sorted(p.name for p in path.glob("*.y*ml"))
-        hint = "pass a .yaml spec file"
-        if specs:
-            hint = "pass one of its spec files: " + ", ".join(specs[:5])
-            hint += ", …" if len(specs) > 5 else ""
-        raise SpecError("is a directory, not a spec file", pos, hint)
     try:
-        data = path.read_bytes()
+        if path.is_dir():
+            specs = sorted(p.name for p in path.glob("*.y*ml"))
+            hint = "pass a .yaml spec file"
+            if specs:
+                hint = "pass one of its spec files: " + ", ".join(specs[:5])
+                hint += ", …" if len(specs) > 5 else ""
+            raise SpecError("is a directory, not a spec file", pos, hint)
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > MAX_BYTES:
+                raise too_large(str(path), size)
+            data = file.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise SpecError("no such file", pos) from None
     except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", pos) from None
+        raise SpecError(f"cannot read: {exc.strerror or exc}", pos) from None
+    except ValueError as exc:  # a NUL character in the path
+        raise SpecError(f"not a usable path: {exc}", SourcePos(repr(str(path)))) from None
+    if len(data) > MAX_BYTES:  # a device or a file that grew: its size is unknown
+        raise too_large(str(path), None)
+    return decode_spec(data, str(path))
+
+
+def decode_spec(data: bytes, file: str) -> str:
+    """A spec's bytes as text: UTF-8, with or without a BOM; anything else is an error that
+    points at the first bad byte."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SpecError("the file is UTF-16 text", SourcePos(str(path), 1, 1), "save it as UTF-8")
+        raise SpecError("the file is UTF-16 text", SourcePos(file, 1, 1), "save it as UTF-8")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -660,6 +686,6 @@ def read_text(path: Path) -> str:
         col = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
         raise SpecError(
             f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} is not valid UTF-8",
-            SourcePos(str(path), line, col),
+            SourcePos(file, line, col),
             "save it as UTF-8",
         ) from None

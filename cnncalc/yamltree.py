@@ -23,6 +23,8 @@ _RESOLVER: Any = yaml.resolver.Resolver()  # untyped in the stubs
 
 MAX_NODES = 2_000_000  # after alias expansion; a 10,000-layer spec is ~100,000
 MAX_DEPTH = 64
+MAX_BYTES = 4 * 1024 * 1024  # a spec's text; 10,000 layers take 0.3 to 1.5 MiB
+MAX_INT = 2**63 - 1  # integers beyond 64 bits are no size of anything
 
 _STD = "tag:yaml.org,2002:"
 _CONSTRUCTED = {_STD + t for t in ("int", "float", "bool", "null")}
@@ -88,6 +90,23 @@ def _construct(tag: str, value: str) -> Any:
         node = yaml.ScalarNode(tag, value)
         return _BUILDERS[tag](node)
     return value
+
+
+def _construct_checked(tag: str, value: str, pos: SourcePos) -> Any:
+    """`_construct`, refusing integers beyond 64 bits (Python's int() refuses more than 4,300
+    digits with a ValueError; a 300-digit size would overflow floats in the reports)."""
+    try:
+        result = _construct(tag, value)
+    except ValueError:
+        result = None
+    if (result is None and tag == _STD + "int") or (type(result) is int and abs(result) > MAX_INT):
+        shown = value if len(value) <= 24 else value[:20] + "…"
+        raise SpecError(
+            f"the integer {shown} is too large ({len(value):,} characters)",
+            pos,
+            f"cnncalc reads integers up to 2^63 − 1 ({MAX_INT:,})",
+        )
+    return result
 
 
 _BUILDERS = {
@@ -192,7 +211,7 @@ def _build(text: str, file: str) -> Any:
             if tag is None or tag == "!":
                 tag = _resolve(event.value, event.implicit)
             _check_tag(file, event, tag, _SCALAR_TAGS)
-            value = _construct(tag, event.value)
+            value = _construct_checked(tag, event.value, pos)
             add(value, pos, 1, 0)
             if event.anchor is not None:
                 anchors[event.anchor] = (value, 1, 0)
@@ -246,6 +265,18 @@ def _build(text: str, file: str) -> Any:
     return root
 
 
+def too_large(file: str, size: int | None) -> SpecError:
+    """The error for a spec of `size` bytes (None: unknown, a stream) over MAX_BYTES."""
+    limit = f"{MAX_BYTES // 2**20} MiB"
+    what = f"{size / 2**20:,.1f} MiB" if size is not None else f"more than {limit}"
+    return SpecError(
+        f"the spec is {what}; cnncalc reads specs of at most {limit}",
+        SourcePos(file),
+        "is this the right file? a network of 10,000 layers takes 0.3 to 1.5 MiB; "
+        "`repeat:` writes long stacks in a line",
+    )
+
+
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
     mark = exc.problem_mark or exc.context_mark
     if mark is None:
@@ -283,9 +314,21 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
 
 def parse_yaml(text: str, file: str) -> Any:
     """Parse one YAML document into YMap/YList/scalars; raise SpecError on anything unsafe."""
+    if len(text) > MAX_BYTES:
+        raise too_large(file, len(text.encode("utf-8", "surrogatepass")))
     try:
         return _build(text, file)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", SourcePos(file)) from None
+    except UnicodeEncodeError as exc:  # a lone surrogate: a byte that was not UTF-8 (stdin)
+        line = text.count("\n", 0, exc.start) + 1
+        col = exc.start - text.rfind("\n", 0, exc.start)
+        bad = ord(text[exc.start])
+        what = f"byte 0x{bad - 0xDC00:02x}" if 0xDC80 <= bad <= 0xDCFF else f"U+{bad:04X}"
+        raise SpecError(
+            f"the text is not UTF-8: {what} is not valid UTF-8",
+            SourcePos(file, line, col),
+            "save it as UTF-8",
+        ) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,13 +19,16 @@ from cnncalc.cli.common import (
     InputOpt,
     LayerOpt,
     OptimizerOpt,
+    QuietOpt,
+    SvgOpt,
     app,
+    input_option,
     reports_errors,
 )
 from cnncalc.loader import load
 from cnncalc.passes.explain import explain_layer
 from cnncalc.passes.memory import MemoryOptions
-from cnncalc.render.output import Format, emit
+from cnncalc.render.output import Format, emit, emit_text
 from cnncalc.render.tabular import Column, Tabular
 from cnncalc.render.views import (
     explain_view,
@@ -35,7 +39,6 @@ from cnncalc.render.views import (
     summary_view,
 )
 from cnncalc.report import Report, analyze
-from cnncalc.spec import parse_input_option
 from cnncalc.zoo import zoo_description, zoo_names, zoo_path
 
 
@@ -45,21 +48,26 @@ def _analyze(
     convention: str = "macs",
     memory: MemoryOptions | None = None,
 ) -> Report:
-    net = load(arch, parse_input_option(input_shape) if input_shape else None)
+    net = load(arch, input_option(input_shape))
     return analyze(net, convention, memory)
 
 
-def _explain(report: Report, explain: str, topics: tuple[str, ...]) -> None:
+def _explain(
+    report: Report,
+    explain: str,
+    topics: tuple[str, ...],
+    svg: Path | None = None,
+    quiet: bool = False,
+) -> None:
     selected = report.only(None if explain == ALL_LAYERS else explain)
     net = report.network
-    sys.stdout.write(
-        explain_view(
-            [
-                explain_layer(net, row.node, topics, row.rf, report.memory.options)
-                for row in selected.layers
-            ]
-        )
+    text = explain_view(
+        [
+            explain_layer(net, row.node, topics, row.rf, report.memory.options)
+            for row in selected.layers
+        ]
     )
+    emit_text(text, title=f"{report.name} — derivation", svg=svg, quiet=quiet)
 
 
 @app.command()
@@ -70,13 +78,15 @@ def params(
     format: FormatOpt = Format.table,
     explain: ExplainOpt = None,
     layer: LayerOpt = None,
+    svg: SvgOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Output shape and parameters per layer: learnable, trainable, and buffers."""
     report = _analyze(arch, input)
     if explain:
-        return _explain(report, explain, ("shape", "params"))
+        return _explain(report, explain, ("shape", "params"), svg, quiet)
     report = report.only(layer)
-    emit(params_view(report), format, report.to_dict())
+    emit(params_view(report), format, report.to_dict(), svg=svg, quiet=quiet)
 
 
 @app.command()
@@ -88,13 +98,15 @@ def flops(
     format: FormatOpt = Format.table,
     explain: ExplainOpt = None,
     layer: LayerOpt = None,
+    svg: SvgOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Multiply-accumulates per layer, and FLOPs under a named convention."""
     report = _analyze(arch, input, convention)
     if explain:
-        return _explain(report, explain, ("macs",))
+        return _explain(report, explain, ("macs",), svg, quiet)
     report = report.only(layer)
-    emit(flops_view(report), format, report.to_dict())
+    emit(flops_view(report), format, report.to_dict(), svg=svg, quiet=quiet)
 
 
 @app.command()
@@ -108,14 +120,16 @@ def rf(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when merged paths are not aligned.")
     ] = False,
+    svg: SvgOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Receptive field per layer: size, stride (jump) and center, with how it grows."""
     report = _analyze(arch, input)
     if explain:
-        _explain(report, explain, ("rf",))
+        _explain(report, explain, ("rf",), svg, quiet)
     else:
         shown = report.only(layer)
-        emit(rf_view(shown), format, shown.to_dict())
+        emit(rf_view(shown), format, shown.to_dict(), svg=svg, quiet=quiet)
     misaligned = [r.node.name for r in report.layers if r.rf is not None and not r.rf.aligned]
     if strict and misaligned:
         sys.stderr.write(
@@ -137,13 +151,15 @@ def memory(
     format: FormatOpt = Format.table,
     explain: ExplainOpt = None,
     layer: LayerOpt = None,
+    svg: SvgOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Activation memory per layer, parameter bytes, inference peak and training estimate."""
     report = _analyze(arch, input, memory=MemoryOptions(dtype, batch, optimizer))
     if explain:
-        return _explain(report, explain, ("memory",))
+        return _explain(report, explain, ("memory",), svg, quiet)
     report = report.only(layer)
-    emit(memory_view(report), format, report.to_dict())
+    emit(memory_view(report), format, report.to_dict(), svg=svg, quiet=quiet)
 
 
 @app.command()
@@ -158,16 +174,18 @@ def summary(
     format: FormatOpt = Format.table,
     wide: Annotated[bool, typer.Option("--wide", help="Show every column.")] = False,
     layer: LayerOpt = None,
+    svg: SvgOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Everything cnncalc knows about each layer, with totals."""
     report = _analyze(arch, input, convention, MemoryOptions(dtype, batch, optimizer))
     report = report.only(layer)
-    emit(summary_view(report, wide), format, report.to_dict())
+    emit(summary_view(report, wide), format, report.to_dict(), svg=svg, quiet=quiet)
 
 
 @app.command()
 @reports_errors
-def zoo(format: FormatOpt = Format.table) -> None:
+def zoo(format: FormatOpt = Format.table, svg: SvgOpt = None, quiet: QuietOpt = False) -> None:
     """List the bundled architectures."""
     table = Tabular("Bundled architectures", [Column("Name"), Column("Description", wrap=True)])
     entries = []
@@ -176,4 +194,4 @@ def zoo(format: FormatOpt = Format.table) -> None:
         description = zoo_description(path) if path else ""
         table.rows.append([name, description])
         entries.append({"name": name, "description": description})
-    emit(table, format, {"architectures": entries})
+    emit(table, format, {"architectures": entries}, svg=svg, quiet=quiet)

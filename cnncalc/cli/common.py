@@ -5,15 +5,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from cnncalc import __version__
-from cnncalc.errors import CnncalcError
+from cnncalc.errors import CnncalcError, SourcePos, SpecError
+from cnncalc.layers import Shape
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.memory import DTYPE_BYTES, OPTIMIZER_STATES
 from cnncalc.render.output import Format
+from cnncalc.spec import parse_input_option
+from cnncalc.yamltree import MAX_INT
 
 app = typer.Typer(
     name="cnncalc",
@@ -50,6 +54,22 @@ ExplainOpt = Annotated[
     ),
 ]
 LayerOpt = Annotated[str | None, typer.Option("--layer", help="Report only this layer.")]
+SvgOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--svg",
+        metavar="FILE",
+        help="Also save the table as the terminal shows it, as an SVG picture.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Print nothing on stdout (errors still go to stderr; see --svg)."
+    ),
+]
 ConventionOpt = Annotated[
     str,
     typer.Option(
@@ -61,7 +81,7 @@ ConventionOpt = Annotated[
 DtypeOpt = Annotated[
     str, typer.Option("--dtype", help="Bytes per value: " + ", ".join(DTYPE_BYTES) + ".")
 ]
-BatchOpt = Annotated[int, typer.Option("--batch", min=1, help="Batch size for memory.")]
+BatchOpt = Annotated[int, typer.Option("--batch", min=1, max=10**9, help="Batch size for memory.")]
 OptimizerOpt = Annotated[
     str,
     typer.Option(
@@ -82,8 +102,26 @@ def reports_errors(command: F) -> F:
         except CnncalcError as exc:
             sys.stderr.write(f"{exc}\n")
             raise typer.Exit(exc.exit_code) from None
+        except OverflowError:  # a count past floats' range (~10^308), as bytes or GFLOPs
+            sys.stderr.write(
+                "error: a number in this network is too large to report (beyond 10^308)\n"
+                "  hint: look for a huge size built by a $(...) expression\n"
+            )
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def input_option(text: str | None) -> Shape | None:
+    """`--input HxWxC` (or N) as a shape; sizes are bounded as a spec's integers are."""
+    if text is None:
+        return None
+    shape = parse_input_option(text)
+    if any(d > MAX_INT for d in shape):
+        raise SpecError(
+            f"--input sizes are at most 2^63 − 1, got {text[:40]}", SourcePos("--input")
+        )
+    return shape
 
 
 def _version(value: bool) -> None:

@@ -8,12 +8,77 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.table import Table
+
+MISSING = "—"  # a cell with no value (a flat layer's receptive field)
+
+# LaTeX: its special characters, and the non-ASCII ones the views use that LaTeX's default
+# (OT1/T1, utf8) setup cannot print or prints wrongly (`<` as ¡ in OT1)
+_LATEX = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "[": "{[}",  # `\\` before a row starting with `[` would read it as `\\[length]`
+    "]": "{]}",
+    "×": r"$\times$",
+    "→": r"$\to$",
+    "·": r"$\cdot$",
+    "−": r"$-$",
+    "—": "---",
+    "–": "--",
+    "…": r"\dots{}",
+    "≥": r"$\geq$",
+    "≤": r"$\leq$",
+    "α": r"$\alpha$",
+    "Δ": r"$\Delta$",
+}
+_LATEX_SPECIAL = re.compile("█+|" + "|".join(re.escape(c) for c in _LATEX))
+
+
+def latex_escape(text: str) -> str:
+    """Text as LaTeX typesets it literally (a bar of █ becomes a \\rule of that length)."""
+
+    def replace(match: re.Match[str]) -> str:
+        found = match.group()
+        if found[0] == "█":
+            return rf"\rule{{{len(found) * 0.5:g}em}}{{1ex}}"
+        return _LATEX[found]
+
+    return _LATEX_SPECIAL.sub(replace, text)
+
+
+_MD_SPECIAL = re.compile(r"[\\`*|<>\[\]&~$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MD_BLOCK_START = re.compile(r"[#>+=-]|\d+(?=[.)])")
+
+
+def markdown_escape(text: str, paragraph: bool = False) -> str:
+    """Text that Markdown (CommonMark, GitHub) shows literally: `*`, `|`, `<`, brackets,
+    backticks, `$` and `~` are escaped, `_` only where it could start or end emphasis (not in
+    conv_1). `paragraph`: the text starts a block, so a leading `#`, `-`, `1.` … is escaped
+    too (it would start a heading, list or quote). A line break, which would end a table row,
+    becomes a space."""
+    text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(), " ".join(text.splitlines()))
+    start = _MD_BLOCK_START.match(text) if paragraph else None
+    if start is not None:
+        at = start.end() if start.group()[0].isdigit() else 0
+        text = text[:at] + "\\" + text[at:]
+    return text
 
 
 @dataclass(frozen=True)
@@ -34,18 +99,23 @@ class Tabular:
 
     def to_rich(self) -> Table:
         from rich.table import Table
+        from rich.text import Text  # cells are text, never rich markup: `[b]` is a name
 
-        table = Table(title=self.title, show_footer=self.totals is not None, title_justify="left")
+        table = Table(
+            title=Text(self.title),
+            show_footer=self.totals is not None,
+            title_justify="left",
+        )
         for i, col in enumerate(self.columns):
             table.add_column(
-                col.header,
+                Text(col.header),
                 justify="right" if col.numeric else "left",
-                footer=self.totals[i] if self.totals else "",
+                footer=Text(self.totals[i]) if self.totals else "",
                 overflow="fold",
                 no_wrap=not col.wrap,
             )
         for row in self.rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         return table
 
     def to_text(self) -> str:
@@ -95,56 +165,60 @@ class Tabular:
         return "\n".join([*lines, *notes]) + "\n"
 
     def to_csv(self) -> str:
+        """RFC 4180 CSV with a header row; numbers without thousands separators, an empty cell
+        where a value is missing. The last row is the totals (first cell `Total`), if any."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([c.header for c in self.columns])
-        writer.writerows(
-            [
+        for row in self._all_rows():
+            writer.writerow(
                 [
-                    cell.replace(",", "") if c.numeric else cell
+                    ("" if cell == MISSING else cell.replace(",", "")) if c.numeric else cell
                     for cell, c in zip(row, self.columns, strict=True)
                 ]
-                for row in self._all_rows()
-            ]
-        )
+            )
         return out.getvalue()
 
     def to_markdown(self) -> str:
+        """A GitHub/CommonMark pipe table under its bold title, the notes as paragraphs."""
         lines = [
-            "| " + " | ".join(c.header for c in self.columns) + " |",
+            "| " + " | ".join(markdown_escape(c.header) for c in self.columns) + " |",
             "|" + "|".join("---:" if c.numeric else "---" for c in self.columns) + "|",
         ]
         for row in self._all_rows():
-            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
-        text = "\n".join([f"**{self.title}**", "", *lines]) + "\n"
-        return text + "".join(f"\n{note}\n" for note in self.notes)
+            lines.append("| " + " | ".join(markdown_escape(cell) for cell in row) + " |")
+        if self.totals:  # the totals row in bold, so it reads as a footer
+            cells = [f"**{markdown_escape(c)}**" if c else "" for c in self.totals]
+            lines[-1] = "| " + " | ".join(cells) + " |"
+        title = f"**{markdown_escape(self.title)}**"
+        notes = [markdown_escape(note, paragraph=True) for note in self.notes]
+        return "\n\n".join([title, "\n".join(lines), *notes]) + "\n"
 
     def to_latex(self) -> str:
-        def esc(text: str) -> str:
-            for a, b in (
-                ("\\", r"\textbackslash{}"),
-                ("_", r"\_"),
-                ("%", r"\%"),
-                ("&", r"\&"),
-                ("#", r"\#"),
-                ("×", r"$\times$"),
-                ("→", r"$\to$"),
-            ):
-                text = text.replace(a, b)
-            return text
-
+        """A `tabular` to paste into a paper (plain LaTeX, no packages needed): the title and
+        the notes come along as comments above and below it."""
         spec = "".join("r" if c.numeric else "l" for c in self.columns)
+
+        def row(cells: list[str]) -> str:
+            return " & ".join(latex_escape(cell) for cell in cells) + r" \\"
+
         lines = [
+            f"% {_comment(self.title)}",
             r"\begin{tabular}{" + spec + "}",
             r"\hline",
-            " & ".join(esc(c.header) for c in self.columns) + r" \\",
+            row([c.header for c in self.columns]),
             r"\hline",
+            *(row(cells) for cells in self.rows),
         ]
-        lines += [" & ".join(esc(cell) for cell in row) + r" \\" for row in self.rows]
         if self.totals:
-            lines += [r"\hline", " & ".join(esc(cell) for cell in self.totals) + r" \\"]
-        lines += [r"\hline", r"\end{tabular}"]
+            lines += [r"\hline", row(self.totals)]
+        lines += [r"\hline", r"\end{tabular}", *(f"% {_comment(note)}" for note in self.notes)]
         return "\n".join(lines) + "\n"
 
     def _all_rows(self) -> list[list[str]]:
         return self.rows + ([self.totals] if self.totals else [])
+
+
+def _comment(text: str) -> str:
+    """One line of a LaTeX comment."""
+    return " ".join(text.splitlines())

@@ -1,0 +1,97 @@
+"""The layer graph as Mermaid or Graphviz DOT text, with the tensor shapes on the edges.
+
+Nodes are numbered (`n0` is the input, `n1`… the layers in spec order, the last the output),
+so no layer name can collide with a keyword of either language; names appear only inside
+quoted, escaped labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnncalc.graph import INPUT
+from cnncalc.layers import fmt_shape
+from cnncalc.report import Report
+
+
+@dataclass(frozen=True)
+class _Node:
+    id: str
+    lines: tuple[str, ...]  # the label, one entry per line
+    terminal: bool  # the input or output pseudo-node
+
+
+@dataclass(frozen=True)
+class _Edge:
+    source: str
+    target: str
+    label: str
+
+
+def _layout(report: Report) -> tuple[list[_Node], list[_Edge]]:
+    net = report.network
+    ids = {INPUT: "n0"}
+    nodes = [_Node("n0", ("input",), True)]
+    edges = []
+    for index, row in enumerate(report.layers, start=1):
+        node = row.node
+        ids[node.name] = f"n{index}"
+        detail = node.kind
+        if row.counts.params:
+            detail += f" · {row.counts.params:,} params"
+        nodes.append(_Node(ids[node.name], (node.name, detail), False))
+        for source in node.inputs:
+            edges.append(_Edge(ids[source], ids[node.name], fmt_shape(net.shapes[source])))
+    last = report.layers[-1].node.name
+    out = f"n{len(report.layers) + 1}"
+    nodes.append(_Node(out, ("output",), True))
+    edges.append(_Edge(ids[last], out, fmt_shape(net.shapes[last])))
+    return nodes, edges
+
+
+def _mermaid_text(text: str) -> str:
+    """Text inside a quoted Mermaid label: entity codes for what Mermaid would interpret."""
+    for char, code in (("#", "#35;"), ("&", "#38;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+        text = text.replace(char, code)
+    return " ".join(text.replace("`", "#96;").splitlines())
+
+
+def to_mermaid(report: Report) -> str:
+    """A Mermaid flowchart (top to bottom); paste it into a ```mermaid block."""
+    nodes, edges = _layout(report)
+    lines = [f"%% {_mermaid_text(report.name)}: layer graph by cnncalc", "flowchart TD"]
+    for node in nodes:
+        label = "<br/>".join(_mermaid_text(line) for line in node.lines)
+        lines.append(f'  {node.id}(["{label}"])' if node.terminal else f'  {node.id}["{label}"]')
+    for edge in edges:
+        lines.append(f'  {edge.source} -->|"{_mermaid_text(edge.label)}"| {edge.target}')
+    return "\n".join(lines) + "\n"
+
+
+def _dot_string(text: str) -> str:
+    """A quoted DOT string. Graphviz reads `\\n`-style escapes and HTML entities in labels,
+    so backslashes are doubled and `&` is written `&amp;`; a line break becomes `\\n`."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+    return '"' + "\\n".join(text.splitlines() or [""]) + '"'
+
+
+def to_dot(report: Report) -> str:
+    """A Graphviz digraph: `cnncalc graph ARCH --format dot | dot -Tsvg > net.svg`."""
+    nodes, edges = _layout(report)
+    lines = [
+        f"digraph {_dot_string(report.name)} {{",
+        '  graph [rankdir=TB, fontname="Helvetica"];',
+        '  node [shape=box, style=rounded, fontname="Helvetica", fontsize=11];',
+        '  edge [fontname="Helvetica", fontsize=9];',
+    ]
+    for node in nodes:
+        label = _dot_string("\n".join(node.lines))
+        shape = ", shape=oval" if node.terminal else ""
+        lines.append(f"  {node.id} [label={label}{shape}];")
+    for edge in edges:
+        lines.append(f"  {edge.source} -> {edge.target} [label={_dot_string(edge.label)}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["to_dot", "to_mermaid"]

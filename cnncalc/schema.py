@@ -1,0 +1,304 @@
+"""The JSON Schema of spec files, generated from the declarations the parser itself reads.
+
+Each layer kind's fields come from `Op.fields()` (their `FieldType.schema` fragments), the
+keys of a spec, of a layer and of a `repeat` from `cnncalc.spec`, and bare shorthand layers
+from the shorthand's own regular expressions — so the schema cannot drift from the parser.
+
+The schema accepts every spec the parser accepts, except that it also checks what the parser
+skips: the layers of a block that is never called and the fields of a layer with `when:
+false`. It is looser elsewhere: it cannot know which names `blocks:` define, nor check shapes,
+names or `from`. Block arguments make any number, boolean or choice writable as a `$name` /
+`$(expression)` string, so wherever such a value is expected, a string starting with `$` is
+accepted too. Draft 7, which editors support best.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from cnncalc import __version__, shorthand
+from cnncalc.layers import KINDS
+from cnncalc.layers.base import FieldInfo
+from cnncalc.spec import MAX_LAYERS, REPEAT_FIELDS, TOP_KEYS
+
+DRAFT = "http://json-schema.org/draft-07/schema#"
+
+EXPRESSION: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^\s*\$",
+    "description": "a block argument `$name` or an expression `$(...)`",
+}
+_EXPR = {"$ref": "#/definitions/expression"}
+
+_SCALAR_TYPES = {"integer", "number", "boolean", "string", "null"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/definitions/{name}"}
+
+
+def _alternatives(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The branches of an anyOf without other keywords, or the schema itself."""
+    if set(schema) == {"anyOf"}:
+        return list(schema["anyOf"])
+    return [schema]
+
+
+def with_expressions(fragment: dict[str, Any]) -> dict[str, Any]:
+    """`fragment`, where every value a block argument could supply may also be `$...`.
+
+    oneOf becomes anyOf: a `$` string would otherwise match two branches and fail oneOf.
+    """
+    choices = fragment.get("oneOf", fragment.get("anyOf"))
+    if choices is not None:
+        rest = {k: v for k, v in fragment.items() if k not in ("oneOf", "anyOf")}
+        branches: list[dict[str, Any]] = []
+        for choice in choices:
+            for branch in _alternatives(with_expressions(choice)):
+                if branch not in branches:
+                    branches.append(branch)
+        return {**rest, "anyOf": branches}
+    if fragment.get("type") == "array":
+        lifted = dict(fragment)
+        if "items" in lifted:
+            lifted["items"] = with_expressions(lifted["items"])
+        return {"anyOf": [lifted, _EXPR]}
+    if fragment.get("type") in _SCALAR_TYPES or "enum" in fragment or "const" in fragment:
+        return {"anyOf": [fragment, _EXPR]}
+    return fragment
+
+
+def ecma_pattern(regex: re.Pattern[str]) -> str:
+    """A Python regular expression compiled with re.IGNORECASE, as a case-insensitive pattern
+    JSON Schema (ECMA 262, which has no inline flags) understands: `conv` → `[cC][oO]...`."""
+    source = regex.pattern
+    if not regex.flags & re.IGNORECASE:
+        return source
+    out = []
+    escaped = in_class = False
+    for char in source:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            out.append(char)
+            escaped = True
+        elif char in "[]":
+            in_class = char == "["
+            out.append(char)
+        elif char.isalpha() and not in_class and char.lower() != char.upper():
+            out.append(f"[{char.lower()}{char.upper()}]")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def shorthand_pattern() -> str:
+    """A bare shorthand layer (`Conv4-5-Pvalid-S2`, `Pool3`, `FC5`), surrounding spaces allowed."""
+    forms = (shorthand._CONV, shorthand._POOL, shorthand._FC)
+    return r"^\s*(?:" + "|".join(f"(?:{ecma_pattern(p)})" for p in forms) + r")\s*$"
+
+
+def _json_default(value: Any) -> Any:
+    """A field default as a spec would write it: (1, 1) → 1, (0, 0, 0, 0) → 0."""
+    if isinstance(value, tuple):
+        if value and all(v == value[0] for v in value):
+            return value[0]
+        return list(value)
+    return value
+
+
+def _field(info: FieldInfo) -> dict[str, Any]:
+    schema = with_expressions(copy.deepcopy(info.ftype.schema))
+    doc = info.doc
+    if info.default_from is not None:
+        doc += f" (default: the {info.default_from})"
+    schema = {"description": f"{doc}; {info.ftype.expects}", **schema}
+    if not info.required and info.default_from is None and info.default is not None:
+        schema["default"] = _json_default(info.default)
+    return schema
+
+
+_NAME = {
+    "type": "string",
+    "pattern": r"^[^ ,\t]+$",
+    "not": {"const": "input"},
+}
+_FLAG = {"anyOf": [{"type": "boolean"}, _EXPR]}
+
+# The fields every layer has (spec.COMMON_FIELDS; a test checks that the keys agree).
+COMMON: dict[str, dict[str, Any]] = {
+    "name": {
+        "description": "unique name (default: <kind><n>, e.g. conv1); `input` is reserved",
+        "anyOf": [_NAME, _EXPR],
+    },
+    "from": {
+        "description": "a layer name or a list of names (`input`: the network's or the "
+        "block's input); default: the previous layer",
+        "anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        ],
+    },
+    "trainable": {"description": "false freezes the layer's parameters", **_FLAG},
+    "when": {"description": "false leaves the layer out (its name stands for its input)", **_FLAG},
+    "functional": {
+        "description": "PyTorch applies it as a function (F.relu), which ptflops counts apart",
+        **_FLAG,
+    },
+}
+
+
+def _kind(kind: str) -> dict[str, Any]:
+    cls = KINDS[kind]
+    infos = cls.fields()
+    properties = {info.name: _field(info) for info in infos}
+    properties.update({k: v for k, v in COMMON.items() if k not in properties})
+    fields: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    required = [info.name for info in infos if info.required]
+    if required:
+        fields["required"] = required
+        return {"description": cls.doc, **fields}
+    return {"description": cls.doc, "anyOf": [{"type": "null"}, fields]}
+
+
+def _repeat() -> dict[str, Any]:
+    own: dict[str, dict[str, Any]] = {
+        "block": {"description": "the block to repeat", "type": "string"},
+        "times": {
+            "description": "how many instances (<name>.0, <name>.1, …)",
+            "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_LAYERS}, _EXPR],
+        },
+        "args": {
+            "description": "the block's arguments; `$(...)` may use i (0-based) and times",
+            "type": "object",
+        },
+    }
+    properties = {key: own.get(key) or COMMON[key] for key in REPEAT_FIELDS}
+    return {
+        "description": "instances of a block, one after the other",
+        "type": "object",
+        "properties": properties,
+        "required": ["block", "times"],
+        "additionalProperties": False,
+    }
+
+
+def _entry(calls: bool) -> dict[str, Any]:
+    """A layer list item; `calls`: a block may be called by name (the spec has `blocks:`)."""
+    kinds = sorted(KINDS)
+    bare: dict[str, Any] = {
+        "type": "string",
+        "anyOf": [{"enum": kinds}, {"pattern": shorthand_pattern()}],
+    }
+    if calls:
+        bare["anyOf"].append({"description": "a block called without arguments"})
+    mapping: dict[str, Any] = {
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "properties": {**{k: _ref(f"kind.{k}") for k in kinds}, "repeat": _ref("repeat")},
+        "additionalProperties": _ref("call") if calls else False,
+    }
+    return {
+        "description": "a layer: a kind (`relu`), shorthand (`Conv3-16`), a one-key mapping "
+        "`kind: {field: value}`, a block call, or `repeat`",
+        "anyOf": [bare, mapping],
+    }
+
+
+def _call() -> dict[str, Any]:
+    return {
+        "description": "a call of a block defined under `blocks:`, with its arguments",
+        "anyOf": [
+            {"type": "null"},
+            {"type": "object", "properties": dict(COMMON), "additionalProperties": True},
+        ],
+    }
+
+
+def _block() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "description": {"type": "string"},
+            "args": {
+                "description": "argument defaults; `null` makes an argument required",
+                "anyOf": [{"type": "null"}, {"type": "object"}],
+            },
+            "layers": {"type": "array", "items": _ref("entry_or_call")},
+            "output": {
+                "description": "the layer whose output is the block's (default: the last)",
+                "type": "string",
+            },
+        },
+        "required": ["layers"],
+        "additionalProperties": False,
+    }
+
+
+def _top() -> dict[str, dict[str, Any]]:
+    dims = {"type": "integer", "minimum": 1}
+    return {
+        "name": {"description": "the network's name (default: the file's stem)", "type": "string"},
+        "description": {"description": "a one-line summary, shown by `cnncalc zoo`"},
+        "input": {
+            "description": "[H, W, C] ([C, H, W] with layout: chw), or [N] for a flat input",
+            "type": "array",
+            "items": dims,
+            "anyOf": [{"minItems": 3, "maxItems": 3}, {"minItems": 1, "maxItems": 1}],
+        },
+        "layout": {"description": "how `input` is ordered", "enum": ["hwc", "chw"]},
+        "blocks": {
+            "description": "parameterized groups of layers, called like a kind or repeated",
+            "type": "object",
+            "propertyNames": {"not": {"enum": [*sorted(KINDS), "repeat"]}},
+            "additionalProperties": _ref("block"),
+        },
+        "layers": {
+            "description": "the layers, in the order the data flows",
+            "type": "array",
+            "minItems": 1,
+        },
+        "expect": {"description": "expectations and budgets checked by `cnncalc check`"},
+    }
+
+
+def spec_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 7) of a cnncalc spec file."""
+    top = _top()
+    definitions: dict[str, Any] = {"expression": EXPRESSION}
+    definitions.update({f"kind.{k}": _kind(k) for k in sorted(KINDS)})
+    definitions.update(
+        {
+            "repeat": _repeat(),
+            "call": _call(),
+            "block": _block(),
+            "entry": _entry(calls=False),
+            "entry_or_call": _entry(calls=True),
+        }
+    )
+    return {
+        "$schema": DRAFT,
+        "title": "cnncalc spec",
+        "description": f"A CNN architecture for cnncalc {__version__}: `input` and `layers`, "
+        "optional `blocks`.",
+        "type": "object",
+        "properties": {key: top[key] for key in TOP_KEYS},
+        "required": ["input", "layers"],
+        "additionalProperties": False,
+        # block names can be called only when the spec has blocks
+        "if": {"required": ["blocks"]},
+        "then": {"properties": {"layers": {"items": _ref("entry_or_call")}}},
+        "else": {"properties": {"layers": {"items": _ref("entry")}}},
+        "definitions": definitions,
+    }
+
+
+__all__ = ["COMMON", "EXPRESSION", "ecma_pattern", "shorthand_pattern", "spec_schema"]
