@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.check import check as run_checks
 from cnncalc.cli.common import (
     BatchOpt,
     ConventionOpt,
@@ -18,18 +17,9 @@ from cnncalc.cli.common import (
     app,
     reports_errors,
 )
-from cnncalc.diff import diff_reports
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.loader import load
 from cnncalc.passes.memory import MemoryOptions
-from cnncalc.render.check import (
-    check_json,
-    check_view,
-    diagnostics,
-    diff_view,
-    file_lines,
-    github_annotations,
-)
 from cnncalc.render.output import Format, emit
 from cnncalc.report import analyze
 from cnncalc.spec import parse_input_option
@@ -74,6 +64,15 @@ def check(
 ) -> None:
     """Check specs against their `expect:` block and budgets; exit 0 all good, 1 a check
     failed, 2 a spec is invalid (2 wins; every spec is still checked)."""
+    from cnncalc.check import check as run_checks  # only this command needs it
+    from cnncalc.render.check import (
+        check_json,
+        check_view,
+        diagnostics,
+        file_lines,
+        github_annotations,
+    )
+
     run = run_checks(paths, budget or ())
     if format is CheckFormat.json:
         sys.stdout.write(check_json(run))
@@ -116,5 +115,8 @@ def diff(
     memory = MemoryOptions(dtype, batch)
     before = analyze(load(a, shape), convention, memory)
     after = analyze(load(b, shape), convention, memory)
+    from cnncalc.diff import diff_reports  # only this command needs it
+    from cnncalc.render.check import diff_view
+
     result = diff_reports(before, after)
     emit(diff_view(result, all), format, result.to_dict(all))
