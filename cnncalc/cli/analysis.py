@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -52,22 +54,36 @@ def _analyze(
     return analyze(net, convention, memory)
 
 
-def _explain(
+@dataclass(frozen=True)
+class Output:
+    """The output options every analysis command shares."""
+
+    format: Format
+    explain: str | None
+    layer: str | None
+    svg: Path | None
+    quiet: bool
+
+
+def _show(
     report: Report,
-    explain: str,
+    view: Callable[[Report], Tabular],
     topics: tuple[str, ...],
-    svg: Path | None = None,
-    quiet: bool = False,
+    options: Output,
 ) -> None:
-    selected = report.only(None if explain == ALL_LAYERS else explain)
-    net = report.network
-    text = explain_view(
-        [
-            explain_layer(net, row.node, topics, row.rf, report.memory.options)
-            for row in selected.layers
-        ]
-    )
-    emit_text(text, title=f"{report.name} — derivation", svg=svg, quiet=quiet)
+    """Print the command's table (or, with --explain, the derivations behind it)."""
+    if options.explain:
+        selected = report.only(None if options.explain == ALL_LAYERS else options.explain)
+        text = explain_view(
+            [
+                explain_layer(report.network, row.node, topics, row.rf, report.memory.options)
+                for row in selected.layers
+            ]
+        )
+        emit_text(text, title=f"{report.name} — derivation", svg=options.svg, quiet=options.quiet)
+        return
+    shown = report.only(options.layer)
+    emit(view(shown), options.format, shown.to_dict(), svg=options.svg, quiet=options.quiet)
 
 
 @app.command()
@@ -82,11 +98,8 @@ def params(
     quiet: QuietOpt = False,
 ) -> None:
     """Output shape and parameters per layer: learnable, trainable, and buffers."""
-    report = _analyze(arch, input)
-    if explain:
-        return _explain(report, explain, ("shape", "params"), svg, quiet)
-    report = report.only(layer)
-    emit(params_view(report), format, report.to_dict(), svg=svg, quiet=quiet)
+    output = Output(format, explain, layer, svg, quiet)
+    _show(_analyze(arch, input), params_view, ("shape", "params"), output)
 
 
 @app.command()
@@ -102,11 +115,8 @@ def flops(
     quiet: QuietOpt = False,
 ) -> None:
     """Multiply-accumulates per layer, and FLOPs under a named convention."""
-    report = _analyze(arch, input, convention)
-    if explain:
-        return _explain(report, explain, ("macs",), svg, quiet)
-    report = report.only(layer)
-    emit(flops_view(report), format, report.to_dict(), svg=svg, quiet=quiet)
+    output = Output(format, explain, layer, svg, quiet)
+    _show(_analyze(arch, input, convention), flops_view, ("macs",), output)
 
 
 @app.command()
@@ -125,11 +135,7 @@ def rf(
 ) -> None:
     """Receptive field per layer: size, stride (jump) and center, with how it grows."""
     report = _analyze(arch, input)
-    if explain:
-        _explain(report, explain, ("rf",), svg, quiet)
-    else:
-        shown = report.only(layer)
-        emit(rf_view(shown), format, shown.to_dict(), svg=svg, quiet=quiet)
+    _show(report, rf_view, ("rf",), Output(format, explain, layer, svg, quiet))
     misaligned = [r.node.name for r in report.layers if r.rf is not None and not r.rf.aligned]
     if strict and misaligned:
         sys.stderr.write(
@@ -156,10 +162,7 @@ def memory(
 ) -> None:
     """Activation memory per layer, parameter bytes, inference peak and training estimate."""
     report = _analyze(arch, input, memory=MemoryOptions(dtype, batch, optimizer))
-    if explain:
-        return _explain(report, explain, ("memory",), svg, quiet)
-    report = report.only(layer)
-    emit(memory_view(report), format, report.to_dict(), svg=svg, quiet=quiet)
+    _show(report, memory_view, ("memory",), Output(format, explain, layer, svg, quiet))
 
 
 @app.command()
@@ -179,8 +182,8 @@ def summary(
 ) -> None:
     """Everything cnncalc knows about each layer, with totals."""
     report = _analyze(arch, input, convention, MemoryOptions(dtype, batch, optimizer))
-    report = report.only(layer)
-    emit(summary_view(report, wide), format, report.to_dict(), svg=svg, quiet=quiet)
+    output = Output(format, None, layer, svg, quiet)
+    _show(report, lambda shown: summary_view(shown, wide), (), output)
 
 
 @app.command()
