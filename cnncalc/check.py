@@ -35,13 +35,14 @@ from cnncalc.passes.memory import (
     activation_memory,
     memory_totals,
 )
+from cnncalc.passes.receptive_field import Num
 from cnncalc.report import LayerReport, Report, analyze
 from cnncalc.spec import from_yaml, read_text
+from cnncalc.units import exact_bytes, fmt_pair
 from cnncalc.yamltree import YList, YMap, parse_yaml
 from cnncalc.zoo import zoo_names, zoo_path
 
 Op = Literal["==", "<=", ">="]
-Num = int | Fraction
 Value = int | tuple[Num, ...]  # a count, a shape, or a receptive field (h, w)
 
 COUNTS = ("params", "trainable_params", "buffers", "macs", "flops")
@@ -475,24 +476,6 @@ def _json_value(value: Value) -> Any:
     return value
 
 
-def _fmt_num(value: Num) -> str:
-    return f"{value:,}" if isinstance(value, int) else f"{float(value):g}"
-
-
-def _fmt_rf(value: tuple[Num, ...]) -> str:
-    a, b = (_fmt_num(v) for v in value)
-    return a if a == b else f"{a}×{b}"
-
-
-def _human_bytes(value: int) -> str:
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{value:,} B" if unit == "B" else f"{value:,} B ({size:.2f} {unit})"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
 _BEYOND = {"<=": "above", ">=": "below"}
 
 
@@ -528,9 +511,9 @@ class CheckResult:
             return fmt_shape(tuple(int(v) for v in value))
         if e.quantity == "rf":
             assert isinstance(value, tuple)
-            return _fmt_rf(value)
+            return fmt_pair(value)
         assert isinstance(value, int)
-        return _human_bytes(value) if e.memory is not None else f"{value:,}"
+        return exact_bytes(value) if e.memory is not None else f"{value:,}"
 
     def _expected_text(self) -> str:
         e = self.expectation
@@ -562,7 +545,7 @@ class CheckResult:
         text = f"{self.subject} is {actual}, {over} {e.key} {self._expected_text()}"
         if isinstance(self.actual, int) and isinstance(e.expected, int):
             by = abs(self.actual - e.expected)
-            text += f" by {_human_bytes(by) if e.memory is not None else f'{by:,}'}"
+            text += f" by {exact_bytes(by) if e.memory is not None else f'{by:,}'}"
         return text
 
     def to_dict(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from fractions import Fraction
 
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers.base import Window
+from cnncalc.units import fmt_number as fmt
 
 Num = int | Fraction  # ints stay ints (fast); only a transposed conv makes fractions
 Pair = tuple[Num, Num]
@@ -52,10 +53,6 @@ class ReceptiveField:
 
 def _number(value: Num) -> int | float:
     return int(value) if value.denominator == 1 else float(value)
-
-
-def fmt(value: Num) -> str:
-    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
 
 
 INPUT_FIELD = ReceptiveField((1, 1), (1, 1), (0, 0))

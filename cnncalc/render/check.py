@@ -13,7 +13,8 @@ from cnncalc.diff import Delta, Diff, LayerDiff
 from cnncalc.errors import SourcePos
 from cnncalc.layers import Shape, fmt_shape
 from cnncalc.render.tabular import Column, Tabular
-from cnncalc.render.views import human_bytes, num, rf_cell
+from cnncalc.render.views import rf_cell
+from cnncalc.units import human_bytes, num
 
 RESULT = {"passed": "ok", "failed": "FAILED", "invalid": "INVALID"}
 

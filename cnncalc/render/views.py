@@ -7,34 +7,17 @@ from dataclasses import dataclass
 
 from cnncalc.layers import fmt_shape
 from cnncalc.passes.flops import CONVENTIONS
-from cnncalc.passes.receptive_field import ReceptiveField, fmt
+from cnncalc.passes.receptive_field import ReceptiveField
 from cnncalc.render.tabular import Column, Tabular
 from cnncalc.report import LayerReport, Report
-
-
-def num(value: int) -> str:
-    return f"{value:,}"
-
-
-def human_bytes(value: int) -> str:
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.2f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
-def _pair(values: tuple[object, object]) -> str:
-    a, b = (fmt(v) if not isinstance(v, str) else v for v in values)  # type: ignore[arg-type]
-    return a if a == b else f"{a}×{b}"
+from cnncalc.units import fmt_pair, human_bytes, num
 
 
 def rf_cell(rf: ReceptiveField | None) -> str:
     """`212/32`: size over stride; `—` for flat outputs."""
     if rf is None:
         return "—"
-    return f"{_pair(rf.size)}/{_pair(rf.stride)}"
+    return f"{fmt_pair(rf.size)}/{fmt_pair(rf.stride)}"
 
 
 def _inputs_cell(report: Report, index: int) -> str:
@@ -155,9 +138,9 @@ def rf_view(report: Report) -> Tabular:
     columns = [
         *_base_columns(report),
         _shape_column(),
-        Col(Column("RF size", True), lambda r, i: _pair(r.rf.size) if r.rf else "—", ""),
-        Col(Column("Stride", True), lambda r, i: _pair(r.rf.stride) if r.rf else "—", ""),
-        Col(Column("Center", True), lambda r, i: _pair(r.rf.center) if r.rf else "—", ""),
+        Col(Column("RF size", True), lambda r, i: fmt_pair(r.rf.size) if r.rf else "—", ""),
+        Col(Column("Stride", True), lambda r, i: fmt_pair(r.rf.stride) if r.rf else "—", ""),
+        Col(Column("Center", True), lambda r, i: fmt_pair(r.rf.center) if r.rf else "—", ""),
         Col(Column("Growth"), lambda r, i: _growth_bar(r.rf, largest), ""),
         Col(Column("Note", wrap=True), lambda r, i: _rf_note(r.rf), ""),
     ]
