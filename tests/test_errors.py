@@ -408,13 +408,13 @@ CASES = [
     pytest.param(
         #    "  - maxpool: {kernel: 3, padding: 2}"  2 is column 35
         H + "  - maxpool: {kernel: 3, padding: 2}\n",
-        3, 35, "layer maxpool1: padding 2 is more than half the 3-wide pooling window",
+        3, 35, "layer maxpool1: padding 2 is more than half the pooling kernel 3",
         "use at most 1",
         id="pool-padding-over-half-kernel",
     ),
     pytest.param(
         H + "  - avgpool: {kernel: 2, padding: [0, 0, 0, 2]}\n",
-        3, 35, "padding 2 is more than half the 2-wide pooling window", None,
+        3, 35, "padding 2 is more than half the pooling kernel 2", None,
         id="pool-padding-over-half-kernel-right",
     ),
     pytest.param(
@@ -974,3 +974,10 @@ def test_block_default_with_a_later_argument_is_an_error(tmp_path):
     )
     # "    args: {out: " is 16 characters: the default starts at line 4, column 17
     check(spec_error(tmp_path, text), 4, 17, "default of `out`", "declared before it (none)")
+
+
+def test_dilated_pool_padding_follows_pytorch(tmp_path):
+    # PyTorch: MaxPool2d(3, dilation=2, padding=2) fails ("pad should be smaller than or equal
+    # to half of kernel size"): the limit is ⌊3/2⌋ = 1, not half the dilated span of 5
+    text = "input: [8, 8, 1]\nlayers:\n  - maxpool: {kernel: 3, dilation: 2, padding: 2}\n"
+    check(spec_error(tmp_path, text), 3, 48, "more than half the pooling kernel 3", "at most 1")

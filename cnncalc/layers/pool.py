@@ -28,11 +28,12 @@ class _WindowPool(Op):
         if self.padding != "same":
             t, b, left, r = self.padding
             for pad, axis in ((t, 0), (b, 0), (left, 1), (r, 1)):
-                span = self.window_dilation[axis] * (self.kernel[axis] - 1) + 1
-                if 2 * pad > span:
+                kernel = self.kernel[axis]
+                if pad > kernel // 2:  # PyTorch's rule, on the kernel size (not its dilated span)
                     raise LayerError(
-                        f"padding {pad} is more than half the {span}-wide pooling window",
-                        f"PyTorch requires padding ≤ kernel/2 for pooling: use at most {span // 2}",
+                        f"padding {pad} is more than half the pooling kernel {kernel}",
+                        f"PyTorch requires padding ≤ ⌊kernel/2⌋ for pooling: use at most "
+                        f"{kernel // 2}",
                         field="padding",
                     )
         (oh, ow), _ = window_output(
