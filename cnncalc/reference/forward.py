@@ -1,0 +1,179 @@
+"""Run a network forward in NumPy on seeded random weights and a random input.
+
+Weights are allocated per layer from the shapes of the arrays that actually reach it (never
+from the IR's shapes), so their element counts are an independent count of the parameters.
+Each layer draws from its own generator, seeded by (seed, layer index): the same seed gives
+the same weights whatever else runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import numpy as np
+
+from cnncalc.graph import INPUT, Network, Node
+from cnncalc.layers import Shape
+from cnncalc.reference.ops import DTYPE, OPS, Array
+
+ProgressFn = Callable[[int, Node], None]
+
+
+@dataclass
+class LayerWeights:
+    """A layer's learnable tensors and its buffers (BatchNorm running statistics)."""
+
+    params: dict[str, Array] = field(default_factory=dict)
+    buffers: dict[str, Array] = field(default_factory=dict)
+
+    @property
+    def param_count(self) -> int:
+        return sum(int(a.size) for a in self.params.values())
+
+    @property
+    def buffer_count(self) -> int:
+        return sum(int(a.size) for a in self.buffers.values())
+
+    def all(self) -> dict[str, Array]:
+        return {**self.params, **self.buffers}
+
+
+def _normal(rng: np.random.Generator, shape: tuple[int, ...], std: float) -> Array:
+    return cast(Array, rng.standard_normal(shape, dtype=DTYPE) * DTYPE(std))
+
+
+def _uniform(rng: np.random.Generator, shape: tuple[int, ...], low: float, high: float) -> Array:
+    return rng.uniform(low, high, shape).astype(DTYPE)
+
+
+def make_weights(
+    node: Node, input_shapes: list[tuple[int, ...]], rng: np.random.Generator
+) -> LayerWeights:
+    """Allocate one layer's tensors for inputs of these (batched) shapes: a conv kernel as
+    kh×kw×C/groups×F (HWIO, TensorFlow's layout for NHWC), the rest in PyTorch's layouts;
+    He-scaled normals for weights, small biases, BatchNorm statistics near (0, 1)."""
+    op: Any = node.op
+    kind = node.kind
+    first = input_shapes[0]
+    channels = first[-1]
+    out = LayerWeights()
+    if kind in ("conv", "conv_transpose"):
+        kh, kw = op.kernel
+        groups = op.groups
+        fan_in = channels // groups * kh * kw
+        if kind == "conv":  # HWIO: the im2col matrix as it lies (see ops.conv2d)
+            shape = (kh, kw, channels // groups, op.filters)
+        else:  # PyTorch's (C, F/groups, kh, kw)
+            shape = (channels, op.filters // groups, kh, kw)
+        out.params["weight"] = _normal(rng, shape, (2.0 / fan_in) ** 0.5)
+        if op.bias:
+            out.params["bias"] = _normal(rng, (op.filters,), 0.1)
+    elif kind == "dense":
+        features = int(np.prod(first[1:]))
+        out.params["weight"] = _normal(rng, (op.units, features), (1.0 / features) ** 0.5)
+        if op.bias:
+            out.params["bias"] = _normal(rng, (op.units,), 0.1)
+    elif kind == "batchnorm":
+        if op.affine:
+            out.params["weight"] = _uniform(rng, (channels,), 0.5, 1.5)
+            out.params["bias"] = _normal(rng, (channels,), 0.1)
+        out.buffers["running_mean"] = _normal(rng, (channels,), 0.1)
+        out.buffers["running_var"] = _uniform(rng, (channels,), 0.5, 1.5)
+    elif kind == "prelu":
+        out.params["weight"] = _uniform(rng, (channels if op.per_channel else 1,), 0.0, 0.5)
+    return out
+
+
+@dataclass
+class ForwardResult:
+    shapes: dict[str, Shape]  # every layer's output shape without the batch (H, W, C) or (N,)
+    weights: dict[str, LayerWeights]
+    outputs: dict[str, Array]  # every layer's output when kept, else only the network's
+    input: Array
+
+
+class ForwardError(Exception):
+    """A layer the NumPy forward could not run; `partial` holds what ran before it."""
+
+    def __init__(self, layer: str, message: str, partial: ForwardResult):
+        super().__init__(f"layer {layer}: {message}")
+        self.layer = layer
+        self.message = message
+        self.partial = partial
+
+
+def layer_rng(seed: int, index: int) -> np.random.Generator:
+    return np.random.default_rng([seed, index])
+
+
+def random_input(net: Network, batch: int, seed: int) -> Array:
+    return layer_rng(seed, len(net)).standard_normal((batch, *net.input_shape), dtype=DTYPE)
+
+
+def run_forward(
+    net: Network,
+    batch: int = 1,
+    seed: int = 0,
+    *,
+    keep_outputs: bool = False,
+    weights: Mapping[str, LayerWeights] | None = None,
+    x: Array | None = None,
+    on_layer: ProgressFn | None = None,
+) -> ForwardResult:
+    """Run `net` on a random N×H×W×C input (or `x`), allocating each layer's weights (or using
+    `weights`). Tensors are freed after their last consumer unless `keep_outputs`."""
+    if x is None:
+        x = random_input(net, batch, seed)
+    last_use: dict[str, int] = {}
+    for index, node in enumerate(net):
+        for name in node.inputs:
+            last_use[name] = index
+    live: dict[str, Array] = {INPUT: x}
+    made: dict[str, LayerWeights] = {}
+    shapes: dict[str, Shape] = {}
+    # values only have to be finite where they are compared (the torch cross-check)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for index, node in enumerate(net):
+            if on_layer is not None:
+                on_layer(index, node)
+            inputs = [live[name] for name in node.inputs]
+            if weights is not None and node.name in weights:
+                layer = weights[node.name]
+            else:
+                layer = make_weights(node, [a.shape for a in inputs], layer_rng(seed, index))
+            made[node.name] = layer
+            try:
+                out = OPS[node.kind](node.op, inputs, layer.all())
+                if out.dtype != DTYPE:
+                    raise TypeError(f"{node.kind} returned {out.dtype}, not float32")
+            except Exception as exc:  # the analytic passes took it; NumPy cannot run it
+                partial = ForwardResult(shapes, made, {}, x)
+                raise ForwardError(node.name, f"{type(exc).__name__}: {exc}", partial) from exc
+            live[node.name] = out
+            shapes[node.name] = tuple(int(d) for d in out.shape[1:])
+            if not keep_outputs:
+                for name in set(node.inputs):
+                    if last_use[name] == index and name != INPUT:
+                        del live[name]
+    outputs = live if keep_outputs else {n: a for n, a in live.items() if n not in last_use}
+    outputs.pop(INPUT, None)
+    return ForwardResult(shapes, made, outputs, x)
+
+
+def workspace_bytes(net: Network, batch: int) -> int:
+    """The largest temporary one layer makes: its im2col matrix (plus, for conv_transpose,
+    the input spread `stride` apart), in float32."""
+    largest = 0
+    for node in net:
+        op: Any = node.op
+        if node.kind not in ("conv", "conv_transpose"):
+            continue
+        out = net.shapes[node.name]
+        h, w, c = net.shapes[node.inputs[0]]
+        cells = out[0] * out[1] * op.kernel[0] * op.kernel[1] * c
+        if node.kind == "conv_transpose":
+            cells += ((h - 1) * op.stride[0] + 1) * ((w - 1) * op.stride[1] + 1) * c
+        largest = max(largest, cells * batch * 4)
+    return largest

@@ -1,0 +1,459 @@
+"""`verify`: run the NumPy reference and compare it with the analytic passes, layer by layer.
+
+Three checks per layer:
+
+- **shape**: the output array's shape against the shape pass;
+- **params**: the elements of the weight tensors the reference allocated (from the arrays that
+  reached the layer) against the params pass — parameters and buffers;
+- **rf**: the measured receptive field (`cnncalc.reference.receptive`) against the RF pass.
+  It is measured where interior units see no padding: if the spec's input leaves no run of
+  such units, the check runs on a larger input (the same layers, an input of H + m·S rows so
+  every layer rounds and pads alike), compared with the analytic pass on that same input.
+  What is compared depends on what the analytic number means (see `RF_NOTES`).
+
+The result is plain data; `cnncalc.render.verify` shows it and the CLI maps it to exit codes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+from cnncalc.errors import SpecError
+from cnncalc.graph import INPUT, Network
+from cnncalc.layers import Shape
+from cnncalc.loader import load
+from cnncalc.passes.memory import MemoryOptions
+from cnncalc.passes.receptive_field import ReceptiveField
+from cnncalc.reference.forward import ForwardError, run_forward, workspace_bytes
+from cnncalc.reference.receptive import MeasuredField, box_bytes, enlarged, measure_fields
+from cnncalc.report import analyze
+from cnncalc.units import human_bytes
+
+Status = Literal["ok", "fail", "skip", "n/a"]
+Num = int | Fraction
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+GIB = 1 << 30
+
+RF_NOTES = {
+    "whole": "whole input: the analytic size is the unclipped extent; every unit must see all "
+    "the input pixels the layer sees",
+    "unaligned": "merged paths not aligned: the analytic size is the largest path's, the "
+    "true field is their union",
+    "broadcast": "a 1×1 input broadcast over H×W: the analytic size is the largest path's, "
+    "the true field is their union",
+    "uneven": "adaptive pooling with bins of unequal width on the way: the analytic field is "
+    "the widest bin's, the true one varies from unit to unit",
+    "transposed": "center not compared: a strided conv_transpose's units repeat in a pattern "
+    "(one period: stride units); size is the widest, stride the mean shift",
+    "after_transposed": "only the stride compared after a strided conv_transpose: the analytic "
+    "size adds (k′ − 1)·jump with a fractional jump, an estimate of the varying true extent",
+    "too_small": "no run of units clear of padding on any input tried (up to {shape})",
+    "fixed": "too few units clear of padding, and the layer's size does not grow with the "
+    "input (after adaptive or global pooling)",
+    "empty": "every unit's window falls in padding: the output depends on no input pixel",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    status: Status
+    analytic: Any = None
+    reference: Any = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """A receptive field as compared: None where that part is not compared."""
+
+    size: tuple[Num, Num] | None = None
+    stride: tuple[Num, Num] | None = None
+    center: tuple[Num, Num] | None = None
+    whole_input: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        def pair(p: tuple[Num, Num] | None) -> list[int | float] | None:
+            if p is None:
+                return None
+            return [int(v) if v == int(v) else float(v) for v in p]
+
+        return {
+            "size": pair(self.size),
+            "stride": pair(self.stride),
+            "center": pair(self.center),
+            "whole_input": self.whole_input,
+        }
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    name: str
+    kind: str
+    shape: Check
+    params: Check
+    rf: Check
+    rf_input: Shape | None = None  # the input the RF was compared on
+
+    @property
+    def checks(self) -> dict[str, Check]:
+        return {"shape": self.shape, "params": self.params, "rf": self.rf}
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != "fail" for c in self.checks.values())
+
+
+@dataclass(frozen=True)
+class Failure:
+    layer: str
+    check: str
+    analytic: Any
+    reference: Any
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    name: str
+    input_shape: Shape
+    batch: int
+    seed: int
+    estimate_bytes: int  # the forward's estimated peak, checked against max_memory
+    layers: tuple[LayerCheck, ...]
+    rf_inputs: tuple[Shape, ...] = field(default=())  # the inputs the RF was compared on
+
+    @property
+    def ok(self) -> bool:
+        return all(layer.ok for layer in self.layers)
+
+    def failures(self) -> list[Failure]:
+        return [
+            Failure(layer.name, name, check.analytic, check.reference)
+            for layer in self.layers
+            for name, check in layer.checks.items()
+            if check.status == "fail"
+        ]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per check, how many layers were ok, failed, skipped or n/a."""
+        out: dict[str, dict[str, int]] = {}
+        for layer in self.layers:
+            for name, check in layer.checks.items():
+                tally = out.setdefault(name, {"ok": 0, "fail": 0, "skip": 0, "n/a": 0})
+                tally[check.status] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        def value(v: Any) -> Any:
+            if isinstance(v, FieldValue):
+                return v.to_dict()
+            if isinstance(v, tuple):
+                return list(v)
+            return v
+
+        return {
+            "name": self.name,
+            "input_shape": list(self.input_shape),
+            "batch": self.batch,
+            "seed": self.seed,
+            "ok": self.ok,
+            "estimate_bytes": self.estimate_bytes,
+            "rf_inputs": [list(s) for s in self.rf_inputs],
+            "layers": [
+                {
+                    "name": layer.name,
+                    "kind": layer.kind,
+                    "rf_input": list(layer.rf_input) if layer.rf_input else None,
+                    **{
+                        name: {
+                            "status": c.status,
+                            "analytic": value(c.analytic),
+                            "reference": value(c.reference),
+                            "note": c.note,
+                        }
+                        for name, c in layer.checks.items()
+                    },
+                }
+                for layer in self.layers
+            ],
+        }
+
+
+# --- the memory guard ----------------------------------------------------------------------
+
+
+def forward_bytes(net: Network, batch: int) -> int:
+    """The forward's estimated peak: the memory pass's inference peak at this batch, plus
+    every weight (all are kept) and the largest im2col workspace."""
+    memory = analyze(net, memory=MemoryOptions("float32", batch)).memory
+    return (
+        memory.inference_peak_bytes
+        + memory.param_bytes
+        + memory.buffer_bytes
+        + workspace_bytes(net, batch)
+    )
+
+
+def _guard(net: Network, batch: int, max_memory: int) -> int:
+    need = forward_bytes(net, batch)
+    if need > max_memory:
+        hint = "raise --max-memory if the machine has room"
+        if len(net.input_shape) == 3:
+            h, w, c = net.input_shape
+            hint = f"use a smaller --input (e.g. {max(h // 2, 1)}x{max(w // 2, 1)}x{c})"
+            hint += ", a smaller --batch" if batch > 1 else ""
+            hint += ", or raise --max-memory"
+        raise SpecError(
+            f"the NumPy forward of {net.name} needs about {human_bytes(need)} "
+            f"(activations, weights and im2col workspace), more than --max-memory "
+            f"{human_bytes(max_memory)}",
+            None,
+            hint,
+        )
+    return need
+
+
+# --- receptive field ----------------------------------------------------------------------
+
+
+def _categories(net: Network, fields: dict[str, ReceptiveField | None]) -> dict[str, str]:
+    """What the analytic field of each layer means, as far as the comparison goes: `regular`
+    (size, stride, center exact), `transposed` (a strided conv_transpose on a regular field),
+    `after_transposed`, `uneven` (after adaptive bins of unequal width) or `broadcast` (after
+    a 1×1 input that is not a global pool's, broadcast over H×W)."""
+    rank = {"regular": 0, "after_transposed": 1, "uneven": 2, "broadcast": 2}
+    cats: dict[str, str] = {INPUT: "regular"}
+    for node in net:
+        inherited = [cats[name] for name in node.inputs]
+        inherited = ["after_transposed" if c == "transposed" else c for c in inherited]
+        cat = max(inherited, key=lambda c: rank[c])
+        op: Any = node.op
+        out = net.shapes[node.name]
+        if node.kind == "conv_transpose" and op.stride != (1, 1):
+            cat = "transposed" if cat == "regular" else cat
+        elif node.kind in ("adaptive_avgpool", "adaptive_maxpool"):
+            h, w = net.shapes[node.inputs[0]][:2]
+            if (h % op.output[0] or w % op.output[1]) and rank[cat] < 2:
+                cat = "uneven"
+        elif len(node.inputs) > 1 and len(out) == 3 and out[:2] != (1, 1):
+            for name in node.inputs:
+                f = fields.get(name)
+                if net.shapes[name][:2] == (1, 1) and f is not None and not f.whole_input:
+                    cat = "broadcast"
+        cats[node.name] = cat
+    return cats
+
+
+def _periods(net: Network) -> dict[str, tuple[int, int]]:
+    """Per layer and axis, a P such that unit u + P sees what unit u sees moved by a whole
+    number of pixels (translation equivariance, from the layer structure alone): 1 until a
+    conv_transpose spreads its input `stride` apart (P·stride); a window of stride t then
+    takes P/gcd(P, t); a merge the lcm of its inputs'; global pooling leaves one unit."""
+    periods: dict[str, tuple[int, int]] = {INPUT: (1, 1)}
+    for node in net:
+        ins = [periods[name] for name in node.inputs]
+        p = [math.lcm(*(q[a] for q in ins)) for a in range(2)]
+        op: Any = node.op
+        if node.kind == "conv_transpose":
+            p = [p[a] * op.stride[a] for a in range(2)]
+        elif node.kind in ("conv", "maxpool", "avgpool"):
+            p = [p[a] // math.gcd(p[a], op.stride[a]) for a in range(2)]
+        elif node.kind in ("adaptive_avgpool", "adaptive_maxpool"):
+            h, w = net.shapes[node.inputs[0]][:2]
+            bins = (max(h // op.output[0], 1), max(w // op.output[1], 1))
+            p = [p[a] // math.gcd(p[a], bins[a]) for a in range(2)]
+        elif node.kind in ("global_avgpool", "global_maxpool"):
+            p = [1, 1]
+        periods[node.name] = (p[0], p[1])
+    return periods
+
+
+def _pair(values: tuple[Any, Any]) -> tuple[Num, Num] | None:
+    if values[0] is None or values[1] is None:
+        return None
+    return (values[0], values[1])
+
+
+def _compare_rf(
+    analytic: ReceptiveField, measured: MeasuredField, category: str, period: tuple[int, int]
+) -> Check | None:
+    """The check, or None while the measurement needs a larger input. `period`: the units
+    after which the boxes repeat, moved (see `_periods`): the stride is that move over it."""
+    if measured.empty:
+        return Check("skip", note=RF_NOTES["empty"])
+    if analytic.whole_input:
+        return Check(
+            "ok" if measured.whole_input else "fail",
+            FieldValue(whole_input=True),
+            FieldValue(whole_input=measured.whole_input),
+            RF_NOTES["whole"],
+        )
+    if not analytic.aligned:
+        return Check("skip", note=RF_NOTES["unaligned"])
+    if category in ("uneven", "broadcast"):
+        return Check("skip", note=RF_NOTES[category])
+    axes = measured.axes
+    if any(a.run < 3 * p for a, p in zip(axes, period, strict=True)):
+        return None  # the run must hold the pattern three times
+    found = _pair((axes[0].stride(period[0], period[0]), axes[1].stride(period[1], period[1])))
+    size, stride, center = analytic.size, analytic.stride, analytic.center
+    if category == "regular":  # boxes move by one whole stride per unit
+        want = FieldValue(size, stride, center)
+        got = FieldValue(_pair(measured.size), found, _pair((axes[0].center(), axes[1].center())))
+        return Check("ok" if want == got else "fail", want, got)
+    if category == "after_transposed":
+        want, got = FieldValue(stride=stride), FieldValue(stride=found)
+    else:
+        want, got = FieldValue(size, stride), FieldValue(_pair(measured.size), found)
+    return Check("ok" if want == got else "fail", want, got, RF_NOTES[category])
+
+
+def _rf_checks(
+    net: Network, max_memory: int, progress: Progress | None
+) -> tuple[dict[str, Check], dict[str, Shape], list[Shape]]:
+    checks: dict[str, Check] = {}
+    where: dict[str, Shape] = {}
+    used: list[Shape] = []
+    pending = {node.name for node in net}
+    largest: Shape = net.input_shape
+    before: dict[str, Shape] = {}  # each pending layer's output shape on the last input
+    failure = ""
+    for step, candidate in enumerate(enlarged(net)):
+        if not pending:
+            break
+        if step and box_bytes(candidate) > max_memory:
+            break
+        if progress is not None:
+            progress(f"receptive field at {'×'.join(map(str, candidate.input_shape))}", step, 0)
+        largest = candidate.input_shape
+        analytic = {row.node.name: row.rf for row in analyze(candidate).layers}
+        try:
+            measured = measure_fields(candidate)
+        except Exception as exc:  # the same geometry as the forward: it failed there too
+            failure = f"the measurement failed ({type(exc).__name__}: {exc})"
+            break
+        cats, periods = _categories(candidate, analytic), _periods(candidate)
+        compared = False
+        for node in candidate:
+            if node.name not in pending:
+                continue
+            a, m = analytic[node.name], measured[node.name]
+            if a is None or m is None:
+                checks[node.name] = Check("n/a")
+                pending.discard(node.name)
+                continue
+            check = _compare_rf(a, m, cats[node.name], periods[node.name])
+            if check is not None:
+                checks[node.name] = check
+                where[node.name] = candidate.input_shape
+                pending.discard(node.name)
+                compared = compared or check.status in ("ok", "fail")
+        if compared:
+            used.append(candidate.input_shape)
+        for name in list(pending):  # a larger input cannot help a layer that does not grow
+            if before.get(name) == candidate.shapes[name]:
+                checks[name] = Check("skip", note=RF_NOTES["fixed"])
+                pending.discard(name)
+            before[name] = candidate.shapes[name]
+    note = failure or RF_NOTES["too_small"].format(shape="×".join(map(str, largest)))
+    for name in pending:
+        checks[name] = Check("skip", note=note)
+    return checks, where, used
+
+
+# --- the whole check -----------------------------------------------------------------------
+
+
+def verify_network(
+    net: Network,
+    *,
+    batch: int = 1,
+    seed: int = 0,
+    max_memory: int = 2 * GIB,
+    rf: bool = True,
+    progress: Progress | None = None,
+) -> VerifyResult:
+    """Run the NumPy reference on `net` and compare every layer with the analytic passes.
+
+    Raises SpecError (before allocating anything) when the forward would need more than
+    `max_memory` bytes.
+    """
+    if batch < 1:
+        raise SpecError(f"--batch must be at least 1, got {batch}", None)
+    estimate = _guard(net, batch, max_memory)
+    report = analyze(net)
+    total = len(net)
+
+    def on_layer(index: int, node: Any) -> None:
+        if progress is not None:
+            progress(f"forward {node.name}", index, total)
+
+    stopped: ForwardError | None = None
+    try:
+        result = run_forward(net, batch, seed, on_layer=on_layer if progress else None)
+    except ForwardError as exc:  # a disagreement too: the analytic passes accepted the layer
+        stopped, result = exc, exc.partial
+    rf_checks: dict[str, Check] = {}
+    rf_where: dict[str, Shape] = {}
+    rf_used: list[Shape] = []
+    if rf and stopped is None:
+        rf_checks, rf_where, rf_used = _rf_checks(net, max_memory, progress)
+    unreached = Check(
+        "skip", note=f"not run: the NumPy forward stopped at {stopped and stopped.layer}"
+    )
+    rows = []
+    for row in report.layers:
+        name = row.node.name
+        if name in result.shapes:
+            got_shape: Any = result.shapes[name]
+            shape = Check(
+                "ok" if got_shape == row.output_shape else "fail", row.output_shape, got_shape
+            )
+        elif stopped is not None and name == stopped.layer:
+            shape = Check("fail", row.output_shape, f"error ({stopped.message})")
+        else:
+            shape = unreached
+        if name in result.weights:
+            weights = result.weights[name]
+            want = (row.counts.params, row.counts.buffers)
+            got = (weights.param_count, weights.buffer_count)
+            params = Check("ok" if want == got else "fail", want, got)
+        else:
+            params = unreached
+        default = "not checked (--no-rf)" if stopped is None else unreached.note
+        rf_check = rf_checks.get(name, Check("skip", note=default))
+        rows.append(LayerCheck(name, row.node.kind, shape, params, rf_check, rf_where.get(name)))
+    return VerifyResult(
+        net.name, net.input_shape, batch, seed, estimate, tuple(rows), tuple(rf_used)
+    )
+
+
+def verify(source: str | Path, input_shape: Shape | None = None, **options: Any) -> VerifyResult:
+    """`verify_network(cnncalc.load(source, input_shape), **options)`."""
+    return verify_network(load(source, input_shape), **options)
+
+
+def parse_bytes(text: str) -> int:
+    """`2GiB`, `512MiB`, `1.5G`, `100000000` → bytes (binary units; B optional)."""
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": GIB, "T": 1 << 40}
+    cleaned = text.strip().upper().replace(" ", "")
+    for suffix in ("IB", "B"):
+        if cleaned.endswith(suffix):
+            cleaned = cleaned[: -len(suffix)]
+            break
+    unit = cleaned[-1:] if cleaned[-1:] in units and cleaned[-1:] else ""
+    number = cleaned[: len(cleaned) - len(unit)]
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise SpecError(
+            f"--max-memory must be a size like 2GiB, 512MiB or 100000000, got {text!r}",
+            None,
+        )
+    return int(value * units[unit])

@@ -1,0 +1,92 @@
+"""Cross-check with PyTorch: the equivalent torch.nn model of every network (skipped cleanly
+when torch is not installed).
+
+For the whole zoo and for random architectures: every layer's output shape against the
+shape pass, the parameter count (`sum(p.numel())`, per layer and in total) and buffers
+against the params pass, MACs measured with forward hooks against the MACs pass — and the
+NumPy reference's output values against torch's, with the same weights, which is what makes
+the reference a reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import cnncalc
+from cnncalc.zoo import zoo_names
+from tests.strategies import architectures, dump
+
+torch = pytest.importorskip("torch")
+
+from cnncalc.reference.forward import run_forward  # noqa: E402
+from cnncalc.reference.torch_model import Unsupported, build_torch_model, to_nhwc  # noqa: E402
+
+
+def _shape(t: object) -> tuple[int, ...]:
+    a = to_nhwc(t)
+    return tuple(int(d) for d in a.shape[1:])
+
+
+def crosscheck(net: cnncalc.Network, batch: int = 2) -> None:
+    report = cnncalc.analyze(net)
+    ref = run_forward(net, batch=batch, keep_outputs=True)
+    model = build_torch_model(net, ref.weights)
+    outputs = model(ref.input)
+    assert model.param_count() == report.totals.params
+    macs = model.macs(ref.input)
+    for row in report.layers:
+        name = row.node.name
+        out = outputs[name]
+        assert _shape(out) == row.output_shape, f"{name}: torch shape vs the shape pass"
+        assert model.layer_params(name) == (row.counts.params, row.counts.buffers), name
+        assert macs.get(name, 0) == row.multiplies.macs, f"{name}: MACs hooks vs the MACs pass"
+        mine, theirs = ref.outputs[name], to_nhwc(out)
+        scale = float(np.abs(theirs).max()) + 1.0
+        error = float(np.abs(mine - theirs).max())
+        assert error <= 1e-3 * scale, f"{name} ({row.node.kind}): NumPy differs by {error:g}"
+
+
+@pytest.mark.parametrize("name", zoo_names())
+def test_zoo_agrees_with_torch(name: str) -> None:
+    crosscheck(cnncalc.load(name), batch=1)
+
+
+QUICK = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def random_architecture_agrees(spec: dict[str, object]) -> None:
+    net = cnncalc.load(dump(spec))
+    try:
+        crosscheck(net)
+    except Unsupported as exc:  # the strategy avoids these; say so if one slips through
+        pytest.fail(f"torch_friendly drew a layer torch cannot express: {exc}")
+
+
+@QUICK
+@given(architectures(torch_friendly=True))
+def test_random_architectures_agree_with_torch(spec: dict[str, object]) -> None:
+    random_architecture_agrees(spec)
+
+
+@pytest.mark.slow
+@settings(QUICK, max_examples=3000)
+@given(architectures(max_steps=12, torch_friendly=True))
+def test_random_architectures_agree_with_torch_slow(spec: dict[str, object]) -> None:
+    random_architecture_agrees(spec)
+
+
+def test_pooling_padding_limit_is_pytorchs() -> None:
+    """Found by this cross-check: cnncalc let a dilated maxpool pad up to half its dilated
+    span; PyTorch allows ⌊kernel/2⌋."""
+    with pytest.raises(RuntimeError, match="pad should be smaller than or equal to half"):
+        torch.nn.MaxPool2d(3, 3, padding=2, dilation=2)(torch.zeros(1, 1, 8, 8))
+    with pytest.raises(cnncalc.SpecError):
+        cnncalc.load(
+            "layers: [maxpool: {kernel: 3, dilation: 2, padding: 2}]", input_shape=(8, 8, 1)
+        )
