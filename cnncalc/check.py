@@ -123,6 +123,22 @@ def _whole(amount: Decimal, multiplier: int, key: str, value: Any, pos: SourcePo
     return int(exact)
 
 
+def _number_and_unit(
+    value: Any, key: str, pos: SourcePos, what: str, hint: str
+) -> int | tuple[Decimal, str, str]:
+    """Text as a grouped whole number (`25,557,032`: the int), or (amount, number, unit)."""
+    if not isinstance(value, str):
+        raise SpecError(f"`{key}` must be {what}, got {describe(value)}", pos, hint)
+    text = value.strip()
+    if _GROUPED_RE.fullmatch(text):
+        return int(text.replace(",", ""))
+    match = _COUNT_RE.fullmatch(text)
+    amount = _decimal(match["number"]) if match else None
+    if match is None or amount is None:
+        raise SpecError(f"`{key}` must be {what}, got {describe(value)}", pos, hint)
+    return amount, match["number"], match["unit"]
+
+
 def parse_count(value: Any, key: str, pos: SourcePos) -> int:
     """A count: an int, `30_000_000`, `25,557,032`, `4.2e9`, or `25.5M` (K/k 10³, M 10⁶,
     G 10⁹, T 10¹²; decimal, exact). Raises a SpecError at `pos` for anything else."""
@@ -139,16 +155,10 @@ def parse_count(value: Any, key: str, pos: SourcePos) -> int:
         return _whole(Decimal(value), 1, key, value, pos)
     if isinstance(value, float):
         return _whole(Decimal(str(value)), 1, key, value, pos)
-    if not isinstance(value, str):
-        raise SpecError(f"`{key}` must be a number, got {describe(value)}", pos, hint)
-    text = value.strip()
-    if _GROUPED_RE.fullmatch(text):
-        return int(text.replace(",", ""))
-    match = _COUNT_RE.fullmatch(text)
-    amount = _decimal(match["number"]) if match else None
-    if match is None or amount is None:
-        raise SpecError(f"`{key}` must be a number, got {describe(value)}", pos, hint)
-    unit = match["unit"]
+    parsed = _number_and_unit(value, key, pos, "a number", hint)
+    if isinstance(parsed, int):
+        return parsed
+    amount, number, unit = parsed
     if unit.lower() in _BYTE_UNITS or unit.upper() == "B":
         raise SpecError(
             f"`{key}` is a count, not a size in bytes: {value!r}",
@@ -156,7 +166,7 @@ def parse_count(value: Any, key: str, pos: SourcePos) -> int:
             "bytes go in `max_memory`; for counts use K, M, G or T (10^3 … 10^12)",
         )
     if unit and unit not in _COUNT_SUFFIX:
-        suggestion = f"`{match['number']}{unit.upper()}`" if unit.upper() in _COUNT_SUFFIX else ""
+        suggestion = f"`{number}{unit.upper()}`" if unit.upper() in _COUNT_SUFFIX else ""
         raise SpecError(
             f"`{key}`: unknown suffix {unit!r} in {value!r}",
             pos,
@@ -174,18 +184,11 @@ def parse_bytes(value: Any, key: str, pos: SourcePos) -> int:
         raise SpecError(f"`{key}` must be a size in bytes, got {describe(value)}", pos, hint)
     if isinstance(value, int | float):
         return parse_count(value, key, pos)
-    if not isinstance(value, str):
-        raise SpecError(f"`{key}` must be a size in bytes, got {describe(value)}", pos, hint)
-    text = value.strip()
-    if _GROUPED_RE.fullmatch(text):
-        return int(text.replace(",", ""))
-    match = _COUNT_RE.fullmatch(text)
-    amount = _decimal(match["number"]) if match else None
-    if match is None or amount is None:
-        raise SpecError(f"`{key}` must be a size in bytes, got {describe(value)}", pos, hint)
-    unit = match["unit"]
+    parsed = _number_and_unit(value, key, pos, "a size in bytes", hint)
+    if isinstance(parsed, int):
+        return parsed
+    amount, number, unit = parsed
     if unit in _COUNT_SUFFIX or unit.upper() in _COUNT_SUFFIX:
-        number = match["number"]
         raise SpecError(
             f"`{key}`: {value!r} is ambiguous",
             pos,
