@@ -16,7 +16,7 @@ import glob
 import os
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -54,15 +54,12 @@ COUNT_KEYS: dict[str, tuple[str, Op]] = {
 RF_KEYS: dict[str, Op] = {"rf": "==", "min_rf": ">=", "max_rf": "<="}
 TOP_KEYS = (*COUNT_KEYS, "output_shape", "max_memory", "convention", "layers")
 LAYER_KEYS = (*COUNT_KEYS, "output_shape", *RF_KEYS)
-MEMORY_KINDS = (
-    "inference_peak",
-    "training",
-    "param",
-    "buffer",
-    "input",
-    "activation",
-    "gradient",
-    "optimizer",
+# every `<kind>_bytes` figure of the memory report, the default (inference_peak) first
+MEMORY_KINDS = tuple(
+    sorted(
+        (f.name.removesuffix("_bytes") for f in fields(MemoryTotals) if f.name.endswith("_bytes")),
+        key=lambda kind: kind != "inference_peak",
+    )
 )
 MEMORY_KEYS = ("bytes", "dtype", "batch", "optimizer", "kind")
 SPEC_SUFFIXES = (".yaml", ".yml")
