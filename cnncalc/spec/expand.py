@@ -1,25 +1,18 @@
-"""Spec → IR: reads a YAML spec (or a shorthand line) and builds a `Network`.
-
-Besides the layer kinds, a spec may define parameterized `blocks` and call them once (`- name:
-{args}`) or many times (`- repeat: {block: name, times: n}`). Calls expand here, so the IR
-never sees a block: instance `layer2.0` of a block holds layers `layer2.0.conv1`, ...
-"""
+"""Block expansion: layers, `blocks:` calls, `repeat:` and `when:` → IR nodes with unique names."""
 
 from __future__ import annotations
 
 import difflib
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cnncalc.errors import LayerError, SourcePos, SpecError
 from cnncalc.expr import substitute
 from cnncalc.fields import describe
-from cnncalc.graph import INPUT, Network, Node, build_network
-from cnncalc.layers import KINDS, Op, Shape
+from cnncalc.graph import INPUT, Node
+from cnncalc.layers import KINDS, Op
 from cnncalc.shorthand import looks_like_shorthand, parse_shorthand, shorthand_hint
-from cnncalc.yamltree import MAX_BYTES, YList, YMap, parse_yaml, too_large
+from cnncalc.yamltree import YList, YMap
 
 TOP_KEYS = ("name", "description", "input", "layout", "blocks", "layers", "expect")
 COMMON_FIELDS = ("name", "from", "trainable", "when", "functional")
@@ -28,7 +21,7 @@ MAX_LAYERS = 100_000  # names a spec may expand to: layers, skipped layers, bloc
 MAX_BLOCK_DEPTH = 32
 
 
-def _suggest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None
 
@@ -81,7 +74,7 @@ class Scope:
         return f"{kind}{self.counters[kind]}"
 
 
-class _Expander:
+class Expander:
     def __init__(self, blocks: dict[str, Block], file: str) -> None:
         self.blocks = blocks
         self.file = file
@@ -143,7 +136,7 @@ class _Expander:
         raise SpecError(
             f"unknown layer {ref!r} in {what}",
             pos,
-            _suggest(ref, [INPUT, *known]) or _listing(listing, known),
+            suggest(ref, [INPUT, *known]) or _listing(listing, known),
         )
 
     def _defined_later(self, ref: str, scope: Scope) -> SourcePos | None:
@@ -235,7 +228,7 @@ class _Expander:
             )
         if looks_like_shorthand(key):
             return SpecError(f"malformed shorthand layer {key!r}", pos, shorthand_hint(key))
-        hint = _suggest(key, [*KINDS, *self.blocks, "repeat"])
+        hint = suggest(key, [*KINDS, *self.blocks, "repeat"])
         if hint is None and isinstance(entry, str) and " - " in key:
             hint = "two list items ran together: put each `- ` on its own line, aligned"
         elif hint is None:
@@ -308,7 +301,7 @@ class _Expander:
                     f"layer {full}: {kind} has no field {key!r}",
                     fields.key_pos.get(key, pos),
                     _split_expression_hint(fields)
-                    or _suggest(key, [*known, *COMMON_FIELDS])
+                    or suggest(key, [*known, *COMMON_FIELDS])
                     or f"{kind} fields: {', '.join([*known, *COMMON_FIELDS])}",
                 )
         values: dict[str, Any] = {}
@@ -365,7 +358,7 @@ class _Expander:
                     f"block {block.name} has no argument {key!r}",
                     fields.key_pos.get(key, pos),
                     _split_expression_hint(fields)
-                    or _suggest(key, list(block.args))
+                    or suggest(key, list(block.args))
                     or f"its arguments: {', '.join(block.args) or 'none'}",
                 )
             args[key] = self._value(fields, key, Scope("", {**scope.names, **names}, "", True))
@@ -432,14 +425,14 @@ class _Expander:
                 raise SpecError(
                     f"repeat has no field {key!r}",
                     fields.key_pos.get(key, pos),
-                    _suggest(key, REPEAT_FIELDS) or f"repeat fields: {', '.join(REPEAT_FIELDS)}",
+                    suggest(key, REPEAT_FIELDS) or f"repeat fields: {', '.join(REPEAT_FIELDS)}",
                 )
         block_name = self._value(fields, "block", scope) if "block" in fields else None
         if block_name not in self.blocks:
             raise SpecError(
                 f"repeat needs `block:` naming a defined block, got {describe(block_name)}",
                 fields.pos_of("block") if "block" in fields else pos,
-                _suggest(str(block_name), list(self.blocks)) if block_name else None,
+                suggest(str(block_name), list(self.blocks)) if block_name else None,
             )
         times = self._value(fields, "times", scope) if "times" in fields else None
         if not isinstance(times, int) or isinstance(times, bool) or times < 1:
@@ -492,7 +485,7 @@ def _too_many(pos: SourcePos) -> SpecError:
     )
 
 
-def _parse_blocks(raw: Any, pos: SourcePos) -> dict[str, Block]:
+def parse_blocks(raw: Any, pos: SourcePos) -> dict[str, Block]:
     if raw is None:
         return {}
     if not isinstance(raw, YMap):
@@ -513,7 +506,7 @@ def _parse_blocks(raw: Any, pos: SourcePos) -> dict[str, Block]:
                 raise SpecError(
                     f"block {name!r} has no key {key!r}",
                     body.key_pos[key],
-                    _suggest(key, ["args", "layers", "output", "description"]),
+                    suggest(key, ["args", "layers", "output", "description"]),
                 )
         args = body.get("args") or YMap(body_pos)
         if not isinstance(args, YMap):
@@ -525,167 +518,3 @@ def _parse_blocks(raw: Any, pos: SourcePos) -> dict[str, Block]:
             name, dict(args), dict(args.value_pos), body["layers"], output, body.pos_of("layers")
         )
     return blocks
-
-
-def _parse_input(raw: Any, layout: Any, pos: SourcePos) -> Shape:
-    order = "[C, H, W]" if layout == "chw" else "[H, W, C]"
-    example = "[3, 224, 224]" if layout == "chw" else "[224, 224, 3]"
-    hint = f"write `input: {order}`, e.g. {example}, or [N] for a flat input"
-    if isinstance(raw, str):
-        try:
-            dims = parse_input_option(raw)
-        except SpecError:
-            pass
-        else:
-            hint = f"write it as a list: `input: [{', '.join(map(str, dims))}]`"
-    elif isinstance(raw, list) and len(raw) == 2:
-        hint = f"add the channels: e.g. `input: [{raw[0]}, {raw[1]}, 3]` for an RGB image"
-    if not isinstance(raw, list) or len(raw) not in (1, 3):
-        raise SpecError(f"`input` must be {order} or [N], got {describe(raw)}", pos, hint)
-    if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in raw):
-        raise SpecError(
-            f"`input` dimensions must be positive integers, got {describe(raw)}", pos, hint
-        )
-    if layout == "chw" and len(raw) == 3:
-        return (raw[1], raw[2], raw[0])
-    return tuple(raw)
-
-
-def parse_input_option(text: str) -> Shape:
-    """`--input 224x224x3` (or `64`, for a flat input) → a shape."""
-    parts = text.lower().replace("×", "x").replace(",", "x").split("x")
-    try:
-        dims = tuple(int(p) for p in parts)
-    except ValueError:
-        dims = ()
-    if len(dims) not in (1, 3) or any(d <= 0 for d in dims):
-        raise SpecError(
-            f"--input must be HxWxC (e.g. 224x224x3) or N, got {text!r}", SourcePos("--input")
-        )
-    return dims
-
-
-def from_yaml(text: str, file: str, default_name: str, input_shape: Shape | None = None) -> Network:
-    doc = parse_yaml(text, file)
-    top = SourcePos(file, 1, 1)
-    if doc is None:
-        raise SpecError("the spec is empty", top, "a spec needs `input:` and `layers:`")
-    if not isinstance(doc, YMap):
-        raise SpecError(
-            f"a spec is a mapping with `input:` and `layers:`, got {describe(doc)}", top
-        )
-    for key in doc:
-        if key not in TOP_KEYS:
-            raise SpecError(
-                f"unknown top-level key {key!r}",
-                doc.key_pos[key],
-                _suggest(key, TOP_KEYS) or f"top-level keys: {', '.join(TOP_KEYS)}",
-            )
-    for required in ("input", "layers"):
-        if required not in doc and not (required == "input" and input_shape):
-            raise SpecError(
-                f"the spec has no `{required}:`",
-                doc.pos,
-                "a spec needs `input: [H, W, C]` and `layers: [...]`",
-            )
-    name = doc.get("name", default_name)
-    if not isinstance(name, str):
-        raise SpecError(f"`name` must be text, got {describe(name)}", doc.pos_of("name"))
-    layout = doc.get("layout")
-    if layout not in (None, "hwc", "chw"):
-        raise SpecError(
-            f"`layout` must be hwc or chw, got {describe(layout)}",
-            doc.pos_of("layout"),
-            "hwc: `input` is [H, W, C] (the default); chw: `input` is [C, H, W]",
-        )
-    shape = input_shape or _parse_input(doc["input"], layout, doc.pos_of("input"))
-    expander = _Expander(_parse_blocks(doc.get("blocks"), doc.pos_of("blocks")), file)
-    scope = Scope("", {}, INPUT, True)
-    expander.expand_list(doc["layers"], scope, doc.pos_of("layers"))
-    if not expander.nodes:
-        skipped = len(expander.defined) > 1  # beyond `input`: all were skipped by `when:`
-        raise SpecError(
-            "the spec has no layers" + (" (`when:` skips them all)" if skipped else ""),
-            doc.pos_of("layers"),
-            "list them: `layers: [{conv: {filters: 8, kernel: 3}}, relu]`",
-        )
-    return build_network(name, shape, expander.nodes)
-
-
-def from_shorthand(text: str, input_shape: Shape | None) -> Network:
-    pos = SourcePos("<shorthand>")
-    if input_shape is None:
-        raise SpecError(
-            "a shorthand network needs --input HxWxC",
-            pos,
-            f"e.g. cnncalc params {text!r} --input 64x64x1",
-        )
-    expander = _Expander({}, pos.file)
-    scope = Scope("", {}, INPUT, True)
-    column = 1
-    items = text.split(",")
-    for index, item in enumerate(items):
-        stripped = item.strip()
-        item_pos = SourcePos(pos.file, 1, column + len(item) - len(item.lstrip()))
-        if not stripped:
-            if len(items) == 1:
-                problem = "the shorthand is empty"
-            elif index == len(items) - 1:
-                problem = "trailing comma at the end of the shorthand"
-            elif index == 0:
-                problem = "the shorthand starts with a comma"
-            else:
-                problem = "empty layer between two commas in the shorthand"
-            raise SpecError(
-                problem, item_pos, "separate layers with single commas: Conv3-8,Pool2,FC10"
-            )
-        expander.expand_entry(stripped, scope, item_pos)
-        column += len(item) + 1
-    return build_network("shorthand", input_shape, expander.nodes)
-
-
-def read_text(path: Path) -> str:
-    """A spec file's text; unreadable, binary or non-UTF-8 files are spec errors, and so is a
-    file over MAX_BYTES (refused from its size, before reading; devices are read only that
-    far)."""
-    pos = SourcePos(str(path))
-    try:
-        if path.is_dir():
-            specs = sorted(p.name for p in path.glob("*.y*ml"))
-            hint = "pass a .yaml spec file"
-            if specs:
-                hint = "pass one of its spec files: " + ", ".join(specs[:5])
-                hint += ", …" if len(specs) > 5 else ""
-            raise SpecError("is a directory, not a spec file", pos, hint)
-        with path.open("rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > MAX_BYTES:
-                raise too_large(str(path), size)
-            data = file.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise SpecError("no such file", pos) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror or exc}", pos) from None
-    except ValueError as exc:  # a NUL character in the path
-        raise SpecError(f"not a usable path: {exc}", SourcePos(repr(str(path)))) from None
-    if len(data) > MAX_BYTES:  # a device or a file that grew: its size is unknown
-        raise too_large(str(path), None)
-    return decode_spec(data, str(path))
-
-
-def decode_spec(data: bytes, file: str) -> str:
-    """A spec's bytes as text: UTF-8, with or without a BOM; anything else is an error that
-    points at the first bad byte."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SpecError("the file is UTF-16 text", SourcePos(file, 1, 1), "save it as UTF-8")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        col = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
-        raise SpecError(
-            f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} is not valid UTF-8",
-            SourcePos(file, line, col),
-            "save it as UTF-8",
-        ) from None
