@@ -192,8 +192,7 @@ def rf(
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Receptive field per layer: the layer's window, the field's size, stride (jump) and
-    center, with how it grows."""
+    """Receptive field per layer: the layer's window; the field's size, stride and center."""
     report = _analyze(arch, input)
     _show(report, rf_view, ("rf",), Output(format, explain, layer, svg, quiet, depth))
     if strict and any(r.rf is not None and not r.rf.aligned for r in report.layers):
@@ -275,10 +274,10 @@ def zoo(format: FormatOpt = Format.table, svg: SvgOpt = None, quiet: QuietOpt = 
         "Bundled architectures",
         [
             Column("Name"),
-            Column("Input", drop=2),
+            Column("Input", drop=3),
             Column("Params", numeric=True),
             Column("MACs", numeric=True, drop=1),
-            Column("Description", wrap=True, drop=3),
+            Column("Description", wrap=True, drop=2),
         ],
     )
     entries = []

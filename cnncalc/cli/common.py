@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from cnncalc import __version__
 from cnncalc.errors import CnncalcError, SourcePos, SpecError
@@ -20,7 +21,28 @@ from cnncalc.render.output import Format
 from cnncalc.spec import parse_input_option
 from cnncalc.yamltree import MAX_INT
 
-app = typer.Typer(
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Command(TyperCommand):
+    """typer's command, with the usage line naming arguments as their help does: `ARCH`,
+    not typer's `{ARCH}`."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces: list[str] = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+
+class _Typer(typer.Typer):
+    """Every command is a `_Command`; `-h` works as `--help` everywhere."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        kwargs.setdefault("cls", _Command)
+        decorator: Callable[[F], F] = super().command(*args, **kwargs)
+        return decorator
+
+
+app = _Typer(
     name="cnncalc",
     help="What a CNN is, before you build it: shapes, parameters, FLOPs, receptive field and "
     "memory from a YAML spec or a shorthand line.",
@@ -45,7 +67,15 @@ InputOpt = Annotated[
     str | None,
     typer.Option("--input", "-i", metavar="HxWxC", help="Override the spec's input shape."),
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="Output format: " + ", ".join(f.value for f in Format) + ".",
+    ),
+]
 ExplainOpt = Annotated[
     str | None,
     typer.Option(
@@ -125,8 +155,6 @@ OptimizerOpt = Annotated[
         "--optimizer", help="Training state per parameter: " + ", ".join(OPTIMIZER_STATES) + "."
     ),
 ]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_errors(command: F) -> F:
