@@ -90,12 +90,3 @@ def ceil_div(a: int, b: int) -> int:
         return -(-a // b)
     x, y = _derived(a), _derived(b)
     return Derived(-(-int(x) // int(y)), f"⌈{x._wrap(_PRODUCT)}/{y._wrap(_ATOM)}⌉")
-
-
-def equation(label: str, value: int) -> str:
-    """`label = derivation = value`, or `label = value` when there is nothing to derive."""
-    text = value.text if isinstance(value, Derived) else str(value)
-    shown = f"{int(value):,}"
-    if text == str(int(value)):
-        return f"{label} = {shown}"
-    return f"{label} = {text} = {shown}"

@@ -24,25 +24,52 @@ from cnncalc.passes.receptive_field import ReceptiveField, receptive_fields
 
 @dataclass(frozen=True)
 class LayerReport:
+    """One layer's numbers; or, folded (`block` set), the subtotals of a run of layers whose
+    names share the prefix `block`, with the last one's node, shape and receptive field."""
+
     node: Node
+    input_shapes: tuple[Shape, ...]
     output_shape: Shape
     counts: ParamCount
     multiplies: MultiplyCount
     rf: ReceptiveField | None
     memory: LayerMemory
+    block: str | None = None
+    folded: int = 1  # how many layers this row stands for
+    sources: tuple[str, ...] | None = None  # a block's inputs from outside it
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def name(self) -> str:
+        return self.node.name if self.block is None else self.block
+
+    @property
+    def kind(self) -> str:
+        return self.node.kind if self.block is None else f"{self.folded} layers"
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.node.inputs if self.sources is None else self.sources
+
+    def measure(self, quantity: str) -> int:
+        """The count --sort orders by: `params` or `macs`."""
+        return self.counts.params if quantity == "params" else self.multiplies.macs
+
+    def to_dict(self, extent: tuple[int, ...] = ()) -> dict[str, Any]:
+        """`extent`: the network input's (h, w), for `rf.whole_input`."""
+        rf = None
+        if self.rf is not None:
+            rf = {**self.rf.to_dict(), "whole_input": self.rf.covers(extent)}
         return {
-            "name": self.node.name,
-            "kind": self.node.kind,
-            "inputs": list(self.node.inputs),
+            "name": self.name,
+            "kind": self.kind,
+            "inputs": list(self.inputs),
             "output_shape": list(self.output_shape),
             "params": self.counts.params,
             "trainable_params": self.counts.trainable_params,
             "buffers": self.counts.buffers,
             "macs": self.multiplies.macs,
             "flops": self.multiplies.flops,
-            "rf": self.rf.to_dict() if self.rf else None,
+            "rf": rf,
             "activation_elements": self.memory.activation_elements,
             "activation_bytes": self.memory.activation_bytes,
         }
@@ -82,12 +109,61 @@ class Report:
             )
         return replace(self, layers=(self.layer(layer),))
 
+    def ranked(self, quantity: str, top: int | None = None) -> Report:
+        """The layers heaviest first by `quantity` (params or macs), the first `top` of them;
+        ties keep network order. Totals stay the network's."""
+        rows = sorted(self.layers, key=lambda row: -row.measure(quantity))
+        return replace(self, layers=tuple(rows[:top] if top is not None else rows))
+
+    def folded(self, depth: int) -> Report:
+        """Each run of layers whose names share their first `depth` dotted parts as one row
+        (`layer1.0.conv1` … `layer1.0.relu3` as `layer1.0` at depth 2) with subtotals."""
+        groups = _runs(self.layers, depth)
+        return replace(
+            self, layers=tuple(g[1][0] if len(g[1]) == 1 else self._fold(*g) for g in groups)
+        )
+
+    def depth_within(self, rows: int, deepest: int = 8) -> int | None:
+        """The deepest folding that shows at most `rows` rows; None when every layer fits."""
+        if len(self.layers) <= rows:
+            return None
+        best = 1
+        for depth in range(2, deepest + 1):
+            if len(_runs(self.layers, depth)) > rows:
+                break
+            best = depth
+        return best
+
+    def _fold(self, block: str, rows: list[LayerReport]) -> LayerReport:
+        inside = {row.node.name for row in rows}
+        sources = tuple(
+            dict.fromkeys(name for row in rows for name in row.node.inputs if name not in inside)
+        )
+        last = rows[-1]
+        return LayerReport(
+            last.node,
+            tuple(self.network.shapes[name] for name in sources),
+            last.output_shape,
+            sum((row.counts for row in rows), ParamCount(0, 0, 0)),
+            MultiplyCount(
+                sum(row.multiplies.macs for row in rows), sum(row.multiplies.flops for row in rows)
+            ),
+            last.rf,
+            LayerMemory(
+                sum(row.memory.activation_elements for row in rows),
+                sum(row.memory.activation_bytes for row in rows),
+            ),
+            block,
+            len(rows),
+            sources,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `cnncalc summary --format json` (fields are only ever added)."""
         return {
             "name": self.network.name,
             "input_shape": list(self.network.input_shape),
-            "layers": [row.to_dict() for row in self.layers],
+            "layers": [row.to_dict(self.network.input_shape[:2]) for row in self.layers],
             "totals": {
                 "params": self.totals.params,
                 "trainable_params": self.totals.trainable_params,
@@ -98,6 +174,18 @@ class Report:
                 "memory": self.memory.to_dict(),
             },
         }
+
+
+def _runs(layers: tuple[LayerReport, ...], depth: int) -> list[tuple[str, list[LayerReport]]]:
+    """Consecutive layers grouped by the first `depth` parts of their dotted names."""
+    runs: list[tuple[str, list[LayerReport]]] = []
+    for row in layers:
+        key = ".".join(row.name.split(".", depth)[:depth])
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(row)
+        else:
+            runs.append((key, [row]))
+    return runs
 
 
 @gc_paused
@@ -111,6 +199,7 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
     rows = tuple(
         LayerReport(
             node,
+            tuple(net.input_shapes(node)),
             net.shapes[node.name],
             counts[node.name],
             multiplies[node.name],

@@ -33,3 +33,9 @@ def golden(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
         assert text == path.read_text(encoding="utf-8"), f"output differs from golden/{name}"
 
     return check
+
+
+@pytest.fixture(autouse=True)
+def _no_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Piped tables follow COLUMNS; tests see the default width whatever their terminal."""
+    monkeypatch.delenv("COLUMNS", raising=False)

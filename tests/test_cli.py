@@ -152,7 +152,12 @@ def test_summary_json_has_every_pass():
     assert totals["flops"] == 15_470_289_408  # fvcore 0.1.5
     assert totals["convention"] == "fvcore"
     pool = next(layer for layer in data["layers"] if layer["name"] == "block5.pool")
-    assert pool["rf"] == {"size": [212, 212], "stride": [32, 32], "center": [15.5, 15.5]}
+    assert pool["rf"] == {
+        "size": [212, 212],
+        "stride": [32, 32],
+        "center": [15.5, 15.5],
+        "whole_input": False,
+    }
     assert data["layers"][-1]["rf"] is None
     assert totals["memory"]["param_bytes"] == 138_357_544 * 4
     assert sum(layer["macs"] for layer in data["layers"]) == totals["macs"]

@@ -133,16 +133,21 @@ def test_dimensions_of_10_to_the_12_are_exact_in_every_command():
     assert layers["conv1"]["macs"] == h * h * 64 * 3 * 3 * 3
     assert layers["maxpool1"]["output_shape"] == [p, p, 64]
     assert layers["dense1"]["params"] == 64 * 1000 + 1000
-    assert layers["conv1"]["rf"] == {"size": [3, 3], "stride": [2, 2], "center": [1, 1]}
+    assert layers["conv1"]["rf"] == {
+        "size": [3, 3],
+        "stride": [2, 2],
+        "center": [1, 1],
+        "whole_input": False,
+    }
     memory = data["totals"]["memory"]
     assert memory["input_bytes"] == T * T * 3 * 4 * 1000
     assert layers["conv1"]["activation_bytes"] == h * h * 64 * 4 * 1000
     for args in (
         ["params"],
-        ["flops", "-c", "ptflops"],
+        ["flops", "-c", "ptflops", "-f", "csv"],  # tables this wide leave out the shapes
         ["rf", "--strict"],
-        ["memory", "--dtype", "int8"],
-        ["summary", "--wide"],
+        ["memory", "--dtype", "int8", "-f", "csv"],
+        ["summary", "--wide", "-f", "csv"],
         ["summary", "-f", "latex"],
         ["params", "--explain"],
         ["graph", "-f", "dot"],

@@ -15,6 +15,7 @@ from cnncalc.cli.common import (
     ArchArg,
     BatchOpt,
     ConventionOpt,
+    DepthOpt,
     DtypeOpt,
     ExplainOpt,
     FormatOpt,
@@ -22,25 +23,40 @@ from cnncalc.cli.common import (
     LayerOpt,
     OptimizerOpt,
     QuietOpt,
+    Ranking,
+    SortOpt,
     SvgOpt,
+    TopOpt,
     app,
     input_option,
     reports_errors,
 )
+from cnncalc.layers import fmt_shape
 from cnncalc.loader import load
-from cnncalc.passes.explain import explain_layer
+from cnncalc.passes.explain import TOPICS, explain
 from cnncalc.passes.memory import MemoryOptions
-from cnncalc.render.output import Format, emit, emit_text
+from cnncalc.render.output import (
+    Format,
+    console,
+    emit,
+    emit_json,
+    emit_text,
+    plain_output,
+    text_svg,
+)
 from cnncalc.render.tabular import Column, Tabular
 from cnncalc.render.views import (
     explain_view,
     flops_view,
+    folded_note,
     memory_view,
     params_view,
+    ranked_note,
     rf_view,
     summary_view,
 )
 from cnncalc.report import Report, analyze
+from cnncalc.units import fmt_pair, num
 from cnncalc.zoo import zoo_description, zoo_names, zoo_path
 
 
@@ -63,6 +79,36 @@ class Output:
     layer: str | None
     svg: Path | None
     quiet: bool
+    depth: int | None = None
+    sort: Ranking | None = None
+    top: int | None = None
+
+
+def _explain(report: Report, topics: tuple[str, ...], options: Output) -> None:
+    """Print the derivations behind the numbers, as text or (--format json) as data."""
+    assert options.explain is not None
+    selected = report.only(None if options.explain == ALL_LAYERS else options.explain)
+    explanations = [
+        explain(report.network, row.node, topics, row.rf, report.memory.options, report.convention)
+        for row in selected.layers
+    ]
+    text = explain_view([e.lines() for e in explanations])
+    if options.format is Format.json:
+        if options.svg is not None:
+            text_svg(text, options.svg, f"{report.name} — derivation")
+        if not options.quiet:
+            emit_json({"name": report.name, "layers": [e.to_dict() for e in explanations]})
+        return
+    emit_text(text, title=f"{report.name} — derivation", svg=options.svg, quiet=options.quiet)
+
+
+def _depth(report: Report, options: Output) -> int | None:
+    """--depth, or by default every layer unless a terminal is too short to show them."""
+    if options.depth is not None:
+        return options.depth or None
+    if options.format is not Format.table or plain_output():
+        return None
+    return report.depth_within(max(console().height - 12, 20))
 
 
 def _show(
@@ -70,20 +116,25 @@ def _show(
     view: Callable[[Report], Tabular],
     topics: tuple[str, ...],
     options: Output,
+    ranking: Ranking = Ranking.params,
 ) -> None:
     """Print the command's table (or, with --explain, the derivations behind it)."""
     if options.explain:
-        selected = report.only(None if options.explain == ALL_LAYERS else options.explain)
-        text = explain_view(
-            [
-                explain_layer(report.network, row.node, topics, row.rf, report.memory.options)
-                for row in selected.layers
-            ]
-        )
-        emit_text(text, title=f"{report.name} — derivation", svg=options.svg, quiet=options.quiet)
+        _explain(report, topics, options)
         return
     shown = report.only(options.layer)
-    emit(view(shown), options.format, shown.to_dict(), svg=options.svg, quiet=options.quiet)
+    quantity = (options.sort or ranking).value
+    ranked = options.sort is not None or options.top is not None
+    depth = _depth(shown, options)
+    rows = shown.folded(depth) if depth else shown
+    if ranked:
+        shown, rows = shown.ranked(quantity, options.top), rows.ranked(quantity, options.top)
+    table = view(rows)
+    if depth:
+        table.notes.append(folded_note(depth))
+    if ranked:
+        table.notes.append(ranked_note(quantity, len(rows.layers), len(report.layers)))
+    emit(table, options.format, shown.to_dict(), svg=options.svg, quiet=options.quiet)
 
 
 @app.command()
@@ -94,11 +145,14 @@ def params(
     format: FormatOpt = Format.table,
     explain: ExplainOpt = None,
     layer: LayerOpt = None,
+    depth: DepthOpt = None,
+    sort: SortOpt = None,
+    top: TopOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Output shape and parameters per layer: learnable, trainable, and buffers."""
-    output = Output(format, explain, layer, svg, quiet)
+    output = Output(format, explain, layer, svg, quiet, depth, sort, top)
     _show(_analyze(arch, input), params_view, ("shape", "params"), output)
 
 
@@ -111,12 +165,16 @@ def flops(
     format: FormatOpt = Format.table,
     explain: ExplainOpt = None,
     layer: LayerOpt = None,
+    depth: DepthOpt = None,
+    sort: SortOpt = None,
+    top: TopOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Multiply-accumulates per layer, and FLOPs under a named convention."""
-    output = Output(format, explain, layer, svg, quiet)
-    _show(_analyze(arch, input, convention), flops_view, ("macs",), output)
+    output = Output(format, explain, layer, svg, quiet, depth, sort, top)
+    report = _analyze(arch, input, convention)
+    _show(report, flops_view, ("macs",), output, Ranking.macs)
 
 
 @app.command()
@@ -127,23 +185,40 @@ def rf(
     format: FormatOpt = Format.table,
     explain: ExplainOpt = None,
     layer: LayerOpt = None,
+    depth: DepthOpt = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when merged paths are not aligned.")
     ] = False,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Receptive field per layer: size, stride (jump) and center, with how it grows."""
+    """Receptive field per layer: the layer's window; the field's size, stride and center."""
     report = _analyze(arch, input)
-    _show(report, rf_view, ("rf",), Output(format, explain, layer, svg, quiet))
-    misaligned = [r.node.name for r in report.layers if r.rf is not None and not r.rf.aligned]
-    if strict and misaligned:
-        sys.stderr.write(
-            f"error: receptive fields not aligned at {', '.join(misaligned[:5])}"
-            + (f" and {len(misaligned) - 5} more" if len(misaligned) > 5 else "")
-            + "\n"
-        )
+    _show(report, rf_view, ("rf",), Output(format, explain, layer, svg, quiet, depth))
+    if strict and any(r.rf is not None and not r.rf.aligned for r in report.layers):
+        sys.stderr.write(misaligned_message(report))
         raise typer.Exit(1)
+
+
+def misaligned_message(report: Report) -> str:
+    """Where merged paths disagree, each path's stride and center (the first five merges)."""
+    merges = [r for r in report.layers if r.rf is not None and r.rf.disagree]
+    lines = [
+        f"error: receptive fields not aligned at {row.name}: "
+        + " ≠ ".join(
+            f"{name} (stride {fmt_pair(stride)}, center {fmt_pair(center)})"
+            for name, stride, center in row.rf.disagree
+        )
+        for row in merges[:5]
+        if row.rf is not None
+    ]
+    if len(merges) > 5:
+        lines.append(f"error: and {len(merges) - 5} more merges")
+    lines.append(
+        "  hint: pad the paths alike (same total stride and leading padding), or see "
+        "`cnncalc rf ARCH --explain LAYER`"
+    )
+    return "\n".join(lines) + "\n"
 
 
 @app.command()
@@ -157,12 +232,13 @@ def memory(
     format: FormatOpt = Format.table,
     explain: ExplainOpt = None,
     layer: LayerOpt = None,
+    depth: DepthOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Activation memory per layer, parameter bytes, inference peak and training estimate."""
     report = _analyze(arch, input, memory=MemoryOptions(dtype, batch, optimizer))
-    _show(report, memory_view, ("memory",), Output(format, explain, layer, svg, quiet))
+    _show(report, memory_view, ("memory",), Output(format, explain, layer, svg, quiet, depth))
 
 
 @app.command()
@@ -176,25 +252,50 @@ def summary(
     optimizer: OptimizerOpt = "sgd",
     format: FormatOpt = Format.table,
     wide: Annotated[bool, typer.Option("--wide", help="Show every column.")] = False,
+    explain: ExplainOpt = None,
     layer: LayerOpt = None,
+    depth: DepthOpt = None,
+    sort: SortOpt = None,
+    top: TopOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Everything cnncalc knows about each layer, with totals."""
     report = _analyze(arch, input, convention, MemoryOptions(dtype, batch, optimizer))
-    output = Output(format, None, layer, svg, quiet)
-    _show(report, lambda shown: summary_view(shown, wide), (), output)
+    output = Output(format, explain, layer, svg, quiet, depth, sort, top)
+    _show(report, lambda shown: summary_view(shown, wide), TOPICS, output)
 
 
 @app.command()
 @reports_errors
 def zoo(format: FormatOpt = Format.table, svg: SvgOpt = None, quiet: QuietOpt = False) -> None:
-    """List the bundled architectures."""
-    table = Tabular("Bundled architectures", [Column("Name"), Column("Description", wrap=True)])
+    """List the bundled architectures with their input, parameters and MACs."""
+    table = Tabular(
+        "Bundled architectures",
+        [
+            Column("Name"),
+            Column("Input", drop=3),
+            Column("Params", numeric=True),
+            Column("MACs", numeric=True, drop=1),
+            Column("Description", wrap=True, drop=2),
+        ],
+    )
     entries = []
     for name in zoo_names():
         path = zoo_path(name)
         description = zoo_description(path) if path else ""
-        table.rows.append([name, description])
-        entries.append({"name": name, "description": description})
+        report = _analyze(name, None)
+        input_shape = report.network.input_shape
+        table.rows.append(
+            [name, fmt_shape(input_shape), num(report.totals.params), num(report.macs), description]
+        )
+        entries.append(
+            {
+                "name": name,
+                "description": description,
+                "input_shape": list(input_shape),
+                "params": report.totals.params,
+                "macs": report.macs,
+            }
+        )
     emit(table, format, {"architectures": entries}, svg=svg, quiet=quiet)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from enum import Enum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from cnncalc import __version__
 from cnncalc.errors import CnncalcError, SourcePos, SpecError
@@ -19,12 +21,34 @@ from cnncalc.render.output import Format
 from cnncalc.spec import parse_input_option
 from cnncalc.yamltree import MAX_INT
 
-app = typer.Typer(
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Command(TyperCommand):
+    """typer's command, with the usage line naming arguments as their help does: `ARCH`,
+    not typer's `{ARCH}`."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces: list[str] = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+
+class _Typer(typer.Typer):
+    """Every command is a `_Command`; `-h` works as `--help` everywhere."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        kwargs.setdefault("cls", _Command)
+        decorator: Callable[[F], F] = super().command(*args, **kwargs)
+        return decorator
+
+
+app = _Typer(
     name="cnncalc",
     help="What a CNN is, before you build it: shapes, parameters, FLOPs, receptive field and "
     "memory from a YAML spec or a shorthand line.",
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
 
@@ -43,17 +67,60 @@ InputOpt = Annotated[
     str | None,
     typer.Option("--input", "-i", metavar="HxWxC", help="Override the spec's input shape."),
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="Output format: " + ", ".join(f.value for f in Format) + ".",
+    ),
+]
 ExplainOpt = Annotated[
     str | None,
     typer.Option(
         "--explain",
         metavar="[LAYER]",
-        help="Print the worked derivation of every layer's numbers, or of one LAYER.",
+        help="Print the worked derivation of every layer's numbers, or of one LAYER "
+        "(with --format json, as data).",
         show_default=False,
     ),
 ]
 LayerOpt = Annotated[str | None, typer.Option("--layer", help="Report only this layer.")]
+DepthOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--depth",
+        min=0,
+        max=64,
+        metavar="N",
+        help="Fold layers into one row per block: names cut to N dotted parts (layer1.0 at 2), "
+        "with subtotals. 0: every layer. Default: every layer, except in a terminal too short "
+        "for them. Tables only; JSON lists every layer.",
+        show_default=False,
+    ),
+]
+
+
+class Ranking(str, Enum):
+    params = "params"
+    macs = "macs"
+
+
+SortOpt = Annotated[
+    Ranking | None,
+    typer.Option("--sort", help="List the rows heaviest first.", show_default=False),
+]
+TopOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--top",
+        min=1,
+        metavar="K",
+        help="Only the K heaviest rows (by --sort, or by the command's own count).",
+        show_default=False,
+    ),
+]
 SvgOpt = Annotated[
     Path | None,
     typer.Option(
@@ -88,8 +155,6 @@ OptimizerOpt = Annotated[
         "--optimizer", help="Training state per parameter: " + ", ".join(OPTIMIZER_STATES) + "."
     ),
 ]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_errors(command: F) -> F:
@@ -141,10 +206,50 @@ def main_options(
 
 def normalize_argv(args: Sequence[str]) -> list[str]:
     """Let `--explain` stand alone (all layers) as well as take a LAYER: click options cannot
-    have an optional value, so a bare `--explain` becomes `--explain *`."""
+    have an optional value, so a bare `--explain` becomes `--explain *`. The word after it is
+    its LAYER only when the command has its ARCH elsewhere: in `params --explain seed_32x32`
+    it is the architecture."""
+    args = list(args)
+    if "--explain" not in args:
+        return args
     out = []
+    positionals = _positional_count(args)
     for index, arg in enumerate(args):
         out.append(arg)
-        if arg == "--explain" and (index + 1 == len(args) or args[index + 1].startswith("-")):
+        if arg != "--explain":
+            continue
+        following = args[index + 1] if index + 1 < len(args) else None
+        bare = following is None or (following.startswith("-") and following != "-")
+        # `positionals < 3`: the command and this word only, so this word is the ARCH
+        if bare or positionals < 3:
             out.append(ALL_LAYERS)
     return out
+
+
+def _positional_count(args: list[str]) -> int:
+    """The words of `args` that are not options or option values (the command name too),
+    counting the one after `--explain` among them."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    commands = getattr(group, "commands", {})
+    command = commands.get(next((a for a in args if not a.startswith("-")), ""), group)
+    takes_value = {
+        name
+        for param in command.params
+        if param.param_type_name == "option"
+        and not getattr(param, "is_flag", False)
+        and param.name != "explain"
+        for name in (*param.opts, *param.secondary_opts)
+    }
+    count, index = 0, 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            return count + len(args) - index - 1
+        if arg in takes_value:
+            index += 1
+        elif not arg.startswith("-") or arg == "-":
+            count += 1
+        index += 1
+    return count

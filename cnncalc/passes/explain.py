@@ -6,13 +6,82 @@ Every line re-runs the rule that produced the number (layer rules compute with
 
 from __future__ import annotations
 
-from cnncalc.derive import derivations, equation
+from dataclasses import dataclass
+from typing import Any
+
+from cnncalc.derive import Derived, derivations
 from cnncalc.graph import Network, Node
 from cnncalc.layers import fmt_shape
+from cnncalc.passes.flops import CONVENTIONS, Site
 from cnncalc.passes.memory import MemoryOptions, tensor_size
 from cnncalc.passes.receptive_field import ReceptiveField
 
 TOPICS = ("shape", "params", "macs", "rf", "memory")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a derivation: `label = derivation = value`, or `label: text` (value None)."""
+
+    label: str
+    derivation: str
+    value: int | None = None
+
+    @property
+    def text(self) -> str:
+        if self.value is None:
+            return f"{self.label}: {self.derivation}"
+        shown = f"{self.value:,}"
+        if self.derivation == str(self.value):
+            return f"{self.label} = {shown}"
+        return f"{self.label} = {self.derivation} = {shown}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "derivation": self.derivation, "value": self.value}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    layer: str
+    kind: str
+    heading: str  # `conv1 (conv): 32×32×3 → 32×32×20`
+    steps: tuple[Step, ...]
+
+    def lines(self) -> list[str]:
+        return [self.heading, *(step.text for step in self.steps)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.layer,
+            "kind": self.kind,
+            "heading": self.heading,
+            "steps": [step.to_dict() for step in self.steps],
+        }
+
+
+def _step(label: str, value: int) -> Step:
+    text = value.text if isinstance(value, Derived) else str(int(value))
+    return Step(label, text, int(value))
+
+
+def explain(
+    net: Network,
+    node: Node,
+    topics: tuple[str, ...],
+    rf: ReceptiveField | None = None,
+    memory: MemoryOptions | None = None,
+    convention: str = "macs",
+) -> Explanation:
+    """The derivation of `node`'s numbers on `topics`; with a `convention` other than macs,
+    the `macs` topic also derives that convention's FLOPs from the MACs."""
+    with derivations():
+        steps = _steps(net, node, topics, rf, memory, convention)
+    inputs = net.input_shapes(node)
+    heading = (
+        f"{node.name} ({node.kind}): {' + '.join(fmt_shape(s) for s in inputs)} → "
+        f"{fmt_shape(net.shapes[node.name])}"
+    )
+    return Explanation(node.name, node.kind, heading, tuple(steps))
 
 
 def explain_layer(
@@ -21,47 +90,54 @@ def explain_layer(
     topics: tuple[str, ...],
     rf: ReceptiveField | None = None,
     memory: MemoryOptions | None = None,
+    convention: str = "macs",
 ) -> list[str]:
-    with derivations():
-        return _explain(net, node, topics, rf, memory)
+    """`explain` as printed lines: the heading, then one line a step."""
+    return explain(net, node, topics, rf, memory, convention).lines()
 
 
-def _explain(
+def _steps(
     net: Network,
     node: Node,
     topics: tuple[str, ...],
     rf: ReceptiveField | None,
     memory: MemoryOptions | None,
-) -> list[str]:
+    convention: str,
+) -> list[Step]:
     inputs = net.input_shapes(node)
     output = net.shapes[node.name]
-    lines = [
-        f"{node.name} ({node.kind}): {' + '.join(fmt_shape(s) for s in inputs)} → "
-        f"{fmt_shape(output)}"
-    ]
+    steps = []
     if "shape" in topics:
         dims = node.op.output_shape(inputs)
         labels = ("H_out", "W_out", "C_out") if len(dims) == 3 else ("N_out",)
-        lines += [equation(label, d) for label, d in zip(labels, dims, strict=True)]
+        steps += [_step(label, d) for label, d in zip(labels, dims, strict=True)]
     if "params" in topics:
-        lines.append(equation("params", node.op.params(inputs)))
+        steps.append(_step("params", node.op.params(inputs)))
         buffers = node.op.buffers(inputs)
         if buffers:
-            lines.append(equation("buffers", buffers))
+            steps.append(_step("buffers", buffers))
     if "macs" in topics:
-        lines.append(equation("MACs", node.op.macs(inputs, output)))
+        macs = node.op.macs(inputs, output)
+        steps.append(_step("MACs", macs))
+        if convention != "macs":
+            rule = CONVENTIONS[convention].rules[node.kind]
+            site = Site(node, inputs, output, Derived(int(macs)))
+            steps.append(_step(f"FLOPs ({convention})", rule(site)))
     if "rf" in topics:
-        if rf is None:
-            lines.append("rf: none (flat output: every input pixel)")
-        elif rf.derivation is not None:
-            lines_hw = rf.derivation()
-            axes = ("h", "w") if lines_hw[0] != lines_hw[1] else ("",)
-            for axis, text in zip(axes, lines_hw, strict=False):
-                lines.append(f"rf{'[' + axis + ']' if axis else ''}: {text}")
-        else:
-            lines.append("rf: unchanged (pointwise)")
+        steps += _rf_steps(rf)
     if "memory" in topics and memory is not None:
         elements, size = tensor_size(output, memory)
-        lines.append(equation("activations", elements))
-        lines.append(equation(f"bytes ({memory.dtype})", size))
-    return lines
+        steps.append(_step("activations", elements))
+        steps.append(_step(f"bytes ({memory.dtype})", size))
+    return steps
+
+
+def _rf_steps(rf: ReceptiveField | None) -> list[Step]:
+    if rf is None:
+        return [Step("rf", "none (flat output: every input pixel)")]
+    if rf.derivation is None:
+        return [Step("rf", "unchanged (pointwise)")]
+    lines_hw = rf.derivation()
+    if lines_hw[0] == lines_hw[1]:
+        return [Step("rf", lines_hw[0])]
+    return [Step(f"rf[{axis}]", line) for axis, line in zip("hw", lines_hw, strict=True)]

@@ -42,6 +42,14 @@ class ReceptiveField:
     whole_input: bool = False  # global pooling: every input pixel
     # --explain: formats (per axis) the very numbers the rule combined; None where unchanged
     derivation: Callable[[], tuple[str, str]] | None = field(default=None, compare=False)
+    # at a merge whose paths disagree: each input's (name, stride, center)
+    disagree: tuple[tuple[str, Pair, Pair], ...] = field(default=(), compare=False)
+
+    def covers(self, extent: tuple[int, ...]) -> bool:
+        """Whether the field is at least the input's `extent` (h, w) on both axes, or global."""
+        return self.whole_input or (
+            bool(extent) and all(s >= e for s, e in zip(self.size, extent, strict=False))
+        )
 
     def to_dict(self) -> dict[str, list[int | float]]:
         return {
@@ -101,24 +109,31 @@ def _axis(
     )
 
 
-def _merge(fields: list[ReceptiveField], shapes: list[tuple[int, ...]]) -> ReceptiveField:
+def _merge(
+    fields: list[ReceptiveField], shapes: list[tuple[int, ...]], names: tuple[str, ...]
+) -> ReceptiveField:
     """Largest size over paths; a 1×1 input broadcast over H×W (SE gates) does not align."""
-    positional = [f for f, s in zip(fields, shapes, strict=True) if s[:2] != (1, 1)] or fields
+    paths = list(zip(names, fields, strict=True))
+    positional = [p for p, s in zip(paths, shapes, strict=True) if s[:2] != (1, 1)] or paths
     size = (max(f.size[0] for f in fields), max(f.size[1] for f in fields))
-    first = positional[0]
-    aligned = all(
-        f.stride == first.stride and f.center == first.center and f.aligned for f in positional
-    )
+    first = positional[0][1]
+    agree = all(f.stride == first.stride and f.center == first.center for _, f in positional)
+    aligned = agree and all(f.aligned for _, f in positional)
     whole = any(f.whole_input for f in fields)
+    disagree = () if agree else tuple((n, f.stride, f.center) for n, f in positional)
 
     def derivation() -> tuple[str, str]:
-        sizes = [", ".join(fmt(f.size[a]) for f in fields) for a in range(2)]
-        return (
-            f"size = max({sizes[0]}) = {fmt(size[0])}",
-            f"size = max({sizes[1]}) = {fmt(size[1])}",
-        )
+        lines = []
+        for a in range(2):
+            line = f"size = max({', '.join(fmt(f.size[a]) for f in fields)}) = {fmt(size[a])}"
+            if disagree:
+                line += "; not aligned: " + ", ".join(
+                    f"{n} stride {fmt(j[a])} center {fmt(c[a])}" for n, j, c in disagree
+                )
+            lines.append(line)
+        return lines[0], lines[1]
 
-    return ReceptiveField(size, first.stride, first.center, aligned, whole, derivation)
+    return ReceptiveField(size, first.stride, first.center, aligned, whole, derivation, disagree)
 
 
 def layer_field(
@@ -131,7 +146,7 @@ def layer_field(
         return None
     known = [f for f in inputs if f is not None]
     if len(known) > 1:
-        return _merge(known, net.input_shapes(node))
+        return _merge(known, net.input_shapes(node), node.inputs)
     field = known[0]
     window = node.op.window(net.input_shapes(node))
     if window is None:

@@ -189,7 +189,7 @@ def diff_view(diff: Diff, all_layers: bool = False) -> Tabular:
     table = Tabular(
         f"{diff.a.name} → {diff.b.name} — diff",
         [
-            Column("Layer", wrap=True),
+            Column("Layer", name=True),
             Column("Change"),
             Column("Output shape"),
             Column("Δ Params", numeric=True),

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
 from cnncalc.errors import SourcePos, SpecError
+from cnncalc.render.layout import PLAIN_WIDTH, plain_width
 from cnncalc.render.tabular import Tabular
 
 
@@ -31,10 +32,11 @@ def plain_output() -> bool:
     return not sys.stdout.isatty() or bool(os.environ.get("NO_COLOR"))
 
 
-def console() -> Console:
+def console(width: int | None = None) -> Console:
+    """rich's console for stdout; `width`: wider than the terminal (lines then run on)."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, width=width)
 
 
 def _save_svg(path: Path, items: list[RenderableType], title: str, width: int) -> None:
@@ -66,9 +68,9 @@ def table_svg(table: Tabular, path: Path) -> None:
     """The table and its notes, as a terminal shows them, saved as SVG."""
     from rich.text import Text
 
-    width = max(len(line) for line in table.to_text().splitlines())
-    notes = [Text(note, style="dim") for note in table.notes]
-    _save_svg(path, [table.to_rich(), *notes], table.title, width)
+    width = max(table.fit(PLAIN_WIDTH).width, PLAIN_WIDTH)
+    notes = [Text(line, style="dim") for line in table.rich_notes(PLAIN_WIDTH)]
+    _save_svg(path, [table.to_rich(PLAIN_WIDTH), *notes], table.title, width)
 
 
 def text_svg(text: str, path: Path, title: str) -> None:
@@ -94,7 +96,7 @@ def emit(
     if quiet:
         return
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        emit_json(data)
     elif fmt is Format.csv:
         sys.stdout.write(table.to_csv())
     elif fmt is Format.markdown:
@@ -102,12 +104,19 @@ def emit(
     elif fmt is Format.latex:
         sys.stdout.write(table.to_latex())
     elif plain_output():
-        sys.stdout.write(table.to_text())
+        sys.stdout.write(table.to_text(plain_width()))
     else:
-        out = console()
-        out.print(table.to_rich())
-        for note in table.notes:
-            out.print(note, style="dim", markup=False)
+        width = console().width
+        needed = table.fit(width).width
+        # never narrower than the table: rich would cut cells to the console's width
+        out = console(needed) if needed > width else console()
+        out.print(table.to_rich(width))
+        for line in table.rich_notes(width):
+            out.print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
+
+
+def emit_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def emit_text(text: str, *, title: str, svg: Path | None = None, quiet: bool = False) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from cnncalc.render.layout import PLAIN_WIDTH, Layout, fit, wrap_cell, wrap_note
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -85,7 +86,9 @@ def markdown_escape(text: str, paragraph: bool = False) -> str:
 class Column:
     header: str
     numeric: bool = False  # right-aligned
-    wrap: bool = False  # may fold onto several lines (long lists); others never wrap
+    wrap: bool = False  # may fold between words (lists, descriptions); never inside a word
+    drop: int = 0  # 0: always shown; others are left out, highest first, when too wide
+    name: bool = False  # dotted layer names: may read `…conv1` under a sibling when too wide
 
 
 @dataclass
@@ -95,74 +98,73 @@ class Tabular:
     rows: list[list[str]] = field(default_factory=list)
     totals: list[str] | None = None
     notes: list[str] = field(default_factory=list)
-    width: int = 100  # plain-text width; a --wide view may raise it
 
-    def to_rich(self) -> Table:
+    def fit(self, width: int) -> Layout:
+        return fit(self, width)
+
+    def to_rich(self, width: int) -> Table:
+        """rich's table of the layout for `width`; print it at least `Layout.width` wide."""
         from rich.table import Table
         from rich.text import Text  # cells are text, never rich markup: `[b]` is a name
 
+        layout = self.fit(width)
         table = Table(
             title=Text(self.title),
-            show_footer=self.totals is not None,
+            show_footer=layout.totals is not None,
             title_justify="left",
         )
-        for i, col in enumerate(self.columns):
+        for i, (col, col_width) in enumerate(zip(layout.columns, layout.widths, strict=True)):
             table.add_column(
                 Text(col.header),
                 justify="right" if col.numeric else "left",
-                footer=Text(self.totals[i]) if self.totals else "",
+                footer=Text(layout.totals[i]) if layout.totals else "",
+                width=col_width,
                 overflow="fold",
                 no_wrap=not col.wrap,
             )
-        for row in self.rows:
+        for row in layout.rows:
             table.add_row(*(Text(cell) for cell in row))
         return table
 
-    def to_text(self) -> str:
-        """Plain box-drawn text like rich's, without its per-cell cost (~1 ms per 100 rows).
+    def rich_notes(self, width: int) -> list[str]:
+        """The notes as lines, for a terminal `width` wide."""
+        return self._note_lines(self.fit(width), width)
 
-        Columns marked `wrap` fold to keep the table within `width`; others never wrap.
-        """
-        width = self.width
-        widths = [
-            max(len(c.header), *(len(r[i]) for r in self._all_rows()))
-            for i, c in enumerate(self.columns)
-        ]
-        excess = sum(widths) + 3 * len(widths) + 1 - width
-        for i, col in reversed(list(enumerate(self.columns))):
-            if excess > 0 and col.wrap:
-                shrink = min(excess, widths[i] - max(len(col.header), 8))
-                widths[i] -= max(shrink, 0)
-                excess -= max(shrink, 0)
+    def to_text(self, width: int = PLAIN_WIDTH) -> str:
+        """Plain box-drawn text like rich's, without its per-cell cost (~1 ms per 100 rows),
+        fitted to `width` as `fit` says (wider only where a name or number would be cut)."""
+        layout = self.fit(width)
+        widths = layout.widths
 
         def border(left: str, fill: str, mid: str, right: str) -> str:
             return left + mid.join(fill * (w + 2) for w in widths) + right
 
         def line(cells: list[str], edge: str) -> list[str]:
-            chunks = [
-                textwrap.wrap(cell, w, break_on_hyphens=False) or [""] if len(cell) > w else [cell]
-                for cell, w in zip(cells, widths, strict=True)
-            ]
+            chunks = [wrap_cell(cell, w) for cell, w in zip(cells, widths, strict=True)]
             out = []
             for depth in range(max(len(c) for c in chunks)):
                 parts = []
-                for col, chunk, w in zip(self.columns, chunks, widths, strict=True):
+                for col, chunk, w in zip(layout.columns, chunks, widths, strict=True):
                     text = chunk[depth] if depth < len(chunk) else ""
                     parts.append(text.rjust(w) if col.numeric else text.ljust(w))
                 out.append(edge + edge.join(f" {p} " for p in parts) + edge)
             return out
 
         lines = [self.title, border("┏", "━", "┳", "┓")]
-        lines += line([c.header for c in self.columns], "┃")
+        lines += line([c.header for c in layout.columns], "┃")
         lines.append(border("┡", "━", "╇", "┩"))
-        for row in self.rows:
+        for row in layout.rows:
             lines += line(row, "│")
-        if self.totals:
+        if layout.totals:
             lines.append(border("├", "─", "┼", "┤"))
-            lines += line(self.totals, "│")
+            lines += line(layout.totals, "│")
         lines.append(border("└", "─", "┴", "┘"))
-        notes = [textwrap.fill(note, width, subsequent_indent="  ") for note in self.notes]
-        return "\n".join([*lines, *notes]) + "\n"
+        return "\n".join([*lines, *self._note_lines(layout, width)]) + "\n"
+
+    def _note_lines(self, layout: Layout, width: int) -> list[str]:
+        dropped = layout.dropped_note()
+        notes = [*self.notes, dropped] if dropped else self.notes
+        return [line for note in notes for line in wrap_note(note, width)]
 
     def to_csv(self) -> str:
         """RFC 4180 CSV with a header row; numbers without thousands separators, an empty cell
@@ -173,7 +175,7 @@ class Tabular:
         for row in self._all_rows():
             writer.writerow(
                 [
-                    ("" if cell == MISSING else cell.replace(",", "")) if c.numeric else cell
+                    "" if cell == MISSING else cell.replace(",", "") if c.numeric else cell
                     for cell, c in zip(row, self.columns, strict=True)
                 ]
             )

@@ -76,7 +76,7 @@ def verify_view(result: VerifyResult) -> Tabular:
     table = Tabular(
         f"{result.name} — verified against a NumPy forward pass",
         [
-            Column("Layer", wrap=True),
+            Column("Layer", name=True),
             Column("Kind"),
             Column("Shape"),
             Column("Params", numeric=True),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from cnncalc.layers import fmt_shape
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.receptive_field import ReceptiveField
-from cnncalc.render.tabular import Column, Tabular
+from cnncalc.render.tabular import MISSING, Column, Tabular
 from cnncalc.report import LayerReport, Report
 from cnncalc.units import fmt_pair, human_bytes, num
 
@@ -16,15 +16,19 @@ from cnncalc.units import fmt_pair, human_bytes, num
 def rf_cell(rf: ReceptiveField | None) -> str:
     """`212/32`: size over stride; `—` for flat outputs."""
     if rf is None:
-        return "—"
+        return MISSING
     return f"{fmt_pair(rf.size)}/{fmt_pair(rf.stride)}"
 
 
 def _inputs_cell(report: Report, index: int) -> str:
     """`from` shown only where the graph is not a plain chain."""
-    node = report.layers[index].node
-    previous = report.layers[index - 1].node.name if index else "input"
-    return "" if node.inputs == (previous,) else ", ".join(node.inputs)
+    row = report.layers[index]
+    previous = report.layers[index - 1].name if index else "input"
+    return "" if row.inputs == (previous,) else ", ".join(row.inputs)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else MISSING
 
 
 @dataclass(frozen=True)
@@ -44,55 +48,78 @@ def _table(title: str, report: Report, columns: list[Col]) -> Tabular:
     return table
 
 
-def _base_columns(report: Report) -> list[Col]:
+def _base_columns(kind_drop: int) -> list[Col]:
     return [
-        Col(Column("Layer", wrap=True), lambda r, i: r.node.name, "Total"),
-        Col(Column("Kind"), lambda r, i: r.node.kind, ""),
+        Col(Column("Layer", name=True), lambda r, i: r.name, "Total"),
+        Col(Column("Kind", drop=kind_drop), lambda r, i: r.kind, ""),
     ]
 
 
-def _shape_column() -> Col:
-    return Col(Column("Output shape"), lambda r, i: fmt_shape(r.output_shape), "")
+def _input_shape_column(drop: int) -> Col:
+    return Col(
+        Column("Input shape", wrap=True, drop=drop),
+        lambda r, i: " + ".join(fmt_shape(s) for s in r.input_shapes),
+        "",
+    )
+
+
+def _shape_column(drop: int) -> Col:
+    return Col(Column("Output shape", drop=drop), lambda r, i: fmt_shape(r.output_shape), "")
 
 
 def _footer(report: Report) -> str:
     t = report.totals
     return (
-        f"input {fmt_shape(report.network.input_shape)} · {len(report.layers)} layers · "
+        f"input {fmt_shape(report.network.input_shape)} · {len(report.network)} layers · "
         f"params {num(t.params)} · trainable {num(t.trainable_params)} · "
         f"buffers {num(t.buffers)}"
     )
 
 
+def _multiplies(report: Report) -> str:
+    """`MACs 4,089,184,256 (4.089 G)`, and the chosen convention's FLOPs when it is not MACs."""
+    text = f"MACs {num(report.macs)} ({report.macs / 1e9:.3f} G)"
+    if report.convention != "macs":
+        text += f" · FLOPs ({report.convention}) {num(report.flops)} ({report.flops / 1e9:.3f} G)"
+    return text
+
+
 def params_view(report: Report) -> Tabular:
     t = report.totals
-    columns = [*_base_columns(report), _shape_column()]
+    columns = [*_base_columns(4), _input_shape_column(5), _shape_column(3)]
     columns.append(Col(Column("Params", True), lambda r, i: num(r.counts.params), num(t.params)))
+    columns.append(
+        Col(Column("Share", True, drop=2), lambda r, i: _share(r.counts.params, t.params), "")
+    )
     if t.trainable_params != t.params:
         columns.append(
             Col(
-                Column("Trainable", True),
+                Column("Trainable", True, drop=1),
                 lambda r, i: num(r.counts.trainable_params),
                 num(t.trainable_params),
             )
         )
     if t.buffers:
         columns.append(
-            Col(Column("Buffers", True), lambda r, i: num(r.counts.buffers), num(t.buffers))
+            Col(
+                Column("Buffers", True, drop=1),
+                lambda r, i: num(r.counts.buffers),
+                num(t.buffers),
+            )
         )
     table = _table("parameters", report, columns)
     table.notes.append(_footer(report))
     return table
 
 
-def _flops_columns(report: Report) -> list[Col]:
+def _flops_columns(report: Report, drop: int = 0) -> list[Col]:
     columns: list[Col] = [
-        Col(Column("MACs", True), lambda r, i: num(r.multiplies.macs), num(report.macs))
+        Col(Column("MACs", True, drop=drop), lambda r, i: num(r.multiplies.macs), num(report.macs))
     ]
     if report.convention != "macs":
         columns.append(
             Col(
-                Column(f"FLOPs ({report.convention})", True),
+                Column(f"FLOPs ({report.convention})", True, drop=drop),
                 lambda r, i: num(r.multiplies.flops),
                 num(report.flops),
             )
@@ -101,17 +128,20 @@ def _flops_columns(report: Report) -> list[Col]:
 
 
 def flops_view(report: Report) -> Tabular:
-    total = report.flops or 1
-    columns = [*_base_columns(report), _shape_column(), *_flops_columns(report)]
+    columns = [*_base_columns(4), _shape_column(3), *_flops_columns(report)]
     columns.append(
-        Col(Column("Share", True), lambda r, i: f"{100 * r.multiplies.flops / total:.1f}%", "")
+        Col(
+            Column("Share", True, drop=1),
+            lambda r, i: _share(r.multiplies.flops, report.flops),
+            "",
+        )
     )
     table = _table("multiply counts", report, columns)
     convention = CONVENTIONS[report.convention]
-    table.notes.append(
-        f"MACs {num(report.macs)} ({report.macs / 1e9:.3f} G) · "
-        f"{report.convention}: {num(report.flops)} — {convention.description}"
-    )
+    table.notes += [
+        _multiplies(report),
+        f"--convention {report.convention}: {convention.description}",
+    ]
     return table
 
 
@@ -121,33 +151,59 @@ def _growth_bar(rf: ReceptiveField | None, largest: float) -> str:
     return "█" * max(1, round(10 * float(max(rf.size)) / largest))
 
 
-def _rf_note(rf: ReceptiveField | None) -> str:
+def _rf_note(rf: ReceptiveField | None, extent: tuple[int, ...]) -> str:
     if rf is None:
         return "whole input"
     notes = []
-    if rf.whole_input:
+    if rf.covers(extent):
         notes.append("whole input")
     if not rf.aligned:
         notes.append("not aligned")
     return ", ".join(notes)
 
 
+def _window_cell(report: Report, part: str) -> Callable[[LayerReport, int], str]:
+    """A cell of the layer's own window (kernel, stride, padding, dilation); empty for layers
+    without one and for blocks."""
+
+    def cell(row: LayerReport, index: int) -> str:
+        window = None if row.block else row.node.op.window(list(row.input_shapes))
+        if window is None:
+            return ""
+        if window.whole_input:
+            return "global" if part == "kernel" else ""
+        return fmt_pair(getattr(window, part))
+
+    return cell
+
+
 def rf_view(report: Report) -> Tabular:
     sizes = [float(max(r.rf.size)) for r in report.layers if r.rf is not None]
     largest = max(sizes, default=0.0)
+    extent = report.network.input_shape[:2]
     columns = [
-        *_base_columns(report),
-        _shape_column(),
-        Col(Column("RF size", True), lambda r, i: fmt_pair(r.rf.size) if r.rf else "—", ""),
-        Col(Column("Stride", True), lambda r, i: fmt_pair(r.rf.stride) if r.rf else "—", ""),
-        Col(Column("Center", True), lambda r, i: fmt_pair(r.rf.center) if r.rf else "—", ""),
-        Col(Column("Growth"), lambda r, i: _growth_bar(r.rf, largest), ""),
-        Col(Column("Note", wrap=True), lambda r, i: _rf_note(r.rf), ""),
+        *_base_columns(7),
+        _shape_column(6),
+        Col(Column("Kernel", True, drop=3), _window_cell(report, "kernel")),
+        Col(Column("Stride", True, drop=3), _window_cell(report, "stride")),
+        Col(Column("Pad", True, drop=4), _window_cell(report, "pad_before")),
+        Col(Column("Dil.", True, drop=5), _window_cell(report, "dilation")),
+        Col(Column("RF size", True), lambda r, i: fmt_pair(r.rf.size) if r.rf else MISSING),
+        Col(
+            Column("RF stride", True, drop=1),
+            lambda r, i: fmt_pair(r.rf.stride) if r.rf else MISSING,
+        ),
+        Col(
+            Column("Center", True, drop=2), lambda r, i: fmt_pair(r.rf.center) if r.rf else MISSING
+        ),
+        Col(Column("Growth", drop=8), lambda r, i: _growth_bar(r.rf, largest)),
+        Col(Column("Note", wrap=True, drop=2), lambda r, i: _rf_note(r.rf, extent)),
     ]
     table = _table("receptive field", report, columns)
     table.totals = None
     table.notes.append(
-        "size and stride in input pixels; center: input coordinate of output unit (0, 0)"
+        "kernel, stride, pad (top, left), dilation: the layer's window; RF size and stride in "
+        "input pixels; center: input coordinate of output unit (0, 0)"
     )
     return table
 
@@ -155,10 +211,10 @@ def rf_view(report: Report) -> Tabular:
 def memory_view(report: Report) -> Tabular:
     m = report.memory
     columns = [
-        *_base_columns(report),
-        _shape_column(),
+        *_base_columns(4),
+        _shape_column(3),
         Col(
-            Column("Activations", True),
+            Column("Activations", True, drop=1),
             lambda r, i: num(r.memory.activation_elements),
             num(sum(r.memory.activation_elements for r in report.layers)),
         ),
@@ -170,7 +226,7 @@ def memory_view(report: Report) -> Tabular:
     ]
     table = _table(f"memory (batch {m.options.batch}, {m.options.dtype})", report, columns)
     table.notes += [
-        f"parameters {human_bytes(m.param_bytes)} · buffers {human_bytes(m.buffer_bytes)} · "
+        f"param memory {human_bytes(m.param_bytes)} · buffers {human_bytes(m.buffer_bytes)} · "
         f"input {human_bytes(m.input_bytes)} · activations {human_bytes(m.activation_bytes)}",
         f"inference peak {human_bytes(m.inference_peak_bytes)} "
         f"({num(m.inference_peak_bytes)} B) at {m.inference_peak_layer}",
@@ -181,45 +237,85 @@ def memory_view(report: Report) -> Tabular:
     return table
 
 
+def _summary_rf_cell(extent: tuple[int, ...]) -> Callable[[LayerReport, int], str]:
+    """`212/32`, with `*` when the field covers the whole input."""
+
+    def cell(row: LayerReport, index: int) -> str:
+        mark = "*" if row.rf is not None and row.rf.covers(extent) else ""
+        return rf_cell(row.rf) + mark
+
+    return cell
+
+
 def summary_view(report: Report, wide: bool = False) -> Tabular:
     t = report.totals
-    columns = _base_columns(report)
+    extent = report.network.input_shape[:2]
+    columns = _base_columns(6)
     if wide:
-        columns.append(Col(Column("From", wrap=True), lambda r, i: _inputs_cell(report, i), ""))
+        columns += [
+            Col(Column("From", wrap=True, drop=9), lambda r, i: _inputs_cell(report, i), ""),
+            _input_shape_column(8),
+        ]
     columns += [
-        _shape_column(),
+        _shape_column(4),
         Col(Column("Params", True), lambda r, i: num(r.counts.params), num(t.params)),
     ]
     if wide:
         columns += [
             Col(
-                Column("Trainable", True),
+                Column("% params", True, drop=7),
+                lambda r, i: _share(r.counts.params, t.params),
+                "",
+            ),
+            Col(
+                Column("Trainable", True, drop=10),
                 lambda r, i: num(r.counts.trainable_params),
                 num(t.trainable_params),
             ),
-            Col(Column("Buffers", True), lambda r, i: num(r.counts.buffers), num(t.buffers)),
+            Col(
+                Column("Buffers", True, drop=10),
+                lambda r, i: num(r.counts.buffers),
+                num(t.buffers),
+            ),
+            *_flops_columns(report, drop=1),
+            Col(
+                Column("% MACs", True, drop=7),
+                lambda r, i: _share(r.multiplies.macs, report.macs),
+                "",
+            ),
         ]
-    columns += _flops_columns(report) if wide else _flops_columns(report)[-1:]
-    columns.append(Col(Column("RF", True), lambda r, i: rf_cell(r.rf), ""))
+    else:
+        columns += _flops_columns(report, drop=1)[-1:]
+    columns.append(Col(Column("RF", True, drop=3), _summary_rf_cell(extent), ""))
     if wide:
         columns.append(
             Col(
-                Column("Act. bytes", True),
+                Column("Act. bytes", True, drop=5),
                 lambda r, i: num(r.memory.activation_bytes),
                 num(report.memory.activation_bytes),
             )
         )
     table = _table("summary", report, columns)
-    if wide:
-        table.width = 200
     m = report.memory
     table.notes += [
         _footer(report),
-        f"MACs {num(report.macs)} · {report.convention} {num(report.flops)} · "
-        f"params {human_bytes(m.param_bytes)} · inference peak "
+        f"{_multiplies(report)} · param memory {human_bytes(m.param_bytes)} · inference peak "
         f"{human_bytes(m.inference_peak_bytes)} ({m.options.dtype}, batch {m.options.batch})",
     ]
+    if any(r.rf is not None and r.rf.covers(extent) for r in report.layers):
+        table.notes.append("RF size/stride in input pixels; * the field covers the whole input")
     return table
+
+
+def ranked_note(quantity: str, shown: int, total: int) -> str:
+    return f"the {shown} heaviest of {total} rows by {quantity}"
+
+
+def folded_note(depth: int) -> str:
+    return (
+        f"folded to depth {depth}: a row of N layers is a block's subtotals and last shape "
+        "(--depth 0 lists every layer)"
+    )
 
 
 def explain_view(lines_per_layer: list[list[str]]) -> str:
@@ -235,8 +331,10 @@ __all__ = [
     "LayerReport",
     "explain_view",
     "flops_view",
+    "folded_note",
     "memory_view",
     "params_view",
+    "ranked_note",
     "rf_view",
     "summary_view",
 ]
