@@ -42,7 +42,7 @@ def run(
             "-w",
             metavar="LAYER=FILE",
             help="A layer's weights: LAYER=kernel.csv (one kernel for every filter and "
-            "channel), LAYER[f]=FILE (filter f), LAYER[f,c]=FILE, LAYER.bias=FILE, or an .npy "
+            "channel), LAYER\\[f]=FILE (filter f), LAYER\\[f,c]=FILE, LAYER.bias=FILE, or an .npy "
             "in PyTorch's layout (filters, in, kh, kw) / dense (units, inputs). Repeatable. "
             "Layers not given get seeded random weights.",
             show_default=False,
