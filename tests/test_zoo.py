@@ -45,8 +45,16 @@ EXPECTED = {
     "alexnet_grouped": (60_965_224, 0, (1000,)),
     # torchvision.models.alexnet sum(p.numel())
     "alexnet_torchvision": (61_100_840, 0, (1000,)),
-    # torchvision.models.vgg16 sum(p.numel())
+    # VGG configuration A of Simonyan & Zisserman 2014 = torchvision.models.vgg11 sum(p.numel())
+    # convs 1,792 + 73,856 + 295,168 + 590,080 + 1,180,160 + 3·2,359,808 = 9,220,480;
+    # fc 25,088·4,096 + 4,096 + 4,096·4,096 + 4,096 + 4,096·1,000 + 1,000 = 123,642,856
+    "vgg11": (132_863_336, 0, (1000,)),
+    # configuration B: A + 64→64 (36,928) and 128→128 (147,584) convs = vgg11 + 184,512
+    "vgg13": (133_047_848, 0, (1000,)),
+    # configuration D = torchvision.models.vgg16 sum(p.numel())
     "vgg16": (138_357_544, 0, (1000,)),
+    # configuration E: D + one 256 (590,080) and two 512 (2,359,808 each) convs
+    "vgg19": (143_667_240, 0, (1000,)),
     # torchvision.models.resnet18 sum(p.numel()); buffers: BN channels
     # stem 64 + layer1 4·64 + layer2 (4·128 + 128) + layer3 (4·256 + 256) + layer4 (4·512 + 512)
     # = 64 + 256 + 640 + 1,280 + 2,560 = 4,800, ×2 (mean, var) = 9,600
@@ -66,6 +74,9 @@ EXPECTED = {
     # 3a 368, 3b 640, 4a 624, 4b 648, 4c 664, 4d 704, 4e 1,024, 5a 1,024, 5b 1,264 = 6,960
     # total 7,280, ×2 = 14,560
     "googlenet": (6_624_904, 14_560, (1000,)),
+    # Szegedy et al. 2014, Table 1 without the auxiliary heads: 5×5 branches, conv biases,
+    # no batch norm
+    "googlenet_paper": (6_998_552, 0, (1000,)),
 }
 
 
@@ -163,6 +174,18 @@ def test_seed_conv4_matches_shorthand_line() -> None:
         ("googlenet", "inception3b", (28, 28, 480)),
         ("googlenet", "inception4e", (14, 14, 832)),
         ("googlenet", "inception5b", (7, 7, 1024)),
+        # the paper's Table 1, row by row
+        ("googlenet_paper", "pool1", (56, 56, 64)),
+        ("googlenet_paper", "conv2", (56, 56, 192)),
+        ("googlenet_paper", "pool2", (28, 28, 192)),
+        ("googlenet_paper", "inception3b", (28, 28, 480)),
+        ("googlenet_paper", "pool3", (14, 14, 480)),
+        ("googlenet_paper", "inception4e", (14, 14, 832)),
+        ("googlenet_paper", "pool4", (7, 7, 832)),
+        ("googlenet_paper", "inception5b", (7, 7, 1024)),
+        ("googlenet_paper", "pool5", (1, 1, 1024)),
+        ("vgg11", "block5.pool", (7, 7, 512)),
+        ("vgg19", "block5.pool", (7, 7, 512)),
     ],
 )
 def test_intermediate_shapes(name: str, layer: str, shape: tuple[int, ...]) -> None:
@@ -184,3 +207,22 @@ def test_alexnet_groups_halve_conv_weights() -> None:
     assert grouped["conv4"] == 3 * 3 * 192 * 384 + 384
     assert grouped["conv5"] == 3 * 3 * 192 * 256 + 256
     assert plain["conv2"] - grouped["conv2"] == 5 * 5 * 48 * 256
+
+
+# weight MACs at 224×224×3, in GMACs as published (torchvision's model table, GFLOPS column)
+PUBLISHED_GMACS = {"vgg11": 7.61, "vgg13": 11.31, "vgg16": 15.47, "vgg19": 19.63}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_GMACS))
+def test_vgg_macs_match_the_published_figures(name: str) -> None:
+    assert round(report(name).macs / 1e9, 2) == PUBLISHED_GMACS[name]
+
+
+def test_googlenet_paper_inception_3a_by_hand() -> None:
+    # 1×1: 192·64 + 64; 3×3: 192·96 + 96 + 9·96·128 + 128; 5×5: 192·16 + 16 + 25·16·32 + 32;
+    # pool proj: 192·32 + 32
+    layers = [r for r in report("googlenet_paper").layers if r.node.name.startswith("inception3a.")]
+    expected = 12_352 + (18_528 + 110_720) + (3_088 + 12_832) + 6_176
+    assert sum(r.counts.params for r in layers) == expected == 163_696
+    # about 1.5 billion multiply-adds at inference, as the paper says
+    assert 1.5e9 < report("googlenet_paper").macs < 1.6e9

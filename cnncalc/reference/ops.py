@@ -279,19 +279,24 @@ def _maxpool(op: MaxPool, inputs: list[Array], w: Weights) -> Array:
     return window_reduce(xp, op.kernel, op.stride, op.dilation, np.maximum)
 
 
-def _avgpool(op: AvgPool, inputs: list[Array], w: Weights) -> Array:
-    x = inputs[0]
-    xp, (t, _, left, _) = pool_input(op, x, 0.0)
-    sums = window_reduce(xp, op.kernel, op.stride, (1, 1), np.add)
-    # the divisor: window cells inside the input (and, with count_include_pad, inside the
-    # explicit padding — never the ceil_mode overhang)
+def avgpool_divisors(op: AvgPool, x: Array, xp: Array, pads: Pads) -> Array:
+    """Each window's divisor, (1, OH, OW, 1): its cells inside the input (and, with
+    count_include_pad, inside the explicit padding — never the ceil_mode overhang)."""
+    t, _, left, _ = pads
     explicit = window_pads(op.padding, x.shape[1:3], op.kernel, op.stride, (1, 1))
     counted = np.zeros((1, *xp.shape[1:3], 1), dtype=x.dtype)
     if op.count_include_pad:
         counted[:, : t + x.shape[1] + explicit[1], : left + x.shape[2] + explicit[3]] = 1
     else:
         counted[:, t : t + x.shape[1], left : left + x.shape[2]] = 1
-    return sums / window_reduce(counted, op.kernel, op.stride, (1, 1), np.add)
+    return window_reduce(counted, op.kernel, op.stride, (1, 1), np.add)
+
+
+def _avgpool(op: AvgPool, inputs: list[Array], w: Weights) -> Array:
+    x = inputs[0]
+    xp, pads = pool_input(op, x, 0.0)
+    sums = window_reduce(xp, op.kernel, op.stride, (1, 1), np.add)
+    return sums / avgpool_divisors(op, x, xp, pads)
 
 
 def _global_avgpool(op: Any, inputs: list[Array], w: Weights) -> Array:
