@@ -61,6 +61,11 @@ def _pos(file: str, node: Any) -> SourcePos:
     return SourcePos(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+def _pos_at(text: str, file: str, index: int) -> SourcePos:
+    """The 1-based line and column of text[index] (for errors only: it counts from the start)."""
+    return SourcePos(file, text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index))
+
+
 def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
 
@@ -92,9 +97,7 @@ def _too_deep_ahead(text: str, file: str, start: int, end: int, depth: int) -> S
         char = token.group()[0]
         if char in "[{":
             if depth > MAX_DEPTH:
-                at = token.start()
-                line = text.count("\n", 0, at) + 1
-                return _too_deep(SourcePos(file, line, at - text.rfind("\n", 0, at)))
+                return _too_deep(_pos_at(text, file, token.start()))
             depth += 1
         elif char in "]}":
             depth -= 1
@@ -363,6 +366,11 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
     return SpecError(f"YAML syntax error: {problem}", pos, hint)
 
 
+# what YAML 1.1 accepts in a stream; the lone surrogates of undecodable stdin bytes are left to
+# the UnicodeEncodeError below
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def parse_yaml(text: str, file: str) -> Any:
     """Parse one YAML document into YMap/YList/scalars; raise SpecError on anything unsafe."""
     if len(text) > MAX_BYTES:
@@ -371,15 +379,22 @@ def parse_yaml(text: str, file: str) -> Any:
         return _build(text, file)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, file) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: where is it?
+        found = _NOT_PRINTABLE.search(text)
+        if found is None:
+            raise SpecError(f"YAML error: {exc}", SourcePos(file)) from None
+        raise SpecError(
+            f"the text holds the control character U+{ord(found.group()):04X}",
+            _pos_at(text, file, found.start()),
+            "a spec is plain text: remove the character (is this a binary file?)",
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", SourcePos(file)) from None
     except UnicodeEncodeError as exc:  # a lone surrogate: a byte that was not UTF-8 (stdin)
-        line = text.count("\n", 0, exc.start) + 1
-        col = exc.start - text.rfind("\n", 0, exc.start)
         bad = ord(text[exc.start])
         what = f"byte 0x{bad - 0xDC00:02x}" if 0xDC80 <= bad <= 0xDCFF else f"U+{bad:04X}"
         raise SpecError(
             f"the text is not UTF-8: {what} is not valid UTF-8",
-            SourcePos(file, line, col),
+            _pos_at(text, file, exc.start),
             "save it as UTF-8",
         ) from None
