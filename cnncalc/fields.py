@@ -6,6 +6,7 @@ Schema and the docs all read that declaration, so they cannot disagree.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -157,6 +158,10 @@ def number_type(minimum: float | None = None, maximum: float | None = None) -> F
         if isinstance(value, bool) or not isinstance(value, int | float):
             hint = "write the number without quotes" if isinstance(value, str) else None
             raise LayerError(f"expects {what}, got {describe(value)}", hint)
+        if isinstance(value, float) and not math.isfinite(value):  # nan compares false
+            raise LayerError(f"expects {what}, got {value}", "write a finite number")
+        if isinstance(value, int) and abs(value) > MAX_SIZE:
+            raise LayerError(f"expects {what}, got one of {value.bit_length()} bits")
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             raise LayerError(f"expects {what}, got {value}")
         return float(value)

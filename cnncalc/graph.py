@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from cnncalc.errors import LayerError, SourcePos, SpecError
+from cnncalc.fields import MAX_SIZE
 from cnncalc.layers import Op, Shape, fmt_shape
 
 INPUT = "input"
@@ -98,6 +99,13 @@ def build_network(name: str, input_shape: Shape, nodes: list[Node]) -> Network:
             raise SpecError(
                 f"layer {node.name}: output size {fmt_shape(shapes[node.name])} is not positive",
                 node.pos,
+            )
+        if any(d > MAX_SIZE for d in shapes[node.name]):  # (a 5,000-digit size has no str())
+            bits = max(d.bit_length() for d in shapes[node.name])
+            raise SpecError(
+                f"layer {node.name}: an output size of {bits:,} bits is beyond 2^63 − 1",
+                node.pos,
+                "a size this large is a runaway: look for repeated concats or flattens",
             )
     if not nodes:
         raise SpecError("the network has no layers", None)

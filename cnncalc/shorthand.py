@@ -9,6 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cnncalc.errors import SourcePos, SpecError
+
+_NETWORK = SourcePos("<shorthand>", 1, 1)  # a shorthand network on the command line
+_MAX_DIGITS = 19  # 2^63 − 1 has 19 digits: a longer number is no size, and int() may refuse it
+
 _CONV = re.compile(r"conv(\d+)(?:x(\d+))?-(\d+)(?:-p(valid|same|\d+))?(?:-s(\d+))?", re.I)
 _POOL = re.compile(r"(max|avg)?pool(\d+)(?:-s(\d+))?", re.I)
 _FC = re.compile(r"fc(\d+)", re.I)
@@ -23,6 +28,10 @@ _FORMS = {
 }
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else text[:20] + "…"
+
+
 def looks_like_shorthand(text: str) -> bool:
     """Whether `text` starts like a shorthand layer (`Conv4-x`, `Pool`, `FC`) without being one."""
     return LOOKS_LIKE.match(text.strip()) is not None
@@ -35,27 +44,38 @@ def shorthand_hint(text: str) -> str:
     return f"write {form}" if form else f"shorthand is {SYNTAX}"
 
 
-def parse_shorthand(text: str) -> tuple[str, dict[str, Any]] | None:
-    """(kind, fields) for a shorthand layer, or None when `text` is not shorthand."""
+def parse_shorthand(text: str, pos: SourcePos = _NETWORK) -> tuple[str, dict[str, Any]] | None:
+    """(kind, fields) for a shorthand layer, or None when `text` is not shorthand; a number too
+    large to be a size is an error at `pos` (by default, a shorthand network's start)."""
     text = text.strip()
+
+    def size(digits: str) -> int:
+        if len(digits.lstrip("0")) > _MAX_DIGITS:
+            raise SpecError(
+                f"a number in shorthand {_short(text)!r} is too large ({len(digits):,} digits)",
+                pos,
+                "sizes are at most 2^63 − 1 (9,223,372,036,854,775,807)",
+            )
+        return int(digits)
+
     if m := _CONV.fullmatch(text):
-        kh = int(m.group(1))
+        kh = size(m.group(1))
         fields: dict[str, Any] = {
-            "filters": int(m.group(3)),
-            "kernel": [kh, int(m.group(2))] if m.group(2) else kh,
+            "filters": size(m.group(3)),
+            "kernel": [kh, size(m.group(2))] if m.group(2) else kh,
         }
         if m.group(4):
             pad = m.group(4).lower()
-            fields["padding"] = int(pad) if pad.isdigit() else pad
+            fields["padding"] = size(pad) if pad.isdigit() else pad
         if m.group(5):
-            fields["stride"] = int(m.group(5))
+            fields["stride"] = size(m.group(5))
         return "conv", fields
     if m := _POOL.fullmatch(text):
         kind = "avgpool" if (m.group(1) or "").lower() == "avg" else "maxpool"
-        fields = {"kernel": int(m.group(2))}
+        fields = {"kernel": size(m.group(2))}
         if m.group(3):
-            fields["stride"] = int(m.group(3))
+            fields["stride"] = size(m.group(3))
         return kind, fields
     if m := _FC.fullmatch(text):
-        return "dense", {"units": int(m.group(1))}
+        return "dense", {"units": size(m.group(1))}
     return None

@@ -9,6 +9,7 @@ dicts and lists that remember where each item came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -30,6 +31,7 @@ _STD = "tag:yaml.org,2002:"
 _CONSTRUCTED = {_STD + t for t in ("int", "float", "bool", "null")}
 _SCALAR_TAGS = {_STD + "str", _STD + "timestamp", _STD + "merge", *_CONSTRUCTED}
 _NO_TAG_HINT = "a cnncalc spec is plain YAML: remove the tag"
+_DIGITS = re.compile(r"[-+]?[0-9][0-9_]{19,}")  # too long for a 64-bit integer
 
 
 class YMap(dict[str, Any]):
@@ -59,16 +61,64 @@ def _pos(file: str, node: Any) -> SourcePos:
     return SourcePos(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+def _pos_at(text: str, file: str, index: int) -> SourcePos:
+    """The 1-based line and column of text[index] (for errors only: it counts from the start)."""
+    return SourcePos(file, text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index))
+
+
 def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
 
 
-def _too_deep(file: str, where: Any) -> SpecError:
+def _too_deep(pos: SourcePos) -> SpecError:
     return SpecError(
         f"the YAML is nested more than {MAX_DEPTH} levels deep",
-        _pos(file, where),
+        pos,
         "a spec needs only a few levels; look for runaway brackets",
     )
+
+
+# Flow brackets in YAML text, skipping quoted scalars and comments; an opener or quote counts
+# only where a token can start (after a space, a bracket, `,` or `:`), not inside `a[1]`.
+_FLOW_SYNTAX = re.compile(
+    r"""(?<![^\s\[{,:])(?:'(?:[^']|'')*'?|"(?:[^"\\]|\\.)*"?|[\[{])|(?<!\S)#[^\n]*|[\]}]"""
+)
+
+
+def _too_deep_ahead(text: str, file: str, start: int, end: int, depth: int) -> SpecError | None:
+    """The too-deep error for a bracket in text[start:end] that opens a level deeper than
+    MAX_DEPTH, `depth` levels being open at `start`; None if there is none.
+
+    libyaml scans up to a line ahead of the events it hands out, and from 0.2.6 it refuses
+    1,000 levels of nesting itself: when it stops with an error, the level past MAX_DEPTH may
+    lie in text it never turned into events.
+    """
+    for token in _FLOW_SYNTAX.finditer(text, start, end):
+        char = token.group()[0]
+        if char in "[{":
+            if depth > MAX_DEPTH:
+                return _too_deep(_pos_at(text, file, token.start()))
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
+def _events(text: str, file: str, stack: list[_Open]) -> Iterator[Any]:
+    """libyaml's events for `_build`; an error of libyaml's own becomes our too-deep error when
+    the nesting went past MAX_DEPTH before the point it stopped at (see `_too_deep_ahead`)."""
+    event: Any = None  # the last event handed out
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            yield event
+    except yaml.MarkedYAMLError as exc:
+        stopped = exc.problem_mark
+        if stopped is not None:
+            start = event.end_mark.index if event is not None else 0
+            deep = _too_deep_ahead(text, file, start, stopped.index + 1, len(stack))
+            if deep is not None:
+                raise deep from None
+        raise
 
 
 def _check_tag(file: str, event: Any, tag: str, allowed: set[str]) -> None:
@@ -94,10 +144,17 @@ def _construct(tag: str, value: str) -> Any:
 
 def _construct_checked(tag: str, value: str, pos: SourcePos) -> Any:
     """`_construct`, refusing integers beyond 64 bits (Python's int() refuses more than 4,300
-    digits with a ValueError; a 300-digit size would overflow floats in the reports)."""
+    digits with a ValueError; a 300-digit size would overflow floats in the reports) and a
+    value its explicit tag cannot read (`!!bool "maybe"`, `!!int ""`)."""
     try:
         result = _construct(tag, value)
-    except ValueError:
+    except (ValueError, KeyError, IndexError):  # how PyYAML's builders refuse a value
+        if tag != _STD + "int" or not _DIGITS.fullmatch(value):
+            raise SpecError(
+                f"{value!r} is not a valid {_short_tag(tag)} value",
+                pos,
+                f"remove the tag {_short_tag(tag)}, or write a value of that type",
+            ) from None
         result = None
     if (result is None and tag == _STD + "int") or (type(result) is int and abs(result) > MAX_INT):
         shown = value if len(value) <= 24 else value[:20] + "…"
@@ -153,11 +210,7 @@ def _build(text: str, file: str) -> Any:
             return
         parent = stack[-1]
         if len(stack) + height - 1 > MAX_DEPTH:
-            raise SpecError(
-                f"the YAML is nested more than {MAX_DEPTH} levels deep",
-                pos,
-                "a spec needs only a few levels; look for runaway brackets",
-            )
+            raise _too_deep(pos)
         parent.size += size
         if parent.size > MAX_NODES:
             raise SpecError(
@@ -184,14 +237,15 @@ def _build(text: str, file: str) -> Any:
             return stack[-1].value
         return None
 
-    events: Iterator[Any] = yaml.parse(text, Loader=_Loader)
-    for event in events:
+    for event in _events(text, file, stack):
         kind = type(event)
         if kind is yaml.ScalarEvent:
             mark = event.start_mark
             pos = SourcePos(file, mark.line + 1, mark.column + 1)
             mapping = expecting_key()
             if mapping is not None:
+                if event.tag is not None and event.tag != "!":
+                    _check_tag(file, event, event.tag, set())  # a key is a plain name
                 key = str(event.value)
                 if key == "<<":
                     raise SpecError(
@@ -226,7 +280,7 @@ def _build(text: str, file: str) -> Any:
                     "check the indentation and brackets on this line",
                 )
             if len(stack) > MAX_DEPTH:  # the top-level mapping is depth 0
-                raise _too_deep(file, event)
+                raise _too_deep(pos)
             tag = event.tag
             if tag is not None and tag != "!":
                 _check_tag(file, event, tag, {_STD + ("seq" if is_seq else "map")})
@@ -312,6 +366,11 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
     return SpecError(f"YAML syntax error: {problem}", pos, hint)
 
 
+# what YAML 1.1 accepts in a stream; the lone surrogates of undecodable stdin bytes are left to
+# the UnicodeEncodeError below
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def parse_yaml(text: str, file: str) -> Any:
     """Parse one YAML document into YMap/YList/scalars; raise SpecError on anything unsafe."""
     if len(text) > MAX_BYTES:
@@ -320,15 +379,22 @@ def parse_yaml(text: str, file: str) -> Any:
         return _build(text, file)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, file) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: where is it?
+        found = _NOT_PRINTABLE.search(text)
+        if found is None:
+            raise SpecError(f"YAML error: {exc}", SourcePos(file)) from None
+        raise SpecError(
+            f"the text holds the control character U+{ord(found.group()):04X}",
+            _pos_at(text, file, found.start()),
+            "a spec is plain text: remove the character (is this a binary file?)",
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", SourcePos(file)) from None
     except UnicodeEncodeError as exc:  # a lone surrogate: a byte that was not UTF-8 (stdin)
-        line = text.count("\n", 0, exc.start) + 1
-        col = exc.start - text.rfind("\n", 0, exc.start)
         bad = ord(text[exc.start])
         what = f"byte 0x{bad - 0xDC00:02x}" if 0xDC80 <= bad <= 0xDCFF else f"U+{bad:04X}"
         raise SpecError(
             f"the text is not UTF-8: {what} is not valid UTF-8",
-            SourcePos(file, line, col),
+            _pos_at(text, file, exc.start),
             "save it as UTF-8",
         ) from None

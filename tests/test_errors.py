@@ -58,7 +58,7 @@ CASES = [
     pytest.param(
         H + "  - conv: {filters: 4, kernel: 3\n  - relu\n",
         5, 1,
-        "YAML syntax error: did not find expected ',' or '}'",
+        "YAML syntax error",  # then libyaml's words, which are not ours to test
         "the `{` at line 3, column 11 is not closed with `}`",
         id="yaml-unclosed-brace",
     ),
@@ -66,7 +66,7 @@ CASES = [
         #    "  - conv: {filters: 4, kernel: 3]"  the ] is column 33
         H + "  - conv: {filters: 4, kernel: 3]\n",
         3, 33,
-        "YAML syntax error: did not find expected ',' or '}'",
+        "YAML syntax error",  # then libyaml's words, which are not ours to test
         "the `{` at line 3, column 11",
         id="yaml-wrong-bracket",
     ),
@@ -74,7 +74,7 @@ CASES = [
         #    "  - conv: filters: 3"  the second `:` is column 18
         H + "  - conv: filters: 3\n",
         3, 18,
-        "YAML syntax error: mapping values are not allowed",
+        "YAML syntax error",
         "`- conv: {filters: 64, kernel: 3}`",
         id="yaml-nested-mapping-on-one-line",
     ),

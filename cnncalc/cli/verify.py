@@ -23,8 +23,10 @@ from cnncalc.cli.common import (
     input_option,
     reports_errors,
 )
+from cnncalc.errors import SpecError
 from cnncalc.loader import load
 from cnncalc.render.output import Format, emit, plain_output
+from cnncalc.yamltree import MAX_INT
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -90,6 +92,10 @@ def verify(
     from cnncalc.render.verify import failure_lines, verify_view
 
     limit = parse_bytes(max_memory)
+    if not 0 <= seed <= MAX_INT:
+        raise SpecError(
+            f"--seed must be from 0 to 2^63 − 1, got {seed}", None, "any such number, e.g. 1"
+        )
     net = load(arch, input_option(input))
     show = not quiet and format is Format.table and not plain_output()
     with _progress(show) as progress:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from cnncalc.errors import SpecError
+from cnncalc.fields import MAX_SIZE
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers.base import Window
 from cnncalc.units import fmt_number as fmt
@@ -136,6 +138,11 @@ def _merge(
     return ReceptiveField(size, first.stride, first.center, aligned, whole, derivation, disagree)
 
 
+def _beyond_64_bits(value: int | Fraction) -> bool:
+    """Past what any size may be (and, after thousands of strides, past what str() prints)."""
+    return abs(value.numerator) > MAX_SIZE or value.denominator > MAX_SIZE
+
+
 def layer_field(
     net: Network, node: Node, fields: dict[str, ReceptiveField | None]
 ) -> ReceptiveField | None:
@@ -152,6 +159,13 @@ def layer_field(
     if window is None:
         return field
     axes = [_axis(window, a, field.size[a], field.stride[a], field.center[a]) for a in range(2)]
+    if any(_beyond_64_bits(value) for axis in axes for value in axis[:3]):
+        raise SpecError(
+            f"layer {node.name}: its receptive field is beyond 2^63 − 1 pixels "
+            "(the strides on the way multiply)",
+            node.pos,
+            "a field this large is a runaway: look for huge strides or dilations",
+        )
     return ReceptiveField(
         (axes[0][0], axes[1][0]),
         (axes[0][1], axes[1][1]),

@@ -451,9 +451,10 @@ def parse_bytes(text: str) -> int:
         value = float(number)
     except ValueError:
         value = -1.0
-    if value <= 0:
+    if not (math.isfinite(value) and value > 0):  # nan, inf and 1e999 are no limit
         raise SpecError(
-            f"--max-memory must be a size like 2GiB, 512MiB or 100000000, got {text!r}",
+            f"--max-memory must be a size like 2GiB, 512MiB or 100000000, got {text[:40]!r}",
             None,
+            "a positive number, with an optional unit K, M, G or T (binary: 1K = 1,024 B)",
         )
     return int(value * units[unit])

@@ -147,12 +147,12 @@ class Expander:
         counters = dict(scope.counters)
         later = zip(entries[scope.index + 1 :], entries.item_pos[scope.index + 1 :], strict=True)
         for entry, pos in later:
-            name = self._entry_name(entry, counters)
+            name = self._entry_name(entry, counters, pos)
             if name is not None and (ref == name or ref.startswith(name + ".")):
                 return pos
         return None
 
-    def _entry_name(self, entry: Any, counters: dict[str, int]) -> str | None:
+    def _entry_name(self, entry: Any, counters: dict[str, int], pos: SourcePos) -> str | None:
         """The name an entry will define, as far as it can be told without expanding it."""
         if isinstance(entry, str):
             key: Any = entry.strip()
@@ -165,7 +165,7 @@ class Expander:
         if key == "repeat":
             key = fields.get("block") if isinstance(fields, YMap) else None
         elif key not in KINDS and key not in self.blocks:
-            short = parse_shorthand(key) if isinstance(entry, str) else None
+            short = parse_shorthand(key, pos) if isinstance(entry, str) else None
             key = short[0] if short else None
         if not isinstance(key, str):
             return None
@@ -211,7 +211,7 @@ class Expander:
             self.repeat(fields, scope, pos)
         elif key in self.blocks:
             self.call_block(self.blocks[key], fields, scope, pos)
-        elif isinstance(entry, str) and (short := parse_shorthand(key)) is not None:
+        elif isinstance(entry, str) and (short := parse_shorthand(key, pos)) is not None:
             kind, values = short
             shorthand_fields = YMap(pos)
             shorthand_fields.update(values)
@@ -220,7 +220,7 @@ class Expander:
             raise self._unknown_kind(key, entry, pos)
 
     def _unknown_kind(self, key: str, entry: Any, pos: SourcePos) -> SpecError:
-        if parse_shorthand(key) is not None:  # shorthand, but written as a mapping
+        if parse_shorthand(key, pos) is not None:  # shorthand, but written as a mapping
             return SpecError(
                 f"shorthand layer {key!r} takes no fields",
                 pos,

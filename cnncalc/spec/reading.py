@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.yamltree import MAX_BYTES, too_large
+
+_UTF16_START = re.compile(rb"(?:[\x01-\x7f]\x00){2}|(?:\x00[\x01-\x7f]){2}")
 
 
 def read_text(path: Path) -> str:
@@ -41,7 +44,8 @@ def read_text(path: Path) -> str:
 def decode_spec(data: bytes, file: str) -> str:
     """A spec's bytes as text: UTF-8, with or without a BOM; anything else is an error that
     points at the first bad byte."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    # UTF-16 has a BOM, or without one, a NUL byte beside each ASCII character
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _UTF16_START.match(data):
         raise SpecError("the file is UTF-16 text", SourcePos(file, 1, 1), "save it as UTF-8")
     try:
         return data.decode("utf-8-sig")
