@@ -523,11 +523,6 @@ CASES = [
         id="duplicate-name",
     ),
     pytest.param(
-        H + "  - relu\n  - relu: {name: relu1}\n",
-        4, 18, "duplicate layer name 'relu1' (first at line 3)", None,
-        id="duplicate-of-default-name",
-    ),
-    pytest.param(
         H + "  - relu: {name: input}\n",
         3, 18, "`input` is reserved for the network input", "rename the layer",
         id="name-input-reserved",

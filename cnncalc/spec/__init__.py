@@ -16,16 +16,9 @@ from cnncalc.errors import SourcePos, SpecError
 from cnncalc.fields import describe
 from cnncalc.graph import INPUT, Network, build_network
 from cnncalc.layers import Shape
-from cnncalc.spec.expand import (
-    COMMON_FIELDS,
-    MAX_LAYERS,
-    REPEAT_FIELDS,
-    TOP_KEYS,
-    Expander,
-    Scope,
-    parse_blocks,
-    suggest,
-)
+from cnncalc.spec.blocks import parse_blocks
+from cnncalc.spec.expand import MAX_LAYERS, REPEAT_FIELDS, TOP_KEYS, Expander, Scope
+from cnncalc.spec.layer import COMMON_FIELDS, suggest
 from cnncalc.spec.reading import decode_spec, read_text
 from cnncalc.yamltree import YMap, parse_yaml
 
