@@ -300,12 +300,12 @@ CASES = [
     ),
     pytest.param(
         H + "  - conv: {filters: 4, kernel: 3, padding: full}\n",
-        3, 44, "`padding` padding must be valid, same, an integer or a list", None,
+        3, 44, "`padding` expects valid, same, an integer or a list", None,
         id="padding-word",
     ),
     pytest.param(
         H + "  - conv: {filters: 4, kernel: 3, padding: [1, 2, 3]}\n",
-        3, 44, "padding list must be [h, w] or [top, bottom, left, right]", None,
+        3, 44, "`padding` expects [h, w] or [top, bottom, left, right]", None,
         id="padding-three-values",
     ),
     pytest.param(

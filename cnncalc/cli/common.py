@@ -41,7 +41,12 @@ ArchArg = Annotated[
 ]
 InputOpt = Annotated[
     str | None,
-    typer.Option("--input", "-i", metavar="HxWxC", help="Override the spec's input shape."),
+    typer.Option(
+        "--input",
+        "-i",
+        metavar="HxWxC",
+        help="Override the spec's input shape (one sample; CxHxW if the spec says layout: chw).",
+    ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 ExplainOpt = Annotated[
@@ -113,7 +118,8 @@ def reports_errors(command: F) -> F:
 
 
 def input_option(text: str | None) -> Shape | None:
-    """`--input HxWxC` (or N) as a shape; sizes are bounded as a spec's integers are."""
+    """`--input HxWxC` (or N; CxHxW for a spec with `layout: chw`) as a shape; sizes are
+    bounded as a spec's integers are."""
     if text is None:
         return None
     shape = parse_input_option(text)
