@@ -20,6 +20,7 @@ from cnncalc.cli.common import (
     FormatOpt,
     InputOpt,
     LayerOpt,
+    LayersOpt,
     OptimizerOpt,
     QuietOpt,
     SvgOpt,
@@ -27,6 +28,7 @@ from cnncalc.cli.common import (
     input_option,
     reports_errors,
 )
+from cnncalc.errors import SpecError
 from cnncalc.loader import load
 from cnncalc.passes.explain import explain_layer
 from cnncalc.passes.memory import MemoryOptions
@@ -39,6 +41,7 @@ from cnncalc.render.views import (
     params_view,
     rf_view,
     summary_view,
+    with_subtotal,
 )
 from cnncalc.report import Report, analyze
 from cnncalc.zoo import zoo_description, zoo_names, zoo_path
@@ -51,7 +54,10 @@ def _analyze(
     memory: MemoryOptions | None = None,
 ) -> Report:
     net = load(arch, input_option(input_shape))
-    return analyze(net, convention, memory)
+    report = analyze(net, convention, memory)
+    for warning in report.warnings:
+        sys.stderr.write(f"{warning}\n")
+    return report
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class Output:
     layer: str | None
     svg: Path | None
     quiet: bool
+    layers: str | None = None  # --layers PATTERN: those rows and their subtotal
 
 
 def _show(
@@ -72,6 +79,12 @@ def _show(
     options: Output,
 ) -> None:
     """Print the command's table (or, with --explain, the derivations behind it)."""
+    if options.layers is not None:
+        if options.layer is not None:
+            raise SpecError(
+                "--layer and --layers cannot be combined", None, "--layers NAME selects one too"
+            )
+        report = report.select(options.layers)
     if options.explain:
         selected = report.only(None if options.explain == ALL_LAYERS else options.explain)
         text = explain_view(
@@ -83,7 +96,13 @@ def _show(
         emit_text(text, title=f"{report.name} — derivation", svg=options.svg, quiet=options.quiet)
         return
     shown = report.only(options.layer)
-    emit(view(shown), options.format, shown.to_dict(), svg=options.svg, quiet=options.quiet)
+    emit(
+        with_subtotal(view, shown),
+        options.format,
+        shown.to_dict(),
+        svg=options.svg,
+        quiet=options.quiet,
+    )
 
 
 @app.command()
@@ -94,11 +113,12 @@ def params(
     format: FormatOpt = Format.table,
     explain: ExplainOpt = None,
     layer: LayerOpt = None,
+    layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Output shape and parameters per layer: learnable, trainable, and buffers."""
-    output = Output(format, explain, layer, svg, quiet)
+    output = Output(format, explain, layer, svg, quiet, layers)
     _show(_analyze(arch, input), params_view, ("shape", "params"), output)
 
 
@@ -111,11 +131,12 @@ def flops(
     format: FormatOpt = Format.table,
     explain: ExplainOpt = None,
     layer: LayerOpt = None,
+    layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Multiply-accumulates per layer, and FLOPs under a named convention."""
-    output = Output(format, explain, layer, svg, quiet)
+    output = Output(format, explain, layer, svg, quiet, layers)
     _show(_analyze(arch, input, convention), flops_view, ("macs",), output)
 
 
@@ -157,12 +178,14 @@ def memory(
     format: FormatOpt = Format.table,
     explain: ExplainOpt = None,
     layer: LayerOpt = None,
+    layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Activation memory per layer, parameter bytes, inference peak and training estimate."""
     report = _analyze(arch, input, memory=MemoryOptions(dtype, batch, optimizer))
-    _show(report, memory_view, ("memory",), Output(format, explain, layer, svg, quiet))
+    output = Output(format, explain, layer, svg, quiet, layers)
+    _show(report, memory_view, ("memory",), output)
 
 
 @app.command()
@@ -177,12 +200,13 @@ def summary(
     format: FormatOpt = Format.table,
     wide: Annotated[bool, typer.Option("--wide", help="Show every column.")] = False,
     layer: LayerOpt = None,
+    layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Everything cnncalc knows about each layer, with totals."""
     report = _analyze(arch, input, convention, MemoryOptions(dtype, batch, optimizer))
-    output = Output(format, None, layer, svg, quiet)
+    output = Output(format, None, layer, svg, quiet, layers)
     _show(report, lambda shown: summary_view(shown, wide), (), output)
 
 

@@ -59,6 +59,16 @@ ExplainOpt = Annotated[
     ),
 ]
 LayerOpt = Annotated[str | None, typer.Option("--layer", help="Report only this layer.")]
+LayersOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--layers",
+        metavar="PATTERN",
+        help="Report these layers and their subtotal: globs (`branch2.*`), ranges "
+        "(`conv1..conv3`), comma-separated.",
+        show_default=False,
+    ),
+]
 SvgOpt = Annotated[
     Path | None,
     typer.Option(

@@ -222,6 +222,18 @@ def summary_view(report: Report, wide: bool = False) -> Tabular:
     return table
 
 
+def with_subtotal(view: Callable[[Report], Tabular], report: Report) -> Tabular:
+    """`view` of the report, plus a row with the subtotals of its `--layers` selection (the
+    totals row of the same view over the selection's sums)."""
+    table = view(report)
+    if report.selection is not None and table.totals:
+        subtotals = view(report.subtotals()).totals or []
+        count = len(report.selection.layers)
+        label = f"Subtotal ({count} layer{'s' if count != 1 else ''})"
+        table.rows.append([label, *subtotals[1:]])
+    return table
+
+
 def explain_view(lines_per_layer: list[list[str]]) -> str:
     return (
         "\n\n".join(
@@ -239,4 +251,5 @@ __all__ = [
     "params_view",
     "rf_view",
     "summary_view",
+    "with_subtotal",
 ]
