@@ -862,7 +862,7 @@ SHORTHAND_CASES = [
                  id="conv-bad-filters"),
     pytest.param("Conv4-5,Pool", 9, "malformed shorthand layer 'Pool'", "Pool<k>",
                  id="pool-without-size"),
-    pytest.param("Conv4-5,FC", 9, "malformed shorthand layer 'FC'", "FC<units>, e.g. FC10",
+    pytest.param("Conv4-5,FC", 9, "malformed shorthand layer 'FC'", "FC<units>[-NB], e.g. FC10",
                  id="fc-without-units"),
     pytest.param("Conv4-5, maxpool2-x", 10, "malformed shorthand layer 'maxpool2-x'",
                  "Pool<k>", id="pool-bad-suffix"),

@@ -15,6 +15,7 @@ from cnncalc.layers import KINDS
 from cnncalc.layers.base import kind_named, own_aliases
 from cnncalc.passes.flooring import unseen_pixels
 from cnncalc.zoo import zoo_names
+from tests.conftest import ROOT
 from tests.test_schema import parser_accepts, schema_errors
 
 runner = CliRunner()
@@ -436,3 +437,12 @@ def test_layer_and_layers_cannot_be_combined():
     result = run("params", "seed_32x32", "--layers", "conv*", "--layer", "conv1")
     assert result.exit_code == 2
     assert "cannot be combined" in result.stderr
+
+
+def test_the_readme_lists_every_alias():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| kind | fields (default)") :]
+    table = table[: table.index("\n\n")]
+    for kind, cls in KINDS.items():
+        for alias in own_aliases(cls):
+            assert alias.lower() == kind or f"`{alias}`" in table, alias
