@@ -8,13 +8,14 @@ names.
 from __future__ import annotations
 
 import difflib
+import functools
 from typing import Any
 
 from cnncalc.errors import LayerError, SourcePos, SpecError
 from cnncalc.fields import describe
 from cnncalc.layers import KINDS, Op
 from cnncalc.layers.activation import Activation
-from cnncalc.layers.base import kind_named, own_aliases
+from cnncalc.layers.base import FieldInfo, kind_named, own_aliases
 from cnncalc.shorthand import shorthand_hint
 from cnncalc.yamltree import YMap
 
@@ -39,13 +40,20 @@ def split_expression_hint(fields: YMap) -> str | None:
     return None
 
 
-def written_fields(kind: str, fields: YMap, full: str, pos: SourcePos) -> dict[str, str]:
-    """Each field of `kind` that the entry sets → the key it is written as (the field's name
-    or one of its aliases); an unknown key, or a field set twice, is an error."""
+@functools.cache
+def _declared(kind: str) -> tuple[list[FieldInfo], dict[str, str], list[str]]:
+    """`kind`'s fields, each name or alias → its field, and the other keys an entry may have."""
     cls = KINDS[kind]
     infos = cls.fields()
     by_key = {key: info.name for info in infos for key in (info.name, *info.aliases)}
     extra = [*COMMON_FIELDS, *((ACTIVATION_FIELD,) if cls.takes_activation else ())]
+    return infos, by_key, extra
+
+
+def written_fields(kind: str, fields: YMap, full: str, pos: SourcePos) -> dict[str, str]:
+    """Each field of `kind` that the entry sets → the key it is written as (the field's name
+    or one of its aliases); an unknown key, or a field set twice, is an error."""
+    infos, by_key, extra = _declared(kind)
     written: dict[str, str] = {}
     for key in fields:
         if key in extra:
@@ -79,9 +87,9 @@ def make_op(
     pos: SourcePos,
 ) -> Op:
     """The `kind` op from the entry's values (by field name, `$` already substituted)."""
-    cls = KINDS[kind]
+    infos = _declared(kind)[0]
     converted: dict[str, Any] = {}
-    for info in cls.fields():
+    for info in infos:
         if info.name in values:
             key = written[info.name]
             try:
@@ -96,10 +104,10 @@ def make_op(
                 pos,
                 f"add `{info.name}: ...` ({info.ftype.expects})",
             )
-    for info in cls.fields():
+    for info in infos:
         if info.default_from and info.name not in converted:
             converted[info.name] = converted[info.default_from]
-    return cls(**converted)
+    return KINDS[kind](**converted)
 
 
 def check_bare_kind(word: str, kind: str, pos: SourcePos) -> None:
