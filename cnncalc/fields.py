@@ -54,6 +54,11 @@ def _int_conv(minimum: int, what: str) -> Callable[[Any], int]:
                 hint = "write the number without quotes"
             elif isinstance(value, float) and value.is_integer():
                 hint = f"write {int(value)}, not {value} (in $(...), // divides to an integer)"
+            elif isinstance(value, float):
+                hint = (
+                    "a whole number is needed; in $(...), `/` makes a fraction: "
+                    "`//` divides rounding down, e.g. $(width // 3)"
+                )
             raise LayerError(f"expects {what}, got {describe(value)}", hint)
         if value < minimum:
             raise LayerError(f"expects {what}, got {value}")
@@ -96,9 +101,7 @@ def _padding(value: Any) -> Padding:
             return (0, 0, 0, 0)
         if word == "same":
             return "same"
-        raise LayerError(
-            f"padding must be valid, same, an integer or a list, got {describe(value)}"
-        )
+        raise LayerError(f"expects valid, same, an integer or a list, got {describe(value)}")
     nonneg = _int_conv(0, "a non-negative integer")
     if isinstance(value, list):
         if len(value) == 2:
@@ -107,9 +110,7 @@ def _padding(value: Any) -> Padding:
         if len(value) == 4:
             t, b, left, r = (nonneg(v) for v in value)
             return (t, b, left, r)
-        raise LayerError(
-            f"padding list must be [h, w] or [top, bottom, left, right], got {describe(value)}"
-        )
+        raise LayerError(f"expects [h, w] or [top, bottom, left, right], got {describe(value)}")
     p = nonneg(value)
     return (p, p, p, p)
 

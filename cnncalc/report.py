@@ -10,6 +10,7 @@ from cnncalc.errors import SpecError
 from cnncalc.gcpause import gc_paused
 from cnncalc.graph import Network, Node
 from cnncalc.layers import Shape
+from cnncalc.passes.flooring import SpecWarning, unseen_pixels
 from cnncalc.passes.flops import MultiplyCount, count_flops
 from cnncalc.passes.memory import (
     LayerMemory,
@@ -20,6 +21,7 @@ from cnncalc.passes.memory import (
 )
 from cnncalc.passes.params import ParamCount, count_params
 from cnncalc.passes.receptive_field import ReceptiveField, receptive_fields
+from cnncalc.select import select_names
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,32 @@ class LayerReport:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """The layers `--layers PATTERN` picked, and their subtotals (a branch's cost)."""
+
+    pattern: str
+    layers: tuple[str, ...]
+    counts: ParamCount
+    macs: int
+    flops: int
+    activation_elements: int
+    activation_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pattern": self.pattern,
+            "layers": list(self.layers),
+            "params": self.counts.params,
+            "trainable_params": self.counts.trainable_params,
+            "buffers": self.counts.buffers,
+            "macs": self.macs,
+            "flops": self.flops,
+            "activation_elements": self.activation_elements,
+            "activation_bytes": self.activation_bytes,
+        }
+
+
+@dataclass(frozen=True)
 class Report:
     network: Network
     layers: tuple[LayerReport, ...]
@@ -84,6 +112,8 @@ class Report:
     flops: int
     convention: str
     memory: MemoryTotals
+    warnings: tuple[SpecWarning, ...] = ()
+    selection: Selection | None = None
 
     @property
     def name(self) -> str:
@@ -158,6 +188,31 @@ class Report:
             sources,
         )
 
+    def select(self, pattern: str) -> Report:
+        """This report with the rows `pattern` selects (see `cnncalc.select`) and their
+        subtotals; the totals stay the network's."""
+        names = select_names([row.node.name for row in self.layers], pattern, self.name)
+        chosen = set(names)
+        rows = tuple(row for row in self.layers if row.node.name in chosen)
+        selection = Selection(
+            pattern,
+            tuple(names),
+            sum((row.counts for row in rows), ParamCount(0, 0, 0)),
+            sum(row.multiplies.macs for row in rows),
+            sum(row.multiplies.flops for row in rows),
+            sum(row.memory.activation_elements for row in rows),
+            sum(row.memory.activation_bytes for row in rows),
+        )
+        return replace(self, layers=rows, selection=selection)
+
+    def subtotals(self) -> Report:
+        """This report with the selection's subtotals as its totals (for a subtotal row)."""
+        sel = self.selection
+        if sel is None:
+            return self
+        memory = replace(self.memory, activation_bytes=sel.activation_bytes)
+        return replace(self, totals=sel.counts, macs=sel.macs, flops=sel.flops, memory=memory)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `cnncalc summary --format json` (fields are only ever added)."""
         return {
@@ -173,7 +228,8 @@ class Report:
                 "convention": self.convention,
                 "memory": self.memory.to_dict(),
             },
-        }
+            "warnings": [w.to_dict() for w in self.warnings],
+        } | ({"selection": self.selection.to_dict()} if self.selection else {})
 
 
 def _runs(layers: tuple[LayerReport, ...], depth: int) -> list[tuple[str, list[LayerReport]]]:
@@ -219,4 +275,5 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
         memory_totals(
             net, activations, totals.params, totals.trainable_params, totals.buffers, memory
         ),
+        tuple(unseen_pixels(net)),
     )

@@ -15,13 +15,16 @@ accepted too. Draft 7, which editors support best.
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from typing import Any
 
 from cnncalc import __version__, shorthand
 from cnncalc.layers import KINDS
-from cnncalc.layers.base import FieldInfo
+from cnncalc.layers.activation import Activation
+from cnncalc.layers.base import FieldInfo, own_aliases
 from cnncalc.spec import MAX_LAYERS, REPEAT_FIELDS, TOP_KEYS
+from cnncalc.spec.layer import ACTIVATION_FIELD, NO_ACTIVATION, kind_words
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 
@@ -95,6 +98,17 @@ def ecma_pattern(regex: re.Pattern[str]) -> str:
     return "".join(out)
 
 
+def words_pattern(words: list[str]) -> str:
+    """Any of `words`, whole and in any case, as an ECMA 262 pattern."""
+    alternatives = (ecma_pattern(re.compile(re.escape(w), re.IGNORECASE)) for w in words)
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
+def kind_pattern(kind: str) -> str:
+    """The names of `kind` a spec may write: the kind and its aliases, in any case."""
+    return words_pattern([kind, *own_aliases(KINDS[kind])])
+
+
 def shorthand_pattern() -> str:
     """A bare shorthand layer (`Conv4-5-Pvalid-S2`, `Pool3`, `FC5`), surrounding spaces allowed."""
     forms = (shorthand._CONV, shorthand._POOL, shorthand._FC)
@@ -151,21 +165,53 @@ COMMON: dict[str, dict[str, Any]] = {
 }
 
 
+def _activation() -> dict[str, Any]:
+    names = [NO_ACTIVATION[0], *NO_ACTIVATION[1:]]
+    for kind, cls in KINDS.items():
+        if issubclass(cls, Activation):
+            names += [kind, *own_aliases(cls)]
+    return {
+        "description": "an activation layer `<name>.act` right after this one (Keras); "
+        "`linear`: none",
+        "anyOf": [{"type": "string", "pattern": words_pattern(names)}, {"type": "null"}, _EXPR],
+    }
+
+
 def _kind(kind: str) -> dict[str, Any]:
     cls = KINDS[kind]
     infos = cls.fields()
     properties = {info.name: _field(info) for info in infos}
+    for info in infos:
+        for alias in info.aliases:
+            field = _field(info)
+            properties[alias] = {**field, "description": f"`{info.name}`: {field['description']}"}
+    if cls.takes_activation:
+        properties[ACTIVATION_FIELD] = _activation()
     properties.update({k: v for k, v in COMMON.items() if k not in properties})
     fields: dict[str, Any] = {
         "type": "object",
         "properties": properties,
         "additionalProperties": False,
     }
-    required = [info.name for info in infos if info.required]
-    if required:
-        fields["required"] = required
-        return {"description": cls.doc, **fields}
-    return {"description": cls.doc, "anyOf": [{"type": "null"}, fields]}
+    # a field is set once, by its name or one alias
+    constraints: list[dict[str, Any]] = [
+        {"not": {"required": [a, b]}}
+        for info in infos
+        for a, b in itertools.combinations([info.name, *info.aliases], 2)
+    ]
+    constraints += [
+        {"anyOf": [{"required": [name]} for name in (info.name, *info.aliases)]}
+        for info in infos
+        if info.required
+    ]
+    if constraints:
+        fields["allOf"] = constraints
+    doc = cls.doc
+    if own_aliases(cls):
+        doc += "; also written " + ", ".join(own_aliases(cls))
+    if any(info.required for info in infos):
+        return {"description": doc, **fields}
+    return {"description": doc, "anyOf": [{"type": "null"}, fields]}
 
 
 def _repeat() -> dict[str, Any]:
@@ -195,7 +241,11 @@ def _entry(calls: bool) -> dict[str, Any]:
     kinds = sorted(KINDS)
     bare: dict[str, Any] = {
         "type": "string",
-        "anyOf": [{"enum": kinds}, {"pattern": shorthand_pattern()}],
+        "anyOf": [
+            {"enum": kinds},
+            {"pattern": words_pattern(kind_words())},
+            {"pattern": shorthand_pattern()},
+        ],
     }
     if calls:
         bare["anyOf"].append({"description": "a block called without arguments"})
@@ -204,6 +254,7 @@ def _entry(calls: bool) -> dict[str, Any]:
         "minProperties": 1,
         "maxProperties": 1,
         "properties": {**{k: _ref(f"kind.{k}") for k in kinds}, "repeat": _ref("repeat")},
+        "patternProperties": {kind_pattern(k): _ref(f"kind.{k}") for k in kinds},
         "additionalProperties": _ref("call") if calls else False,
     }
     return {
@@ -258,7 +309,9 @@ def _top() -> dict[str, dict[str, Any]]:
         "blocks": {
             "description": "parameterized groups of layers, called like a kind or repeated",
             "type": "object",
-            "propertyNames": {"not": {"enum": [*sorted(KINDS), "repeat"]}},
+            "propertyNames": {
+                "not": {"anyOf": [{"enum": ["repeat"]}, {"pattern": words_pattern(kind_words())}]}
+            },
             "additionalProperties": _ref("block"),
         },
         "layers": {
@@ -301,4 +354,12 @@ def spec_schema() -> dict[str, Any]:
     }
 
 
-__all__ = ["COMMON", "EXPRESSION", "ecma_pattern", "shorthand_pattern", "spec_schema"]
+__all__ = [
+    "COMMON",
+    "EXPRESSION",
+    "ecma_pattern",
+    "kind_pattern",
+    "shorthand_pattern",
+    "spec_schema",
+    "words_pattern",
+]

@@ -1,7 +1,8 @@
-"""The course shorthand: `Conv4-5-Pvalid-S2`, `Pool3`, `FC5` (case-insensitive).
+"""The course shorthand: `Conv4-5-Pvalid-S2`, `Pool3`, `FC5`, `ReLU` (case-insensitive).
 
-`Conv<k>-<filters>[-P<valid|same|p>][-S<stride>]`, `[Max|Avg]Pool<k>[-S<stride>]`
-(stride defaults to k), `FC<units>`.
+`Conv<k>-<filters>[-P<valid|same|p>][-S<stride>][-NB]`, `[Max|Avg]Pool<k>[-S<stride>]`
+(stride defaults to k), `FC<units>[-NB]`; `-NB` (or `-nobias`): without bias. A layer kind
+without required fields (`ReLU`, `Sigmoid`, `Flatten`) is written as its name.
 """
 
 from __future__ import annotations
@@ -14,17 +15,23 @@ from cnncalc.errors import SourcePos, SpecError
 _NETWORK = SourcePos("<shorthand>", 1, 1)  # a shorthand network on the command line
 _MAX_DIGITS = 19  # 2^63 − 1 has 19 digits: a longer number is no size, and int() may refuse it
 
-_CONV = re.compile(r"conv(\d+)(?:x(\d+))?-(\d+)(?:-p(valid|same|\d+))?(?:-s(\d+))?", re.I)
+_NO_BIAS = r"(?:-(nb|nobias))?"
+_CONV = re.compile(
+    r"conv(\d+)(?:x(\d+))?-(\d+)(?:-p(valid|same|\d+))?(?:-s(\d+))?" + _NO_BIAS, re.I
+)
 _POOL = re.compile(r"(max|avg)?pool(\d+)(?:-s(\d+))?", re.I)
-_FC = re.compile(r"fc(\d+)", re.I)
+_FC = re.compile(r"fc(\d+)" + _NO_BIAS, re.I)
 LOOKS_LIKE = re.compile(r"(conv|maxpool|avgpool|pool|fc)(?=\d|-|$)", re.I)
 
-SYNTAX = "Conv<k>-<filters>[-Pvalid|-Psame|-P<p>][-S<stride>], Pool<k>[-S<stride>], FC<units>"
+SYNTAX = (
+    "Conv<k>-<filters>[-Pvalid|-Psame|-P<p>][-S<stride>][-NB], Pool<k>[-S<stride>], "
+    "FC<units>[-NB], ReLU"
+)
 _FORMS = {
-    "conv": "Conv<k>-<filters>[-Pvalid|-Psame|-P<p>][-S<stride>], e.g. Conv3-16-Psame-S2 "
-    "(Conv3x5-16 for a 3×5 kernel)",
+    "conv": "Conv<k>-<filters>[-Pvalid|-Psame|-P<p>][-S<stride>][-NB], e.g. Conv3-16-Psame-S2 "
+    "(Conv3x5-16 for a 3×5 kernel, -NB without bias)",
     "pool": "[Max|Avg]Pool<k>[-S<stride>], e.g. Pool2 or AvgPool3-S2",
-    "fc": "FC<units>, e.g. FC10",
+    "fc": "FC<units>[-NB], e.g. FC10 (FC10-NB without bias)",
 }
 
 
@@ -69,6 +76,8 @@ def parse_shorthand(text: str, pos: SourcePos = _NETWORK) -> tuple[str, dict[str
             fields["padding"] = size(pad) if pad.isdigit() else pad
         if m.group(5):
             fields["stride"] = size(m.group(5))
+        if m.group(6):
+            fields["bias"] = False
         return "conv", fields
     if m := _POOL.fullmatch(text):
         kind = "avgpool" if (m.group(1) or "").lower() == "avg" else "maxpool"
@@ -77,5 +86,5 @@ def parse_shorthand(text: str, pos: SourcePos = _NETWORK) -> tuple[str, dict[str
             fields["stride"] = size(m.group(3))
         return kind, fields
     if m := _FC.fullmatch(text):
-        return "dense", {"units": size(m.group(1))}
+        return "dense", {"units": size(m.group(1))} | ({"bias": False} if m.group(2) else {})
     return None

@@ -119,14 +119,15 @@ class Builder:
 
     def add(self, kind: str, fields: dict[str, Any], inputs: list[T], shape: Shape) -> T:
         """Append one layer; `from` is written only when it is not the previous layer."""
-        self.counters[kind] = self.counters.get(kind, 0) + 1
-        name = f"{kind}{self.counters[kind]}"
         entry = dict(fields)
         draw = self.draw
         if draw(st.integers(0, 3)) == 0:
             self.explicit += 1
             name = f"n{self.explicit}"
             entry["name"] = name
+        else:  # default names count the unnamed layers of each kind
+            self.counters[kind] = self.counters.get(kind, 0) + 1
+            name = f"{kind}{self.counters[kind]}"
         if [t.name for t in inputs] != [self.previous]:
             refs = [t.name for t in inputs]
             entry["from"] = refs[0] if len(refs) == 1 and draw(st.booleans()) else refs

@@ -300,12 +300,12 @@ CASES = [
     ),
     pytest.param(
         H + "  - conv: {filters: 4, kernel: 3, padding: full}\n",
-        3, 44, "`padding` padding must be valid, same, an integer or a list", None,
+        3, 44, "`padding` expects valid, same, an integer or a list", None,
         id="padding-word",
     ),
     pytest.param(
         H + "  - conv: {filters: 4, kernel: 3, padding: [1, 2, 3]}\n",
-        3, 44, "padding list must be [h, w] or [top, bottom, left, right]", None,
+        3, 44, "`padding` expects [h, w] or [top, bottom, left, right]", None,
         id="padding-three-values",
     ),
     pytest.param(
@@ -521,11 +521,6 @@ CASES = [
         H + "  - relu: {name: a}\n  - relu: {name: a}\n",
         4, 18, "duplicate layer name 'a' (first at line 3)", "rename one",
         id="duplicate-name",
-    ),
-    pytest.param(
-        H + "  - relu\n  - relu: {name: relu1}\n",
-        4, 18, "duplicate layer name 'relu1' (first at line 3)", None,
-        id="duplicate-of-default-name",
     ),
     pytest.param(
         H + "  - relu: {name: input}\n",
@@ -867,7 +862,7 @@ SHORTHAND_CASES = [
                  id="conv-bad-filters"),
     pytest.param("Conv4-5,Pool", 9, "malformed shorthand layer 'Pool'", "Pool<k>",
                  id="pool-without-size"),
-    pytest.param("Conv4-5,FC", 9, "malformed shorthand layer 'FC'", "FC<units>, e.g. FC10",
+    pytest.param("Conv4-5,FC", 9, "malformed shorthand layer 'FC'", "FC<units>[-NB], e.g. FC10",
                  id="fc-without-units"),
     pytest.param("Conv4-5, maxpool2-x", 10, "malformed shorthand layer 'maxpool2-x'",
                  "Pool<k>", id="pool-bad-suffix"),

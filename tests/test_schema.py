@@ -75,9 +75,19 @@ def test_keys_come_from_the_parser():
         schema = definitions[f"kind.{kind}"]
         fields = next(s for s in [schema, *schema.get("anyOf", [])] if s.get("type") == "object")
         own = [f.name for f in cls.fields()]
-        assert list(fields["properties"]) == [*own, *(k for k in COMMON_FIELDS if k not in own)]
-        assert fields.get("required", []) == [f.name for f in cls.fields() if f.required]
-        assert schema["description"] == cls.doc
+        aliases = [a for f in cls.fields() for a in f.aliases]
+        activation = ["activation"] if cls.takes_activation else []
+        assert list(fields["properties"]) == [
+            *own, *aliases, *activation, *(k for k in COMMON_FIELDS if k not in own)
+        ]  # fmt: skip
+        # a required field is required under one of its names
+        required = [c["anyOf"] for c in fields.get("allOf", []) if "anyOf" in c]
+        assert required == [
+            [{"required": [name]} for name in (f.name, *f.aliases)]
+            for f in cls.fields()
+            if f.required
+        ]
+        assert schema["description"].startswith(cls.doc)
         for info in cls.fields():
             # the declared fragment is in there, as one branch of what `$...` widens it to
             assert json.dumps(

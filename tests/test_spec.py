@@ -61,15 +61,15 @@ layers:
 
 def test_block_calls(tmp_path):
     net = load(tmp_path, CBR)
-    # the unnamed call is the second call of cbr: cbr2
+    # the unnamed call is the first unnamed call of cbr: cbr1
     assert names(net) == [
-        "stem.conv", "stem.bn", "stem.act", "cbr2.conv", "cbr2.bn", "cbr2.act",
+        "stem.conv", "stem.bn", "stem.act", "cbr1.conv", "cbr1.bn", "cbr1.act",
     ]  # fmt: skip
     assert net.node("stem.conv").inputs == ("input",)
-    assert net.node("cbr2.conv").inputs == ("stem.act",)
+    assert net.node("cbr1.conv").inputs == ("stem.act",)
     assert shape(net, "stem.conv") == (8, 8, 8)  # 3×3, padding 1, stride 1: 8×8 kept
-    assert shape(net, "cbr2.conv") == (4, 4, 16)  # ⌊(8 + 2 − 3)/2⌋ + 1 = 4; default 16 filters
-    # stem.conv 3·3·3·8 = 216, stem.bn 2·8 = 16, cbr2.conv 3·3·8·16 = 1,152, cbr2.bn 2·16 = 32
+    assert shape(net, "cbr1.conv") == (4, 4, 16)  # ⌊(8 + 2 − 3)/2⌋ + 1 = 4; default 16 filters
+    # stem.conv 3·3·3·8 = 216, stem.bn 2·8 = 16, cbr1.conv 3·3·8·16 = 1,152, cbr1.bn 2·16 = 32
     assert totals(net) == ParamCount(216 + 16 + 1152 + 32, 1416, 2 * 8 + 2 * 16)
 
 
@@ -408,10 +408,10 @@ layers:
   - relu
   - b
 """
-    # <kind><n>: the n-th layer of that kind in its list, named or skipped ones included;
+    # <kind><n>: the n-th unnamed layer of that kind in its list, skipped ones included;
     # each block instance counts afresh
     assert names(load(tmp_path, text)) == [
-        "conv1", "relu1", "mid", "conv3", "relu2", "relu4", "b1.conv1", "b1.relu1",
+        "conv1", "relu1", "mid", "conv2", "relu2", "relu4", "b1.conv1", "b1.relu1",
     ]  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from cnncalc.cli.common import (
     FormatOpt,
     InputOpt,
     LayerOpt,
+    LayersOpt,
     OptimizerOpt,
     QuietOpt,
     Ranking,
@@ -31,6 +32,7 @@ from cnncalc.cli.common import (
     input_option,
     reports_errors,
 )
+from cnncalc.errors import SpecError
 from cnncalc.layers import fmt_shape
 from cnncalc.loader import load
 from cnncalc.passes.explain import TOPICS, explain
@@ -54,6 +56,7 @@ from cnncalc.render.views import (
     ranked_note,
     rf_view,
     summary_view,
+    with_subtotal,
 )
 from cnncalc.report import Report, analyze
 from cnncalc.units import fmt_pair, num
@@ -67,7 +70,10 @@ def _analyze(
     memory: MemoryOptions | None = None,
 ) -> Report:
     net = load(arch, input_option(input_shape))
-    return analyze(net, convention, memory)
+    report = analyze(net, convention, memory)
+    for warning in report.warnings:
+        sys.stderr.write(f"{warning}\n")
+    return report
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ class Output:
     depth: int | None = None
     sort: Ranking | None = None
     top: int | None = None
+    layers: str | None = None  # --layers PATTERN: those rows and their subtotal
 
 
 def _explain(report: Report, topics: tuple[str, ...], options: Output) -> None:
@@ -119,6 +126,12 @@ def _show(
     ranking: Ranking = Ranking.params,
 ) -> None:
     """Print the command's table (or, with --explain, the derivations behind it)."""
+    if options.layers is not None:
+        if options.layer is not None:
+            raise SpecError(
+                "--layer and --layers cannot be combined", None, "--layers NAME selects one too"
+            )
+        report = report.select(options.layers)
     if options.explain:
         _explain(report, topics, options)
         return
@@ -129,7 +142,7 @@ def _show(
     rows = shown.folded(depth) if depth else shown
     if ranked:
         shown, rows = shown.ranked(quantity, options.top), rows.ranked(quantity, options.top)
-    table = view(rows)
+    table = with_subtotal(view, rows)
     if depth:
         table.notes.append(folded_note(depth))
     if ranked:
@@ -148,11 +161,12 @@ def params(
     depth: DepthOpt = None,
     sort: SortOpt = None,
     top: TopOpt = None,
+    layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Output shape and parameters per layer: learnable, trainable, and buffers."""
-    output = Output(format, explain, layer, svg, quiet, depth, sort, top)
+    output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     _show(_analyze(arch, input), params_view, ("shape", "params"), output)
 
 
@@ -168,11 +182,12 @@ def flops(
     depth: DepthOpt = None,
     sort: SortOpt = None,
     top: TopOpt = None,
+    layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Multiply-accumulates per layer, and FLOPs under a named convention."""
-    output = Output(format, explain, layer, svg, quiet, depth, sort, top)
+    output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     report = _analyze(arch, input, convention)
     _show(report, flops_view, ("macs",), output, Ranking.macs)
 
@@ -233,12 +248,14 @@ def memory(
     explain: ExplainOpt = None,
     layer: LayerOpt = None,
     depth: DepthOpt = None,
+    layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Activation memory per layer, parameter bytes, inference peak and training estimate."""
     report = _analyze(arch, input, memory=MemoryOptions(dtype, batch, optimizer))
-    _show(report, memory_view, ("memory",), Output(format, explain, layer, svg, quiet, depth))
+    output = Output(format, explain, layer, svg, quiet, depth, layers=layers)
+    _show(report, memory_view, ("memory",), output)
 
 
 @app.command()
@@ -257,12 +274,13 @@ def summary(
     depth: DepthOpt = None,
     sort: SortOpt = None,
     top: TopOpt = None,
+    layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Everything cnncalc knows about each layer, with totals."""
     report = _analyze(arch, input, convention, MemoryOptions(dtype, batch, optimizer))
-    output = Output(format, explain, layer, svg, quiet, depth, sort, top)
+    output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     _show(report, lambda shown: summary_view(shown, wide), TOPICS, output)
 
 

@@ -65,7 +65,12 @@ ArchArg = Annotated[
 ]
 InputOpt = Annotated[
     str | None,
-    typer.Option("--input", "-i", metavar="HxWxC", help="Override the spec's input shape."),
+    typer.Option(
+        "--input",
+        "-i",
+        metavar="HxWxC",
+        help="Override the spec's input shape (one sample; CxHxW if the spec says layout: chw).",
+    ),
 ]
 FormatOpt = Annotated[
     Format,
@@ -118,6 +123,16 @@ TopOpt = Annotated[
         min=1,
         metavar="K",
         help="Only the K heaviest rows (by --sort, or by the command's own count).",
+        show_default=False,
+    ),
+]
+LayersOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--layers",
+        metavar="PATTERN",
+        help="Report these layers and their subtotal: globs (`branch2.*`), ranges "
+        "(`conv1..conv3`), comma-separated.",
         show_default=False,
     ),
 ]
@@ -178,7 +193,8 @@ def reports_errors(command: F) -> F:
 
 
 def input_option(text: str | None) -> Shape | None:
-    """`--input HxWxC` (or N) as a shape; sizes are bounded as a spec's integers are."""
+    """`--input HxWxC` (or N; CxHxW for a spec with `layout: chw`) as a shape; sizes are
+    bounded as a spec's integers are."""
     if text is None:
         return None
     shape = parse_input_option(text)

@@ -20,6 +20,7 @@ class Activation(Op):
 @dataclass(frozen=True, kw_only=True)
 class ReLU(Activation):
     kind = "relu"
+    aliases = ("ReLU",)
     doc = "max(0, x)"
 
 
@@ -27,6 +28,7 @@ class ReLU(Activation):
 @dataclass(frozen=True, kw_only=True)
 class ReLU6(Activation):
     kind = "relu6"
+    aliases = ("ReLU6",)
     doc = "min(max(0, x), 6)"
 
 
@@ -34,6 +36,7 @@ class ReLU6(Activation):
 @dataclass(frozen=True, kw_only=True)
 class LeakyReLU(Activation):
     kind = "leaky_relu"
+    aliases = ("LeakyReLU",)
     doc = "x if x > 0 else slope·x"
     negative_slope: float = param(number_type(), "slope for x < 0", default=0.01)
 
@@ -42,6 +45,7 @@ class LeakyReLU(Activation):
 @dataclass(frozen=True, kw_only=True)
 class ELU(Activation):
     kind = "elu"
+    aliases = ("ELU",)
     doc = "x if x > 0 else α·(eˣ − 1)"
     alpha: float = param(number_type(), "α", default=1.0)
 
@@ -50,6 +54,7 @@ class ELU(Activation):
 @dataclass(frozen=True, kw_only=True)
 class GELU(Activation):
     kind = "gelu"
+    aliases = ("GELU",)
     doc = "x·Φ(x)"
     approximate: str = param(choice_type("none", "tanh"), "tanh approximation", default="none")
 
@@ -58,6 +63,7 @@ class GELU(Activation):
 @dataclass(frozen=True, kw_only=True)
 class Sigmoid(Activation):
     kind = "sigmoid"
+    aliases = ("Sigmoid",)
     doc = "1 / (1 + e⁻ˣ)"
 
 
@@ -65,6 +71,7 @@ class Sigmoid(Activation):
 @dataclass(frozen=True, kw_only=True)
 class Tanh(Activation):
     kind = "tanh"
+    aliases = ("Tanh",)
     doc = "tanh(x)"
 
 
@@ -72,6 +79,7 @@ class Tanh(Activation):
 @dataclass(frozen=True, kw_only=True)
 class SiLU(Activation):
     kind = "silu"
+    aliases = ("SiLU", "Swish")
     doc = "x·sigmoid(x) (swish)"
 
 
@@ -79,6 +87,7 @@ class SiLU(Activation):
 @dataclass(frozen=True, kw_only=True)
 class Hardswish(Activation):
     kind = "hardswish"
+    aliases = ("Hardswish", "hard_swish")
     doc = "x·relu6(x + 3)/6"
 
 
@@ -86,6 +95,7 @@ class Hardswish(Activation):
 @dataclass(frozen=True, kw_only=True)
 class Hardsigmoid(Activation):
     kind = "hardsigmoid"
+    aliases = ("Hardsigmoid", "hard_sigmoid")
     doc = "relu6(x + 3)/6"
 
 
@@ -93,6 +103,7 @@ class Hardsigmoid(Activation):
 @dataclass(frozen=True, kw_only=True)
 class Softmax(Activation):
     kind = "softmax"
+    aliases = ("Softmax",)
     doc = "softmax over the channels (the last axis)"
 
 
@@ -100,6 +111,7 @@ class Softmax(Activation):
 @dataclass(frozen=True, kw_only=True)
 class PReLU(Activation):
     kind = "prelu"
+    aliases = ("PReLU",)
     doc = "leaky ReLU with a learned slope per channel (C params)"
     per_channel: bool = param(
         BOOL, "one slope per channel; false: one shared slope (1 param)", default=True

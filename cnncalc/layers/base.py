@@ -23,12 +23,14 @@ def param(
     doc: str,
     default: Any = dataclasses.MISSING,
     default_from: str | None = None,
+    aliases: tuple[str, ...] = (),
 ) -> Any:
     """Declare a layer field: its type, its one-line doc, and its default (none: required).
 
-    `default_from` names another field whose value is the default (pool stride = kernel).
+    `default_from` names another field whose value is the default (pool stride = kernel);
+    `aliases` are the frameworks' names for the field (`out_channels`, `kernel_size`).
     """
-    meta = {"type": ftype, "doc": doc, "default_from": default_from}
+    meta = {"type": ftype, "doc": doc, "default_from": default_from, "aliases": aliases}
     if default_from is not None:
         default = None
     if default is dataclasses.MISSING:
@@ -44,6 +46,7 @@ class FieldInfo:
     required: bool
     default: Any
     default_from: str | None
+    aliases: tuple[str, ...] = ()
 
 
 class Op:
@@ -51,6 +54,11 @@ class Op:
 
     kind: ClassVar[str]
     doc: ClassVar[str]
+    # what the frameworks call this kind (PyTorch, Keras, common abbreviations), read in any
+    # case; declared per class, never inherited
+    aliases: ClassVar[tuple[str, ...]] = ()
+    # Keras' `activation:` field: an activation layer right after this one
+    takes_activation: ClassVar[bool] = False
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
 
@@ -67,6 +75,7 @@ class Op:
                     required,
                     None if required else f.default,
                     f.metadata["default_from"],
+                    f.metadata["aliases"],
                 )
             )
         return out
@@ -105,6 +114,7 @@ class Window:
 
 
 KINDS: dict[str, type[Op]] = {}
+KIND_NAMES: dict[str, str] = {}  # a kind or alias, lower-cased → the kind
 OpT = TypeVar("OpT", bound=type[Op])
 
 
@@ -112,7 +122,21 @@ def register(cls: OpT) -> OpT:
     if cls.kind in KINDS:
         raise RuntimeError(f"layer kind {cls.kind!r} registered twice")
     KINDS[cls.kind] = cls
+    for name in (cls.kind, *own_aliases(cls)):
+        if KIND_NAMES.setdefault(name.lower(), cls.kind) != cls.kind:
+            raise RuntimeError(f"{name!r} names two layer kinds")
     return cls
+
+
+def own_aliases(cls: type[Op]) -> tuple[str, ...]:
+    """The aliases `cls` itself declares (a subclass does not inherit its parent's)."""
+    aliases: tuple[str, ...] = cls.__dict__.get("aliases", ())
+    return aliases
+
+
+def kind_named(word: str) -> str | None:
+    """The kind that `word` names, as the kind itself or a framework alias, in any case."""
+    return KIND_NAMES.get(word.lower())
 
 
 # --- shape helpers shared by the kinds -------------------------------------------------

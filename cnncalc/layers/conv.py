@@ -27,18 +27,25 @@ def _check_groups(groups: int, in_channels: int, filters: int) -> None:
 class _Convolution(Op):
     """The fields conv and conv_transpose share (each adds its own `padding`)."""
 
-    filters: int = param(POSITIVE_INT, "number of output channels")
-    kernel: Pair = param(POSITIVE_PAIR, "kernel size: k or [kh, kw]")
-    stride: Pair = param(POSITIVE_PAIR, "stride: s or [sh, sw]", default=(1, 1))
-    dilation: Pair = param(POSITIVE_PAIR, "dilation: d or [dh, dw]", default=(1, 1))
+    takes_activation = True
+
+    filters: int = param(POSITIVE_INT, "number of output channels", aliases=("out_channels",))
+    kernel: Pair = param(POSITIVE_PAIR, "kernel size: k or [kh, kw]", aliases=("kernel_size",))
+    stride: Pair = param(
+        POSITIVE_PAIR, "stride: s or [sh, sw]", default=(1, 1), aliases=("strides",)
+    )
+    dilation: Pair = param(
+        POSITIVE_PAIR, "dilation: d or [dh, dw]", default=(1, 1), aliases=("dilation_rate",)
+    )
     groups: int = param(POSITIVE_INT, "channel groups (= input channels: depthwise)", default=1)
-    bias: bool = param(BOOL, "add a learnable bias per filter", default=True)
+    bias: bool = param(BOOL, "add a learnable bias per filter", default=True, aliases=("use_bias",))
 
 
 @register
 @dataclass(frozen=True, kw_only=True)
 class Conv(_Convolution):
     kind = "conv"
+    aliases = ("Conv2d", "Conv2D", "Convolution2D")
     doc = "2-D convolution (PyTorch Conv2d / Keras Conv2D)"
 
     padding: Padding = param(
@@ -81,6 +88,7 @@ def _per_group(channels: int, groups: int) -> int:
 @dataclass(frozen=True, kw_only=True)
 class ConvTranspose(_Convolution):
     kind = "conv_transpose"
+    aliases = ("ConvTranspose2d", "Conv2DTranspose", "Deconvolution2D")
     doc = "2-D transposed convolution (PyTorch ConvTranspose2d)"
 
     padding: Padding = param(

@@ -14,9 +14,11 @@ from cnncalc.layers.base import Op, Shape, param, prod, register
 @dataclass(frozen=True, kw_only=True)
 class Dense(Op):
     kind = "dense"
+    aliases = ("Linear", "fc")
+    takes_activation = True
     doc = "fully connected layer (PyTorch Linear); flattens an H×W×C input first"
-    units: int = param(POSITIVE_INT, "number of outputs")
-    bias: bool = param(BOOL, "add a learnable bias per output", default=True)
+    units: int = param(POSITIVE_INT, "number of outputs", aliases=("out_features",))
+    bias: bool = param(BOOL, "add a learnable bias per output", default=True, aliases=("use_bias",))
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return (self.units,)
@@ -34,6 +36,7 @@ class Dense(Op):
 @dataclass(frozen=True, kw_only=True)
 class Flatten(Op):
     kind = "flatten"
+    aliases = ("Flatten",)
     doc = "H×W×C → H·W·C"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
@@ -44,8 +47,11 @@ class Flatten(Op):
 @dataclass(frozen=True, kw_only=True)
 class Dropout(Op):
     kind = "dropout"
+    aliases = ("Dropout",)
     doc = "dropout (identity at inference)"
-    rate: float = param(number_type(0.0, 1.0), "fraction of units dropped in training", default=0.5)
+    rate: float = param(
+        number_type(0.0, 1.0), "fraction of units dropped in training", default=0.5, aliases=("p",)
+    )
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return inputs[0]

@@ -19,6 +19,7 @@ class Merge(Op):
 @dataclass(frozen=True, kw_only=True)
 class Add(Merge):
     kind = "add"
+    aliases = ("Add",)
     doc = "element-wise sum of inputs of equal shape (residual connections)"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
@@ -35,6 +36,7 @@ class Add(Merge):
 @dataclass(frozen=True, kw_only=True)
 class Multiply(Merge):
     kind = "multiply"
+    aliases = ("Multiply", "mul")
     doc = "element-wise product; a 1×1×C input broadcasts over H×W×C (squeeze-excitation)"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
@@ -54,6 +56,7 @@ class Multiply(Merge):
 @dataclass(frozen=True, kw_only=True)
 class Concat(Merge):
     kind = "concat"
+    aliases = ("Concatenate", "cat")
     doc = "concatenation along the channels (flat inputs: end to end)"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:

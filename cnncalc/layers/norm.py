@@ -14,8 +14,11 @@ from cnncalc.layers.base import Op, Shape, channels, param, register, spatial
 @dataclass(frozen=True, kw_only=True)
 class BatchNorm(Op):
     kind = "batchnorm"
+    aliases = ("BatchNorm2d", "BatchNormalization")
     doc = "batch normalization over channels: 2C learnable (γ, β) + 2C buffers (mean, var)"
-    eps: float = param(number_type(0.0), "added to the variance", default=1e-5)
+    eps: float = param(
+        number_type(0.0), "added to the variance", default=1e-5, aliases=("epsilon",)
+    )
     momentum: float = param(number_type(0.0, 1.0), "running-statistics momentum", default=0.1)
     affine: bool = param(BOOL, "learn γ and β", default=True)
 
@@ -33,6 +36,7 @@ class BatchNorm(Op):
 @dataclass(frozen=True, kw_only=True)
 class LRN(Op):
     kind = "lrn"
+    aliases = ("LocalResponseNorm", "LocalResponseNormalization")
     doc = "local response normalization across channels (AlexNet)"
     size: int = param(POSITIVE_INT, "number of neighbouring channels", default=5)
     alpha: float = param(number_type(), "scale", default=1e-4)

@@ -12,8 +12,15 @@ from cnncalc.layers.base import Op, Shape, Window, param, register, spatial, win
 
 @dataclass(frozen=True, kw_only=True)
 class _WindowPool(Op):
-    kernel: Pair = param(POSITIVE_PAIR, "window size: k or [kh, kw]")
-    stride: Pair = param(POSITIVE_PAIR, "stride (default: the kernel size)", default_from="kernel")
+    kernel: Pair = param(
+        POSITIVE_PAIR, "window size: k or [kh, kw]", aliases=("kernel_size", "pool_size")
+    )
+    stride: Pair = param(
+        POSITIVE_PAIR,
+        "stride (default: the kernel size)",
+        default_from="kernel",
+        aliases=("strides",),
+    )
     padding: Padding = param(
         PADDING, "valid, same (TensorFlow), p, [ph, pw] or [t, b, l, r]", default=(0, 0, 0, 0)
     )
@@ -53,6 +60,7 @@ class _WindowPool(Op):
 @dataclass(frozen=True, kw_only=True)
 class MaxPool(_WindowPool):
     kind = "maxpool"
+    aliases = ("MaxPool2d", "MaxPooling2D", "MaxPool2D")
     doc = "max pooling (PyTorch MaxPool2d)"
     dilation: Pair = param(POSITIVE_PAIR, "dilation of the window", default=(1, 1))
 
@@ -65,6 +73,7 @@ class MaxPool(_WindowPool):
 @dataclass(frozen=True, kw_only=True)
 class AvgPool(_WindowPool):
     kind = "avgpool"
+    aliases = ("AvgPool2d", "AveragePooling2D", "AvgPool2D", "AveragePool")
     doc = "average pooling (PyTorch AvgPool2d)"
     count_include_pad: bool = param(
         BOOL, "average over padding zeros too (PyTorch default)", default=True
@@ -75,6 +84,7 @@ class AvgPool(_WindowPool):
 @dataclass(frozen=True, kw_only=True)
 class GlobalAvgPool(Op):
     kind = "global_avgpool"
+    aliases = ("GlobalAveragePooling2D", "GlobalAvgPool2D", "GlobalAvgPool")
     doc = "mean over H×W → 1×1×C"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
@@ -89,6 +99,7 @@ class GlobalAvgPool(Op):
 @dataclass(frozen=True, kw_only=True)
 class GlobalMaxPool(GlobalAvgPool):
     kind = "global_maxpool"
+    aliases = ("GlobalMaxPooling2D", "GlobalMaxPool2D", "GlobalMaxPool")
     doc = "max over H×W → 1×1×C"
 
 
@@ -96,8 +107,9 @@ class GlobalMaxPool(GlobalAvgPool):
 @dataclass(frozen=True, kw_only=True)
 class AdaptiveAvgPool(Op):
     kind = "adaptive_avgpool"
+    aliases = ("AdaptiveAvgPool2d",)
     doc = "average pooling to a fixed output size (PyTorch AdaptiveAvgPool2d)"
-    output: Pair = param(POSITIVE_PAIR, "output size: n or [h, w]")
+    output: Pair = param(POSITIVE_PAIR, "output size: n or [h, w]", aliases=("output_size",))
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return (self.output[0], self.output[1], spatial(inputs[0])[2])
@@ -128,4 +140,5 @@ def adaptive_bin(size: int, out: int) -> int:
 @dataclass(frozen=True, kw_only=True)
 class AdaptiveMaxPool(AdaptiveAvgPool):
     kind = "adaptive_maxpool"
+    aliases = ("AdaptiveMaxPool2d",)
     doc = "max pooling to a fixed output size (PyTorch AdaptiveMaxPool2d)"

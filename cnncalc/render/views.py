@@ -318,6 +318,18 @@ def folded_note(depth: int) -> str:
     )
 
 
+def with_subtotal(view: Callable[[Report], Tabular], report: Report) -> Tabular:
+    """`view` of the report, plus a row with the subtotals of its `--layers` selection (the
+    totals row of the same view over the selection's sums)."""
+    table = view(report)
+    if report.selection is not None and table.totals:
+        subtotals = view(report.subtotals()).totals or []
+        count = len(report.selection.layers)
+        label = f"Subtotal ({count} layer{'s' if count != 1 else ''})"
+        table.rows.append([label, *subtotals[1:]])
+    return table
+
+
 def explain_view(lines_per_layer: list[list[str]]) -> str:
     return (
         "\n\n".join(
@@ -337,4 +349,5 @@ __all__ = [
     "ranked_note",
     "rf_view",
     "summary_view",
+    "with_subtotal",
 ]

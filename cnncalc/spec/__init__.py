@@ -16,16 +16,9 @@ from cnncalc.errors import SourcePos, SpecError
 from cnncalc.fields import describe
 from cnncalc.graph import INPUT, Network, build_network
 from cnncalc.layers import Shape
-from cnncalc.spec.expand import (
-    COMMON_FIELDS,
-    MAX_LAYERS,
-    REPEAT_FIELDS,
-    TOP_KEYS,
-    Expander,
-    Scope,
-    parse_blocks,
-    suggest,
-)
+from cnncalc.spec.blocks import parse_blocks
+from cnncalc.spec.expand import MAX_LAYERS, REPEAT_FIELDS, TOP_KEYS, Expander, Scope
+from cnncalc.spec.layer import COMMON_FIELDS, suggest
 from cnncalc.spec.reading import decode_spec, read_text
 from cnncalc.yamltree import YMap, parse_yaml
 
@@ -54,18 +47,36 @@ def _parse_input(raw: Any, layout: Any, pos: SourcePos) -> Shape:
     return tuple(raw)
 
 
-def parse_input_option(text: str) -> Shape:
-    """`--input 224x224x3` (or `64`, for a flat input) → a shape."""
+class WrittenShape(tuple[int, ...]):
+    """An input shape as written on the command line (`--input 3x224x224`): in the order of
+    the spec's `layout`, HxWxC unless the spec says `layout: chw`."""
+
+    def in_layout(self, layout: str | None) -> Shape:
+        if layout == "chw" and len(self) == 3:
+            return (self[1], self[2], self[0])
+        return tuple(self)
+
+
+def parse_input_option(text: str) -> WrittenShape:
+    """`--input 224x224x3` (or `64`, for a flat input) → a shape, in the spec's layout."""
     parts = text.lower().replace("×", "x").replace(",", "x").split("x")
     try:
         dims = tuple(int(p) for p in parts)
     except ValueError:
         dims = ()
+    if len(dims) == 2 and all(d > 0 for d in dims):
+        n, p = dims
+        raise SpecError(
+            f"--input {text} has two sizes; cnncalc's input is one sample, HxWxC or N",
+            SourcePos("--input"),
+            f"for a batch of {n} rows of {p} features (n, p), write `--input {p} --batch {n}`; "
+            f"for a {n}×{p} one-channel image, `--input {n}x{p}x1`",
+        )
     if len(dims) not in (1, 3) or any(d <= 0 for d in dims):
         raise SpecError(
             f"--input must be HxWxC (e.g. 224x224x3) or N, got {text!r}", SourcePos("--input")
         )
-    return dims
+    return WrittenShape(dims)
 
 
 def from_yaml(text: str, file: str, default_name: str, input_shape: Shape | None = None) -> Network:
@@ -101,6 +112,8 @@ def from_yaml(text: str, file: str, default_name: str, input_shape: Shape | None
             doc.pos_of("layout"),
             "hwc: `input` is [H, W, C] (the default); chw: `input` is [C, H, W]",
         )
+    if isinstance(input_shape, WrittenShape):
+        input_shape = input_shape.in_layout(layout)
     shape = input_shape or _parse_input(doc["input"], layout, doc.pos_of("input"))
     expander = Expander(parse_blocks(doc.get("blocks"), doc.pos_of("blocks")), file)
     scope = Scope("", {}, INPUT, True)
@@ -144,7 +157,7 @@ def from_shorthand(text: str, input_shape: Shape | None) -> Network:
             )
         expander.expand_entry(stripped, scope, item_pos)
         column += len(item) + 1
-    return build_network("shorthand", input_shape, expander.nodes)
+    return build_network("shorthand", tuple(input_shape), expander.nodes)
 
 
 __all__ = [
@@ -152,6 +165,7 @@ __all__ = [
     "MAX_LAYERS",
     "REPEAT_FIELDS",
     "TOP_KEYS",
+    "WrittenShape",
     "decode_spec",
     "from_shorthand",
     "from_yaml",

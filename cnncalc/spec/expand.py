@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,31 +9,27 @@ from cnncalc.errors import LayerError, SourcePos, SpecError
 from cnncalc.expr import substitute
 from cnncalc.fields import describe
 from cnncalc.graph import INPUT, Node
-from cnncalc.layers import KINDS, Op
+from cnncalc.layers import KINDS
+from cnncalc.layers.base import kind_named
 from cnncalc.shorthand import looks_like_shorthand, parse_shorthand, shorthand_hint
+from cnncalc.spec.blocks import Block
+from cnncalc.spec.layer import (
+    ACTIVATION_FIELD,
+    COMMON_FIELDS,
+    activation_kind,
+    check_bare_kind,
+    kind_words,
+    make_op,
+    split_expression_hint,
+    suggest,
+    written_fields,
+)
 from cnncalc.yamltree import YList, YMap
 
 TOP_KEYS = ("name", "description", "input", "layout", "blocks", "layers", "expect")
-COMMON_FIELDS = ("name", "from", "trainable", "when", "functional")
 REPEAT_FIELDS = ("block", "times", "args", "name", "from", "trainable", "when")
 MAX_LAYERS = 100_000  # names a spec may expand to: layers, skipped layers, block instances
 MAX_BLOCK_DEPTH = 32
-
-
-def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
-
-
-def _split_expression_hint(fields: YMap) -> str | None:
-    """A hint when a `,` inside `$(...)` in a `{...}` mapping cut the expression in two."""
-    for key, value in fields.items():
-        if isinstance(value, str) and "$(" in value and value.count("(") > value.count(")"):
-            return (
-                f"the `,` in `{key}: {value}, ...` ends the value inside {{...}}: "
-                f'quote the expression, e.g. `{key}: "$(max(a, b))"`'
-            )
-    return None
 
 
 def _listing(what: str, names: list[str], limit: int = 8) -> str:
@@ -42,16 +37,6 @@ def _listing(what: str, names: list[str], limit: int = 8) -> str:
         return f"there are no {what}"
     shown = ", ".join(names[-limit:])
     return f"{what}: {'…, ' if len(names) > limit else ''}{shown}"
-
-
-@dataclass
-class Block:
-    name: str
-    args: dict[str, Any]  # defaults; a value of None means required
-    arg_pos: dict[str, SourcePos]
-    layers: YList
-    output: str | None
-    pos: SourcePos
 
 
 @dataclass
@@ -64,14 +49,18 @@ class Scope:
     trainable: bool
     depth: int = 0
     previous: str | None = None  # resolved output of the last layer, for the default `from`
-    counters: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)  # unnamed layers per kind
     chain: tuple[str, ...] = ()  # the blocks being expanded, outermost first
     entries: YList | None = None  # the list being expanded, and the entry being expanded:
     index: int = 0  # for telling "defined further down" from "unknown"
+    written: set[str] = field(default_factory=set)  # names the list's entries write out
 
-    def default_name(self, kind: str) -> str:
-        self.counters[kind] = self.counters.get(kind, 0) + 1
-        return f"{kind}{self.counters[kind]}"
+
+def _written_name(entry: Any) -> str | None:
+    """The name an entry writes out literally (`name: conv2`), if it does."""
+    fields = entry[next(iter(entry))] if isinstance(entry, YMap) and len(entry) == 1 else None
+    name = fields.get("name") if isinstance(fields, YMap) else None
+    return name if isinstance(name, str) and "$" not in name else None
 
 
 class Expander:
@@ -83,6 +72,18 @@ class Expander:
         self.alias: dict[str, str] = {}  # skipped layers and block instances → a real name
 
     # --- names --------------------------------------------------------------------------
+
+    def _auto_name(self, kind: str, scope: Scope, counters: dict[str, int]) -> str:
+        """`<kind><n>`, n counting the unnamed layers of that kind in this list, skipping a
+        name that is taken or that another entry of the list writes out."""
+        while True:
+            counters[kind] = counters.get(kind, 0) + 1
+            name = f"{kind}{counters[kind]}"
+            if scope.prefix + name not in self.defined and name not in scope.written:
+                return name
+
+    def _default_name(self, fields: YMap, kind: str, scope: Scope) -> str:
+        return "" if "name" in fields else self._auto_name(kind, scope, scope.counters)
 
     def _claim(self, full: str, pos: SourcePos) -> None:
         if len(self.defined) > MAX_LAYERS:
@@ -147,12 +148,14 @@ class Expander:
         counters = dict(scope.counters)
         later = zip(entries[scope.index + 1 :], entries.item_pos[scope.index + 1 :], strict=True)
         for entry, pos in later:
-            name = self._entry_name(entry, counters, pos)
+            name = self._entry_name(entry, counters, scope, pos)
             if name is not None and (ref == name or ref.startswith(name + ".")):
                 return pos
         return None
 
-    def _entry_name(self, entry: Any, counters: dict[str, int], pos: SourcePos) -> str | None:
+    def _entry_name(
+        self, entry: Any, counters: dict[str, int], scope: Scope, pos: SourcePos
+    ) -> str | None:
         """The name an entry will define, as far as it can be told without expanding it."""
         if isinstance(entry, str):
             key: Any = entry.strip()
@@ -164,16 +167,16 @@ class Expander:
             return None
         if key == "repeat":
             key = fields.get("block") if isinstance(fields, YMap) else None
-        elif key not in KINDS and key not in self.blocks:
+        elif isinstance(key, str) and kind_named(key) is not None:
+            key = kind_named(key)
+        elif key not in self.blocks:
             short = parse_shorthand(key, pos) if isinstance(entry, str) else None
             key = short[0] if short else None
         if not isinstance(key, str):
             return None
-        counters[key] = counters.get(key, 0) + 1
         if isinstance(fields, YMap) and "name" in fields:
-            name = fields["name"]
-            return name if isinstance(name, str) and "$" not in name else None
-        return f"{key}{counters[key]}"
+            return _written_name(entry)
+        return self._auto_name(key, scope, counters)
 
     # --- entries ------------------------------------------------------------------------
 
@@ -181,6 +184,7 @@ class Expander:
         if not isinstance(entries, YList):
             raise SpecError(f"`layers` must be a list, got {describe(entries)}", pos)
         scope.entries = entries
+        scope.written = {name for entry in entries if (name := _written_name(entry)) is not None}
         for index, (entry, entry_pos) in enumerate(zip(entries, entries.item_pos, strict=True)):
             scope.index = index
             self.expand_entry(entry, scope, entry_pos)
@@ -205,8 +209,11 @@ class Expander:
                 pos,
                 "write `- relu` or `- conv: {filters: 64, kernel: 3}`",
             )
-        if key in KINDS:
-            self.add_layer(key, fields, scope, pos)
+        kind = kind_named(key) if isinstance(key, str) else None
+        if kind is not None:
+            if isinstance(entry, str) and looks_like_shorthand(key):
+                check_bare_kind(key, kind, pos)
+            self.add_layer(kind, fields, scope, pos)
         elif key == "repeat":
             self.repeat(fields, scope, pos)
         elif key in self.blocks:
@@ -228,7 +235,7 @@ class Expander:
             )
         if looks_like_shorthand(key):
             return SpecError(f"malformed shorthand layer {key!r}", pos, shorthand_hint(key))
-        hint = suggest(key, [*KINDS, *self.blocks, "repeat"])
+        hint = suggest(key, [*kind_words(), *self.blocks, "repeat"])
         if hint is None and isinstance(entry, str) and " - " in key:
             hint = "two list items ran together: put each `- ` on its own line, aligned"
         elif hint is None:
@@ -278,53 +285,36 @@ class Expander:
         return scope.prefix + name, included, trainable, inputs, fields.pos
 
     def add_layer(self, kind: str, fields: YMap, scope: Scope, pos: SourcePos) -> None:
-        full, included, trainable, inputs, _ = self._common(fields, scope, scope.default_name(kind))
+        default = self._default_name(fields, kind, scope)
+        full, included, trainable, inputs, _ = self._common(fields, scope, default)
         self._claim(full, fields.value_pos.get("name", pos))
         if not included:
             self.alias[full] = inputs[0]
             scope.previous = inputs[0]
             return
-        op = self._make_op(kind, fields, scope, full, pos)
+        written = written_fields(kind, fields, full, pos)
+        values = {name: self._value(fields, key, scope) for name, key in written.items()}
+        op = make_op(kind, values, written, fields, full, pos)
         functional = self._flag(fields, "functional", scope, False)
-        self.nodes.append(
-            Node(full, op, tuple(inputs), trainable, pos, functional, dict(fields.value_pos))
-        )
+        field_pos = {name: fields.pos_of(key) for name, key in written.items()}
+        field_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
+        self.nodes.append(Node(full, op, tuple(inputs), trainable, pos, functional, field_pos))
         scope.previous = full
+        if ACTIVATION_FIELD in fields:
+            self._add_activation(fields, scope, full)
 
-    def _make_op(self, kind: str, fields: YMap, scope: Scope, full: str, pos: SourcePos) -> Op:
-        cls = KINDS[kind]
-        infos = cls.fields()
-        known = [f.name for f in infos]
-        for key in fields:
-            if key not in known and key not in COMMON_FIELDS:
-                raise SpecError(
-                    f"layer {full}: {kind} has no field {key!r}",
-                    fields.key_pos.get(key, pos),
-                    _split_expression_hint(fields)
-                    or suggest(key, [*known, *COMMON_FIELDS])
-                    or f"{kind} fields: {', '.join([*known, *COMMON_FIELDS])}",
-                )
-        values: dict[str, Any] = {}
-        for info in infos:
-            if info.name not in fields:
-                if info.required:
-                    raise SpecError(
-                        f"layer {full}: {kind} needs `{info.name}` ({info.doc})",
-                        pos,
-                        f"add `{info.name}: ...` ({info.ftype.expects})",
-                    )
-                continue
-            raw = self._value(fields, info.name, scope)
-            try:
-                values[info.name] = info.ftype.convert(raw)
-            except LayerError as exc:
-                raise SpecError(
-                    f"layer {full}: `{info.name}` {exc.message}", fields.pos_of(info.name), exc.hint
-                ) from None
-        for info in infos:
-            if info.default_from and info.name not in values:
-                values[info.name] = values[info.default_from]
-        return cls(**values)
+    def _add_activation(self, fields: YMap, scope: Scope, full: str) -> None:
+        """`activation: relu` (Keras): a relu layer `<name>.act` right after the layer; the
+        layer's name then stands for the activated output, as in Keras."""
+        pos = fields.pos_of(ACTIVATION_FIELD)
+        kind = activation_kind(self._value(fields, ACTIVATION_FIELD, scope), full, pos)
+        if kind is None:
+            return
+        name = full + ".act"
+        self._claim(name, pos)
+        self.nodes.append(Node(name, KINDS[kind](), (full,), True, pos))
+        self.alias[full] = name
+        scope.previous = name
 
     def call_block(
         self,
@@ -335,7 +325,7 @@ class Expander:
         extra: dict[str, Any] | None = None,
     ) -> None:
         # an instance of a repeat is named by the repeat and does not count as a call
-        default = block.name if extra is not None else scope.default_name(block.name)
+        default = block.name if extra is not None else self._default_name(fields, block.name, scope)
         full, included, trainable, inputs, _ = self._common(fields, scope, default)
         self._claim(full, fields.value_pos.get("name", pos))
         if not included:
@@ -357,7 +347,7 @@ class Expander:
                 raise SpecError(
                     f"block {block.name} has no argument {key!r}",
                     fields.key_pos.get(key, pos),
-                    _split_expression_hint(fields)
+                    split_expression_hint(fields)
                     or suggest(key, list(block.args))
                     or f"its arguments: {', '.join(block.args) or 'none'}",
                 )
@@ -455,7 +445,8 @@ class Expander:
         base = YMap(pos)
         base.update({k: fields[k] for k in COMMON_FIELDS if k in fields})
         base.value_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
-        full, included, _, inputs, _ = self._common(base, scope, scope.default_name(block.name))
+        default = self._default_name(base, block.name, scope)
+        full, included, _, inputs, _ = self._common(base, scope, default)
         self._claim(full, fields.value_pos.get("name", pos))
         if not included:
             self.alias[full] = inputs[0]
@@ -483,38 +474,3 @@ def _too_many(pos: SourcePos) -> SpecError:
         pos,
         "a repeat, or a block nested in repeats, multiplies: check `times:`",
     )
-
-
-def parse_blocks(raw: Any, pos: SourcePos) -> dict[str, Block]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, YMap):
-        raise SpecError(f"`blocks` must be a mapping of block names, got {describe(raw)}", pos)
-    blocks: dict[str, Block] = {}
-    for name, body in raw.items():
-        body_pos = raw.pos_of(name)
-        if name in KINDS or name == "repeat":
-            raise SpecError(
-                f"block name {name!r} is a layer kind", raw.key_pos[name], "choose another name"
-            )
-        if not isinstance(body, YMap) or "layers" not in body:
-            raise SpecError(
-                f"block {name!r} needs `layers:` (and optional `args:`, `output:`)", body_pos
-            )
-        for key in body:
-            if key not in ("args", "layers", "output", "description"):
-                raise SpecError(
-                    f"block {name!r} has no key {key!r}",
-                    body.key_pos[key],
-                    suggest(key, ["args", "layers", "output", "description"]),
-                )
-        args = body.get("args") or YMap(body_pos)
-        if not isinstance(args, YMap):
-            raise SpecError("`args` must map argument names to defaults", body.pos_of("args"))
-        output = body.get("output")
-        if output is not None and not isinstance(output, str):
-            raise SpecError("`output` names a layer of the block", body.pos_of("output"))
-        blocks[name] = Block(
-            name, dict(args), dict(args.value_pos), body["layers"], output, body.pos_of("layers")
-        )
-    return blocks
