@@ -160,20 +160,3 @@ def run_forward(
     outputs = live if keep_outputs else {n: a for n, a in live.items() if n not in last_use}
     outputs.pop(INPUT, None)
     return ForwardResult(shapes, made, outputs, x)
-
-
-def workspace_bytes(net: Network, batch: int) -> int:
-    """The largest temporary one layer makes: its im2col matrix (plus, for conv_transpose,
-    the input spread `stride` apart), in float32."""
-    largest = 0
-    for node in net:
-        op: Any = node.op
-        if node.kind not in ("conv", "conv_transpose"):
-            continue
-        out = net.shapes[node.name]
-        h, w, c = net.shapes[node.inputs[0]]
-        cells = out[0] * out[1] * op.kernel[0] * op.kernel[1] * c
-        if node.kind == "conv_transpose":
-            cells += ((h - 1) * op.stride[0] + 1) * ((w - 1) * op.stride[1] + 1) * c
-        largest = max(largest, cells * batch * 4)
-    return largest
