@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +41,9 @@ class LayerWeights:
 
 
 def _normal(rng: np.random.Generator, shape: tuple[int, ...], std: float) -> Array:
-    return cast(Array, rng.standard_normal(shape, dtype=DTYPE) * DTYPE(std))
+    values = rng.standard_normal(shape, dtype=DTYPE)
+    values *= DTYPE(std)  # in place: a weight tensor is never held twice
+    return values
 
 
 def _uniform(rng: np.random.Generator, shape: tuple[int, ...], low: float, high: float) -> Array:

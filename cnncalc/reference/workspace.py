@@ -47,8 +47,8 @@ ROW_WISE = {
     "prelu",
 }
 ROW_TEMPORARIES = 24  # a row-wise block's temporaries, in float32 copies of the block
-WEIGHT_TEMPORARIES = 2  # drawing a layer's weights: the weights, and a scaled copy of each
-MEASURE_TEMPORARIES = 4  # `receptive.measure`'s bounds and masks, in box maps of the layer
+UNIFORM_DRAWS = ("batchnorm", "prelu")  # per-channel values drawn in float64, then cast
+MEASURE_TEMPORARIES = 2  # `receptive.measure`'s bounds and masks, in box maps (1.4 measured)
 KEPT_PER_UNIT = 4 * 32  # a measured run: four tuples of Python floats per unit along it
 PER_LAYER = 32 << 10  # Python objects per layer: reports, networks, results
 BASE = 1 << 20  # Python objects whatever the network
@@ -178,7 +178,11 @@ def forward_bytes(net: Network, batch: int, weights: dict[str, int]) -> int:
     and buffer bytes."""
     sizes = {name: batch * math.prod(shape) * FLOAT for name, shape in net.shapes.items()}
     temps = {node.name: forward_temporaries(node, net, batch, weights[node.name]) for node in net}
-    drawing = {name: WEIGHT_TEMPORARIES * size for name, size in weights.items()}
+    drawing = {  # the weights as they are drawn (normals in place), plus a float64 vector
+        node.name: weights[node.name]
+        + (2 * net.shapes[node.inputs[0]][-1] * FLOAT if node.kind in UNIFORM_DRAWS else 0)
+        for node in net
+    }
     peak = _peak(net, sizes, temps, weights, keep_input=True, before=drawing)
     return peak + BASE + PER_LAYER * len(net)
 
@@ -193,7 +197,7 @@ def box_bytes(net: Network) -> int:
     kept: dict[str, int] = {}
     for node in net:
         out_h, out_w = _hw(net.shapes[node.name])
-        temp = MEASURE_TEMPORARIES * out_h * out_w * unit
+        temp = 0  # while the layer's map is made; then measured (below)
         if node.kind in ("conv", "conv_transpose", "maxpool", "avgpool"):
             temp += _window(node, net, CHANNELS) * FLOAT
             if node.kind == "conv_transpose":  # the input first extended by virtual units
@@ -207,6 +211,6 @@ def box_bytes(net: Network) -> int:
             temp += _adaptive(node, net, CHANNELS) * FLOAT
         elif len(node.inputs) > 1:
             temp += out_h * out_w * unit
-        temps[node.name] = temp
+        temps[node.name] = max(temp, MEASURE_TEMPORARIES * out_h * out_w * unit)
         kept[node.name] = KEPT_PER_UNIT * max(out_h, out_w)
     return _peak(net, sizes, temps, kept, keep_input=False) + BASE + PER_LAYER * len(net)
