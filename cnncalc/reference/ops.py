@@ -486,6 +486,24 @@ def _concat(op: Any, inputs: list[Array], w: Weights) -> Array:
     return np.concatenate(inputs, axis=-1)
 
 
+ROW_WISE: dict[str, Callable[[Any, Array, Weights], Array]] = {
+    "batchnorm": _batchnorm,
+    "lrn": _lrn,
+    "relu": _relu,
+    "relu6": _relu6,
+    "leaky_relu": _leaky_relu,
+    "elu": _elu,
+    "gelu": _gelu,
+    "sigmoid": _sigmoid,
+    "tanh": _tanh,
+    "silu": _silu,
+    "hardswish": _hardswish,
+    "hardsigmoid": _hardsigmoid,
+    "softmax": _softmax,
+    "prelu": _prelu,
+}
+"""The kinds whose output row (the last axis) depends on their input row only."""
+
 OPS: dict[str, OpFn] = {
     "conv": _conv,
     "conv_transpose": _conv_transpose,
@@ -498,20 +516,7 @@ OPS: dict[str, OpFn] = {
     "dense": _dense,
     "flatten": _flatten,
     "dropout": _identity,  # identity at inference
-    "batchnorm": row_wise(_batchnorm),
-    "lrn": row_wise(_lrn),
-    "relu": row_wise(_relu),
-    "relu6": row_wise(_relu6),
-    "leaky_relu": row_wise(_leaky_relu),
-    "elu": row_wise(_elu),
-    "gelu": row_wise(_gelu),
-    "sigmoid": row_wise(_sigmoid),
-    "tanh": row_wise(_tanh),
-    "silu": row_wise(_silu),
-    "hardswish": row_wise(_hardswish),
-    "hardsigmoid": row_wise(_hardsigmoid),
-    "softmax": row_wise(_softmax),
-    "prelu": row_wise(_prelu),
+    **{kind: row_wise(fn) for kind, fn in ROW_WISE.items()},
     "add": _add,
     "multiply": _multiply,
     "concat": _concat,

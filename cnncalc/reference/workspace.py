@@ -21,6 +21,7 @@ from typing import Any
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.reference.ops import (
     ROW_BLOCK_BYTES,
+    ROW_WISE,
     im2col_rows,
     pool_pads,
     span,
@@ -30,22 +31,6 @@ from cnncalc.reference.ops import (
 from cnncalc.reference.receptive import CHANNELS
 
 FLOAT = 4  # bytes of a float32
-ROW_WISE = {
-    "batchnorm",
-    "lrn",
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "elu",
-    "gelu",
-    "sigmoid",
-    "tanh",
-    "silu",
-    "hardswish",
-    "hardsigmoid",
-    "softmax",
-    "prelu",
-}
 ROW_TEMPORARIES = 24  # a row-wise block's temporaries, in float32 copies of the block
 UNIFORM_DRAWS = ("batchnorm", "prelu")  # per-channel values drawn in float64, then cast
 MEASURE_TEMPORARIES = 2  # `receptive.measure`'s bounds and masks, in box maps (1.4 measured)
