@@ -17,14 +17,23 @@ from cnncalc.zoo import zoo_names, zoo_path
 
 
 def read_stdin() -> str:
-    """The spec on standard input, read as bytes (at most MAX_BYTES) and decoded like a file."""
-    stream = getattr(sys.stdin, "buffer", None)
-    if stream is None:  # a text-only stdin (an embedding replaced it)
-        text = sys.stdin.read(MAX_BYTES + 1)
-        if len(text) > MAX_BYTES:
-            raise too_large("<stdin>", None)
-        return text
-    data = stream.read(MAX_BYTES + 1)
+    """The spec on standard input, read as bytes (at most MAX_BYTES) and decoded like a file.
+    A closed or unreadable standard input is a spec error."""
+    stdin = sys.stdin
+    pos = SourcePos("<stdin>")
+    if stdin is None:  # started with fd 0 closed (`<&-`)
+        raise SpecError("standard input is closed", pos, "pipe a spec in: `... - < net.yaml`")
+    try:
+        stream = getattr(stdin, "buffer", None)
+        if stream is None:  # a text-only stdin (an embedding replaced it)
+            text = stdin.read(MAX_BYTES + 1)
+            if len(text) > MAX_BYTES:
+                raise too_large("<stdin>", None)
+            return text
+        data = stream.read(MAX_BYTES + 1)
+    except (OSError, ValueError) as exc:  # a bad descriptor, a closed file object
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise SpecError(f"cannot read standard input: {reason}", pos) from None
     if len(data) > MAX_BYTES:
         raise too_large("<stdin>", None)
     return decode_spec(data, "<stdin>")

@@ -16,7 +16,10 @@ def zoo_dir() -> Path:
 
 def zoo_path(name: str) -> Path | None:
     path = zoo_dir() / f"{name}.yaml"
-    return path if path.is_file() else None
+    try:
+        return path if path.is_file() else None
+    except (OSError, ValueError):  # a name too long for a file, a NUL character
+        return None
 
 
 def zoo_names() -> list[str]:

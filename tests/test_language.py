@@ -379,11 +379,11 @@ def test_layers_glob_prints_the_rows_and_their_subtotal():
     result = run("params", "seed_32x32", "--layers", "conv*", "--format", "csv")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "Layer,Kind,Output shape,Params",
-        "conv1,conv,32×32×20,1520",
-        "conv2,conv,16×16×10,1810",
-        "Subtotal (2 layers),,,3330",  # 1,520 + 1,810
-        "Total,,,9740",
+        "Layer,Kind,Input shape,Output shape,Params,Share",
+        "conv1,conv,32×32×3,32×32×20,1520,15.6%",
+        "conv2,conv,16×16×20,16×16×10,1810,18.6%",
+        "Subtotal (2 layers),,,,3330,",  # 1,520 + 1,810
+        "Total,,,,9740,",
     ]
 
 

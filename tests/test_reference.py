@@ -15,7 +15,7 @@ import cnncalc
 from cnncalc.graph import Network
 from cnncalc.layers import KINDS
 from cnncalc.reference import ops
-from cnncalc.reference.forward import LayerWeights, make_weights, run_forward, workspace_bytes
+from cnncalc.reference.forward import LayerWeights, make_weights, run_forward
 from cnncalc.reference.receptive import (
     enlarged,
     input_boxes,
@@ -23,6 +23,7 @@ from cnncalc.reference.receptive import (
     measure_fields,
 )
 from cnncalc.reference.verify import forward_bytes, parse_bytes
+from cnncalc.reference.workspace import forward_temporaries
 from tests.strategies import architectures, dump
 
 rng = np.random.default_rng(1)
@@ -298,10 +299,14 @@ def test_forward_frees_tensors_after_their_last_use() -> None:
     assert set(kept.outputs) == {n.name for n in net}
 
 
-def test_memory_estimate_covers_the_im2col_workspace() -> None:
+def test_memory_estimate_covers_the_im2col_block_and_padding() -> None:
     net = cnncalc.load("vgg16")
-    # block1's second conv: 224·224 rows of 3·3·64 values, float32
-    assert workspace_bytes(net, 1) == 224 * 224 * 9 * 64 * 4
+    node = net.nodes[2]  # block1's second conv, 224×224×64 in and out
+    assert node.kind == "conv"
+    weight = (3 * 3 * 64 * 64 + 64) * 4  # rearranged once into the matmul's layout
+    block = 32 * 224 * (3 * 3 * 64) * 4  # 16 MiB of im2col rows: 32 output rows of 224
+    padded = 226 * 226 * 64 * 4
+    assert forward_temporaries(node, net, 1, weight) == weight + block + padded
     assert forward_bytes(net, 2) > forward_bytes(net, 1) > 138_357_544 * 4
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import glob
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from cnncalc.check.expectations import (
     Expectations,
     parse_expectations,
 )
+from cnncalc.check.globbing import PathPattern
 from cnncalc.check.values import (
     PATH_CHARS,
 )
@@ -19,37 +18,6 @@ from cnncalc.errors import SourcePos, SpecError
 from cnncalc.fields import describe
 from cnncalc.spec import read_text
 from cnncalc.yamltree import YMap, parse_yaml
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """`**` any number of folders, `*` any text within a name, `?` one character, `[…]`."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[" and "]" in pattern[i + 1 :]:
-            end = pattern.index("]", i + 1)
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = end
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out))
 
 
 def norm(path: str) -> str:
@@ -62,12 +30,12 @@ class BudgetEntry:
 
     expectations: Expectations
     pattern: str | None = None
-    regex: re.Pattern[str] | None = None
+    paths: PathPattern | None = None  # what `pattern` names, relative to the budget's folder
 
     def applies_to(self, spec: Path | None) -> bool:
-        if self.regex is None:
+        if self.paths is None:
             return True
-        return spec is not None and self.regex.fullmatch(norm(str(spec))) is not None
+        return spec is not None and self.paths.matches(norm(str(spec)))
 
 
 @dataclass(frozen=True)
@@ -112,12 +80,9 @@ def load_budget(path: str) -> Budget:
                 "a path holds `/` or `.` (write `./net` for a file named net); put "
                 f"`{key}` under a path, e.g. `architectures/*.yaml: {{{key}: ...}}`",
             )
-        pattern = os.path.normcase(os.path.normpath(key)).replace("\\", "/")
-        if os.path.isabs(pattern):
-            regex = _glob_regex(pattern)
-        else:  # the folder is literal text, however many brackets its name holds
-            regex = re.compile(re.escape(norm(base) + "/") + _glob_regex(pattern).pattern)
-        if not glob.glob(pattern, root_dir=base, recursive=True):
+        # the folder is literal text, however many brackets its name holds
+        paths = PathPattern.parse(os.path.normcase(key), norm(base))
+        if not paths.paths():
             raise SpecError(
                 f"budget pattern {key!r} matches no file",
                 doc.key_pos[key],
@@ -128,7 +93,7 @@ def load_budget(path: str) -> Budget:
             BudgetEntry(
                 parse_expectations(doc[key], doc.pos_of(key), where),
                 key,
-                regex,
+                paths,
             )
         )
     return Budget(path, tuple(entries))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-import glob
 import os
+import stat
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from cnncalc.check.evaluate import (
 from cnncalc.check.expectations import (
     parse_expectations,
 )
+from cnncalc.check.globbing import PathPattern, spec_files
 from cnncalc.check.values import (
     GLOB_CHARS,
     SPEC_SUFFIXES,
@@ -29,7 +30,7 @@ from cnncalc.check.values import (
 from cnncalc.errors import CnncalcError, SourcePos, SpecError
 from cnncalc.loader import read_stdin
 from cnncalc.report import analyze
-from cnncalc.spec import from_yaml, read_text
+from cnncalc.spec import from_document, read_text
 from cnncalc.yamltree import YMap, parse_yaml
 from cnncalc.zoo import zoo_names, zoo_path
 
@@ -43,17 +44,12 @@ class Target:
     error: SpecError | None = None
 
 
-def _walk(folder: Path) -> list[Path]:
-    """*.yaml and *.yml files below `folder`, sorted; hidden files and folders skipped."""
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [
-            Path(root) / f
-            for f in sorted(files)
-            if f.endswith(SPEC_SUFFIXES) and not f.startswith(".")
-        ]
-    return found
+def _identity(path: str) -> str:
+    """One name per file, however reached (symlinks, `a/../b`): its resolved path."""
+    try:
+        return norm(os.path.realpath(path))
+    except (OSError, ValueError):
+        return norm(path)
 
 
 def _missing(arg: str) -> SpecError:
@@ -69,42 +65,50 @@ def expand_targets(args: Sequence[str], skip: Collection[str] = ()) -> list[Targ
     """The specs that `args` name: files, folders (every *.yaml/*.yml below, hidden ones
     skipped), globs (expanded here, as Windows shells do not), bundled names and `-`.
 
-    Each spec appears once. Files in `skip` (the budget files) are left out of folders and
-    globs. An argument that names nothing becomes a Target carrying its error.
+    Each spec appears once, however many names reach it (symlinks). Files in `skip` (the
+    budget files) are left out of folders and globs. An argument that names nothing becomes
+    a Target carrying its error.
     """
-    skipped = {norm(s) for s in skip}
+    skipped = {_identity(s) for s in skip}
     seen: set[str] = set()
     targets: list[Target] = []
 
     def add(path: Path, display: str | None = None, found: bool = False) -> None:
-        key = norm(str(path))
+        key = _identity(str(path))
         if key in seen or (found and key in skipped):
             return
         seen.add(key)
         targets.append(Target(display or str(path), path))
 
     for arg in args:
-        path = Path(arg)
         if arg == "-":
             if "-" not in seen:
                 seen.add("-")
                 targets.append(Target("<stdin>", None))
-        elif path.is_dir():
-            for found in _walk(path):
-                add(found, found=True)
-        elif path.exists():
-            add(path, arg)
+            continue
+        try:
+            mode: int | None = os.stat(arg).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            mode = None
+        except (OSError, ValueError) as exc:  # a name too long, a NUL, a symlink loop
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            targets.append(Target(arg, None, SpecError(f"cannot read: {reason}", SourcePos(arg))))
+            continue
+        if mode is not None and stat.S_ISDIR(mode):
+            for found in spec_files(arg, SPEC_SUFFIXES):
+                add(Path(found), found=True)
+        elif mode is not None:
+            add(Path(arg), arg)
         elif any(c in arg for c in GLOB_CHARS):
-            matches = sorted(glob.glob(arg, recursive=True))
+            matches = sorted(PathPattern.parse(arg).paths())
             before = len(targets)
             for match in matches:
-                matched = Path(match)
-                if matched.is_dir():
-                    for found in _walk(matched):
-                        add(found, found=True)
+                if os.path.isdir(match):
+                    for found in spec_files(match, SPEC_SUFFIXES):
+                        add(Path(found), found=True)
                 elif match.endswith(SPEC_SUFFIXES):
-                    add(matched, found=True)
-            if len(targets) == before and not any(norm(m) in seen for m in matches):
+                    add(Path(match), found=True)
+            if len(targets) == before and not any(_identity(m) in seen for m in matches):
                 targets.append(
                     Target(
                         arg,
@@ -171,10 +175,10 @@ def check_target(target: Target, budgets: Sequence[Budget] = ()) -> FileResult:
             text, stem = read_stdin(), "stdin"
         else:
             text, stem = read_text(target.path), target.path.stem
-        net = from_yaml(text, target.display, stem)
-        name = net.name
         doc = parse_yaml(text, target.display)
-        assert isinstance(doc, YMap)  # from_yaml accepted it
+        net = from_document(doc, target.display, stem)
+        name = net.name
+        assert isinstance(doc, YMap)  # from_document accepted it
         groups = [parse_expectations(doc.get("expect"), doc.pos_of("expect"))]
         for budget in budgets:
             groups += budget.for_spec(target.path)

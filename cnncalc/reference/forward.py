@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +41,9 @@ class LayerWeights:
 
 
 def _normal(rng: np.random.Generator, shape: tuple[int, ...], std: float) -> Array:
-    return cast(Array, rng.standard_normal(shape, dtype=DTYPE) * DTYPE(std))
+    values = rng.standard_normal(shape, dtype=DTYPE)
+    values *= DTYPE(std)  # in place: a weight tensor is never held twice
+    return values
 
 
 def _uniform(rng: np.random.Generator, shape: tuple[int, ...], low: float, high: float) -> Array:
@@ -160,20 +162,3 @@ def run_forward(
     outputs = live if keep_outputs else {n: a for n, a in live.items() if n not in last_use}
     outputs.pop(INPUT, None)
     return ForwardResult(shapes, made, outputs, x)
-
-
-def workspace_bytes(net: Network, batch: int) -> int:
-    """The largest temporary one layer makes: its im2col matrix (plus, for conv_transpose,
-    the input spread `stride` apart), in float32."""
-    largest = 0
-    for node in net:
-        op: Any = node.op
-        if node.kind not in ("conv", "conv_transpose"):
-            continue
-        out = net.shapes[node.name]
-        h, w, c = net.shapes[node.inputs[0]]
-        cells = out[0] * out[1] * op.kernel[0] * op.kernel[1] * c
-        if node.kind == "conv_transpose":
-            cells += ((h - 1) * op.stride[0] + 1) * ((w - 1) * op.stride[1] + 1) * c
-        largest = max(largest, cells * batch * 4)
-    return largest

@@ -32,6 +32,8 @@ Weights = Mapping[str, Array]
 Pads = tuple[int, int, int, int]  # top, bottom, left, right; negative crops
 OpFn = Callable[[Any, list[Array], Weights], Array]
 DTYPE = np.float32
+CHUNK_BYTES = 16 << 20  # float32 bytes of one block of im2col rows
+ROW_BLOCK_BYTES = 256 << 10  # float32 bytes of one block of a row-wise function's input
 
 # --- geometry, worked out independently of cnncalc.layers ------------------------------
 
@@ -175,7 +177,8 @@ def conv2d(
 ) -> Array:
     """PyTorch's Conv2d on NHWC with an HWIO kernel (kh, kw, C/groups, F), TensorFlow's
     layout for NHWC, so the im2col matrix multiplies the kernel as it lies: one matmul (one
-    per group)."""
+    per group) per block of output rows, each block's matrix at most CHUNK_BYTES (or one
+    row of the output), so the im2col copy stays small whatever the image."""
     kh, kw, per_group, filters = weight.shape
     xp = pad_hw(x, pads)
     if (kh, kw) == (1, 1) and tuple(stride) == (1, 1):
@@ -183,22 +186,55 @@ def conv2d(
     else:
         view = patches(xp, (kh, kw), stride, dilation)
     n, oh, ow = view.shape[:3]
-    rows = n * oh * ow
-    out: Array
-    if groups == 1:
-        cols: Array = view.reshape(rows, kh * kw * per_group)
-        out = cols @ weight.reshape(kh * kw * per_group, filters)
-    else:
-        out_g = filters // groups
-        cols = np.ascontiguousarray(
-            view.reshape(rows, kh * kw, groups, per_group).transpose(2, 0, 1, 3)
-        ).reshape(groups, rows, kh * kw * per_group)
-        mats = weight.reshape(kh, kw, per_group, groups, out_g).transpose(3, 0, 1, 2, 4)
-        out = np.matmul(cols, mats.reshape(groups, kh * kw * per_group, out_g))
-        out = out.transpose(1, 0, 2).reshape(rows, filters)
+    depth = kh * kw * per_group
+    out = np.empty((n, oh, ow, filters), dtype=x.dtype)
+    out_g = filters // groups
+    mats = weight.reshape(kh, kw, per_group, groups, out_g).transpose(3, 0, 1, 2, 4)
+    mats = mats.reshape(groups, depth, out_g)
+    step = im2col_rows(ow * depth * groups)  # output rows (of `ow` pixels) per block
+    for image in range(n):
+        for start in range(0, oh, step):
+            block = view[image, start : start + step]  # a view: the copy is made below
+            count = block.shape[0] * ow
+            target = out[image, start : start + step].reshape(count, filters)
+            if groups == 1:
+                np.matmul(block.reshape(count, depth), mats[0], out=target)
+                continue
+            split = block.reshape(block.shape[0], ow, kh, kw, groups, per_group)
+            cols = np.empty((groups, block.shape[0], ow, kh, kw, per_group), dtype=x.dtype)
+            cols[...] = np.moveaxis(split, 4, 0)
+            done = np.matmul(cols.reshape(groups, count, depth), mats)
+            target.reshape(count, groups, out_g)[...] = done.transpose(1, 0, 2)
     if bias is not None:
         out += bias
-    return cast(Array, out.reshape(n, oh, ow, filters))
+    return out
+
+
+def im2col_rows(width: int) -> int:
+    """Rows of `width` float32 values per block: CHUNK_BYTES' worth, at least one."""
+    return max(1, CHUNK_BYTES // (width * 4))
+
+
+def row_wise(fn: Callable[[Any, Array, Weights], Array]) -> OpFn:
+    """A one-input layer whose output row depends on its input row only, run by `by_rows`."""
+
+    def run(op: Any, inputs: list[Array], w: Weights) -> Array:
+        return by_rows(lambda rows: fn(op, rows, w), inputs[0])
+
+    return run
+
+
+def by_rows(fn: Callable[[Array], Array], x: Array) -> Array:
+    """`fn` applied to blocks of rows (the last axis is a row) of `x`, written into one
+    float32 output: for functions whose output row depends on its input row only (element
+    by element, per channel, across channels), so their temporaries (float64 in gelu) stay
+    within a few blocks of ROW_BLOCK_BYTES (or one row) whatever the tensor's size."""
+    flat = x.reshape(-1, x.shape[-1])
+    out = np.empty(flat.shape, dtype=DTYPE)
+    step = max(1, ROW_BLOCK_BYTES // (flat.shape[1] * 4))
+    for start in range(0, len(flat), step):
+        out[start : start + step] = fn(flat[start : start + step])
+    return out.reshape(x.shape)
 
 
 def adaptive_bins(size: int, out: int) -> tuple[Array, Array]:
@@ -263,15 +299,20 @@ def _conv_transpose(op: ConvTranspose, inputs: list[Array], w: Weights) -> Array
     return conv2d(spread, as_conv, w.get("bias"), pads, (1, 1), op.dilation, groups)
 
 
+def pool_pads(op: MaxPool | AvgPool, hw: tuple[int, int]) -> Pads:
+    """A pooling window's padding on an H×W input, plus the ceil_mode overhang after."""
+    dilation = op.dilation if isinstance(op, MaxPool) else (1, 1)
+    t, b, left, r = window_pads(op.padding, hw, op.kernel, op.stride, dilation)
+    if op.ceil_mode:
+        b += ceil_overhang(hw[0], t, b, span(op.kernel[0], dilation[0]), op.stride[0])
+        r += ceil_overhang(hw[1], left, r, span(op.kernel[1], dilation[1]), op.stride[1])
+    return t, b, left, r
+
+
 def pool_input(op: MaxPool | AvgPool, x: Array, fill: Any) -> tuple[Array, Pads]:
     """The pooling input padded with `fill`, plus the ceil_mode overhang after; its pads."""
-    dilation = op.dilation if isinstance(op, MaxPool) else (1, 1)
-    t, b, left, r = window_pads(op.padding, x.shape[1:3], op.kernel, op.stride, dilation)
-    if op.ceil_mode:
-        h, w = x.shape[1:3]
-        b += ceil_overhang(h, t, b, span(op.kernel[0], dilation[0]), op.stride[0])
-        r += ceil_overhang(w, left, r, span(op.kernel[1], dilation[1]), op.stride[1])
-    return pad_hw(x, (t, b, left, r), fill), (t, b, left, r)
+    pads = pool_pads(op, x.shape[1:3])
+    return pad_hw(x, pads, fill), pads
 
 
 def _maxpool(op: MaxPool, inputs: list[Array], w: Weights) -> Array:
@@ -332,20 +373,19 @@ def _identity(op: Any, inputs: list[Array], w: Weights) -> Array:
     return inputs[0]
 
 
-def _batchnorm(op: BatchNorm, inputs: list[Array], w: Weights) -> Array:
+def _batchnorm(op: BatchNorm, x: Array, w: Weights) -> Array:
     scale = 1.0 / np.sqrt(w["running_var"] + DTYPE(op.eps))
     if op.affine:
         scale = scale * w["weight"]
     shift = -w["running_mean"] * scale
     if op.affine:
         shift = shift + w["bias"]
-    return cast(Array, inputs[0] * scale + shift)
+    return cast(Array, x * scale + shift)
 
 
-def _lrn(op: LRN, inputs: list[Array], w: Weights) -> Array:
+def _lrn(op: LRN, x: Array, w: Weights) -> Array:
     """PyTorch LocalResponseNorm: x / (k + α/size · Σ x² over `size` neighbouring channels)^β,
     the channels zero-padded by ⌊size/2⌋ before and ⌊(size − 1)/2⌋ after."""
-    x = inputs[0]
     squares = np.zeros((*x.shape[:-1], x.shape[-1] + op.size - 1), dtype=x.dtype)
     squares[..., op.size // 2 : op.size // 2 + x.shape[-1]] = x * x
     sums = sliding_window_view(squares, op.size, axis=-1).sum(axis=-1)
@@ -381,60 +421,55 @@ def _erfc(z: Array) -> Array:
     return np.where(z >= 0, tail, 2.0 - tail)
 
 
-def _relu(op: Any, inputs: list[Array], w: Weights) -> Array:
-    return np.maximum(inputs[0], 0)
+def _relu(op: Any, x: Array, w: Weights) -> Array:
+    return np.maximum(x, 0)
 
 
-def _relu6(op: Any, inputs: list[Array], w: Weights) -> Array:
-    return np.minimum(np.maximum(inputs[0], 0), 6)
+def _relu6(op: Any, x: Array, w: Weights) -> Array:
+    return np.minimum(np.maximum(x, 0), 6)
 
 
-def _leaky_relu(op: act.LeakyReLU, inputs: list[Array], w: Weights) -> Array:
-    x = inputs[0]
+def _leaky_relu(op: act.LeakyReLU, x: Array, w: Weights) -> Array:
     return np.where(x > 0, x, x * DTYPE(op.negative_slope))
 
 
-def _elu(op: act.ELU, inputs: list[Array], w: Weights) -> Array:
-    x = inputs[0]
+def _elu(op: act.ELU, x: Array, w: Weights) -> Array:
     return np.where(x > 0, x, DTYPE(op.alpha) * np.expm1(np.minimum(x, 0)))
 
 
-def _gelu(op: act.GELU, inputs: list[Array], w: Weights) -> Array:
-    x = inputs[0]
+def _gelu(op: act.GELU, x: Array, w: Weights) -> Array:
     if op.approximate == "tanh":
         inner = np.sqrt(2 / np.pi) * (x + 0.044715 * x.astype(np.float64) ** 3)
         return cast(Array, (0.5 * x * (1 + np.tanh(inner))).astype(x.dtype))
     return (0.5 * x * _erfc(-x / np.sqrt(2))).astype(x.dtype)
 
 
-def _sigmoid(op: Any, inputs: list[Array], w: Weights) -> Array:
-    return _sigmoid_of(inputs[0])
+def _sigmoid(op: Any, x: Array, w: Weights) -> Array:
+    return _sigmoid_of(x)
 
 
-def _tanh(op: Any, inputs: list[Array], w: Weights) -> Array:
-    return np.tanh(inputs[0])
+def _tanh(op: Any, x: Array, w: Weights) -> Array:
+    return np.tanh(x)
 
 
-def _silu(op: Any, inputs: list[Array], w: Weights) -> Array:
-    return inputs[0] * _sigmoid_of(inputs[0])
+def _silu(op: Any, x: Array, w: Weights) -> Array:
+    return x * _sigmoid_of(x)
 
 
-def _hardsigmoid(op: Any, inputs: list[Array], w: Weights) -> Array:
-    return cast(Array, np.minimum(np.maximum(inputs[0] + 3, 0), 6) / 6)
+def _hardsigmoid(op: Any, x: Array, w: Weights) -> Array:
+    return cast(Array, np.minimum(np.maximum(x + 3, 0), 6) / 6)
 
 
-def _hardswish(op: Any, inputs: list[Array], w: Weights) -> Array:
-    return inputs[0] * _hardsigmoid(op, inputs, w)
+def _hardswish(op: Any, x: Array, w: Weights) -> Array:
+    return x * _hardsigmoid(op, x, w)
 
 
-def _softmax(op: Any, inputs: list[Array], w: Weights) -> Array:
-    x = inputs[0]
+def _softmax(op: Any, x: Array, w: Weights) -> Array:
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
 
 
-def _prelu(op: act.PReLU, inputs: list[Array], w: Weights) -> Array:
-    x = inputs[0]
+def _prelu(op: act.PReLU, x: Array, w: Weights) -> Array:
     return np.where(x >= 0, x, x * w["weight"])
 
 
@@ -456,18 +491,7 @@ def _concat(op: Any, inputs: list[Array], w: Weights) -> Array:
     return np.concatenate(inputs, axis=-1)
 
 
-OPS: dict[str, OpFn] = {
-    "conv": _conv,
-    "conv_transpose": _conv_transpose,
-    "maxpool": _maxpool,
-    "avgpool": _avgpool,
-    "global_avgpool": _global_avgpool,
-    "global_maxpool": _global_maxpool,
-    "adaptive_avgpool": _adaptive_avgpool,
-    "adaptive_maxpool": _adaptive_maxpool,
-    "dense": _dense,
-    "flatten": _flatten,
-    "dropout": _identity,  # identity at inference
+ROW_WISE: dict[str, Callable[[Any, Array, Weights], Array]] = {
     "batchnorm": _batchnorm,
     "lrn": _lrn,
     "relu": _relu,
@@ -482,6 +506,22 @@ OPS: dict[str, OpFn] = {
     "hardsigmoid": _hardsigmoid,
     "softmax": _softmax,
     "prelu": _prelu,
+}
+"""The kinds whose output row (the last axis) depends on their input row only."""
+
+OPS: dict[str, OpFn] = {
+    "conv": _conv,
+    "conv_transpose": _conv_transpose,
+    "maxpool": _maxpool,
+    "avgpool": _avgpool,
+    "global_avgpool": _global_avgpool,
+    "global_maxpool": _global_maxpool,
+    "adaptive_avgpool": _adaptive_avgpool,
+    "adaptive_maxpool": _adaptive_maxpool,
+    "dense": _dense,
+    "flatten": _flatten,
+    "dropout": _identity,  # identity at inference
+    **{kind: row_wise(fn) for kind, fn in ROW_WISE.items()},
     "add": _add,
     "multiply": _multiply,
     "concat": _concat,

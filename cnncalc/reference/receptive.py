@@ -36,7 +36,6 @@ import numpy as np
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import INPUT, Network, Node, build_network
-from cnncalc.passes.memory import inference_peak
 from cnncalc.reference.ops import (
     Array,
     adaptive_max,
@@ -245,28 +244,6 @@ def measure_fields(net: Network) -> dict[str, MeasuredField | None]:
             if last_use[name] == index:
                 del live[name]
     return out
-
-
-def box_bytes(net: Network) -> int:
-    """About what `measure_fields(net)` needs: the live box maps (five float32 per unit), and
-    room for the largest layer's temporaries (padding, a conv_transpose's spread input)."""
-    if len(net.input_shape) != 3:
-        return 0
-    per_unit = CHANNELS * 4
-    sizes = {
-        name: shape[0] * shape[1] * per_unit if len(shape) == 3 else 0
-        for name, shape in net.shapes.items()
-    }
-    largest = max(sizes.values())
-    for node in net:
-        op: Any = node.op
-        if node.kind == "conv_transpose":
-            h, w = net.shapes[node.inputs[0]][:2]
-            spread = 1
-            for a, size in enumerate((h, w)):
-                spread *= (size + 2 * (span(op.kernel[a], op.dilation[a]) + 1)) * op.stride[a]
-            largest = max(largest, spread * per_unit)
-    return int(inference_peak(net, sizes)[0]) + 3 * largest
 
 
 # --- growing the input until interior units see no padding ---------------------------------

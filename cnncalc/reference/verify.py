@@ -27,10 +27,10 @@ from cnncalc.errors import SpecError
 from cnncalc.graph import INPUT, Network
 from cnncalc.layers import Shape
 from cnncalc.loader import load
-from cnncalc.passes.memory import MemoryOptions
 from cnncalc.passes.receptive_field import ReceptiveField
-from cnncalc.reference.forward import ForwardError, run_forward, workspace_bytes
-from cnncalc.reference.receptive import MeasuredField, box_bytes, enlarged, measure_fields
+from cnncalc.reference import workspace
+from cnncalc.reference.forward import ForwardError, run_forward
+from cnncalc.reference.receptive import MeasuredField, enlarged, measure_fields
 from cnncalc.report import analyze
 from cnncalc.units import human_bytes
 
@@ -187,30 +187,29 @@ class VerifyResult:
 
 
 def forward_bytes(net: Network, batch: int) -> int:
-    """The forward's estimated peak: the memory pass's inference peak at this batch, plus
-    every weight (all are kept) and the largest im2col workspace."""
-    memory = analyze(net, memory=MemoryOptions("float32", batch)).memory
-    return (
-        memory.inference_peak_bytes
-        + memory.param_bytes
-        + memory.buffer_bytes
-        + workspace_bytes(net, batch)
-    )
+    """An upper bound of the forward's peak at `batch` (see `cnncalc.reference.workspace`)."""
+    weights = {
+        row.node.name: 4 * (row.counts.params + row.counts.buffers) for row in analyze(net).layers
+    }
+    return workspace.forward_bytes(net, batch, weights)
 
 
-def _guard(net: Network, batch: int, max_memory: int) -> int:
-    need = forward_bytes(net, batch)
+def _guard(net: Network, batch: int, max_memory: int, rf: bool) -> int:
+    """The estimated peak (the forward's, or the receptive-field measurement's on the
+    spec's input if larger); a SpecError when it is over `max_memory`."""
+    need = max(forward_bytes(net, batch), workspace.box_bytes(net) if rf else 0)
     if need > max_memory:
         hint = "raise --max-memory if the machine has room"
         if len(net.input_shape) == 3:
             h, w, c = net.input_shape
             hint = f"use a smaller --input (e.g. {max(h // 2, 1)}x{max(w // 2, 1)}x{c})"
             hint += ", a smaller --batch" if batch > 1 else ""
+            hint += ", --no-rf" if rf else ""
             hint += ", or raise --max-memory"
         raise SpecError(
-            f"the NumPy forward of {net.name} needs about {human_bytes(need)} "
-            f"(activations, weights and im2col workspace), more than --max-memory "
-            f"{human_bytes(max_memory)}",
+            f"the NumPy verification of {net.name} needs about {human_bytes(need)} "
+            f"(activations, weights, their temporaries and the receptive-field maps), more "
+            f"than --max-memory {human_bytes(max_memory)}",
             None,
             hint,
         )
@@ -325,7 +324,7 @@ def _rf_checks(
     for step, candidate in enumerate(enlarged(net)):
         if not pending:
             break
-        if step and box_bytes(candidate) > max_memory:
+        if workspace.box_bytes(candidate) > max_memory:
             break
         if progress is not None:
             progress(f"receptive field at {'×'.join(map(str, candidate.input_shape))}", step, 0)
@@ -379,12 +378,13 @@ def verify_network(
 ) -> VerifyResult:
     """Run the NumPy reference on `net` and compare every layer with the analytic passes.
 
-    Raises SpecError (before allocating anything) when the forward would need more than
-    `max_memory` bytes.
+    Raises SpecError (before allocating anything) when the forward, or the receptive-field
+    measurement on the spec's input, would need more than `max_memory` bytes; a larger input
+    for the measurement is tried only while its estimate stays under it too.
     """
     if batch < 1:
         raise SpecError(f"--batch must be at least 1, got {batch}", None)
-    estimate = _guard(net, batch, max_memory)
+    estimate = _guard(net, batch, max_memory, rf)
     report = analyze(net)
     total = len(net)
 
@@ -397,6 +397,9 @@ def verify_network(
         result = run_forward(net, batch, seed, on_layer=on_layer if progress else None)
     except ForwardError as exc:  # a disagreement too: the analytic passes accepted the layer
         stopped, result = exc, exc.partial
+    shapes = result.shapes
+    counts = {name: (w.param_count, w.buffer_count) for name, w in result.weights.items()}
+    del result  # the weights and outputs: the receptive field's maps need the room
     rf_checks: dict[str, Check] = {}
     rf_where: dict[str, Shape] = {}
     rf_used: list[Shape] = []
@@ -408,8 +411,8 @@ def verify_network(
     rows = []
     for row in report.layers:
         name = row.node.name
-        if name in result.shapes:
-            got_shape: Any = result.shapes[name]
+        if name in shapes:
+            got_shape: Any = shapes[name]
             shape = Check(
                 "ok" if got_shape == row.output_shape else "fail", row.output_shape, got_shape
             )
@@ -417,10 +420,9 @@ def verify_network(
             shape = Check("fail", row.output_shape, f"error ({stopped.message})")
         else:
             shape = unreached
-        if name in result.weights:
-            weights = result.weights[name]
+        if name in counts:
             want = (row.counts.params, row.counts.buffers)
-            got = (weights.param_count, weights.buffer_count)
+            got = counts[name]
             params = Check("ok" if want == got else "fail", want, got)
         else:
             params = unreached

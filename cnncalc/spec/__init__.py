@@ -80,7 +80,14 @@ def parse_input_option(text: str) -> WrittenShape:
 
 
 def from_yaml(text: str, file: str, default_name: str, input_shape: Shape | None = None) -> Network:
-    doc = parse_yaml(text, file)
+    return from_document(parse_yaml(text, file), file, default_name, input_shape)
+
+
+def from_document(
+    doc: Any, file: str, default_name: str, input_shape: Shape | None = None
+) -> Network:
+    """The network of a parsed spec (`parse_yaml`'s result), for callers that read other
+    keys of the same document (`check` reads `expect:`)."""
     top = SourcePos(file, 1, 1)
     if doc is None:
         raise SpecError("the spec is empty", top, "a spec needs `input:` and `layers:`")
@@ -167,6 +174,7 @@ __all__ = [
     "TOP_KEYS",
     "WrittenShape",
     "decode_spec",
+    "from_document",
     "from_shorthand",
     "from_yaml",
     "parse_input_option",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 from cnncalc.errors import SourcePos, SpecError
@@ -13,32 +14,78 @@ _UTF16_START = re.compile(rb"(?:[\x01-\x7f]\x00){2}|(?:\x00[\x01-\x7f]){2}")
 
 
 def read_text(path: Path) -> str:
-    """A spec file's text; unreadable, binary or non-UTF-8 files are spec errors, and so is a
-    file over MAX_BYTES (refused from its size, before reading; devices are read only that
-    far)."""
+    """A spec file's text. Only a regular file (or a device, read only up to MAX_BYTES) is
+    read: a FIFO or socket is refused, since reading one waits for a writer. The file is
+    opened non-blocking and checked after opening, so even a file swapped for a FIFO in
+    between never blocks. Unreadable, binary or non-UTF-8 files and files over MAX_BYTES
+    (refused from their size, before reading) are spec errors."""
     pos = SourcePos(str(path))
     try:
-        if path.is_dir():
-            specs = sorted(p.name for p in path.glob("*.y*ml"))
-            hint = "pass a .yaml spec file"
-            if specs:
-                hint = "pass one of its spec files: " + ", ".join(specs[:5])
-                hint += ", …" if len(specs) > 5 else ""
-            raise SpecError("is a directory, not a spec file", pos, hint)
-        with path.open("rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > MAX_BYTES:
-                raise too_large(str(path), size)
-            data = file.read(MAX_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
     except FileNotFoundError:
         raise SpecError("no such file", pos) from None
     except OSError as exc:
+        if _is_dir(path):  # Windows cannot open a folder at all
+            raise _directory_error(path) from None
         raise SpecError(f"cannot read: {exc.strerror or exc}", pos) from None
     except ValueError as exc:  # a NUL character in the path
         raise SpecError(f"not a usable path: {exc}", SourcePos(repr(str(path)))) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _directory_error(path)
+        if stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode):
+            what = "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode) else "a socket"
+            raise SpecError(
+                f"is {what}, not a spec file", pos, "pipe the spec to `-` (standard input)"
+            )
+        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_BYTES:
+            raise too_large(str(path), info.st_size)
+        data = _read_at_most(fd, MAX_BYTES + 1)
+    except BlockingIOError:  # a terminal or device with nothing to read yet
+        raise SpecError("is a device with nothing to read", pos, "pass a spec file") from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror or exc}", pos) from None
+    finally:
+        os.close(fd)
     if len(data) > MAX_BYTES:  # a device or a file that grew: its size is unknown
         raise too_large(str(path), None)
     return decode_spec(data, str(path))
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX only; Windows has no FIFOs to wait on
+_NOCTTY = getattr(os, "O_NOCTTY", 0)
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = os.read(fd, min(limit - size, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _directory_error(path: Path) -> SpecError:
+    try:
+        specs = sorted(p.name for p in path.glob("*.y*ml"))
+    except OSError:
+        specs = []
+    hint = "pass a .yaml spec file"
+    if specs:
+        hint = "pass one of its spec files: " + ", ".join(specs[:5])
+        hint += ", …" if len(specs) > 5 else ""
+    return SpecError("is a directory, not a spec file", SourcePos(str(path)), hint)
 
 
 def decode_spec(data: bytes, file: str) -> str:

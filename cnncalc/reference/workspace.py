@@ -1,0 +1,201 @@
+"""What `verify` allocates, as an upper bound per stage, for the `--max-memory` guard.
+
+The forward (`forward.run_forward`) keeps the input and every layer's weights, frees each
+activation after its last consumer, and while a layer runs holds its inputs, its output and
+the layer's temporaries: padding copies, one block of im2col rows (`ops.conv2d`), a
+conv_transpose's spread input, pooling's intermediate rows, adaptive bins' gathered cells, a
+row-wise function's block (float64 in gelu), and the weights' own temporaries as they are
+drawn. The receptive-field measurement (`receptive.measure_fields`) does the same with box
+maps of five float32 per unit and no batch, and keeps each layer's measured runs. Python's
+own objects (reports, networks, results) are allowed PER_LAYER bytes a layer.
+
+Every figure is an upper bound of what the code below allocates, so that a run under
+`--max-memory` stays under it (tests measure the peak with tracemalloc).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from cnncalc.graph import INPUT, Network, Node
+from cnncalc.reference.ops import (
+    ROW_BLOCK_BYTES,
+    ROW_WISE,
+    im2col_rows,
+    pool_pads,
+    span,
+    transpose_as_conv_pads,
+    window_pads,
+)
+from cnncalc.reference.receptive import CHANNELS
+
+FLOAT = 4  # bytes of a float32
+ROW_TEMPORARIES = 24  # a row-wise block's temporaries, in float32 copies of the block
+UNIFORM_DRAWS = ("batchnorm", "prelu")  # per-channel values drawn in float64, then cast
+MEASURE_TEMPORARIES = 2  # `receptive.measure`'s bounds and masks, in box maps (1.4 measured)
+KEPT_PER_UNIT = 4 * 32  # a measured run: four tuples of Python floats per unit along it
+PER_LAYER = 32 << 10  # Python objects per layer: reports, networks, results
+BASE = 1 << 20  # Python objects whatever the network
+
+
+def _hw(shape: tuple[int, ...]) -> tuple[int, int]:
+    return (shape[0], shape[1]) if len(shape) == 3 else (1, 1)
+
+
+def _padded(hw: tuple[int, int], pads: tuple[int, int, int, int]) -> int:
+    """Cells of an H×W map padded by `pads` (negative: cropped, a view); 0 when unpadded."""
+    if not any(p > 0 for p in pads):
+        return 0
+    t, b, left, r = pads
+    return (hw[0] + max(t, 0) - max(-t, 0) + max(b, 0) - max(-b, 0)) * (
+        hw[1] + max(left, 0) - max(-left, 0) + max(r, 0) - max(-r, 0)
+    )
+
+
+def _window(node: Node, net: Network, depth: int, reduced: bool = True) -> int:
+    """Temporaries of a conv, conv_transpose or pool on maps of `depth` values per cell,
+    in values: padding copies, a spread input and, if the window is `reduced` tap by tap
+    (pooling, box maps; not im2col), the rows reduced along H before W."""
+    op: Any = node.op
+    hw = _hw(net.shapes[node.inputs[0]])
+    out_h, out_w = _hw(net.shapes[node.name])
+    cells: int
+    if node.kind in ("maxpool", "avgpool"):
+        pads = pool_pads(op, hw)
+        padded_w = hw[1] + pads[2] + pads[3]
+        cells = _padded(hw, pads) + out_h * padded_w
+        if node.kind == "avgpool":  # the divisor's maps, and the sums before dividing
+            cells += 2 * (hw[0] + pads[0] + pads[1]) * padded_w + out_h * out_w
+        return cells * depth
+    if node.kind == "conv_transpose":
+        spread = ((hw[0] - 1) * op.stride[0] + 1, (hw[1] - 1) * op.stride[1] + 1)
+        pads = transpose_as_conv_pads(op, hw)
+        cells = (spread[0] * spread[1] if op.stride != (1, 1) else 0) + _padded(spread, pads)
+        width = spread[1] + max(pads[2], 0) + max(pads[3], 0)
+        return int(cells + (out_h * width if reduced else 0)) * depth
+    pads = window_pads(op.padding, hw, op.kernel, op.stride, op.dilation)
+    width = hw[1] + max(pads[2], 0) + max(pads[3], 0)
+    return (_padded(hw, pads) + (out_h * width if reduced else 0)) * depth
+
+
+def _adaptive(node: Node, net: Network, depth: int) -> int:
+    """Gathered cells of adaptive pooling (each bin padded to the widest), in values."""
+    op: Any = node.op
+    h, w = _hw(net.shapes[node.inputs[0]])
+    out_h, out_w = int(op.output[0]), int(op.output[1])
+    widest = (-(-h // out_h) + 1, -(-w // out_w) + 1)
+    return 2 * (out_h * widest[0] * w + out_h * w + out_h * out_w * widest[1]) * depth
+
+
+def _conv_blocks(node: Node, net: Network) -> int:
+    """Bytes of one im2col block and, for groups, its product (`ops.conv2d`: one image at a
+    time, so whatever the batch)."""
+    op: Any = node.op
+    groups = int(op.groups)
+    channels = net.shapes[node.inputs[0]][-1]
+    out_h, out_w, filters = net.shapes[node.name]
+    depth = int(op.kernel[0] * op.kernel[1]) * channels // groups
+    rows = min(im2col_rows(out_w * depth * groups), out_h) * out_w
+    block = rows * depth * groups * FLOAT
+    if groups > 1:
+        block += rows * filters * FLOAT
+    return block
+
+
+def forward_temporaries(node: Node, net: Network, batch: int, weight_bytes: int) -> int:
+    """Bytes a layer allocates while it runs, besides its output (its weights' own
+    temporaries come before, see `forward_bytes`)."""
+    kind = node.kind
+    shape = net.shapes[node.inputs[0]]
+    channels = shape[-1]
+    temp = 0
+    if kind in ("conv", "conv_transpose"):
+        temp += weight_bytes + _conv_blocks(node, net)  # the kernel rearranged
+        temp += _window(node, net, channels, reduced=False) * batch * FLOAT
+    elif kind in ("maxpool", "avgpool"):
+        temp += _window(node, net, channels) * batch * FLOAT
+    elif kind in ("adaptive_avgpool", "adaptive_maxpool"):
+        temp += _adaptive(node, net, channels) * batch * FLOAT
+    elif kind in ROW_WISE:
+        elements = batch * math.prod(shape)
+        op: Any = node.op
+        row = channels + (int(op.size) if kind == "lrn" else 0)
+        block = min(elements, max(ROW_BLOCK_BYTES // FLOAT, row))
+        temp += ROW_TEMPORARIES * block * FLOAT
+    elif kind == "multiply" and len(node.inputs) > 2:
+        temp += batch * math.prod(net.shapes[node.name]) * FLOAT
+    return temp
+
+
+def _peak(
+    net: Network,
+    sizes: dict[str, int],
+    temporaries: dict[str, int],
+    kept: dict[str, int],
+    keep_input: bool,
+    before: dict[str, int] | None = None,
+) -> int:
+    """The largest live set: tensors alive (each freed after its last consumer; outputs and,
+    if `keep_input`, the input kept), what stays from each layer on (`kept`), plus what a
+    layer allocates `before` it runs (its weights as they are drawn), then while it runs
+    (its output and temporaries)."""
+    last_use: dict[str, int] = {}
+    for index, node in enumerate(net):
+        for name in node.inputs:
+            last_use[name] = index
+    live = sizes[INPUT]
+    stays = 0
+    peak = live
+    for index, node in enumerate(net):
+        peak = max(peak, live + stays + (before or {}).get(node.name, 0))
+        stays += kept.get(node.name, 0)
+        peak = max(peak, live + stays + sizes[node.name] + temporaries[node.name])
+        live += sizes[node.name]
+        for name in set(node.inputs):
+            if last_use[name] == index and (name != INPUT or not keep_input):
+                live -= sizes[name]
+    return peak
+
+
+def forward_bytes(net: Network, batch: int, weights: dict[str, int]) -> int:
+    """An upper bound of the forward's peak at `batch`; `weights` holds each layer's weight
+    and buffer bytes."""
+    sizes = {name: batch * math.prod(shape) * FLOAT for name, shape in net.shapes.items()}
+    temps = {node.name: forward_temporaries(node, net, batch, weights[node.name]) for node in net}
+    drawing = {  # the weights as they are drawn (normals in place), plus a float64 vector
+        node.name: weights[node.name]
+        + (2 * net.shapes[node.inputs[0]][-1] * FLOAT if node.kind in UNIFORM_DRAWS else 0)
+        for node in net
+    }
+    peak = _peak(net, sizes, temps, weights, keep_input=True, before=drawing)
+    return peak + BASE + PER_LAYER * len(net)
+
+
+def box_bytes(net: Network) -> int:
+    """An upper bound of `measure_fields(net)`'s peak (0 for a flat input: nothing runs)."""
+    if len(net.input_shape) != 3:
+        return 0
+    unit = CHANNELS * FLOAT
+    sizes = {name: math.prod(_hw(shape)) * unit for name, shape in net.shapes.items()}
+    temps: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    for node in net:
+        out_h, out_w = _hw(net.shapes[node.name])
+        temp = 0  # while the layer's map is made; then measured (below)
+        if node.kind in ("conv", "conv_transpose", "maxpool", "avgpool"):
+            temp += _window(node, net, CHANNELS) * FLOAT
+            if node.kind == "conv_transpose":  # the input first extended by virtual units
+                op: Any = node.op
+                h, w = _hw(net.shapes[node.inputs[0]])
+                ext = [-(-span(op.kernel[a], op.dilation[a]) // op.stride[a]) + 1 for a in (0, 1)]
+                grown = (h + 2 * ext[0], w + 2 * ext[1])
+                spread = ((grown[0] - 1) * op.stride[0] + 1) * ((grown[1] - 1) * op.stride[1] + 1)
+                temp += (grown[0] * grown[1] + 2 * spread) * unit
+        elif node.kind in ("adaptive_avgpool", "adaptive_maxpool"):
+            temp += _adaptive(node, net, CHANNELS) * FLOAT
+        elif len(node.inputs) > 1:
+            temp += out_h * out_w * unit
+        temps[node.name] = max(temp, MEASURE_TEMPORARIES * out_h * out_w * unit)
+        kept[node.name] = KEPT_PER_UNIT * max(out_h, out_w)
+    return _peak(net, sizes, temps, kept, keep_input=False) + BASE + PER_LAYER * len(net)
