@@ -106,17 +106,17 @@ def transpose_as_conv_pads(op: ConvTranspose, hw: tuple[int, int]) -> Pads:
 def pad_hw(x: Array, pads: Pads, fill: Any = 0.0) -> Array:
     """Pad (or, where negative, crop) the H and W axes of an NHWC array with `fill`
     (a scalar, or one value per channel)."""
-    t, b, left, r = pads
-    h, w = x.shape[1], x.shape[2]
-    x = x[:, max(-t, 0) : h - max(-b, 0), max(-left, 0) : w - max(-r, 0)]
-    t, b, left, r = max(t, 0), max(b, 0), max(left, 0), max(r, 0)
-    if not (t or b or left or r):
-        return x
-    shape = (x.shape[0], x.shape[1] + t + b, x.shape[2] + left + r, *x.shape[3:])
-    out = np.empty(shape, dtype=x.dtype)
-    out[...] = fill
-    out[:, t : t + x.shape[1], left : left + x.shape[2]] = x
-    return out
+    # pad first, then crop: a crop may reach into the other side's padding (a conv_transpose
+    # whose output_padding is cropped away by its leading padding)
+    t, b, left, r = (max(p, 0) for p in pads)
+    if t or b or left or r:
+        shape = (x.shape[0], x.shape[1] + t + b, x.shape[2] + left + r, *x.shape[3:])
+        out = np.empty(shape, dtype=x.dtype)
+        out[...] = fill
+        out[:, t : t + x.shape[1], left : left + x.shape[2]] = x
+        x = out
+    t, b, left, r = (max(-p, 0) for p in pads)
+    return x[:, t : x.shape[1] - b, left : x.shape[2] - r]
 
 
 def dilate(x: Array, stride: Sequence[int], fill: Any = 0.0) -> Array:

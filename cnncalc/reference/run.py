@@ -30,7 +30,6 @@ from cnncalc.reference.forward import (
     make_weights,
     random_input,
     run_forward,
-    workspace_bytes,
 )
 from cnncalc.reference.ops import (
     DTYPE,
@@ -42,10 +41,10 @@ from cnncalc.reference.ops import (
     window_pads,
 )
 from cnncalc.reference.value_files import read_values
-from cnncalc.report import analyze
+from cnncalc.reference.verify import forward_bytes
 from cnncalc.units import human_bytes
 
-MAX_BYTES = 2 << 30  # the forward's activations, weights and workspace
+MAX_BYTES = 2 << 30  # the forward's peak: activations, weights and their temporaries
 # tensors whose file layout differs from the reference's: the axes that turn it into the file's
 FILE_AXES = {("conv", "weight"): (3, 2, 0, 1)}  # HWIO → (filters, in/groups, kh, kw)
 LAYOUTS = {
@@ -259,14 +258,7 @@ def _prefix(net: Network, layer: str | None) -> Network:
 
 
 def _guard(net: Network) -> None:
-    memory = analyze(net).memory
-    need = (
-        memory.input_bytes
-        + memory.activation_bytes
-        + memory.param_bytes
-        + memory.buffer_bytes
-        + workspace_bytes(net, 1)
-    )
+    need = forward_bytes(net, 1)
     if need > MAX_BYTES:
         raise SpecError(
             f"running {net.name} keeps about {human_bytes(need)} of values, more than "

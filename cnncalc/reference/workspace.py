@@ -44,13 +44,12 @@ def _hw(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 def _padded(hw: tuple[int, int], pads: tuple[int, int, int, int]) -> int:
-    """Cells of an H×W map padded by `pads` (negative: cropped, a view); 0 when unpadded."""
+    """Cells of an H×W map padded by `pads` (`ops.pad_hw` pads before it crops, and a crop
+    is a view); 0 when unpadded."""
     if not any(p > 0 for p in pads):
         return 0
-    t, b, left, r = pads
-    return (hw[0] + max(t, 0) - max(-t, 0) + max(b, 0) - max(-b, 0)) * (
-        hw[1] + max(left, 0) - max(-left, 0) + max(r, 0) - max(-r, 0)
-    )
+    t, b, left, r = (max(p, 0) for p in pads)
+    return (hw[0] + t + b) * (hw[1] + left + r)
 
 
 def _window(node: Node, net: Network, depth: int, reduced: bool = True) -> int:
