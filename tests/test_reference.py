@@ -146,6 +146,30 @@ def test_conv_transpose_matches_its_definition(layer: str) -> None:
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
 
 
+def test_conv_transpose_crop_may_reach_into_output_padding() -> None:
+    # one input column, stride 3, kernel 1: the full output is 1 + output_padding 2 = 3 columns,
+    # and the leading crop of 2 leaves the last one, which only output_padding produced
+    x = rng.standard_normal((1, 2, 1, 1)).astype(np.float32)
+    layer = (
+        "{filters: 1, kernel: [2, 1], stride: [1, 3], padding: [0, 0, 2, 0], "
+        "output_padding: [0, 2]}"
+    )
+    out, w = forward_one(f"[conv_transpose: {layer}]", x)
+    op = net_of(f"[conv_transpose: {layer}]", x.shape[1:]).nodes[0].op
+    want = conv_transpose_by_loops(
+        x,
+        w.params["weight"],
+        w.params.get("bias"),
+        ops.transpose_crop(op, (2, 1)),
+        op.output_padding,
+        op.stride,
+        op.dilation,
+        op.groups,
+    )
+    assert out.shape == want.shape == (1, 3, 1, 1)
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+
+
 def test_same_padding_is_tensorflow_same() -> None:
     # 5 wide, kernel 4, stride 2: ⌈5/2⌉ = 3 outputs, (3 − 1)·2 + 4 − 5 = 3 pad: 1 before, 2 after
     assert ops.same_pads(5, 4, 2) == (1, 2)
