@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import gcd
 
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers.base import Window
@@ -80,14 +81,17 @@ def _axis(
                 f"center = {fmt(c)} + (({span} − 1)/2 − {p})·{fmt(j)} = {fmt(center)}"
             ),
         )
-    # output o gathers input i = (o + p − m·d)/s for taps m whose division is exact
-    widest = 0
-    for residue in range(s):
-        taps = [m for m in range(k) if (residue + p - m * d) % s == 0]
-        if taps:
-            widest = max(widest, (max(taps) - min(taps)) * d // s)
-    first = [exact(p - m * d, s) for m in range(k) if (p - m * d) % s == 0]
-    center = c + Fraction(min(first) + max(first), 2) * j if first else c
+    # output o gathers input i = (o + p − m·d)/s for the taps m with m·d ≡ o + p (mod s): with
+    # g = gcd(d, s) they step by s/g, and each step moves i by d/g (closed forms, O(1) in k, s)
+    g = gcd(d, s)
+    period = s // g
+    widest = (k - 1) // period * (d // g)  # the residue with tap 0 has the most taps
+    center = c
+    if p % g == 0:  # output 0's taps: the smallest m0, then m0 + period, ... below k
+        m0 = (p // g) * pow(d // g, -1, period) % period
+        if m0 < k:
+            m1 = m0 + (k - 1 - m0) // period * period
+            center = c + Fraction((p - m1 * d) // s + (p - m0 * d) // s, 2) * j
     size = r + widest * j
     jump = j / s if isinstance(j, Fraction) else exact(j, s)
     return (
