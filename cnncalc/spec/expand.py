@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.errors import LayerError, SourcePos, SpecError
-from cnncalc.expr import substitute
+from cnncalc.expr import Budget, substitute
 from cnncalc.fields import describe
 from cnncalc.graph import INPUT, Node
 from cnncalc.layers import KINDS, Op
@@ -81,6 +81,7 @@ class Expander:
         self.nodes: list[Node] = []
         self.defined: dict[str, SourcePos] = {INPUT: SourcePos(file)}
         self.alias: dict[str, str] = {}  # skipped layers and block instances → a real name
+        self.budget = Budget()  # the work all `$` expressions of the spec may do
 
     # --- names --------------------------------------------------------------------------
 
@@ -239,7 +240,7 @@ class Expander:
 
     def _value(self, fields: YMap, key: str, scope: Scope) -> Any:
         try:
-            return substitute(fields[key], scope.names)
+            return substitute(fields[key], scope.names, self.budget)
         except LayerError as exc:
             raise SpecError(exc.message, fields.pos_of(key), exc.hint) from None
 
@@ -376,7 +377,7 @@ class Expander:
             if key not in fields:
                 known = {k: args[k] for k in order[:index]}
                 try:
-                    args[key] = substitute(args[key], known)
+                    args[key] = substitute(args[key], known, self.budget)
                 except LayerError as exc:
                     earlier = ", ".join(order[:index]) or "none"
                     raise SpecError(
