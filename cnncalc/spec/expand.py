@@ -288,7 +288,7 @@ class Expander:
         op = self._make_op(kind, fields, scope, full, pos)
         functional = self._flag(fields, "functional", scope, False)
         self.nodes.append(
-            Node(full, op, tuple(inputs), trainable, pos, functional, dict(fields.value_pos))
+            Node(full, op, tuple(inputs), trainable, pos, functional, fields.value_pos)
         )
         scope.previous = full
 
