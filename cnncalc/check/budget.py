@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import re
@@ -21,35 +22,27 @@ from cnncalc.spec import read_text
 from cnncalc.yamltree import YMap, parse_yaml
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """`**` any number of folders, `*` any text within a name, `?` one character, `[…]`."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[" and "]" in pattern[i + 1 :]:
-            end = pattern.index("]", i + 1)
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = end
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out))
+class Glob:
+    """A path glob: `**` any number of folders, `*` any text within a name, `?` one character,
+    `[…]` (`[!…]` negated). Matched one name at a time, each by fnmatch's regular expression
+    (which commits to the first match of the text between stars), the names by a set of
+    reachable positions: linear work, where one regular expression over the whole path takes
+    time exponential in the stars (`*a*a*a*a*b`)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.parts = [
+            None if p == "**" else re.compile(fnmatch.translate(p)) for p in pattern.split("/")
+        ]
+
+    def fullmatch(self, path: str) -> bool:
+        names = path.split("/")
+        reachable = {0}  # how many names the parts so far can match
+        for part in self.parts:
+            if part is None:
+                reachable = set(range(min(reachable), len(names) + 1)) if reachable else set()
+            else:
+                reachable = {i + 1 for i in reachable if i < len(names) and part.match(names[i])}
+        return len(names) in reachable
 
 
 def norm(path: str) -> str:
@@ -62,12 +55,12 @@ class BudgetEntry:
 
     expectations: Expectations
     pattern: str | None = None
-    regex: re.Pattern[str] | None = None
+    glob: Glob | None = None
 
     def applies_to(self, spec: Path | None) -> bool:
-        if self.regex is None:
+        if self.glob is None:
             return True
-        return spec is not None and self.regex.fullmatch(norm(str(spec))) is not None
+        return spec is not None and self.glob.fullmatch(norm(str(spec)))
 
 
 @dataclass(frozen=True)
@@ -114,9 +107,9 @@ def load_budget(path: str) -> Budget:
             )
         pattern = os.path.normcase(os.path.normpath(key)).replace("\\", "/")
         if os.path.isabs(pattern):
-            regex = _glob_regex(pattern)
+            matcher = Glob(pattern)
         else:  # the folder is literal text, however many brackets its name holds
-            regex = re.compile(re.escape(norm(base) + "/") + _glob_regex(pattern).pattern)
+            matcher = Glob(glob.escape(norm(base)) + "/" + pattern)
         if not glob.glob(pattern, root_dir=base, recursive=True):
             raise SpecError(
                 f"budget pattern {key!r} matches no file",
@@ -128,7 +121,7 @@ def load_budget(path: str) -> Budget:
             BudgetEntry(
                 parse_expectations(doc[key], doc.pos_of(key), where),
                 key,
-                regex,
+                matcher,
             )
         )
     return Budget(path, tuple(entries))
