@@ -83,7 +83,7 @@ def _show(
         emit_text(text, title=f"{report.name} — derivation", svg=options.svg, quiet=options.quiet)
         return
     shown = report.only(options.layer)
-    emit(view(shown), options.format, shown.to_dict(), svg=options.svg, quiet=options.quiet)
+    emit(lambda: view(shown), options.format, shown.to_dict, svg=options.svg, quiet=options.quiet)
 
 
 @app.command()
@@ -197,4 +197,4 @@ def zoo(format: FormatOpt = Format.table, svg: SvgOpt = None, quiet: QuietOpt = 
         description = zoo_description(path) if path else ""
         table.rows.append([name, description])
         entries.append({"name": name, "description": description})
-    emit(table, format, {"architectures": entries}, svg=svg, quiet=quiet)
+    emit(lambda: table, format, lambda: {"architectures": entries}, svg=svg, quiet=quiet)

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,11 +63,26 @@ def _save_svg(path: Path, items: list[RenderableType], title: str, width: int) -
         ) from None
 
 
+MAX_SVG_LINES = 2_000  # rich lays out and exports about 2,000 lines a second
+
+
+def _check_svg_length(lines: int, path: Path) -> None:
+    if lines > MAX_SVG_LINES:
+        raise SpecError(
+            f"an SVG of {lines:,} lines is too long to draw (at most {MAX_SVG_LINES:,})",
+            SourcePos(str(path)),
+            "draw one layer with --layer NAME, or write long tables with --format csv, "
+            "markdown or latex",
+        )
+
+
 def table_svg(table: Tabular, path: Path) -> None:
     """The table and its notes, as a terminal shows them, saved as SVG."""
     from rich.text import Text
 
-    width = max(len(line) for line in table.to_text().splitlines())
+    lines = table.to_text().splitlines()
+    _check_svg_length(len(lines), path)
+    width = max(len(line) for line in lines)
     notes = [Text(note, style="dim") for note in table.notes]
     _save_svg(path, [table.to_rich(), *notes], table.title, width)
 
@@ -75,38 +91,43 @@ def text_svg(text: str, path: Path, title: str) -> None:
     """Plain text (an --explain derivation) saved as SVG."""
     from rich.text import Text
 
-    width = max((len(line) for line in text.splitlines()), default=40)
+    lines = text.splitlines()
+    _check_svg_length(len(lines), path)
+    width = max((len(line) for line in lines), default=40)
     _save_svg(path, [Text(text.rstrip("\n"))], title, width)
 
 
 def emit(
-    table: Tabular,
+    table: Callable[[], Tabular],
     fmt: Format,
-    data: dict[str, Any],
+    data: Callable[[], dict[str, Any]],
     *,
     svg: Path | None = None,
     quiet: bool = False,
 ) -> None:
-    """Print `table` (or `data`, for JSON) on stdout in `fmt`. `svg`: also save the table as
-    the terminal shows it; `quiet`: print nothing (the exit code and stderr still tell)."""
+    """Print the table `table()` (or `data()`, for JSON) on stdout in `fmt`; each is built
+    only if needed (100,000 rows take a second). `svg`: also save the table as the terminal
+    shows it; `quiet`: print nothing (the exit code and stderr still tell)."""
     if svg is not None:
-        table_svg(table, svg)
+        table_svg(table(), svg)
     if quiet:
         return
-    if fmt is Format.json:
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    if fmt is Format.json:  # streamed: the whole text of a large report is 500 bytes a layer
+        sys.stdout.writelines(json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(data()))
+        sys.stdout.write("\n")
     elif fmt is Format.csv:
-        sys.stdout.write(table.to_csv())
+        sys.stdout.write(table().to_csv())
     elif fmt is Format.markdown:
-        sys.stdout.write(table.to_markdown())
+        sys.stdout.write(table().to_markdown())
     elif fmt is Format.latex:
-        sys.stdout.write(table.to_latex())
+        sys.stdout.write(table().to_latex())
     elif plain_output():
-        sys.stdout.write(table.to_text())
+        sys.stdout.write(table().to_text())
     else:
+        shown = table()
         out = console()
-        out.print(table.to_rich())
-        for note in table.notes:
+        out.print(shown.to_rich())
+        for note in shown.notes:
             out.print(note, style="dim", markup=False)
 
 
