@@ -73,6 +73,16 @@ class Positions(MutableMapping[str, SourcePos]):
     def __len__(self) -> int:
         return len(self._at)
 
+    def get(self, key: str, default: Any = None) -> Any:  # the mixin's get is 3× slower
+        at = self._at.get(key)
+        return default if at is None else _unpack(self._file, at)
+
+    def update(self, other: Any = (), /, **kwargs: SourcePos) -> None:
+        if isinstance(other, Positions) and not kwargs:  # packed to packed, as they are
+            self._at.update(other._at)
+        else:
+            super().update(other, **kwargs)
+
 
 class ItemPositions(Sequence[SourcePos]):
     """A sequence's item positions, read as SourcePos from the packed list."""

@@ -261,7 +261,13 @@ class Expander:
     ) -> tuple[str, bool, bool, list[str], SourcePos]:
         """(full name, included, trainable, resolved inputs, position) of an entry."""
         name = self._value(fields, "name", scope) if "name" in fields else default_name
-        if not isinstance(name, str) or not name.strip() or any(c in name for c in " ,\t"):
+        if (
+            not isinstance(name, str)
+            or not name.strip()
+            or " " in name
+            or "," in name
+            or "\t" in name
+        ):
             raise SpecError(
                 f"a layer name is text without spaces or commas, got {describe(name)}",
                 fields.pos_of("name"),
