@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from math import gcd
 
 from cnncalc.graph import INPUT, Network, Node
@@ -34,7 +35,7 @@ def exact(numerator: int, denominator: int) -> Num:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReceptiveField:
     size: Pair
     stride: Pair  # the jump: input pixels between neighbouring output units
@@ -147,8 +148,15 @@ def layer_field(
         (axes[0][2], axes[1][2]),
         field.aligned,
         field.whole_input or window.whole_input,
-        lambda: (axes[0][3](), axes[1][3]()),
+        partial(_window_derivation, window, field),
     )
+
+
+def _window_derivation(window: Window, field: ReceptiveField) -> tuple[str, str]:
+    """The --explain text of both axes, worked out again when asked: a 100,000-layer report
+    would otherwise keep five closures a layer."""
+    h, w = (_axis(window, a, field.size[a], field.stride[a], field.center[a]) for a in range(2))
+    return h[3](), w[3]()
 
 
 def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
