@@ -54,8 +54,8 @@ class Budget:
     """The work the expressions of one spec may still do, and what they already computed: a
     text is parsed once, and an expression whose arguments repeat is evaluated once."""
 
-    def __init__(self, work: int = MAX_WORK) -> None:
-        self.left = work
+    def __init__(self) -> None:
+        self.left = MAX_WORK
         self._parsed: dict[str, tuple[ast.expr, int, tuple[str, ...]]] = {}
         self._values: dict[tuple[object, ...], Any] = {}
         self._templates: dict[str, tuple[bool, tuple[str, ...]]] = {}

@@ -16,6 +16,7 @@ from typing import Any, overload
 import yaml
 
 from cnncalc.errors import SourcePos, SpecError
+from cnncalc.gcpause import gc_paused
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALARS = yaml.constructor.SafeConstructor()
@@ -426,6 +427,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
     return SpecError(f"YAML syntax error: {problem}", pos, hint)
 
 
+@gc_paused  # every caller (a spec, a budget file, `check` reading `expect:`) builds 1 object/event
 def parse_yaml(text: str, file: str) -> Any:
     """Parse one YAML document into YMap/YList/scalars; raise SpecError on anything unsafe."""
     if len(text) > MAX_BYTES:
