@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import os
 import re
@@ -22,27 +21,35 @@ from cnncalc.spec import read_text
 from cnncalc.yamltree import YMap, parse_yaml
 
 
-class Glob:
-    """A path glob: `**` any number of folders, `*` any text within a name, `?` one character,
-    `[…]` (`[!…]` negated). Matched one name at a time, each by fnmatch's regular expression
-    (which commits to the first match of the text between stars), the names by a set of
-    reachable positions: linear work, where one regular expression over the whole path takes
-    time exponential in the stars (`*a*a*a*a*b`)."""
-
-    def __init__(self, pattern: str) -> None:
-        self.parts = [
-            None if p == "**" else re.compile(fnmatch.translate(p)) for p in pattern.split("/")
-        ]
-
-    def fullmatch(self, path: str) -> bool:
-        names = path.split("/")
-        reachable = {0}  # how many names the parts so far can match
-        for part in self.parts:
-            if part is None:
-                reachable = set(range(min(reachable), len(names) + 1)) if reachable else set()
-            else:
-                reachable = {i + 1 for i in reachable if i < len(names) and part.match(names[i])}
-        return len(names) in reachable
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """`**` any number of folders, `*` any text within a name, `?` one character, `[…]`."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[" and "]" in pattern[i + 1 :]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1 : end]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out))
 
 
 def norm(path: str) -> str:
@@ -55,12 +62,12 @@ class BudgetEntry:
 
     expectations: Expectations
     pattern: str | None = None
-    glob: Glob | None = None
+    regex: re.Pattern[str] | None = None
 
     def applies_to(self, spec: Path | None) -> bool:
-        if self.glob is None:
+        if self.regex is None:
             return True
-        return spec is not None and self.glob.fullmatch(norm(str(spec)))
+        return spec is not None and self.regex.fullmatch(norm(str(spec))) is not None
 
 
 @dataclass(frozen=True)
@@ -107,9 +114,9 @@ def load_budget(path: str) -> Budget:
             )
         pattern = os.path.normcase(os.path.normpath(key)).replace("\\", "/")
         if os.path.isabs(pattern):
-            matcher = Glob(pattern)
+            regex = _glob_regex(pattern)
         else:  # the folder is literal text, however many brackets its name holds
-            matcher = Glob(glob.escape(norm(base)) + "/" + pattern)
+            regex = re.compile(re.escape(norm(base) + "/") + _glob_regex(pattern).pattern)
         if not glob.glob(pattern, root_dir=base, recursive=True):
             raise SpecError(
                 f"budget pattern {key!r} matches no file",
@@ -121,7 +128,7 @@ def load_budget(path: str) -> Budget:
             BudgetEntry(
                 parse_expectations(doc[key], doc.pos_of(key), where),
                 key,
-                matcher,
+                regex,
             )
         )
     return Budget(path, tuple(entries))

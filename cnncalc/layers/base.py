@@ -46,9 +46,6 @@ class FieldInfo:
     default_from: str | None
 
 
-_FIELDS: dict[type, list[FieldInfo]] = {}
-
-
 class Op:
     """Base of all layer kinds. Subclasses are `@dataclass(frozen=True, kw_only=True)`."""
 
@@ -59,13 +56,6 @@ class Op:
 
     @classmethod
     def fields(cls) -> list[FieldInfo]:
-        """The declared fields (cached: the spec reader asks once per layer)."""
-        if cls not in _FIELDS:
-            _FIELDS[cls] = cls._declared_fields()
-        return _FIELDS[cls]
-
-    @classmethod
-    def _declared_fields(cls) -> list[FieldInfo]:
         out = []
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             required = f.default is dataclasses.MISSING and f.metadata["default_from"] is None
