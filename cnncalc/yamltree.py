@@ -10,50 +10,146 @@ dicts and lists that remember where each item came from.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 
 import yaml
 
 from cnncalc.errors import SourcePos, SpecError
+from cnncalc.gcpause import gc_paused
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALARS = yaml.constructor.SafeConstructor()
 _RESOLVER: Any = yaml.resolver.Resolver()  # untyped in the stubs
 
 MAX_NODES = 2_000_000  # after alias expansion; a 10,000-layer spec is ~100,000
+# what the file itself may hold (each costs ~1 µs to read and 100-300 bytes to keep): a spec
+# expands to at most 100,000 layers, and a 100,000-layer chain written out has ~730,000 events
+MAX_ITEMS = 100_000  # in one mapping or list
+MAX_EVENTS = 1_000_000  # keys, values and ends of collections
 MAX_DEPTH = 64
 MAX_BYTES = 4 * 1024 * 1024  # a spec's text; 10,000 layers take 0.3 to 1.5 MiB
 MAX_INT = 2**63 - 1  # integers beyond 64 bits are no size of anything
 
 _STD = "tag:yaml.org,2002:"
+_STR = _STD + "str"
 _CONSTRUCTED = {_STD + t for t in ("int", "float", "bool", "null")}
 _SCALAR_TAGS = {_STD + "str", _STD + "timestamp", _STD + "merge", *_CONSTRUCTED}
 _NO_TAG_HINT = "a cnncalc spec is plain YAML: remove the tag"
 _DIGITS = re.compile(r"[-+]?[0-9][0-9_]{19,}")  # too long for a 64-bit integer
 
 
+# The reader stores a position as one int, line·2^22 + column (a spec has at most MAX_BYTES
+# characters, so a column fits in 22 bits): a quarter of a SourcePos, which is made on demand.
+_COLUMNS = 1 << 22
+Packed = int | SourcePos  # what a position table holds: the reader's ints or code's SourcePos
+
+
+def _unpack(file: str, at: Packed) -> SourcePos:
+    if isinstance(at, SourcePos):
+        return at
+    return SourcePos(file, at >> 22, at & (_COLUMNS - 1))
+
+
+class Positions(MutableMapping[str, SourcePos]):
+    """A mapping's key or value positions, read as SourcePos from the packed table."""
+
+    __slots__ = ("_at", "_file")
+
+    def __init__(self, file: str, at: dict[str, Packed]) -> None:
+        self._file = file
+        self._at = at
+
+    def __getitem__(self, key: str) -> SourcePos:
+        return _unpack(self._file, self._at[key])
+
+    def __setitem__(self, key: str, pos: SourcePos) -> None:
+        self._at[key] = pos
+
+    def __delitem__(self, key: str) -> None:
+        del self._at[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def get(self, key: str, default: Any = None) -> Any:  # the mixin's get is 3× slower
+        at = self._at.get(key)
+        return default if at is None else _unpack(self._file, at)
+
+    def update(self, other: Any = (), /, **kwargs: SourcePos) -> None:
+        if isinstance(other, Positions) and not kwargs:  # packed to packed, as they are
+            self._at.update(other._at)
+        else:
+            super().update(other, **kwargs)
+
+
+class ItemPositions(Sequence[SourcePos]):
+    """A sequence's item positions, read as SourcePos from the packed list."""
+
+    __slots__ = ("_at", "_file")
+
+    def __init__(self, file: str, at: list[Packed]) -> None:
+        self._file = file
+        self._at = at
+
+    @overload
+    def __getitem__(self, index: int) -> SourcePos: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[SourcePos]: ...
+    def __getitem__(self, index: int | slice) -> SourcePos | list[SourcePos]:
+        if isinstance(index, slice):
+            return [_unpack(self._file, at) for at in self._at[index]]
+        return _unpack(self._file, self._at[index])
+
+    def __iter__(self) -> Iterator[SourcePos]:
+        return (_unpack(self._file, at) for at in self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def append(self, pos: SourcePos) -> None:
+        self._at.append(pos)
+
+
 class YMap(dict[str, Any]):
     """A YAML mapping with the position of itself, each key and each value."""
 
-    def __init__(self, pos: SourcePos) -> None:
-        super().__init__()
+    __slots__ = ("_key_at", "_value_at", "pos")
+
+    def __init__(self, pos: SourcePos) -> None:  # dict.__init__ is not needed: it starts empty
         self.pos = pos
-        self.key_pos: dict[str, SourcePos] = {}
-        self.value_pos: dict[str, SourcePos] = {}
+        self._key_at: dict[str, Packed] = {}
+        self._value_at: dict[str, Packed] = {}
+
+    @property
+    def key_pos(self) -> Positions:
+        return Positions(self.pos.file, self._key_at)
+
+    @property
+    def value_pos(self) -> Positions:
+        return Positions(self.pos.file, self._value_at)
 
     def pos_of(self, key: str) -> SourcePos:
-        return self.value_pos.get(key, self.pos)
+        at = self._value_at.get(key)
+        return self.pos if at is None else _unpack(self.pos.file, at)
 
 
 class YList(list[Any]):
     """A YAML sequence with the position of itself and each item."""
 
+    __slots__ = ("_item_at", "pos")
+
     def __init__(self, pos: SourcePos) -> None:
-        super().__init__()
         self.pos = pos
-        self.item_pos: list[SourcePos] = []
+        self._item_at: list[Packed] = []
+
+    @property
+    def item_pos(self) -> ItemPositions:
+        return ItemPositions(self.pos.file, self._item_at)
 
 
 def _pos(file: str, node: Any) -> SourcePos:
@@ -109,7 +205,8 @@ def _events(text: str, file: str, stack: list[_Open]) -> Iterator[Any]:
     the nesting went past MAX_DEPTH before the point it stopped at (see `_too_deep_ahead`)."""
     event: Any = None  # the last event handed out
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        loader = _Loader(text)
+        for event in iter(loader.get_event, None):  # yaml.parse() without its wrapper
             yield event
     except yaml.MarkedYAMLError as exc:
         stopped = exc.problem_mark
@@ -142,7 +239,7 @@ def _construct(tag: str, value: str) -> Any:
     return value
 
 
-def _construct_checked(tag: str, value: str, pos: SourcePos) -> Any:
+def _construct_checked(tag: str, value: str, file: str, at: int) -> Any:
     """`_construct`, refusing integers beyond 64 bits (Python's int() refuses more than 4,300
     digits with a ValueError; a 300-digit size would overflow floats in the reports) and a
     value its explicit tag cannot read (`!!bool "maybe"`, `!!int ""`)."""
@@ -152,7 +249,7 @@ def _construct_checked(tag: str, value: str, pos: SourcePos) -> Any:
         if tag != _STD + "int" or not _DIGITS.fullmatch(value):
             raise SpecError(
                 f"{value!r} is not a valid {_short_tag(tag)} value",
-                pos,
+                _unpack(file, at),
                 f"remove the tag {_short_tag(tag)}, or write a value of that type",
             ) from None
         result = None
@@ -160,7 +257,7 @@ def _construct_checked(tag: str, value: str, pos: SourcePos) -> Any:
         shown = value if len(value) <= 24 else value[:20] + "…"
         raise SpecError(
             f"the integer {shown} is too large ({len(value):,} characters)",
-            pos,
+            _unpack(file, at),
             f"cnncalc reads integers up to 2^63 − 1 ({MAX_INT:,})",
         )
     return result
@@ -177,7 +274,7 @@ _BUILDERS = {
 class _Open:
     """A mapping or sequence being read: its value, where it started, and its totals."""
 
-    __slots__ = ("anchor", "height", "key", "key_pos", "pos", "size", "value")
+    __slots__ = ("anchor", "height", "key", "key_at", "pos", "size", "value")
 
     def __init__(self, value: YMap | YList, pos: SourcePos, anchor: str | None) -> None:
         self.value = value
@@ -186,7 +283,7 @@ class _Open:
         self.size = 1  # values after alias expansion
         self.height = 1  # levels of nesting below and including this one
         self.key: str | None = None  # a mapping's key waiting for its value
-        self.key_pos = pos
+        self.key_at = 0
 
 
 def _build(text: str, file: str) -> Any:
@@ -195,14 +292,16 @@ def _build(text: str, file: str) -> Any:
     No recursion (libyaml's own composer recurses in C and crashes on very deep nesting), no
     object constructed from a tag, and aliases are shared values whose expanded size and depth
     are counted, so an alias bomb is stopped where it goes off. An anchor is usable only after
-    its value is complete, so `&a [*a]` is an unknown alias rather than a cycle.
+    its value is complete, so `&a [*a]` is an unknown alias rather than a cycle. This loop runs
+    once per YAML event (a 100,000-layer spec has ~700,000): it keeps to local names and packed
+    positions.
     """
     anchors: dict[str, tuple[Any, int, int]] = {}  # value, expanded size, height
     stack: list[_Open] = []
     root: Any = None
     documents = 0
 
-    def add(value: Any, pos: SourcePos, size: int, height: int) -> None:
+    def add(value: Any, at: int, size: int, height: int) -> None:
         """Put a finished (or, for collections, just opened) value into its parent."""
         nonlocal root
         if not stack:
@@ -210,7 +309,7 @@ def _build(text: str, file: str) -> Any:
             return
         parent = stack[-1]
         if len(stack) + height - 1 > MAX_DEPTH:
-            raise _too_deep(pos)
+            raise _too_deep(_unpack(file, at))
         parent.size += size
         if parent.size > MAX_NODES:
             raise SpecError(
@@ -219,61 +318,70 @@ def _build(text: str, file: str) -> Any:
                 parent.pos,
                 "a spec never needs aliases (*name) that repeat this much; write the values out",
             )
-        parent.height = max(parent.height, height + 1)
-        container = parent.value
-        if isinstance(container, YList):
-            container.append(value)
-            container.item_pos.append(pos)
-            return
+        if height >= parent.height:
+            parent.height = height + 1
+        container: Any = parent.value  # a YList, or a YMap given its key
+        if len(container) >= MAX_ITEMS:
+            raise SpecError(
+                f"a YAML {'mapping' if parent.key is not None else 'list'} holds more than "
+                f"{MAX_ITEMS:,} items",
+                _unpack(file, parent.key_at if parent.key is not None else at),
+                "a spec expands to at most 100,000 layers; is this the right file?",
+            )
         key = parent.key
-        assert key is not None
+        if key is None:
+            container.append(value)
+            container._item_at.append(at)
+            return
         container[key] = value
-        container.key_pos[key] = parent.key_pos
-        container.value_pos[key] = pos
+        container._key_at[key] = parent.key_at
+        container._value_at[key] = at
         parent.key = None
 
-    def expecting_key() -> YMap | None:
-        if stack and isinstance(stack[-1].value, YMap) and stack[-1].key is None:
-            return stack[-1].value
-        return None
-
-    for event in _events(text, file, stack):
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    for count, event in enumerate(_events(text, file, stack)):
         kind = type(event)
-        if kind is yaml.ScalarEvent:
+        if kind is scalar_event:
             mark = event.start_mark
-            pos = SourcePos(file, mark.line + 1, mark.column + 1)
-            mapping = expecting_key()
-            if mapping is not None:
+            at = (mark.line + 1) * _COLUMNS + mark.column + 1
+            top = stack[-1] if stack else None
+            if top is not None and top.key is None and type(top.value) is YMap:
                 if event.tag is not None and event.tag != "!":
                     _check_tag(file, event, event.tag, set())  # a key is a plain name
                 key = str(event.value)
                 if key == "<<":
                     raise SpecError(
                         "YAML merge keys (<<) are not supported",
-                        pos,
+                        _unpack(file, at),
                         "use a block (see `blocks:` in the README) to reuse layers",
                     )
-                if key in mapping:
+                if key in top.value:
+                    first = _unpack(file, top.value._key_at[key])
                     raise SpecError(
-                        f"duplicate key {key!r} (first at line {mapping.key_pos[key].line})",
-                        pos,
+                        f"duplicate key {key!r} (first at line {first.line})",
+                        _unpack(file, at),
                         "each key may appear once in a mapping; remove or rename one",
                     )
-                stack[-1].key, stack[-1].key_pos = key, pos
+                top.key, top.key_at = key, at
                 continue
             tag = event.tag
             if tag is None or tag == "!":
                 tag = _resolve(event.value, event.implicit)
-            _check_tag(file, event, tag, _SCALAR_TAGS)
-            value = _construct_checked(tag, event.value, pos)
-            add(value, pos, 1, 0)
+            if tag == _STR:
+                value = event.value
+            else:
+                _check_tag(file, event, tag, _SCALAR_TAGS)
+                value = _construct_checked(tag, event.value, file, at)
+            add(value, at, 1, 0)
             if event.anchor is not None:
                 anchors[event.anchor] = (value, 1, 0)
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+        elif kind in starts:
             is_seq = kind is yaml.SequenceStartEvent
             mark = event.start_mark
             pos = SourcePos(file, mark.line + 1, mark.column + 1)
-            if expecting_key() is not None:
+            if stack and stack[-1].key is None and type(stack[-1].value) is YMap:
                 raise SpecError(
                     "a mapping key must be a plain name, not a list or mapping",
                     pos,
@@ -281,23 +389,29 @@ def _build(text: str, file: str) -> Any:
                 )
             if len(stack) > MAX_DEPTH:  # the top-level mapping is depth 0
                 raise _too_deep(pos)
+            if count > MAX_EVENTS:  # checked here, as each collection holds MAX_ITEMS at most
+                raise SpecError(
+                    f"the YAML holds more than {MAX_EVENTS:,} keys and values",
+                    pos,
+                    "a spec expands to at most 100,000 layers; is this the right file?",
+                )
             tag = event.tag
             if tag is not None and tag != "!":
                 _check_tag(file, event, tag, {_STD + ("seq" if is_seq else "map")})
             collection: YMap | YList = YList(pos) if is_seq else YMap(pos)
-            add(collection, pos, 0, 0)  # counted when it closes
+            add(collection, pos.line * _COLUMNS + pos.col, 0, 0)  # counted when it closes
             stack.append(_Open(collection, pos, event.anchor))
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+        elif kind in ends:
             done = stack.pop()
             if stack:
                 parent = stack[-1]
                 parent.size += done.size
-                parent.height = max(parent.height, done.height + 1)
+                if done.height >= parent.height:
+                    parent.height = done.height + 1
             if done.anchor is not None:
                 anchors[done.anchor] = (done.value, done.size, done.height)
-        elif kind is yaml.AliasEvent:
-            mark = event.start_mark
-            pos = SourcePos(file, mark.line + 1, mark.column + 1)
+        elif kind is alias_event:
+            pos = _pos(file, event)
             anchor = str(event.anchor)
             if anchor not in anchors:
                 raise SpecError(
@@ -305,9 +419,10 @@ def _build(text: str, file: str) -> Any:
                     pos,
                     f"define `&{anchor}` on a complete value before using `*{anchor}`",
                 )
-            if expecting_key() is not None:
+            if stack and stack[-1].key is None and type(stack[-1].value) is YMap:
                 raise SpecError("a mapping key must be a plain name, not an alias", pos)
-            add(*anchors[anchor][:1], pos, *anchors[anchor][1:])
+            value, size, height = anchors[anchor]
+            add(value, pos.line * _COLUMNS + pos.col, size, height)
         elif kind is yaml.DocumentStartEvent:
             documents += 1
             if documents > 1:
@@ -371,6 +486,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
 _NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+@gc_paused  # every caller (a spec, a budget file, `check` reading `expect:`) builds 1 object/event
 def parse_yaml(text: str, file: str) -> Any:
     """Parse one YAML document into YMap/YList/scalars; raise SpecError on anything unsafe."""
     if len(text) > MAX_BYTES:

@@ -53,7 +53,9 @@ _BYTE_UNITS = {
     "gib": 2**30,
     "tib": 2**40,
 }
-_NUMBER = r"(?P<number>(?:\d[\d_]*)?\.?\d[\d_]*(?:[eE][+-]?\d+)?)"
+# 12, 1_000, 1.5, .5, 4.2e9; one way to match each text, so a long digit run ending in a bad
+# character fails in linear time (`(\d+)?\.?\d+` tried every split of the run: quadratic)
+_NUMBER = r"(?P<number>(?:\d[\d_]*(?:\.\d[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?)"
 _COUNT_RE = re.compile(_NUMBER + r"\s*(?P<unit>[A-Za-z]*)")
 _GROUPED_RE = re.compile(r"\d{1,3}(?:,\d{3})+")  # 25,557,032 as the tables print it
 MAX_BATCH = 10**9  # as `--batch`

@@ -142,12 +142,16 @@ def _show(
     rows = shown.folded(depth) if depth else shown
     if ranked:
         shown, rows = shown.ranked(quantity, options.top), rows.ranked(quantity, options.top)
-    table = with_subtotal(view, rows)
-    if depth:
-        table.notes.append(folded_note(depth))
-    if ranked:
-        table.notes.append(ranked_note(quantity, len(rows.layers), len(report.layers)))
-    emit(table, options.format, shown.to_dict(), svg=options.svg, quiet=options.quiet)
+
+    def table() -> Tabular:
+        shown_table = with_subtotal(view, rows)
+        if depth:
+            shown_table.notes.append(folded_note(depth))
+        if ranked:
+            shown_table.notes.append(ranked_note(quantity, len(rows.layers), len(report.layers)))
+        return shown_table
+
+    emit(table, options.format, shown.to_dict, svg=options.svg, quiet=options.quiet)
 
 
 @app.command()
@@ -316,4 +320,4 @@ def zoo(format: FormatOpt = Format.table, svg: SvgOpt = None, quiet: QuietOpt = 
                 "macs": report.macs,
             }
         )
-    emit(table, format, {"architectures": entries}, svg=svg, quiet=quiet)
+    emit(lambda: table, format, lambda: {"architectures": entries}, svg=svg, quiet=quiet)

@@ -88,7 +88,7 @@ def check(
                 sys.stderr.write("\n".join(problems) + "\n")
             if listing:
                 sys.stdout.write("\n".join(listing) + "\n")
-            emit(check_view(run), Format.table, run.to_dict())
+            emit(lambda: check_view(run), Format.table, run.to_dict)
     raise typer.Exit(run.exit_code)
 
 
@@ -119,4 +119,4 @@ def diff(
     from cnncalc.render.check import diff_view
 
     result = diff_reports(before, after)
-    emit(diff_view(result, all), format, result.to_dict(all))
+    emit(lambda: diff_view(result, all), format, lambda: result.to_dict(all))

@@ -102,7 +102,7 @@ def verify(
         result = verify_network(
             net, batch=batch, seed=seed, max_memory=limit, rf=rf, progress=progress
         )
-    emit(verify_view(result), format, result.to_dict(), svg=svg, quiet=quiet)
+    emit(lambda: verify_view(result), format, result.to_dict, svg=svg, quiet=quiet)
     if not result.ok:
         for line in failure_lines(result):
             sys.stderr.write(line + "\n")

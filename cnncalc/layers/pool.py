@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import gcd
 
 from cnncalc.errors import LayerError
 from cnncalc.fields import BOOL, PADDING, POSITIVE_PAIR, Padding, Pair
@@ -132,8 +133,16 @@ class AdaptiveAvgPool(Op):
 
 
 def adaptive_bin(size: int, out: int) -> int:
-    """The widest of PyTorch's adaptive-pooling bins along one axis."""
-    return max(-(-(i + 1) * size // out) - (i * size // out) for i in range(out))
+    """The widest of PyTorch's adaptive-pooling bins [⌊i·size/out⌋, ⌈(i+1)·size/out⌉) along
+    one axis: bin i is ⌈((i·size mod out) + size)/out⌉ wide, and i·size mod out reaches
+    out − gcd(size, out)."""
+    return -(-(out - gcd(size, out) + size) // out)
+
+
+def adaptive_bins_total(size: int, out: int) -> int:
+    """The widths of all `out` adaptive-pooling bins summed: size + out − gcd(size, out) (the
+    bins overlap by one wherever a boundary falls inside an input cell)."""
+    return size + out - gcd(size, out)
 
 
 @register

@@ -15,6 +15,7 @@ from cnncalc.errors import SpecError
 from cnncalc.graph import Network, Node
 from cnncalc.layers import Shape
 from cnncalc.layers.base import prod
+from cnncalc.layers.pool import adaptive_bins_total
 
 
 @dataclass(frozen=True)
@@ -68,15 +69,10 @@ def _window_per_output(extra: int) -> Rule:
     def rule(site: Site) -> int:
         kernel: tuple[int, int] | None = getattr(site.node.op, "kernel", None)
         h, w = site.inputs[0][:2]
-        if kernel is None:  # global or adaptive pooling: sum over PyTorch's bins
+        if kernel is None:  # global or adaptive: Σ over PyTorch's bins of (bh·bw − 1 + extra)
             oh, ow = site.output[:2]
-            total = 0
-            for i in range(oh):
-                bh = -(-(i + 1) * h // oh) - (i * h // oh)
-                for j in range(ow):
-                    bw = -(-(j + 1) * w // ow) - (j * w // ow)
-                    total += bh * bw - 1 + extra
-            return total * site.output[2]
+            area = adaptive_bins_total(h, oh) * adaptive_bins_total(w, ow)
+            return (area + oh * ow * (extra - 1)) * site.output[2]
         return (kernel[0] * kernel[1] - 1 + extra) * site.out_elements
 
     return rule

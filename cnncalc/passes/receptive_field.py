@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
+from math import gcd
 
 from cnncalc.errors import SpecError
 from cnncalc.fields import MAX_SIZE
@@ -35,7 +37,7 @@ def exact(numerator: int, denominator: int) -> Num:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReceptiveField:
     size: Pair
     stride: Pair  # the jump: input pixels between neighbouring output units
@@ -90,14 +92,17 @@ def _axis(
                 f"center = {fmt(c)} + (({span} − 1)/2 − {p})·{fmt(j)} = {fmt(center)}"
             ),
         )
-    # output o gathers input i = (o + p − m·d)/s for taps m whose division is exact
-    widest = 0
-    for residue in range(s):
-        taps = [m for m in range(k) if (residue + p - m * d) % s == 0]
-        if taps:
-            widest = max(widest, (max(taps) - min(taps)) * d // s)
-    first = [exact(p - m * d, s) for m in range(k) if (p - m * d) % s == 0]
-    center = c + Fraction(min(first) + max(first), 2) * j if first else c
+    # output o gathers input i = (o + p − m·d)/s for the taps m with m·d ≡ o + p (mod s): with
+    # g = gcd(d, s) they step by s/g, and each step moves i by d/g (closed forms, O(1) in k, s)
+    g = gcd(d, s)
+    period = s // g
+    widest = (k - 1) // period * (d // g)  # the residue with tap 0 has the most taps
+    center = c
+    if p % g == 0:  # output 0's taps: the smallest m0, then m0 + period, ... below k
+        m0 = (p // g) * pow(d // g, -1, period) % period
+        if m0 < k:
+            m1 = m0 + (k - 1 - m0) // period * period
+            center = c + Fraction((p - m1 * d) // s + (p - m0 * d) // s, 2) * j
     size = r + widest * j
     jump = j / s if isinstance(j, Fraction) else exact(j, s)
     return (
@@ -172,8 +177,15 @@ def layer_field(
         (axes[0][2], axes[1][2]),
         field.aligned,
         field.whole_input or window.whole_input,
-        lambda: (axes[0][3](), axes[1][3]()),
+        partial(_window_derivation, window, field),
     )
+
+
+def _window_derivation(window: Window, field: ReceptiveField) -> tuple[str, str]:
+    """The --explain text of both axes, worked out again when asked: a 100,000-layer report
+    would otherwise keep five closures a layer."""
+    h, w = (_axis(window, a, field.size[a], field.stride[a], field.center[a]) for a in range(2))
+    return h[3](), w[3]()
 
 
 def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:

@@ -194,9 +194,20 @@ def forward_bytes(net: Network, batch: int) -> int:
     return workspace.forward_bytes(net, batch, weights)
 
 
+MAX_LAYERS = 2_000  # the NumPy forward and the measured field cost ~1 ms a layer and more
+
+
 def _guard(net: Network, batch: int, max_memory: int, rf: bool) -> int:
     """The estimated peak (the forward's, or the receptive-field measurement's on the
-    spec's input if larger); a SpecError when it is over `max_memory`."""
+    spec's input if larger); a SpecError when it is over `max_memory`, or when the network
+    has more than MAX_LAYERS layers."""
+    if len(net) > MAX_LAYERS:
+        raise SpecError(
+            f"verify runs networks of at most {MAX_LAYERS:,} layers; {net.name} has {len(net):,}",
+            None,
+            "verify a smaller network with the same layer kinds: the analytic commands "
+            "handle 100,000 layers",
+        )
     need = max(forward_bytes(net, batch), workspace.box_bytes(net) if rf else 0)
     if need > max_memory:
         hint = "raise --max-memory if the machine has room"
@@ -311,6 +322,14 @@ def _compare_rf(
     return Check("ok" if want == got else "fail", want, got, RF_NOTES[category])
 
 
+MAX_BOX_UNITS = 30_000_000  # spatial units summed over layers: a few seconds of NumPy
+
+
+def _box_units(net: Network) -> int:
+    """The work of measuring the field on `net`'s input: every layer's output units."""
+    return sum(shape[0] * shape[1] for shape in net.shapes.values() if len(shape) == 3)
+
+
 def _rf_checks(
     net: Network, max_memory: int, progress: Progress | None
 ) -> tuple[dict[str, Check], dict[str, Shape], list[Shape]]:
@@ -324,7 +343,8 @@ def _rf_checks(
     for step, candidate in enumerate(enlarged(net)):
         if not pending:
             break
-        if workspace.box_bytes(candidate) > max_memory:
+        too_much = workspace.box_bytes(candidate) > max_memory
+        if too_much or (step and _box_units(candidate) > MAX_BOX_UNITS):
             break
         if progress is not None:
             progress(f"receptive field at {'×'.join(map(str, candidate.input_shape))}", step, 0)

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,10 +65,24 @@ def _save_svg(path: Path, items: list[RenderableType], title: str, width: int) -
         ) from None
 
 
+MAX_SVG_LINES = 1_000  # rich lays out and exports 1,000 lines in about 0.5 s
+
+
+def _check_svg_length(lines: int, path: Path) -> None:
+    if lines > MAX_SVG_LINES:
+        raise SpecError(
+            f"an SVG of {lines:,} lines is too long to draw (at most {MAX_SVG_LINES:,})",
+            SourcePos(str(path)),
+            "draw one layer with --layer NAME, or write long tables with --format csv, "
+            "markdown or latex",
+        )
+
+
 def table_svg(table: Tabular, path: Path) -> None:
     """The table and its notes, as a terminal shows them, saved as SVG."""
     from rich.text import Text
 
+    _check_svg_length(len(table.to_text(PLAIN_WIDTH).splitlines()), path)
     width = max(table.fit(PLAIN_WIDTH).width, PLAIN_WIDTH)
     notes = [Text(line, style="dim") for line in table.rich_notes(PLAIN_WIDTH)]
     _save_svg(path, [table.to_rich(PLAIN_WIDTH), *notes], table.title, width)
@@ -77,46 +92,52 @@ def text_svg(text: str, path: Path, title: str) -> None:
     """Plain text (an --explain derivation) saved as SVG."""
     from rich.text import Text
 
-    width = max((len(line) for line in text.splitlines()), default=40)
+    lines = text.splitlines()
+    _check_svg_length(len(lines), path)
+    width = max((len(line) for line in lines), default=40)
     _save_svg(path, [Text(text.rstrip("\n"))], title, width)
 
 
 def emit(
-    table: Tabular,
+    table: Callable[[], Tabular],
     fmt: Format,
-    data: dict[str, Any],
+    data: Callable[[], dict[str, Any]],
     *,
     svg: Path | None = None,
     quiet: bool = False,
 ) -> None:
-    """Print `table` (or `data`, for JSON) on stdout in `fmt`. `svg`: also save the table as
-    the terminal shows it; `quiet`: print nothing (the exit code and stderr still tell)."""
+    """Print the table `table()` (or `data()`, for JSON) on stdout in `fmt`; each is built
+    only if needed (100,000 rows take a second). `svg`: also save the table as the terminal
+    shows it; `quiet`: print nothing (the exit code and stderr still tell)."""
     if svg is not None:
-        table_svg(table, svg)
+        table_svg(table(), svg)
     if quiet:
         return
     if fmt is Format.json:
-        emit_json(data)
+        emit_json(data())
     elif fmt is Format.csv:
-        sys.stdout.write(table.to_csv())
+        sys.stdout.write(table().to_csv())
     elif fmt is Format.markdown:
-        sys.stdout.write(table.to_markdown())
+        sys.stdout.write(table().to_markdown())
     elif fmt is Format.latex:
-        sys.stdout.write(table.to_latex())
+        sys.stdout.write(table().to_latex())
     elif plain_output():
-        sys.stdout.write(table.to_text(plain_width()))
+        sys.stdout.write(table().to_text(plain_width()))
     else:
+        shown = table()
         width = console().width
-        needed = table.fit(width).width
+        needed = shown.fit(width).width
         # never narrower than the table: rich would cut cells to the console's width
         out = console(needed) if needed > width else console()
-        out.print(table.to_rich(width))
-        for line in table.rich_notes(width):
+        out.print(shown.to_rich(width))
+        for line in shown.rich_notes(width):
             out.print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
 
 
 def emit_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """`data` as indented JSON, streamed: a large report's text is 500 bytes a layer."""
+    sys.stdout.writelines(json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(data))
+    sys.stdout.write("\n")
 
 
 def emit_text(text: str, *, title: str, svg: Path | None = None, quiet: bool = False) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.errors import LayerError, SourcePos, SpecError
-from cnncalc.expr import substitute
+from cnncalc.expr import Budget, substitute
 from cnncalc.fields import describe
 from cnncalc.graph import INPUT, Node
 from cnncalc.layers import KINDS
@@ -70,6 +71,7 @@ class Expander:
         self.nodes: list[Node] = []
         self.defined: dict[str, SourcePos] = {INPUT: SourcePos(file)}
         self.alias: dict[str, str] = {}  # skipped layers and block instances → a real name
+        self.budget = Budget()  # the work all `$` expressions of the spec may do
 
     # --- names --------------------------------------------------------------------------
 
@@ -246,7 +248,7 @@ class Expander:
 
     def _value(self, fields: YMap, key: str, scope: Scope) -> Any:
         try:
-            return substitute(fields[key], scope.names)
+            return substitute(fields[key], scope.names, self.budget)
         except LayerError as exc:
             raise SpecError(exc.message, fields.pos_of(key), exc.hint) from None
 
@@ -267,7 +269,13 @@ class Expander:
     ) -> tuple[str, bool, bool, list[str], SourcePos]:
         """(full name, included, trainable, resolved inputs, position) of an entry."""
         name = self._value(fields, "name", scope) if "name" in fields else default_name
-        if not isinstance(name, str) or not name.strip() or any(c in name for c in " ,\t"):
+        if (
+            not isinstance(name, str)
+            or not name.strip()
+            or " " in name
+            or "," in name
+            or "\t" in name
+        ):
             raise SpecError(
                 f"a layer name is text without spaces or commas, got {describe(name)}",
                 fields.pos_of("name"),
@@ -296,8 +304,10 @@ class Expander:
         values = {name: self._value(fields, key, scope) for name, key in written.items()}
         op = make_op(kind, values, written, fields, full, pos)
         functional = self._flag(fields, "functional", scope, False)
-        field_pos = {name: fields.pos_of(key) for name, key in written.items()}
-        field_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
+        field_pos: Mapping[str, SourcePos] = fields.value_pos  # packed; no copy when
+        if any(name != key for name, key in written.items()):  # no field has an alias
+            field_pos = {name: fields.pos_of(key) for name, key in written.items()}
+            field_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
         self.nodes.append(Node(full, op, tuple(inputs), trainable, pos, functional, field_pos))
         scope.previous = full
         if ACTIVATION_FIELD in fields:
@@ -366,7 +376,7 @@ class Expander:
             if key not in fields:
                 known = {k: args[k] for k in order[:index]}
                 try:
-                    args[key] = substitute(args[key], known)
+                    args[key] = substitute(args[key], known, self.budget)
                 except LayerError as exc:
                     earlier = ", ".join(order[:index]) or "none"
                     raise SpecError(
