@@ -142,7 +142,7 @@ def test_every_command_is_o1_in_huge_layer_numbers(tmp_path: Path, command: tupl
     spec = write(
         tmp_path,
         "input: [3, 3, 2]\nlayers:\n"
-        f"  - conv_transpose: {{filters: {T}, kernel: {T}, stride: {T - 1}, dilation: {T}, "
+        f"  - conv_transpose: {{filters: {T}, kernel: {T}, stride: {T - 1}, dilation: 1000, "
         "padding: 7}\n"
         f"  - adaptive_avgpool: {{output: {T}}}\n"
         f"  - adaptive_maxpool: {{output: [{T}, 3]}}\n"
