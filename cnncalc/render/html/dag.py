@@ -63,6 +63,20 @@ def _width(lines: tuple[str, ...]) -> float:
     return max(len(line) for line in lines) * CHAR_WIDTH + 16
 
 
+def _barycenters(
+    members: list[str],
+    links: dict[str, list[str]],
+    position: dict[str, int],
+    current: dict[str, int],
+) -> dict[str, float]:
+    """Each vertex's mean position of its neighbours in the rank before (its own if none)."""
+    out = {}
+    for v in members:
+        seen = [position[n] for n in links[v] if n in position]
+        out[v] = sum(seen) / len(seen) if seen else float(current[v])
+    return out
+
+
 def layered(report: Report) -> Drawing:
     """The graph laid out top to bottom; O(nodes + edges) per sweep."""
     nodes, edges = graph_elements(report)
@@ -97,12 +111,8 @@ def layered(report: Report) -> Drawing:
             position = {v: i for i, v in enumerate(neighbours_rank)}
             links = preds if down else succs
             current = {v: i for i, v in enumerate(ranks[r])}
-
-            def barycenter(v: str, position: dict[str, int] = position) -> float:
-                seen = [position[n] for n in links[v] if n in position]
-                return sum(seen) / len(seen) if seen else current[v]
-
-            ranks[r].sort(key=barycenter)
+            barycenter = _barycenters(ranks[r], links, position, current)
+            ranks[r].sort(key=barycenter.__getitem__)
     widths = {node.id: _width(node.lines) for node in nodes}
     x: dict[str, float] = {}
     rank_width = []

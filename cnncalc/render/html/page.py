@@ -76,9 +76,7 @@ def _merges(report: Report) -> list[Merge]:
             verdict = "its paths agree, but an earlier merge is not aligned"
         else:
             verdict = "aligned"
-        merges.append(
-            Merge(row.name, ", ".join(row.node.inputs), not row.rf.disagree, verdict)
-        )
+        merges.append(Merge(row.name, ", ".join(row.node.inputs), not row.rf.disagree, verdict))
     return merges
 
 
