@@ -16,6 +16,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -50,7 +51,7 @@ class Picture:
         spans = [(f.lo, f.hi) for f in (self.field, *self.neighbours, *self.paths)]
         return spans + ([self.measured] if self.measured else [])
 
-    @property
+    @cached_property
     def origin(self) -> tuple[int, int]:
         """The first cell drawn per axis: one cell of padding at least, at most the image's
         size of it (a larger field runs off the picture)."""
@@ -60,7 +61,7 @@ class Picture:
             max(-cap, min(-1, *(math.floor(lo[1]) for lo, _ in self._all()))),
         )
 
-    @property
+    @cached_property
     def end(self) -> tuple[int, int]:
         """One past the last cell drawn per axis."""
         cap = max(self.image)
@@ -75,7 +76,7 @@ class Picture:
             ),
         )
 
-    @property
+    @cached_property
     def scale(self) -> Fraction:
         """Pixels per cell: whole up to MAX_SCALE; below 1 for an input larger than MAX_SIDE."""
         extent = max(e - o for e, o in zip(self.end, self.origin, strict=True))
