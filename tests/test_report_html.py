@@ -10,6 +10,7 @@ reports at desktop and phone width go to tests/artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -272,3 +273,50 @@ def test_template_is_package_data() -> None:
     from importlib.resources import files
 
     assert files("cnncalc.render.html").joinpath("report.html.j2").is_file()
+
+
+def test_memory_timeline_by_hand() -> None:
+    from cnncalc.loader import load
+    from cnncalc.report import analyze
+
+    report = analyze(load("seed_32x32"))
+    # float32 outputs: conv1, relu1 81,920 B; maxpool1 20,480; conv2, relu2 10,240; maxpool2,
+    # flatten 2,560; dense 40; the input 12,288. A tensor is freed after its last consumer.
+    assert report.memory_timeline() == [
+        ("input", 12288),
+        ("conv1", 12288 + 81920),
+        ("relu1", 81920 + 81920),
+        ("maxpool1", 81920 + 20480),
+        ("conv2", 20480 + 10240),
+        ("relu2", 10240 + 10240),
+        ("maxpool2", 10240 + 2560),
+        ("flatten1", 2560 + 2560),
+        ("dense1", 2560 + 40),
+    ]
+    assert (report.memory.inference_peak_bytes, report.memory.inference_peak_layer) == (
+        163840,
+        "relu1",
+    )
+
+
+@pytest.mark.parametrize("name", ["googlenet", "resnet50"])
+def test_graph_drawing_is_tidy(name: str) -> None:
+    from cnncalc.loader import load
+    from cnncalc.render.html.dag import BOX_HEIGHT, layered
+    from cnncalc.report import analyze
+
+    drawing = layered(analyze(load(name)))
+    boxes = {box.id: box for box in drawing.boxes}
+    rows: dict[float, list[tuple[float, float]]] = {}
+    for box in drawing.boxes:
+        rows.setdefault(box.y, []).append((box.x, box.x + box.width))
+        assert box.x >= 0 and box.x + box.width <= drawing.width
+    for spans in rows.values():  # boxes of one rank never overlap
+        spans.sort()
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+    for wire in drawing.wires:  # from the source's bottom edge to the target's top edge
+        source, target = boxes[wire.source], boxes[wire.target]
+        assert wire.points[0][1] == source.y + BOX_HEIGHT and wire.points[-1][1] == target.y
+        assert source.x <= wire.points[0][0] <= source.x + source.width
+        assert target.x <= wire.points[-1][0] <= target.x + target.width
+        assert target.y > source.y
