@@ -8,7 +8,7 @@ from typing import Any
 
 from cnncalc.errors import SpecError
 from cnncalc.gcpause import gc_paused
-from cnncalc.graph import Network, Node
+from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers import Shape
 from cnncalc.passes.flooring import SpecWarning, unseen_pixels
 from cnncalc.passes.flops import MultiplyCount, count_flops
@@ -17,6 +17,7 @@ from cnncalc.passes.memory import (
     MemoryOptions,
     MemoryTotals,
     activation_memory,
+    live_timeline,
     memory_totals,
 )
 from cnncalc.passes.params import ParamCount, count_params
@@ -124,6 +125,13 @@ class Report:
             if row.node.name == name:
                 return row
         raise KeyError(name)
+
+    def memory_timeline(self) -> list[tuple[str, int]]:
+        """(layer, bytes alive while it runs) in run order from the input: the curve whose
+        maximum is the inference peak."""
+        sizes = {row.node.name: row.memory.activation_bytes for row in self.layers}
+        sizes[INPUT] = self.memory.input_bytes
+        return live_timeline(self.network, sizes)
 
     def only(self, layer: str | None) -> Report:
         """This report with one layer's row (totals stay the network's); None: unchanged."""

@@ -210,10 +210,39 @@ def rf(
     ] = False,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
+    image: Annotated[
+        Path | None,
+        typer.Option(
+            "--image",
+            metavar="FILE",
+            help="Draw --layer's field of one unit on the input grid instead (.png or .svg).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option(
+            "--unit", metavar="I,J", help="With --image: the output unit (default: the middle one)."
+        ),
+    ] = None,
+    empirical: Annotated[
+        bool,
+        typer.Option(
+            "--empirical", help="With --image: also the box the NumPy reference measures."
+        ),
+    ] = False,
 ) -> None:
     """Receptive field per layer: the layer's window; the field's size, stride and center."""
     report = _analyze(arch, input)
-    _show(report, rf_view, ("rf",), Output(format, explain, layer, svg, quiet, depth))
+    if image is not None:
+        from cnncalc.cli.pictures import rf_image
+
+        drawn = rf_image(report, image, layer, unit, empirical)
+        if not quiet:
+            sys.stdout.write(drawn)
+    else:
+        _show(report, rf_view, ("rf",), Output(format, explain, layer, svg, quiet, depth))
     if strict and any(r.rf is not None and not r.rf.aligned for r in report.layers):
         sys.stderr.write(misaligned_message(report))
         raise typer.Exit(1)

@@ -94,8 +94,9 @@ def activation_memory(net: Network, options: MemoryOptions) -> dict[str, LayerMe
     return out
 
 
-def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:
-    """(bytes, layer) of the largest live set; `sizes` holds every tensor's bytes and INPUT's.
+def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
+    """(layer, bytes alive while it runs) in run order, starting with (INPUT, its bytes);
+    `sizes` holds every tensor's bytes and INPUT's.
 
     Layers nobody consumes are network outputs and stay alive to the end.
     """
@@ -107,13 +108,18 @@ def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:
     for name in sizes:
         frees.setdefault(last_use.get(name, len(net)), []).append(name)
     live = sizes[INPUT]
-    peak, peak_layer = live, INPUT
+    timeline = [(INPUT, live)]
     for index, node in enumerate(net):
         live += sizes[node.name]  # inputs and output are alive together while it runs
-        if live > peak:
-            peak, peak_layer = live, node.name
+        timeline.append((node.name, live))
         live -= sum(sizes[name] for name in frees.get(index, ()))
-    return peak, peak_layer
+    return timeline
+
+
+def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:
+    """(bytes, layer) of the largest live set (the first, on a tie)."""
+    layer, peak = max(live_timeline(net, sizes), key=lambda step: step[1])
+    return peak, layer
 
 
 def memory_totals(

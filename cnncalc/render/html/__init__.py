@@ -1,0 +1,1 @@
+"""The HTML report: a Jinja2 page (`page`) with a layered graph drawing (`dag`)."""
