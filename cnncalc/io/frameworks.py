@@ -91,7 +91,7 @@ Pads = tuple[int, int, int, int]  # top, bottom, left, right
 
 def window_pads(op: Any, shape: Shape, dilation: tuple[int, int] = (1, 1)) -> Pads:
     """The (t, b, l, r) padding of a conv or pooling window on its input, `same` resolved."""
-    _, pads = window_output(shape[:2], op.kernel, op.stride, dilation, op.padding)  # type: ignore[arg-type]
+    _, pads = window_output((shape[0], shape[1]), op.kernel, op.stride, dilation, op.padding)
     return pads
 
 
@@ -123,9 +123,9 @@ def _torch_window(node: Node, shape: Shape) -> TorchLayer:
     kind = node.kind
     dilation = tuple(op.dilation) if kind in ("conv", "maxpool") else (1, 1)
     pads = window_pads(op, shape, dilation)
-    # torch pads natively only symmetrically, and pools at most ⌊kernel/2⌋; `same` is
-    # TensorFlow's (the odd pixel after), so it is always an explicit padding
-    native = op.padding != "same" and pads[0] == pads[1] and pads[2] == pads[3]
+    # torch pads natively only symmetrically, and pools at most ⌊kernel/2⌋ (with ceil_mode
+    # and count_include_pad reading their own padding): a pool's `same` is explicit padding
+    native = (op.padding != "same" or kind == "conv") and pads[0] == pads[1] and pads[2] == pads[3]
     if kind != "conv" and any(2 * p > op.kernel[a // 2] for a, p in enumerate(pads)):
         native = False
     padding = _square((pads[0], pads[2])) if native else 0
@@ -290,16 +290,26 @@ def _keras_transpose(node: Node, shape: Shape) -> KerasLayers:
 
 def _keras_pool(node: Node, shape: Shape) -> KerasLayers:
     op: Any = node.op
-    if op.ceil_mode:
-        raise Unsupported("Keras pooling has no ceil_mode")
+    maximum = node.kind == "maxpool"
+    if op.ceil_mode and not maximum:
+        raise Unsupported("Keras average pooling has no ceil_mode")
     if getattr(op, "dilation", (1, 1)) != (1, 1):
         raise Unsupported("Keras pooling has no dilation")
     pads = window_pads(op, shape)
-    maximum = node.kind == "maxpool"
+    if op.ceil_mode:  # the last window's overhang as −∞ padding: the same maximum
+        (out_h, out_w), _ = window_output(
+            (shape[0], shape[1]), op.kernel, op.stride, (1, 1), op.padding, ceil_mode=True
+        )
+        reach = [
+            (n - 1) * s + k for n, s, k in zip((out_h, out_w), op.stride, op.kernel, strict=True)
+        ]
+        t, b, left, r = pads
+        pads = (t, max(b, reach[0] - shape[0] - t), left, max(r, reach[1] - shape[1] - left))
     name = "layers.MaxPooling2D" if maximum else "layers.AveragePooling2D"
     strides = {"strides": _square(op.stride)} if op.stride != op.kernel else {}
     # Keras' `same` pools over the input only: max ignores the padding, average excludes it
-    if not any(pads) or (op.padding == "same" and (maximum or not op.count_include_pad)):
+    keras_same = op.padding == "same" and not op.ceil_mode
+    if not any(pads) or (keras_same and (maximum or not op.count_include_pad)):
         padding = {"padding": "same"} if any(pads) else {}
         return (call(name, _square(op.kernel), **strides, **padding),)
     if maximum:
