@@ -32,13 +32,12 @@ def export_code(
         typer.Option("--to", "-t", help="The framework: pytorch (an nn.Module) or keras."),
     ],
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
             metavar="FILE",
             help="Write the source to FILE instead of stdout.",
-            dir_okay=False,
             show_default=False,
         ),
     ] = None,
@@ -66,11 +65,11 @@ def export_code(
         sys.stdout.write(source)
         return
     try:
-        output.write_text(source, encoding="utf-8")
+        Path(output).write_text(source, encoding="utf-8")
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise SpecError(
             f"cannot write the source: {reason}",
-            SourcePos(str(output)),
+            SourcePos(output),
             "check that the folder exists and is writable",
         ) from None

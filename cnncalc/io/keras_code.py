@@ -16,7 +16,7 @@ import json
 from cnncalc import __version__
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.io.frameworks import Call, KerasLayers, bridge
-from cnncalc.io.naming import each_layer, variable_names
+from cnncalc.io.naming import dead_ends, each_layer, variable_names
 from cnncalc.layers import Shape
 
 
@@ -29,8 +29,12 @@ def write(net: Network, check: bool = False, command: str = "") -> str:
     layers = each_layer(
         net, "Keras", lambda node: bridge(node).keras(node, net.input_shapes(node)[0])
     )
+    unused = dead_ends(net)  # outputs too, or Keras would leave them out of the model
     names = variable_names((n.name for n in net), ("x", "keras", "layers", "ops", "model"))
     names[INPUT] = "x"
+    outputs = names[net.output.name]
+    if unused:
+        outputs = f"[{', '.join([outputs, *(names[n] for n in unused)])}]"
     lines = [_line(net, node, layers[node.name], names) for node in net]
     source = "\n".join(lines)
     how = f" (`{command}`)" if command else ""
@@ -49,7 +53,7 @@ def write(net: Network, check: bool = False, command: str = "") -> str:
         "def build_model() -> keras.Model:",
         f"    x = keras.Input(shape={tuple(net.input_shape)!r}, name={json.dumps(INPUT)})",
         *(f"    {line}" for line in lines),
-        f"    return keras.Model(x, {names[net.output.name]}, name={json.dumps(net.name)})",
+        f"    return keras.Model(x, {outputs}, name={json.dumps(net.name)})",
         "",
     ]
     return "\n".join(head) + (_check(net) if check else "")
@@ -82,6 +86,7 @@ def _check(net: Network) -> str:
 if __name__ == "__main__":
     model = build_model()
     y = model(ops.zeros((1, *{tuple(net.input_shape)!r})))
+    y = y[0] if isinstance(y, list) else y  # the network's output comes first
     found = {{
         "params": model.count_params(),
         "trainable_params": sum(math.prod(w.shape) for w in model.trainable_weights),

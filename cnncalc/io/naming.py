@@ -15,15 +15,20 @@ from cnncalc.io.frameworks import Unsupported
 T = TypeVar("T")
 
 
-def variable_names(names: Iterable[str], taken: Iterable[str]) -> dict[str, str]:
-    """A distinct ASCII identifier for each name (`layer1.0.conv1` → `layer1_0_conv1`),
-    none of them in `taken` or a keyword."""
+def variable_names(
+    names: Iterable[str], taken: Iterable[str], unused: Iterable[str] = ()
+) -> dict[str, str]:
+    """A distinct ASCII identifier for each name (`layer1.0.conv1` → `layer1_0_conv1`), none
+    of them in `taken` or a keyword; the `unused` ones start with `_` (and only they do)."""
     used = set(taken)
+    dummies = set(unused)
     out = {}
     for name in names:
         base = re.sub(r"[^0-9A-Za-z_]", "_", name)
-        if not base or base[0].isdigit() or keyword.iskeyword(base):
-            base = f"v_{base}"
+        if not base or base[0].isdigit() or base[0] == "_" or keyword.iskeyword(base):
+            base = f"v{base}" if base.startswith("_") else f"v_{base}"
+        if name in dummies:
+            base = f"_{base}"
         candidate, n = base, 1
         while candidate in used:
             n += 1
@@ -61,3 +66,10 @@ def each_layer(net: Network, framework: str, convert: Callable[[Node], T]) -> di
     raise SpecError(
         message, node.pos, "change these layers in the spec, or export to another framework"
     )
+
+
+def dead_ends(net: Network) -> list[str]:
+    """Layers whose output nothing uses but which are not the network's output: cnncalc
+    counts them, so the exported model must run them too."""
+    used = {i for node in net for i in node.inputs}
+    return [n.name for n in net.nodes[:-1] if n.name not in used]

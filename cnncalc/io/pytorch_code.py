@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from cnncalc import __version__
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.io.frameworks import TorchLayer, bridge, torch_functional
-from cnncalc.io.naming import class_name, each_layer, variable_names
+from cnncalc.io.naming import class_name, dead_ends, each_layer, variable_names
 from cnncalc.layers import Shape
 
 # what an nn.Module or nn.ModuleDict already has (torch 2.13): no child may take these names
@@ -103,16 +103,27 @@ def _layers(net: Network) -> dict[str, TorchLayer | None]:
     return each_layer(net, "PyTorch", convert)
 
 
-def write(net: Network, check: bool = False, command: str = "") -> str:
-    """The source file; `check` adds a `__main__` that asserts cnncalc's counts and shape."""
-    layers = _layers(net)
-    modules = {
+def _modules(net: Network, layers: dict[str, TorchLayer | None]) -> dict[str, TorchLayer]:
+    """The layers that are modules (not merges, flatten or `functional: true` F.* calls)."""
+    return {
         name: layer
         for name, layer in layers.items()
         if layer is not None and not (net.node(name).functional and torch_functional(layer.module))
     }
+
+
+def module_paths(net: Network) -> dict[str, Path]:
+    """Each layer that is a module → its path in the exported model (`named_modules()`)."""
+    return attribute_paths(_modules(net, _layers(net)))
+
+
+def write(net: Network, check: bool = False, command: str = "") -> str:
+    """The source file; `check` adds a `__main__` that asserts cnncalc's counts and shape."""
+    layers = _layers(net)
+    modules = _modules(net, layers)
     paths = attribute_paths(modules)
-    names = variable_names((n.name for n in net), ("x", "self", "torch", "nn", "F"))
+    taken = ("x", "self", "torch", "nn", "F")
+    names = variable_names((n.name for n in net), taken, dead_ends(net))
     names[INPUT] = "x"
     init: list[str] = []
     declared: set[Path] = set()
