@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 from cnncalc import __version__
+from cnncalc.gcpause import gc_paused
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.io.frameworks import Call, KerasLayers, bridge
 from cnncalc.io.naming import dead_ends, each_layer, variable_names
@@ -24,6 +25,7 @@ def keras_shape(shape: Shape) -> str:
     return "(None, " + ", ".join(str(d) for d in shape) + ")"
 
 
+@gc_paused  # linear in layers (see cnncalc/gcpause.py)
 def write(net: Network, check: bool = False, command: str = "") -> str:
     """The source file; `check` adds a `__main__` that asserts cnncalc's counts and shape."""
     layers = each_layer(

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable
 
 from cnncalc import __version__
+from cnncalc.gcpause import gc_paused
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.io.frameworks import TorchLayer, bridge, torch_functional
 from cnncalc.io.naming import class_name, dead_ends, each_layer, variable_names
@@ -106,9 +107,10 @@ def _layers(net: Network) -> dict[str, TorchLayer | None]:
 def _modules(net: Network, layers: dict[str, TorchLayer | None]) -> dict[str, TorchLayer]:
     """The layers that are modules (not merges, flatten or `functional: true` F.* calls)."""
     return {
-        name: layer
-        for name, layer in layers.items()
-        if layer is not None and not (net.node(name).functional and torch_functional(layer.module))
+        node.name: layer
+        for node in net
+        if (layer := layers[node.name]) is not None
+        and not (node.functional and torch_functional(layer.module))
     }
 
 
@@ -117,6 +119,7 @@ def module_paths(net: Network) -> dict[str, Path]:
     return attribute_paths(_modules(net, _layers(net)))
 
 
+@gc_paused  # linear in layers (see cnncalc/gcpause.py)
 def write(net: Network, check: bool = False, command: str = "") -> str:
     """The source file; `check` adds a `__main__` that asserts cnncalc's counts and shape."""
     layers = _layers(net)
@@ -127,6 +130,7 @@ def write(net: Network, check: bool = False, command: str = "") -> str:
     names[INPUT] = "x"
     init: list[str] = []
     declared: set[Path] = set()
+    frozen = {node.name for node in net if not node.trainable}
     for name, layer in modules.items():
         path = paths[name]
         for i in range(1, len(path)):
@@ -135,7 +139,7 @@ def write(net: Network, check: bool = False, command: str = "") -> str:
                 init.append(_declare(path[:i], "nn.ModuleDict()"))
         comment = f"  # {json.dumps(name)} in the spec" if ".".join(path) != name else ""
         init.append(_declare(path, layer.module.source()) + comment)
-        if not net.node(name).trainable:
+        if name in frozen:
             init.append(f"{access(path)}.requires_grad_(False)")
     forward = [_forward_line(net, node, layers[node.name], paths, names) for node in net]
     body = "\n".join(
