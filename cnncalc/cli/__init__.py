@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import sys
 
-from cnncalc.cli import analysis, check, export, pictures, run, verify  # noqa: F401  (register)
+from cnncalc.cli import (  # noqa: F401  (register their commands)
+    analysis,
+    check,
+    export,
+    export_code,
+    pictures,
+    run,
+    verify,
+)
 from cnncalc.cli.common import app, normalize_argv
 
 

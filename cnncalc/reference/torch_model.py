@@ -1,7 +1,8 @@
 """The equivalent `torch.nn` model of a network, for cross-checks and benchmarks.
 
 torch is not a dependency of cnncalc: this module imports it only when called (the test
-suite's cross-check and `bench/verify_speed.py` do). Layers use torch's own modules with their
+suite's cross-check and `bench/verify_speed.py` do). Each layer is the module that
+`cnncalc.io.frameworks` maps its kind to (the table `cnncalc export` prints too), with torch's
 native padding wherever torch has it; `same` or asymmetric padding becomes an explicit
 `ZeroPad2d`/`ConstantPad2d` in front (negative: a crop behind a conv_transpose). The graph runs
 NCHW; a flatten or a dense layer on an H×W×C input reads it in H, W, C order, as the IR (and
@@ -17,132 +18,35 @@ from typing import Any
 import numpy as np
 
 from cnncalc.graph import INPUT, Network, Node
+from cnncalc.io.frameworks import Unsupported, bridge
 from cnncalc.reference.forward import LayerWeights
-from cnncalc.reference.ops import Array, transpose_crop, window_pads
-
-
-class Unsupported(Exception):
-    """A layer that torch has no module for (the reason says which)."""
+from cnncalc.reference.ops import Array
 
 
 def _torch() -> Any:
     return importlib.import_module("torch")
 
 
-def _pad_module(nn: Any, pads: tuple[int, int, int, int], value: float = 0.0) -> Any:
-    t, b, left, r = pads
-    if value == 0.0:
-        return nn.ZeroPad2d((left, r, t, b))
-    return nn.ConstantPad2d((left, r, t, b), value)
-
-
-def _window_module(nn: Any, node: Node, shape: tuple[int, ...]) -> Any:
-    op: Any = node.op
-    kind = node.kind
-    c = shape[-1]
-    dilation = tuple(op.dilation) if kind in ("conv", "maxpool") else (1, 1)
-    pads = window_pads(op.padding, (shape[0], shape[1]), op.kernel, op.stride, dilation)
-    # torch pads natively only symmetrically, and pools at most ⌊kernel/2⌋ (not the dilated
-    # span); `same` is TensorFlow's, so it is always an explicit padding layer
-    symmetric = op.padding != "same" and pads[0] == pads[1] and pads[2] == pads[3]
-    if kind != "conv" and any(2 * p > op.kernel[a // 2] for a, p in enumerate(pads)):
-        symmetric = False
-    native = (pads[0], pads[2]) if symmetric else (0, 0)
-    if kind == "conv":
-        layer = nn.Conv2d(
-            c, op.filters, tuple(op.kernel), tuple(op.stride), native, dilation, op.groups, op.bias
-        )
-    elif kind == "maxpool":
-        layer = nn.MaxPool2d(
-            tuple(op.kernel), tuple(op.stride), native, dilation, ceil_mode=op.ceil_mode
-        )
-    else:
-        layer = nn.AvgPool2d(
-            tuple(op.kernel),
-            tuple(op.stride),
-            native,
-            ceil_mode=op.ceil_mode,
-            count_include_pad=op.count_include_pad,
-        )
-    if symmetric:
-        return layer
-    if kind != "conv" and op.ceil_mode:
-        raise Unsupported("ceil_mode pooling with `same`, asymmetric or wide padding")
-    if kind == "avgpool" and not op.count_include_pad:
-        raise Unsupported("count_include_pad=false with `same`, asymmetric or wide padding")
-    return nn.Sequential(_pad_module(nn, pads, -np.inf if kind == "maxpool" else 0.0), layer)
-
-
 def _module(nn: Any, node: Node, shapes: list[tuple[int, ...]]) -> Any:
-    """The torch module of one layer, or None for merges, flatten and flat-to-dense glue."""
-    op: Any = node.op
-    kind = node.kind
-    shape = shapes[0]
-    c = shape[-1]
-    if kind in ("conv", "maxpool", "avgpool"):
-        return _window_module(nn, node, shape)
-    if kind == "conv_transpose":
-        t, b, left, r = transpose_crop(op, (shape[0], shape[1]))
-        if t == b and left == r:
-            return nn.ConvTranspose2d(
-                c,
-                op.filters,
-                tuple(op.kernel),
-                tuple(op.stride),
-                (t, left),
-                tuple(op.output_padding),
-                op.groups,
-                op.bias,
-                tuple(op.dilation),
-            )
-        full = nn.ConvTranspose2d(
-            c,
-            op.filters,
-            tuple(op.kernel),
-            tuple(op.stride),
-            0,
-            tuple(op.output_padding),
-            op.groups,
-            op.bias,
-            tuple(op.dilation),
-        )
-        return nn.Sequential(full, nn.ZeroPad2d((-left, -r, -t, -b)))
-    if kind == "global_avgpool":
-        return nn.AdaptiveAvgPool2d(1)
-    if kind == "global_maxpool":
-        return nn.AdaptiveMaxPool2d(1)
-    if kind == "adaptive_avgpool":
-        return nn.AdaptiveAvgPool2d(tuple(op.output))
-    if kind == "adaptive_maxpool":
-        return nn.AdaptiveMaxPool2d(tuple(op.output))
-    if kind == "dense":
-        return nn.Linear(int(np.prod(shape)), op.units, op.bias)
-    if kind == "dropout":
-        return nn.Dropout(op.rate)
-    if kind == "batchnorm":
-        norm = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
-        return norm(c, op.eps, op.momentum, op.affine)
-    if kind == "lrn":
-        return nn.LocalResponseNorm(op.size, op.alpha, op.beta, op.k)
-    simple = {
-        "relu": lambda: nn.ReLU(),
-        "relu6": lambda: nn.ReLU6(),
-        "leaky_relu": lambda: nn.LeakyReLU(op.negative_slope),
-        "elu": lambda: nn.ELU(op.alpha),
-        "gelu": lambda: nn.GELU(approximate=op.approximate),
-        "sigmoid": lambda: nn.Sigmoid(),
-        "tanh": lambda: nn.Tanh(),
-        "silu": lambda: nn.SiLU(),
-        "hardswish": lambda: nn.Hardswish(),
-        "hardsigmoid": lambda: nn.Hardsigmoid(),
-        "softmax": lambda: nn.Softmax(dim=1),
-        "prelu": lambda: nn.PReLU(c if op.per_channel else 1, 0.25),
-    }
-    if kind in simple:
-        return simple[kind]()
-    if kind in ("add", "multiply", "concat", "flatten"):
+    """The torch module of one layer (from the shared table), or None for merges and flatten;
+    padding in front or a crop behind makes it a Sequential with a ZeroPad2d/ConstantPad2d."""
+    entry = bridge(node).torch
+    if entry is None:
         return None
-    raise Unsupported(f"no torch module for {kind}")
+    layer = entry(node, shapes[0])
+    module = layer.module.build({"nn": nn})
+    if layer.pad is not None:
+        t, b, left, r = layer.pad
+        pad = (
+            nn.ZeroPad2d((left, r, t, b))
+            if layer.pad_value == 0.0
+            else nn.ConstantPad2d((left, r, t, b), layer.pad_value)
+        )
+        return nn.Sequential(pad, module)
+    if layer.crop is not None:
+        t, b, left, r = layer.crop
+        return nn.Sequential(module, nn.ZeroPad2d((-left, -r, -t, -b)))
+    return module
 
 
 def _core(module: Any) -> Any:
@@ -290,3 +194,6 @@ def build_torch_model(
 ) -> TorchModel:
     """The torch model of `net`, with `weights` (from the reference forward) copied in."""
     return TorchModel(net, weights)
+
+
+__all__ = ["TorchModel", "Unsupported", "build_torch_model", "to_nhwc"]
