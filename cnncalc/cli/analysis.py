@@ -31,6 +31,7 @@ from cnncalc.loader import load
 from cnncalc.passes.explain import explain_layer
 from cnncalc.passes.memory import MemoryOptions
 from cnncalc.render.output import Format, emit, emit_text
+from cnncalc.render.safe import visible
 from cnncalc.render.tabular import Column, Tabular
 from cnncalc.render.views import (
     explain_view,
@@ -139,7 +140,7 @@ def rf(
     misaligned = [r.node.name for r in report.layers if r.rf is not None and not r.rf.aligned]
     if strict and misaligned:
         sys.stderr.write(
-            f"error: receptive fields not aligned at {', '.join(misaligned[:5])}"
+            f"error: receptive fields not aligned at {visible(', '.join(misaligned[:5]))}"
             + (f" and {len(misaligned) - 5} more" if len(misaligned) > 5 else "")
             + "\n"
         )

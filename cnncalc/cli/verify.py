@@ -25,6 +25,7 @@ from cnncalc.cli.common import (
 )
 from cnncalc.loader import load
 from cnncalc.render.output import Format, emit, plain_output
+from cnncalc.render.safe import visible
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -41,7 +42,7 @@ def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # names are text, not markup
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -55,7 +56,7 @@ def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
                 for other in tasks.values():
                     bar.update(other, visible=False)
                 tasks[counted] = bar.add_task(stage, total=total or None)
-            bar.update(tasks[counted], description=stage, completed=done)
+            bar.update(tasks[counted], description=visible(stage), completed=done)
 
         yield update
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 from enum import Enum
@@ -14,6 +13,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
 from cnncalc.errors import SourcePos, SpecError
+from cnncalc.render.safe import json_text, visible_table
 from cnncalc.render.tabular import Tabular
 
 
@@ -88,13 +88,15 @@ def emit(
     quiet: bool = False,
 ) -> None:
     """Print `table` (or `data`, for JSON) on stdout in `fmt`. `svg`: also save the table as
-    the terminal shows it; `quiet`: print nothing (the exit code and stderr still tell)."""
+    the terminal shows it; `quiet`: print nothing (the exit code and stderr still tell).
+    Every format shows control characters in names as visible escapes (`safe`)."""
+    table = visible_table(table)
     if svg is not None:
         table_svg(table, svg)
     if quiet:
         return
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(data))
     elif fmt is Format.csv:
         sys.stdout.write(table.to_csv())
     elif fmt is Format.markdown:
@@ -104,10 +106,12 @@ def emit(
     elif plain_output():
         sys.stdout.write(table.to_text())
     else:
+        from rich.text import Text  # a note is text, never markup or :emoji: codes
+
         out = console()
         out.print(table.to_rich())
         for note in table.notes:
-            out.print(note, style="dim", markup=False)
+            out.print(Text(note, style="dim"))
 
 
 def emit_text(text: str, *, title: str, svg: Path | None = None, quiet: bool = False) -> None:
