@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.render.safe import json_text, visible_table
+from cnncalc.render.safe import json_text, visible, visible_table
 from cnncalc.render.tabular import Tabular
 
 
@@ -53,7 +53,7 @@ def _save_svg(path: Path, items: list[RenderableType], title: str, width: int) -
     for item in items:
         out.print(item)
     try:
-        out.save_svg(str(path), title=title)
+        out.save_svg(str(path), title=visible(title))
     except OSError as exc:
         raise SpecError(
             f"cannot write the SVG: {exc.strerror or exc}",
