@@ -1,16 +1,32 @@
 """Fuzzing the command line in-process: mutated bundled specs, random text and bytes, random
-YAML structures and random options. Every outcome is exit 0, 1 or 2, never a traceback, and
-an exit 2 names where: `<stdin>[:LINE:COL]: error: ...` (or typer's usage error for options).
+YAML structures and random options, and the hostile inputs of `tests/fuzz_inputs.py` (huge
+numbers in every field, YAML tags, pathological expressions, names with terminal escapes,
+filesystem oddities) through every command and format.
 
-CI runs a few hundred examples per strategy (a few seconds in all); `pytest -m slow` runs
-FUZZ_SLOW_EXAMPLES (default 10,000) in all and prints the count and time.
+Every outcome is exit 0, 1 or 2, never a traceback; an exit 2 names where
+(`<stdin>[:LINE:COL]: error: ...`, or typer's usage error for options); nothing on stdout or
+stderr is a raw control character; each example takes under EXAMPLE_SECONDS and leaves the
+process's peak RSS under MAX_RSS (every SAMPLE-th example is traced: at most MAX_TRACED
+allocated). A subprocess test adds what cannot run in-process (a FIFO, a closed stdin).
+
+CI runs 2,500 examples in all; `pytest -m slow` runs FUZZ_SLOW_EXAMPLES (default
+10,000) split over the strategies and prints the counts, the slowest example and the
+largest traced peak.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
+import signal
+import subprocess
+import sys
 import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +40,9 @@ from typer.testing import CliRunner
 from cnncalc.cli import app, normalize_argv
 from cnncalc.layers import KINDS
 from cnncalc.spec import COMMON_FIELDS, REPEAT_FIELDS, TOP_KEYS
-from tests.conftest import ARCHITECTURES
+from tests import fuzz_inputs
+from tests.conftest import ARCHITECTURES, ROOT
+from tests.fuzz_inputs import known
 
 runner = CliRunner()
 ZOO = {p.stem: p.read_text(encoding="utf-8") for p in sorted(ARCHITECTURES.glob("*.yaml"))}
@@ -46,25 +64,96 @@ COMMANDS = [
     ["graph"],
 ]
 ERROR = re.compile(r"<stdin>(:\d+:\d+)?: error: \S")
+# never written raw: C0 but the renderers' newlines, DEL, C1, bidi controls, separators
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+EXAMPLE_SECONDS = 5.0  # of CPU time; generous: the examples take milliseconds
+HANG_SECONDS = 60  # of wall time: an example still running then is stopped (a hang)
+MAX_RSS = 2 << 30  # the test process's peak resident memory, bytes
+SAMPLE = 25  # every SAMPLE-th example runs under tracemalloc
+MAX_TRACED = 256 << 20  # and may allocate at most this much at its peak
 
-counts = {"examples": 0, "exit 0": 0, "exit 1": 0, "exit 2": 0}
+counts: dict[str, Any] = {"examples": 0, "exit 0": 0, "exit 1": 0, "exit 2": 0}
+worst: dict[str, Any] = {"seconds": 0.0, "slowest": None, "traced": 0, "largest": None}
+
+
+class Hang(BaseException):
+    """An example ran past HANG_SECONDS (a BaseException: the CLI's handlers let it by)."""
+
+
+@contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    def stop(signum: int, frame: Any) -> None:
+        raise Hang(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def peak_rss() -> int:
+    """The process's peak resident memory in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _describe(args: list[str], data: str | bytes | None) -> str:
+    return f"{args!r} stdin={data[:300]!r}" if data is not None else repr(args)
 
 
 def invoke(args: list[str], data: str | bytes | None = None) -> None:
-    """Run the CLI; the outcome must be a clean exit 0, 1 or 2."""
-    result = runner.invoke(app, normalize_argv(args), input=data)
+    """Run the CLI; the outcome must be a clean exit 0, 1 or 2, quick and small, and print
+    no raw control character."""
+    traced = counts["examples"] % SAMPLE == 0
+    if traced:
+        tracemalloc.start()
+    start = time.process_time()  # CPU time: other jobs on the machine do not count
+    try:
+        with time_limit(HANG_SECONDS):
+            result = runner.invoke(app, normalize_argv(args), input=data)
+    finally:
+        elapsed = time.process_time() - start
+        peak = tracemalloc.get_traced_memory()[1] if traced else 0
+        if traced:
+            tracemalloc.stop()
     counts["examples"] += 1
+    if elapsed > worst["seconds"]:
+        worst.update(seconds=elapsed, slowest=_describe(args, data))
+    if peak > worst["traced"]:
+        worst.update(traced=peak, largest=_describe(args, data))
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"{type(result.exception).__name__}: {result.exception}"
     )
     assert result.exit_code in (0, 1, 2), result.output
     counts[f"exit {result.exit_code}"] += 1
     assert "Traceback" not in result.output
-    if result.exit_code == 2 and "-" in args:
-        stderr = result.stderr
-        assert ERROR.match(stderr) or stderr.lstrip().startswith(("Usage:", "╭")), stderr
+    for stream in (result.stdout, result.stderr):
+        raw = RAW.search(stream)
+        assert raw is None, f"raw {raw.group()!r} at {raw.start()}: {stream[:2000]!r}"
+    assert elapsed < EXAMPLE_SECONDS, f"{elapsed:.1f} s of CPU time"
+    assert peak < MAX_TRACED, f"{peak / 2**20:.0f} MiB traced"
+    assert peak_rss() < MAX_RSS, f"peak RSS {peak_rss() / 2**20:.0f} MiB"
+    if result.exit_code == 2:
+        _says_what_went_wrong(args, result.stdout, result.stderr)
     if result.exit_code == 0 and "-q" not in args:
         assert result.stdout
+
+
+def _says_what_went_wrong(args: list[str], stdout: str, stderr: str) -> None:
+    """An exit 2 is explained: typer's usage error, or `SOURCE[:LINE:COL]: error: ...` on
+    stderr (`<stdin>` for a spec read from stdin by an analysis command; `verify`'s memory
+    guard names no position); `check` in JSON or
+    GitHub format says it on stdout."""
+    if stderr.lstrip().startswith(("Usage:", "╭")):
+        return
+    if args[0] == "check" and {"json", "github"} & set(args):
+        assert '"status": "invalid"' in stdout or "::error " in stdout or "error: " in stderr
+    elif args[0] not in ("check", "diff", "verify") and "-" in args:
+        assert ERROR.match(stderr), stderr
+    else:
+        assert "error: " in stderr, stderr
 
 
 def fuzz(strategy: st.SearchStrategy[Any], examples: int) -> None:
@@ -73,6 +162,7 @@ def fuzz(strategy: st.SearchStrategy[Any], examples: int) -> None:
         deadline=None,
         suppress_health_check=list(HealthCheck),
         derandomize=False,
+        database=None,
     )
     @given(strategy)
     def check(case: tuple[list[str], str | bytes | None]) -> None:
@@ -297,11 +387,28 @@ def options(draw: st.DrawFn) -> tuple[list[str], None]:
     return args, None
 
 
-STRATEGIES = {  # CI examples: 1,000 in all, a few seconds
-    "mutated-zoo": (mutated_zoo(), 450),
-    "random-text": (random_text(), 150),
-    "structures": (structures(), 250),
-    "options": (options(), 150),
+FOLDER = Path(os.environ.get("FUZZ_DIR", "/tmp")) / f"cnncalc-fuzz-{os.getpid()}"
+STRATEGIES = {  # CI examples: 2,500 in all, ~15 s on a quiet 2-core machine
+    "mutated-zoo": (mutated_zoo(), 500),
+    "random-text": (random_text(), 200),
+    "structures": (structures(), 300),
+    "options": (options(), 200),
+    "huge-numbers": (fuzz_inputs.huge_numbers(), 400),
+    "tags": (fuzz_inputs.tagged(), 250),
+    "expressions": (fuzz_inputs.expressions(), 250),
+    "escape-names": (fuzz_inputs.escape_names(FOLDER / "names"), 300),
+    "filesystem": (fuzz_inputs.filesystem(fuzz_inputs.filesystem_zoo(FOLDER / "fs")), 100),
+}
+SLOW_WEIGHTS = {  # of FUZZ_SLOW_EXAMPLES
+    "mutated-zoo": 0.25,
+    "random-text": 0.1,
+    "structures": 0.15,
+    "options": 0.05,
+    "huge-numbers": 0.15,
+    "tags": 0.07,
+    "expressions": 0.08,
+    "escape-names": 0.1,
+    "filesystem": 0.05,
 }
 
 
@@ -320,14 +427,69 @@ def test_fuzz(name: str):
 
 
 @pytest.mark.slow
-def test_fuzz_slow(capsys: pytest.CaptureFixture[str]):
-    total = int(os.environ.get("FUZZ_SLOW_EXAMPLES", "10000"))
-    weights = {"mutated-zoo": 0.45, "random-text": 0.2, "structures": 0.25, "options": 0.1}
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_fuzz_slow(name: str, capsys: pytest.CaptureFixture[str]):
+    total = round(int(os.environ.get("FUZZ_SLOW_EXAMPLES", "10000")) * SLOW_WEIGHTS[name])
     counts.update(dict.fromkeys(counts, 0))
+    worst.update(seconds=0.0, slowest=None, traced=0, largest=None)
     start = time.perf_counter()
-    for name, (strategy, _) in STRATEGIES.items():
-        fuzz(strategy, round(total * weights[name]))
+    fuzz(STRATEGIES[name][0], total)
     elapsed = time.perf_counter() - start
     with capsys.disabled():
-        print(f"\nfuzz: {counts} in {elapsed:.1f} s")
+        print(
+            f"\nfuzz {name}: {counts} in {elapsed:.1f} s; slowest {worst['seconds']:.2f} s CPU: "
+            f"{worst['slowest']}; largest traced peak {worst['traced'] / 2**20:.1f} MiB: "
+            f"{worst['largest']}; peak RSS {peak_rss() / 2**20:.0f} MiB"
+        )
     assert counts["examples"] >= total
+
+
+# --- what cannot run in-process: FIFOs, a closed stdin, a child's memory ---------------------
+
+CHILD = "import sys; from cnncalc.cli import main; sys.argv[0] = 'cnncalc'; main()"
+
+
+def run_child(args: list[str], stdin: str) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `cnncalc ARGS` in a child process whose stdin is
+    `/dev/null`, `/dev/zero` (endless) or `closed`."""
+    with open("/dev/zero" if stdin == "zero" else os.devnull, "rb") as source:
+        process = subprocess.Popen(
+            [sys.executable, "-c", CHILD, *args],
+            stdin=source,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            preexec_fn=(lambda: os.close(0)) if stdin == "closed" else None,
+        )
+        try:
+            out, err = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise AssertionError(f"cnncalc {args} still running after 20 s") from None
+    return process.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def test_fuzz_processes(tmp_path: Path):
+    """Spec sources that only a real process can have, each in a child: exit 0, 1 or 2
+    without a traceback or raw control characters, and a bounded peak RSS."""
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    cases = [
+        (["params", "-"], "zero"),
+        (["summary", "resnet50", "-f", "json"], "null"),
+        (["verify", "vgg16", "--max-memory", "64MiB"], "null"),
+        (["params", str(tmp_path / "loop.yaml")], "null"),
+    ]
+    if not known("closed stdin"):
+        cases.append((["params", "-"], "closed"))
+    if not known("fifo"):
+        cases += [(["params", str(fifo)], "null"), (["check", str(tmp_path)], "null")]
+    for args, stdin in cases:
+        code, out, err = run_child(args, stdin)
+        assert code in (0, 1, 2), (args, stdin, code, err)
+        assert "Traceback" not in err, (args, stdin, err)
+        assert not RAW.search(out) and not RAW.search(err), (args, stdin)
+    # the largest of the children's peaks (Linux reports KiB)
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1 << 20
