@@ -30,6 +30,8 @@ KNOWN_FIXED_ELSEWHERE: dict[str, str] = {
     "long path": "h3: ENAMETOOLONG in check's globbing (OSError)",
     "fifo": "h3: reading a FIFO blocks",
     "closed stdin": "h3: a closed stdin (AttributeError)",
+    "--seed -1": "h1: verify --seed -1 (NumPy's ValueError)",
+    "--max-memory nan": "h1: verify --max-memory nan (ValueError)",
 }
 
 
@@ -59,12 +61,14 @@ def flow(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    text = "".join(
-        c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}" if ord(c) > 0xFF else
-        f"\\x{ord(c):02x}"
-        for c in str(value)
-    )  # fmt: skip
-    return f'"{text}"'
+    return '"' + "".join(_yaml_char(c) for c in str(value)) + '"'
+
+
+def _yaml_char(char: str) -> str:
+    """One character inside a double-quoted YAML scalar."""
+    if char.isprintable() and char not in '"\\':
+        return char
+    return f"\\x{ord(char):02x}" if ord(char) <= 0xFF else f"\\u{ord(char):04x}"
 
 
 def spec_text(spec: dict[str, Any]) -> str:

@@ -354,6 +354,14 @@ OPTION_VALUES = [
     "adam",
     "sgd",
     "\x00",
+    *fuzz_inputs.TABLE_FORMATS,
+    "github",
+    "dot",
+    "nan",
+    "1e400",
+    "64MiB",
+    "1KiB",
+    "99999999999999999999999",
 ]
 
 
@@ -361,10 +369,14 @@ OPTION_VALUES = [
 def options(draw: st.DrawFn) -> tuple[list[str], None]:
     """Random options (valid and not) on bundled specs and shorthand."""
     command = draw(
-        st.sampled_from(["params", "flops", "rf", "memory", "summary", "graph", "zoo", "schema"])
+        st.sampled_from(
+            ["params", "flops", "rf", "memory", "summary", "graph", "zoo", "schema", "verify"]
+        )
     )
-    arch = draw(st.sampled_from([*SMALL, "Conv3-4,Pool2,FC3", "nope", "Conv9-2", ""]))
-    args = [command, arch]
+    archs = [*SMALL, "Conv3-4,Pool2,FC3", "nope", "Conv9-2", ""]
+    if command == "verify":  # a real forward pass: small networks only
+        archs = ["seed_21x21", "lenet5", "Conv3-4,Pool2,FC3", "nope", ""]
+    args = [command, draw(st.sampled_from(archs))]
     flags = [
         "--input",
         "--layer",
@@ -379,11 +391,16 @@ def options(draw: st.DrawFn) -> tuple[list[str], None]:
         "--strict",
         "-q",
         "--bogus",
+        "--seed",
+        "--max-memory",
+        "--no-rf",
     ]
     for flag in draw(st.lists(st.sampled_from(flags), max_size=3)):
         args.append(flag)
-        if flag not in ("--wide", "--strict", "-q", "--bogus"):
+        if flag not in ("--wide", "--strict", "-q", "--bogus", "--no-rf"):
             value = draw(st.sampled_from(OPTION_VALUES))
+            if known(f"{flag} {value}"):
+                value = "1"
             args.append(os.devnull if flag == "--svg" and value else value)
     return args, None
 
