@@ -278,7 +278,7 @@ def test_diff_between_hostile_specs(tmp_path: Path, spec_file: str, fmt: str):
         assert list(csv.reader(io.StringIO(result.stdout)))[1][0] == LAYER_SHOWN
 
 
-@pytest.mark.parametrize("fmt", ["table", "json"])
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "markdown", "latex"])
 def test_verify_with_progress_bar(spec_file: str, fmt: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(output, "plain_output", lambda: False)
     monkeypatch.setattr(verify_cli, "plain_output", lambda: False)  # the progress bar runs
@@ -286,7 +286,9 @@ def test_verify_with_progress_bar(spec_file: str, fmt: str, monkeypatch: pytest.
     assert result.exit_code == 0
     if fmt == "json":
         assert json.loads(result.stdout)["layers"][0]["name"] == LAYER
-    else:
+    elif fmt == "csv":
+        assert list(csv.reader(io.StringIO(result.stdout)))[1][0] == LAYER_SHOWN
+    elif fmt == "table":
         assert LAYER_SHOWN in result.stdout
 
 
