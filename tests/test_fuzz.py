@@ -6,7 +6,7 @@ filesystem oddities) through every command and format.
 Every outcome is exit 0, 1 or 2, never a traceback; an exit 2 names where
 (`<stdin>[:LINE:COL]: error: ...`, or typer's usage error for options); nothing on stdout or
 stderr is a raw control character; each example takes under EXAMPLE_SECONDS of CPU time,
-the fuzz raises the process's peak RSS by less than MAX_RSS_GROWTH, and every SAMPLE-th
+raises the process's peak RSS by less than MAX_RSS_GROWTH, and every SAMPLE-th
 example is traced: at most MAX_TRACED allocated at its peak. A subprocess test adds what
 cannot run in-process (a FIFO, a closed stdin).
 
@@ -70,13 +70,12 @@ ERROR = re.compile(r"<stdin>(:\d+:\d+)?: error: \S")
 RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 EXAMPLE_SECONDS = 5.0  # of CPU time; generous: the examples take milliseconds
 HANG_SECONDS = 60  # of wall time: an example still running then is stopped (a hang)
-MAX_RSS_GROWTH = 512 << 20  # how far the fuzz may raise the process's peak RSS, bytes
+MAX_RSS_GROWTH = 256 << 20  # how far one example may raise the process's peak RSS, bytes
 SAMPLE = 25  # every SAMPLE-th example runs under tracemalloc
 MAX_TRACED = 256 << 20  # and may allocate at most this much at its peak
 
 counts: dict[str, Any] = {"examples": 0, "exit 0": 0, "exit 1": 0, "exit 2": 0}
 worst: dict[str, Any] = {"seconds": 0.0, "slowest": None, "traced": 0, "largest": None}
-rss_before = {"bytes": 0}  # the peak RSS when the fuzz started (earlier tests' peaks count)
 
 
 class Hang(BaseException):
@@ -110,6 +109,7 @@ def invoke(args: list[str], data: str | bytes | None = None) -> None:
     """Run the CLI; the outcome must be a clean exit 0, 1 or 2, quick and small, and print
     no raw control character."""
     traced = counts["examples"] % SAMPLE == 0
+    rss_before = peak_rss()
     if traced:
         tracemalloc.start()
     start = time.process_time()  # CPU time: other jobs on the machine do not count
@@ -137,7 +137,7 @@ def invoke(args: list[str], data: str | bytes | None = None) -> None:
         assert raw is None, f"raw {raw.group()!r} at {raw.start()}: {stream[:2000]!r}"
     assert elapsed < EXAMPLE_SECONDS, f"{elapsed:.1f} s of CPU time"
     assert peak < MAX_TRACED, f"{peak / 2**20:.0f} MiB traced"
-    growth = peak_rss() - rss_before["bytes"]
+    growth = peak_rss() - rss_before  # a high-water mark: what this example added to it
     assert growth < MAX_RSS_GROWTH, f"peak RSS grew by {growth / 2**20:.0f} MiB"
     if result.exit_code == 2:
         _says_what_went_wrong(args, result.stdout, result.stderr)
@@ -161,7 +161,6 @@ def _says_what_went_wrong(args: list[str], stdout: str, stderr: str) -> None:
 
 
 def fuzz(strategy: st.SearchStrategy[Any], examples: int) -> None:
-    rss_before["bytes"] = rss_before["bytes"] or peak_rss()
 
     @settings(
         max_examples=examples,
