@@ -7,8 +7,8 @@ Every outcome is exit 0, 1 or 2, never a traceback; an exit 2 names where
 (`<stdin>[:LINE:COL]: error: ...`, or typer's usage error for options); nothing on stdout or
 stderr is a raw control character; each example takes under EXAMPLE_SECONDS of CPU time,
 raises the process's peak RSS by less than MAX_RSS_GROWTH, and every SAMPLE-th
-example is traced: at most MAX_TRACED allocated at its peak. A subprocess test adds what
-cannot run in-process (a FIFO, a closed stdin).
+example is traced: at most MAX_TRACED allocated at its peak. `test_fuzz_processes.py` adds
+what cannot run in-process (a FIFO, a closed stdin).
 
 CI runs 2,500 examples in all; `pytest -m slow` runs FUZZ_SLOW_EXAMPLES (default
 10,000) split over the strategies and prints the counts, the slowest example and the
@@ -23,8 +23,6 @@ import re
 import resource
 import shutil
 import signal
-import subprocess
-import sys
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -44,7 +42,7 @@ from cnncalc.cli import app, normalize_argv
 from cnncalc.layers import KINDS
 from cnncalc.spec import COMMON_FIELDS, REPEAT_FIELDS, TOP_KEYS
 from tests import fuzz_inputs
-from tests.conftest import ARCHITECTURES, ROOT
+from tests.conftest import ARCHITECTURES
 from tests.fuzz_inputs import known
 
 runner = CliRunner()
@@ -257,7 +255,10 @@ def mutated_zoo(draw: st.DrawFn) -> tuple[list[str], str]:
             numbers = list(re.finditer(r"\b\d+\b", text))
             if numbers:
                 m = draw(st.sampled_from(numbers))
-                text = text[: m.start()] + draw(st.sampled_from(NUMBERS)) + text[m.end() :]
+                line = text[text.rfind("\n", 0, m.start()) + 1 : text.find("\n", m.end())]
+                hangs = "adaptive" in line and known("huge adaptive_avgpool output")
+                choices = [n for n in NUMBERS if len(n) < 4] if hangs else NUMBERS
+                text = text[: m.start()] + draw(st.sampled_from(choices)) + text[m.end() :]
         elif op == 3:  # a word becomes another spec word
             words = list(re.finditer(r"[a-z_]+", text))
             if words:
@@ -478,54 +479,3 @@ def test_fuzz_slow(name: str, capsys: pytest.CaptureFixture[str]):
             f"{worst['largest']}; peak RSS {peak_rss() / 2**20:.0f} MiB"
         )
     assert counts["examples"] >= total
-
-
-# --- what cannot run in-process: FIFOs, a closed stdin, a child's memory ---------------------
-
-CHILD = "import sys; from cnncalc.cli import main; sys.argv[0] = 'cnncalc'; main()"
-
-
-def run_child(args: list[str], stdin: str) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `cnncalc ARGS` in a child process whose stdin is
-    `/dev/null`, `/dev/zero` (endless) or `closed`."""
-    with open("/dev/zero" if stdin == "zero" else os.devnull, "rb") as source:
-        process = subprocess.Popen(
-            [sys.executable, "-c", CHILD, *args],
-            stdin=source,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-            preexec_fn=(lambda: os.close(0)) if stdin == "closed" else None,
-        )
-        try:
-            out, err = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise AssertionError(f"cnncalc {args} still running after 20 s") from None
-    return process.returncode, out.decode(errors="replace"), err.decode(errors="replace")
-
-
-def test_fuzz_processes(tmp_path: Path):
-    """Spec sources that only a real process can have, each in a child: exit 0, 1 or 2
-    without a traceback or raw control characters, and a bounded peak RSS."""
-    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
-    fifo = tmp_path / "fifo.yaml"
-    os.mkfifo(fifo)
-    cases = [
-        (["params", "-"], "zero"),
-        (["summary", "resnet50", "-f", "json"], "null"),
-        (["verify", "vgg16", "--max-memory", "64MiB"], "null"),
-        (["params", str(tmp_path / "loop.yaml")], "null"),
-    ]
-    if not known("closed stdin"):
-        cases.append((["params", "-"], "closed"))
-    if not known("fifo"):
-        cases += [(["params", str(fifo)], "null"), (["check", str(tmp_path)], "null")]
-    for args, stdin in cases:
-        code, out, err = run_child(args, stdin)
-        assert code in (0, 1, 2), (args, stdin, code, err)
-        assert "Traceback" not in err, (args, stdin, err)
-        assert not RAW.search(out) and not RAW.search(err), (args, stdin)
-    # the largest of the children's peaks (Linux reports KiB)
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1 << 20
