@@ -57,7 +57,8 @@ def load(source: str | Path, input_shape: Shape | None = None) -> Network:
         return from_yaml(read_text(source), str(source), source.stem, input_shape)
     if source == "-":
         return from_yaml(read_stdin(), "<stdin>", "stdin", input_shape)
-    if "\n" in source or source.lstrip().startswith(("layers:", "input:", "name:")):
+    text = "\n" in source and not _exists(Path(source))  # a file name may hold a newline
+    if text or source.lstrip().startswith(("layers:", "input:", "name:")):
         return from_yaml(source, "<text>", "network", input_shape)
     path = Path(source)
     if _exists(path) or source.endswith((".yaml", ".yml")) or "/" in source:

@@ -46,6 +46,7 @@ from cnncalc.render.output import (
     plain_output,
     text_svg,
 )
+from cnncalc.render.safe import visible
 from cnncalc.render.tabular import Column, Tabular
 from cnncalc.render.views import (
     explain_view,
@@ -252,9 +253,9 @@ def misaligned_message(report: Report) -> str:
     """Where merged paths disagree, each path's stride and center (the first five merges)."""
     merges = [r for r in report.layers if r.rf is not None and r.rf.disagree]
     lines = [
-        f"error: receptive fields not aligned at {row.name}: "
+        f"error: receptive fields not aligned at {visible(row.name)}: "
         + " ≠ ".join(
-            f"{name} (stride {fmt_pair(stride)}, center {fmt_pair(center)})"
+            f"{visible(name)} (stride {fmt_pair(stride)}, center {fmt_pair(center)})"
             for name, stride, center in row.rf.disagree
         )
         for row in merges[:5]

@@ -21,6 +21,7 @@ from cnncalc.errors import SourcePos, SpecError
 from cnncalc.loader import load
 from cnncalc.passes.memory import MemoryOptions
 from cnncalc.render.output import Format, emit
+from cnncalc.render.safe import visible_table
 from cnncalc.report import analyze
 from cnncalc.spec import parse_input_option
 
@@ -79,7 +80,7 @@ def check(
     else:
         listing = [line for f in run.files for line in file_lines(f)] if verbose else []
         if format is CheckFormat.github:
-            table = check_view(run)
+            table = visible_table(check_view(run))
             text = "\n".join([*github_annotations(run), *listing, ""]) + table.to_text()
             sys.stdout.write(text.lstrip("\n"))
         else:

@@ -18,6 +18,7 @@ from cnncalc.layers import Shape
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.memory import DTYPE_BYTES, OPTIMIZER_STATES
 from cnncalc.render.output import Format
+from cnncalc.render.safe import error_text
 from cnncalc.spec import parse_input_option
 from cnncalc.yamltree import MAX_INT
 
@@ -173,14 +174,15 @@ OptimizerOpt = Annotated[
 
 
 def reports_errors(command: F) -> F:
-    """Print a CnncalcError as `FILE:LINE:COL: error: ...` on stderr and exit with its code."""
+    """Print a CnncalcError as `FILE:LINE:COL: error: ...` on stderr (control characters in
+    it made visible) and exit with its code."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except CnncalcError as exc:
-            sys.stderr.write(f"{exc}\n")
+            sys.stderr.write(error_text(exc) + "\n")
             raise typer.Exit(exc.exit_code) from None
         except OverflowError:  # a count past floats' range (~10^308), as bytes or GFLOPs
             sys.stderr.write(

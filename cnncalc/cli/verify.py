@@ -26,6 +26,7 @@ from cnncalc.cli.common import (
 from cnncalc.errors import SpecError
 from cnncalc.loader import load
 from cnncalc.render.output import Format, emit, plain_output
+from cnncalc.render.safe import visible
 from cnncalc.yamltree import MAX_INT
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # names are text, not markup
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -57,7 +58,7 @@ def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
                 for other in tasks.values():
                     bar.update(other, visible=False)
                 tasks[counted] = bar.add_task(stage, total=total or None)
-            bar.update(tasks[counted], description=stage, completed=done)
+            bar.update(tasks[counted], description=visible(stage), completed=done)
 
         yield update
 

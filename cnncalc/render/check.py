@@ -5,13 +5,13 @@ They format results computed by `cnncalc.check` and `cnncalc.diff`; they never c
 
 from __future__ import annotations
 
-import json
 import os
 
 from cnncalc.check import CheckResult, CheckRun, FileResult
 from cnncalc.diff import Delta, Diff, LayerDiff
 from cnncalc.errors import SourcePos
 from cnncalc.layers import Shape, fmt_shape
+from cnncalc.render.safe import error_text, json_text, visible
 from cnncalc.render.tabular import Column, Tabular
 from cnncalc.render.views import rf_cell
 from cnncalc.units import human_bytes, num
@@ -70,14 +70,16 @@ def _failure_text(result: CheckResult) -> str:
 
 
 def diagnostics(run: CheckRun) -> list[str]:
-    """`FILE:LINE:COL: error: MESSAGE` for every failed check and invalid spec, in file order."""
+    """`FILE:LINE:COL: error: MESSAGE` for every failed check and invalid spec, in file order
+    (`visible`: a name cannot break a line)."""
     lines = []
     for f in run.files:
         if f.error is not None:
             err = f.error
-            lines.append(str(err) if err.pos else f"{f.file}: {err}")
+            text = error_text(err)
+            lines.append(text if err.pos else f"{visible(f.file)}: {text}")
         for result in f.failures:
-            lines.append(f"{result.expectation.pos}: error: {_failure_text(result)}")
+            lines.append(visible(f"{result.expectation.pos}: error: {_failure_text(result)}"))
     return lines
 
 
@@ -102,10 +104,11 @@ def _annotation_path(file: str) -> str:
 
 
 def _annotation(pos: SourcePos | None, fallback: str, title: str, message: str) -> str:
-    props = [f"file={_escape_property(_annotation_path(pos.file if pos else fallback))}"]
+    path = visible(_annotation_path(pos.file if pos else fallback))
+    props = [f"file={_escape_property(path)}"]
     if pos is not None and pos.line > 0:
         props += [f"line={pos.line}", f"col={pos.col}"]
-    props.append(f"title={_escape_property(title)}")
+    props.append(f"title={_escape_property(visible(title))}")
     return f"::error {','.join(props)}::{_escape_data(message)}"
 
 
@@ -115,18 +118,20 @@ def github_annotations(run: CheckRun) -> list[str]:
     for f in run.files:
         if f.error is not None:
             err = f.error
-            message = err.message + (f"\nhint: {err.hint}" if err.hint else "")
+            message = visible(err.message) + (f"\nhint: {visible(err.hint)}" if err.hint else "")
             lines.append(_annotation(err.pos, f.file, "cnncalc: invalid spec", message))
         for result in f.failures:
             e = result.expectation
             lines.append(
-                _annotation(e.pos, f.file, f"cnncalc check: {e.key}", _failure_text(result))
+                _annotation(
+                    e.pos, f.file, f"cnncalc check: {e.key}", visible(_failure_text(result))
+                )
             )
     return lines
 
 
 def check_json(run: CheckRun) -> str:
-    return json.dumps(run.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return json_text(run.to_dict())
 
 
 def file_lines(result: FileResult) -> list[str]:
@@ -134,7 +139,7 @@ def file_lines(result: FileResult) -> list[str]:
     lines = []
     for check in result.checks:
         mark = "ok  " if check.passed else "FAIL"
-        lines.append(f"{mark} {check.expectation.pos}: {_failure_text(check)}")
+        lines.append(visible(f"{mark} {check.expectation.pos}: {_failure_text(check)}"))
     return lines
 
 

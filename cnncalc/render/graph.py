@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from cnncalc.graph import INPUT
 from cnncalc.layers import fmt_shape
+from cnncalc.render.safe import visible
 from cnncalc.report import Report
 
 
@@ -50,10 +51,12 @@ def _layout(report: Report) -> tuple[list[_Node], list[_Edge]]:
 
 
 def _mermaid_text(text: str) -> str:
-    """Text inside a quoted Mermaid label: entity codes for what Mermaid would interpret."""
+    """One line of text inside a quoted Mermaid label: control characters `visible`, entity
+    codes for what Mermaid would interpret."""
+    text = visible(text)
     for char, code in (("#", "#35;"), ("&", "#38;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
         text = text.replace(char, code)
-    return " ".join(text.replace("`", "#96;").splitlines())
+    return text.replace("`", "#96;")
 
 
 def to_mermaid(report: Report) -> str:
@@ -68,11 +71,15 @@ def to_mermaid(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _dot_string(text: str) -> str:
-    """A quoted DOT string. Graphviz reads `\\n`-style escapes and HTML entities in labels,
-    so backslashes are doubled and `&` is written `&amp;`; a line break becomes `\\n`."""
-    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
-    return '"' + "\\n".join(text.splitlines() or [""]) + '"'
+def _dot_string(*lines: str) -> str:
+    """A quoted DOT string of `lines` (control characters `visible`). Graphviz reads
+    `\\n`-style escapes and HTML entities in labels, so backslashes are doubled and `&` is
+    written `&amp;`; the lines are joined by `\\n`."""
+    escaped = (
+        visible(line).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+        for line in lines
+    )
+    return '"' + "\\n".join(escaped) + '"'
 
 
 def to_dot(report: Report) -> str:
@@ -85,7 +92,7 @@ def to_dot(report: Report) -> str:
         '  edge [fontname="Helvetica", fontsize=9];',
     ]
     for node in nodes:
-        label = _dot_string("\n".join(node.lines))
+        label = _dot_string(*node.lines)
         shape = ", shape=oval" if node.terminal else ""
         lines.append(f"  {node.id} [label={label}{shape}];")
     for edge in edges:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
 
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.render.layout import PLAIN_WIDTH, plain_width
+from cnncalc.render.safe import json_chunks, visible, visible_table
 from cnncalc.render.tabular import Tabular
 
 
@@ -56,7 +56,7 @@ def _save_svg(path: Path, items: list[RenderableType], title: str, width: int) -
     for item in items:
         out.print(item)
     try:
-        out.save_svg(str(path), title=title)
+        out.save_svg(str(path), title=visible(title))
     except OSError as exc:
         raise SpecError(
             f"cannot write the SVG: {exc.strerror or exc}",
@@ -108,35 +108,43 @@ def emit(
 ) -> None:
     """Print the table `table()` (or `data()`, for JSON) on stdout in `fmt`; each is built
     only if needed (100,000 rows take a second). `svg`: also save the table as the terminal
-    shows it; `quiet`: print nothing (the exit code and stderr still tell)."""
+    shows it; `quiet`: print nothing (the exit code and stderr still tell). Every format shows
+    control characters in names as visible escapes (`safe`)."""
+
+    def shown_table() -> Tabular:
+        return visible_table(table())
+
     if svg is not None:
-        table_svg(table(), svg)
+        table_svg(shown_table(), svg)
     if quiet:
         return
     if fmt is Format.json:
         emit_json(data())
     elif fmt is Format.csv:
-        sys.stdout.write(table().to_csv())
+        sys.stdout.write(shown_table().to_csv())
     elif fmt is Format.markdown:
-        sys.stdout.write(table().to_markdown())
+        sys.stdout.write(shown_table().to_markdown())
     elif fmt is Format.latex:
-        sys.stdout.write(table().to_latex())
+        sys.stdout.write(shown_table().to_latex())
     elif plain_output():
-        sys.stdout.write(table().to_text(plain_width()))
+        sys.stdout.write(shown_table().to_text(plain_width()))
     else:
-        shown = table()
+        from rich.text import Text  # a note is text, never markup or :emoji: codes
+
+        shown = shown_table()
         width = console().width
         needed = shown.fit(width).width
         # never narrower than the table: rich would cut cells to the console's width
         out = console(needed) if needed > width else console()
         out.print(shown.to_rich(width))
         for line in shown.rich_notes(width):
-            out.print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
+            out.print(Text(line, style="dim"), soft_wrap=True)
 
 
 def emit_json(data: dict[str, Any]) -> None:
-    """`data` as indented JSON, streamed: a large report's text is 500 bytes a layer."""
-    sys.stdout.writelines(json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(data))
+    """`data` as indented JSON, streamed (a large report's text is 500 bytes a layer), with
+    control characters escaped (`safe.json_chunks`)."""
+    sys.stdout.writelines(json_chunks(data))
     sys.stdout.write("\n")
 
 

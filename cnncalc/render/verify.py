@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cnncalc.layers import fmt_shape
+from cnncalc.render.safe import visible
 from cnncalc.render.tabular import Column, Tabular
 from cnncalc.units import fmt_pair, human_bytes, num
 
@@ -122,12 +123,14 @@ def verify_view(result: VerifyResult) -> Tabular:
 
 
 def failure_lines(result: VerifyResult) -> list[str]:
-    """One `error:` line per disagreement, naming the layer and both values."""
+    """One `error:` line per disagreement, naming the layer and both values (`visible`)."""
     lines = []
     for f in result.failures():
         text = FORMATS[f.check]
         lines.append(
-            f"error: layer {f.layer}: {TITLES[f.check]}: analytic {text(f.analytic)}, "
-            f"NumPy {text(f.reference)}"
+            visible(
+                f"error: layer {f.layer}: {TITLES[f.check]}: analytic {text(f.analytic)}, "
+                f"NumPy {text(f.reference)}"
+            )
         )
     return lines

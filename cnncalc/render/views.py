@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from cnncalc.layers import fmt_shape
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.receptive_field import ReceptiveField
+from cnncalc.render.safe import visible
 from cnncalc.render.tabular import MISSING, Column, Tabular
 from cnncalc.report import LayerReport, Report
 from cnncalc.units import fmt_pair, human_bytes, num
@@ -331,9 +332,12 @@ def with_subtotal(view: Callable[[Report], Tabular], report: Report) -> Tabular:
 
 
 def explain_view(lines_per_layer: list[list[str]]) -> str:
+    """The derivations, a layer's lines under its heading; each line `visible` (names in it
+    cannot break it)."""
     return (
         "\n\n".join(
-            "\n".join([lines[0], *("  " + line for line in lines[1:])]) for lines in lines_per_layer
+            "\n".join([visible(lines[0]), *("  " + visible(line) for line in lines[1:])])
+            for lines in lines_per_layer
         )
         + "\n"
     )
