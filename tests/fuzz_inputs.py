@@ -4,8 +4,7 @@ pathological `$(...)` expressions, names with terminal escapes, and filesystem o
 
 Each draws `(argv, stdin)` for one run of `cnncalc`. Spec texts are written as YAML flow
 text by hand (`flow`), so a number can be a 5,000-digit literal or `.nan` and a tag can sit
-on a key. Cases another helper is fixing are listed in `KNOWN_FIXED_ELSEWHERE` and left out
-of the draws (the lead removes the entries once those fixes are merged).
+on a key.
 """
 
 from __future__ import annotations
@@ -19,29 +18,10 @@ from hypothesis import strategies as st
 
 from cnncalc.layers import KINDS
 
-# label of a sub-strategy → who fixes it; a label listed here is not drawn
-KNOWN_FIXED_ELSEWHERE: dict[str, str] = {
-    "huge conv_transpose kernel": "h2: passes hang on huge conv_transpose sizes",
-    "huge conv_transpose stride": "h2: passes hang on huge conv_transpose sizes",
-    "huge adaptive_avgpool output": "h2: passes hang on huge adaptive pool sizes",
-    "huge adaptive_maxpool output": "h2: passes hang on huge adaptive pool sizes",
-    "expr blowup": "h2: $(...) builds a 1 GB text before refusing it (seconds)",
-    "bad-value tag": "h1: a tag whose value does not fit it (!!bool maybe: KeyError)",
-    "long path": "h3: `check` on an overlong file name or path (OSError ENAMETOOLONG)",
-    "fifo": "h3: reading a FIFO blocks",
-    "closed stdin": "h3: a closed stdin (AttributeError)",
-    "--seed -1": "h1: verify --seed -1 (NumPy's ValueError)",
-    "--max-memory nan": "h1: verify --max-memory nan (ValueError)",
-}
 
-
-def known(label: str) -> bool:
-    return label in KNOWN_FIXED_ELSEWHERE
-
-
-def _without_known(options: list[tuple[str, str]]) -> list[str]:
-    """The values of (label, value) options whose label is not known to fail."""
-    return [value for label, value in options if not known(label)]
+def _values(options: list[tuple[str, str]]) -> list[str]:
+    """The values of (label, value) options; a label says what its value tries."""
+    return [value for _label, value in options]
 
 
 class Raw(str):
@@ -135,7 +115,7 @@ REQUIRED = {  # the required fields of the layer kinds, at an ordinary value
     "adaptive_avgpool": {"output": 2},
     "adaptive_maxpool": {"output": 2},
 }
-HUGE = _without_known(
+HUGE = _values(
     [
         ("int", "2147483648"),  # 2^31
         ("int", "4294967297"),  # 2^32 + 1
@@ -176,7 +156,7 @@ def huge_numbers(draw: st.DrawFn) -> tuple[list[str], str]:
     kind = draw(st.sampled_from([k for k in KINDS if FIELD_TYPES[k]]))
     fields: dict[str, Any] = dict(REQUIRED.get(kind, {}))
     for name in draw(st.lists(st.sampled_from(sorted(FIELD_TYPES[kind])), min_size=1, max_size=3)):
-        value = ordinary if known(f"huge {kind} {name}") else number
+        value = number
         written = draw(st.integers(0, 2))
         if FIELD_TYPES[kind][name] not in ("Pair", "Padding") or written == 0:
             fields[name] = draw(value)
@@ -212,7 +192,7 @@ def huge_numbers(draw: st.DrawFn) -> tuple[list[str], str]:
 
 # --- YAML tags --------------------------------------------------------------------------------
 
-TAGGED_VALUES = _without_known(
+TAGGED_VALUES = _values(
     [
         ("tag", "!!int 3"),
         ("tag", '!!int "3"'),
@@ -241,7 +221,7 @@ TAGGED_VALUES = _without_known(
         ("tag", "! 3"),
     ]
 )
-TAG_PREFIXES = _without_known(
+TAG_PREFIXES = _values(
     [
         ("tag", "!!str"),
         ("tag on key", "!!int"),
@@ -289,7 +269,7 @@ def tagged(draw: st.DrawFn) -> tuple[list[str], str]:
 
 # --- $(...) expressions -----------------------------------------------------------------------
 
-EXPRESSIONS = _without_known(
+EXPRESSIONS = _values(
     [
         ("expr", "$(" + "(" * 30 + "1" + ")" * 30 + ")"),
         ("deep expr", "$(" + "-" * 5000 + "1)"),
@@ -438,9 +418,8 @@ def filesystem(draw: st.DrawFn, places: dict[str, str]) -> tuple[list[str], None
     """A command on an odd path (or a glob, budget file or SVG target that is one)."""
     label = draw(st.sampled_from(sorted(places)))
     path = places[label]
-    checkable = not (label.startswith("long-") and known("long path"))
     role = draw(st.integers(0, 5))
-    if role == 0 and checkable:
+    if role == 0:
         return ["check", path, "--budget", places["empty"]], None
     if role == 1:
         return ["check", "seed_21x21", "--budget", path], None
@@ -450,4 +429,4 @@ def filesystem(draw: st.DrawFn, places: dict[str, str]) -> tuple[list[str], None
         folder = Path(places["empty"]).parent
         return ["check", draw(st.sampled_from([str(folder / "**" / "*.yaml"), str(folder)]))], None
     args = draw(command_for(path))
-    return (args if checkable or args[0] != "check" else ["params", path]), None
+    return args, None

@@ -43,7 +43,6 @@ from cnncalc.layers import KINDS
 from cnncalc.spec import COMMON_FIELDS, REPEAT_FIELDS, TOP_KEYS
 from tests import fuzz_inputs
 from tests.conftest import ARCHITECTURES
-from tests.fuzz_inputs import known
 
 runner = CliRunner()
 ZOO = {p.stem: p.read_text(encoding="utf-8") for p in sorted(ARCHITECTURES.glob("*.yaml"))}
@@ -165,11 +164,11 @@ def invoke(args: list[str], data: str | bytes | None = None) -> None:
 
 
 def _says_what_went_wrong(args: list[str], stdout: str, stderr: str) -> None:
-    """An exit 2 is explained: typer's usage error, or `SOURCE[:LINE:COL]: error: ...` on
+    """An exit 2 is explained: a usage error (`error:` and the command's usage), or `SOURCE[:LINE:COL]: error: ...` on
     stderr (`<stdin>` for a spec read from stdin by an analysis command; `verify`'s memory
     guard names no position); `check` in JSON or
     GitHub format says it on stdout."""
-    if stderr.lstrip().startswith(("Usage:", "╭")):
+    if re.match(r"error: .*\n  hint: cnncalc .*--help`\n$", stderr):  # a usage error
         return
     if args[0] == "check" and {"json", "github"} & set(args):
         assert '"status": "invalid"' in stdout or "::error " in stdout or "error: " in stderr
@@ -273,10 +272,7 @@ def mutated_zoo(draw: st.DrawFn) -> tuple[list[str], str]:
             numbers = list(re.finditer(r"\b\d+\b", text))
             if numbers:
                 m = draw(st.sampled_from(numbers))
-                line = text[text.rfind("\n", 0, m.start()) + 1 : text.find("\n", m.end())]
-                hangs = "adaptive" in line and known("huge adaptive_avgpool output")
-                choices = [n for n in NUMBERS if len(n) < 4] if hangs else NUMBERS
-                text = text[: m.start()] + draw(st.sampled_from(choices)) + text[m.end() :]
+                text = text[: m.start()] + draw(st.sampled_from(NUMBERS)) + text[m.end() :]
         elif op == 3:  # a word becomes another spec word
             words = list(re.finditer(r"[a-z_]+", text))
             if words:
@@ -425,8 +421,6 @@ def options(draw: st.DrawFn) -> tuple[list[str], None]:
         args.append(flag)
         if flag not in ("--wide", "--strict", "-q", "--bogus", "--no-rf"):
             value = draw(st.sampled_from(OPTION_VALUES))
-            if known(f"{flag} {value}"):
-                value = "1"
             args.append(os.devnull if flag == "--svg" and value else value)
     return args, None
 

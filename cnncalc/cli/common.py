@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from cnncalc import __version__
 from cnncalc.errors import CnncalcError, SourcePos, SpecError
@@ -18,7 +18,7 @@ from cnncalc.layers import Shape
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.memory import DTYPE_BYTES, OPTIMIZER_STATES
 from cnncalc.render.output import Format
-from cnncalc.render.safe import error_text
+from cnncalc.render.safe import error_text, visible
 from cnncalc.spec import parse_input_option
 from cnncalc.yamltree import MAX_INT
 
@@ -34,6 +34,42 @@ class _Command(TyperCommand):
         return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
 
 
+class _Group(TyperGroup):
+    """typer's command group, whose usage errors (an unknown option, a value out of range, a
+    missing argument) read like every other cnncalc error: `error: MESSAGE`, a hint with the
+    command's usage, exit 2, instead of typer's box.
+
+    click's exceptions are recognised by their interface (`format_message`, `exit_code`), not
+    their class: typer ≥ 0.2x carries its own copy of click, older typer uses click itself."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone = kwargs.pop("standalone_mode", True)
+        try:
+            result = super().main(*args, **{**kwargs, "standalone_mode": False})
+            code = result if isinstance(result, int) else 0
+        except Exception as exc:
+            code = _usage_error(exc)
+        if standalone:
+            sys.exit(code)
+        return code
+
+
+def _usage_error(exc: Exception) -> int:
+    """Print click's `exc` as a cnncalc error and return its exit code (re-raise others)."""
+    message, code = getattr(exc, "format_message", None), getattr(exc, "exit_code", None)
+    if type(exc).__name__ == "Abort":  # click's answer to end of input at a prompt
+        sys.stderr.write("error: aborted\n")
+        return 1
+    if not callable(message) or not isinstance(code, int):
+        raise exc
+    sys.stderr.write(f"error: {visible(message())}\n")
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:  # a usage error: how the command is called
+        usage = ctx.get_usage().replace("Usage: ", "", 1)
+        sys.stderr.write(f"  hint: {visible(usage)}; see `{visible(ctx.command_path)} --help`\n")
+    return code
+
+
 class _Typer(typer.Typer):
     """Every command is a `_Command`; `-h` works as `--help` everywhere."""
 
@@ -44,6 +80,7 @@ class _Typer(typer.Typer):
 
 
 app = _Typer(
+    cls=_Group,
     name="cnncalc",
     help="What a CNN is, before you build it: shapes, parameters, FLOPs, receptive field and "
     "memory from a YAML spec or a shorthand line.",
