@@ -164,10 +164,10 @@ def invoke(args: list[str], data: str | bytes | None = None) -> None:
 
 
 def _says_what_went_wrong(args: list[str], stdout: str, stderr: str) -> None:
-    """An exit 2 is explained: a usage error (`error:` and the command's usage), or `SOURCE[:LINE:COL]: error: ...` on
-    stderr (`<stdin>` for a spec read from stdin by an analysis command; `verify`'s memory
-    guard names no position); `check` in JSON or
-    GitHub format says it on stdout."""
+    """An exit 2 is explained: a usage error (`error:` and the command's usage), or
+    `SOURCE[:LINE:COL]: error: ...` on stderr (`<stdin>` for a spec read from stdin by an
+    analysis command; `verify`'s memory guard names no position); `check` in JSON or GitHub
+    format says it on stdout."""
     if re.match(r"error: .*\n  hint: cnncalc .*--help`\n$", stderr):  # a usage error
         return
     if args[0] == "check" and {"json", "github"} & set(args):

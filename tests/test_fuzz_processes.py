@@ -4,7 +4,6 @@ named as a spec, a closed or endless stdin, and the peak memory of whole child p
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +11,19 @@ from pathlib import Path
 from tests.conftest import ROOT
 from tests.test_fuzz import RAW
 
-CHILD = "import sys; from cnncalc.cli import main; sys.argv[0] = 'cnncalc'; main()"
+# the child reports its own peak RSS (KiB on Linux) on the file descriptor RSS_FD names, at exit
+CHILD = (
+    "import atexit, os, resource, sys; from cnncalc.cli import main; "
+    "atexit.register(lambda: os.write(int(os.environ['RSS_FD']), "
+    "str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss).encode())); "
+    "sys.argv[0] = 'cnncalc'; main()"
+)
 
 
-def run_child(args: list[str], stdin: str) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `cnncalc ARGS` in a child process whose stdin is
-    `/dev/null`, `/dev/zero` (endless) or `closed`."""
+def run_child(args: list[str], stdin: str) -> tuple[int, str, str, int]:
+    """(exit code, stdout, stderr, peak RSS in KiB) of `cnncalc ARGS` in a child process
+    whose stdin is `/dev/null`, `/dev/zero` (endless) or `closed`."""
+    read_rss, write_rss = os.pipe()
     with open("/dev/zero" if stdin == "zero" else os.devnull, "rb") as source:
         process = subprocess.Popen(
             [sys.executable, "-c", CHILD, *args],
@@ -25,6 +31,8 @@ def run_child(args: list[str], stdin: str) -> tuple[int, str, str]:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=ROOT,
+            env={**os.environ, "RSS_FD": str(write_rss)},
+            pass_fds=(write_rss,),
             preexec_fn=(lambda: os.close(0)) if stdin == "closed" else None,
         )
         try:
@@ -33,7 +41,11 @@ def run_child(args: list[str], stdin: str) -> tuple[int, str, str]:
             process.kill()
             process.communicate()
             raise AssertionError(f"cnncalc {args} still running after 20 s") from None
-    return process.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+        finally:
+            os.close(write_rss)
+    with os.fdopen(read_rss, "rb") as reported:
+        peak = int(reported.read() or 0)
+    return process.returncode, out.decode(errors="replace"), err.decode(errors="replace"), peak
 
 
 def test_fuzz_processes(tmp_path: Path):
@@ -52,9 +64,8 @@ def test_fuzz_processes(tmp_path: Path):
         (["check", str(tmp_path)], "null"),
     ]
     for args, stdin in cases:
-        code, out, err = run_child(args, stdin)
+        code, out, err, peak = run_child(args, stdin)
         assert code in (0, 1, 2), (args, stdin, code, err)
         assert "Traceback" not in err, (args, stdin, err)
         assert not RAW.search(out) and not RAW.search(err), (args, stdin)
-    # the largest of the children's peaks (Linux reports KiB)
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1 << 20
+        assert peak < 1 << 20, (args, stdin, f"peak RSS {peak} KiB")
