@@ -11,11 +11,12 @@ from pathlib import Path
 from tests.conftest import ROOT
 from tests.test_fuzz import RAW
 
-# the child reports its own peak RSS (KiB on Linux) on the file descriptor RSS_FD names, at exit
+# the child reports its own peak RSS in KiB (VmHWM: unlike ru_maxrss, which a child inherits
+# from the test process it was forked from, it starts anew at exec) on the descriptor RSS_FD
 CHILD = (
-    "import atexit, os, resource, sys; from cnncalc.cli import main; "
-    "atexit.register(lambda: os.write(int(os.environ['RSS_FD']), "
-    "str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss).encode())); "
+    "import atexit, os, re, sys; from cnncalc.cli import main; "
+    "atexit.register(lambda: os.write(int(os.environ['RSS_FD']), re.search("
+    "r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1).encode())); "
     "sys.argv[0] = 'cnncalc'; main()"
 )
 
