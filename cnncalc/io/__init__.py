@@ -1,0 +1,1 @@
+"""Bridges between cnncalc specs and other frameworks' model files."""
