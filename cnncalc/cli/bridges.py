@@ -64,18 +64,21 @@ def import_command(
     """
     from cnncalc.io.importer import import_model
 
-    source_text = source
+    kwargs = None
     if arg:
+        from cnncalc.io.torch_fx import parse_kwargs
+
         if source_format not in (None, SourceFormat.torch):
             raise SpecError("--arg applies to --from torch", SourcePos("--arg"))
-        source_text = source + "?" + "&".join(arg)
+        kwargs = parse_kwargs(arg)
         source_format = SourceFormat.torch
     result = import_model(
-        source_text,
+        source,
         source_format.value if source_format else None,
         allow_unsupported,
         input_option(input),
         structure=not flat,
+        torch_kwargs=kwargs,
     )
     if output is None:
         sys.stdout.write(result.text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.graph import Network
@@ -49,7 +49,11 @@ def source_kind(source: str) -> Source:
 
 
 def read_source(
-    source: str, kind: Source, allow_unsupported: bool, input_shape: Shape | None
+    source: str,
+    kind: Source,
+    allow_unsupported: bool,
+    input_shape: Shape | None,
+    torch_kwargs: dict[str, Any] | None = None,
 ) -> Imported:
     if kind == "onnx":
         from cnncalc.io.onnx_reader import read_onnx
@@ -58,10 +62,10 @@ def read_source(
     if kind == "keras":
         from cnncalc.io.keras_config import read_keras
 
-        return read_keras(_existing(source), allow_unsupported)
+        return read_keras(_existing(source), allow_unsupported, input_shape)
     from cnncalc.io.torch_fx import read_torch
 
-    return read_torch(source, allow_unsupported, input_shape)
+    return read_torch(source, allow_unsupported, input_shape, torch_kwargs)
 
 
 def _existing(source: str) -> Path:
@@ -108,7 +112,17 @@ def import_model(
     allow_unsupported: bool = False,
     input_shape: Shape | None = None,
     structure: bool = True,
+    torch_kwargs: dict[str, Any] | None = None,
 ) -> ImportResult:
-    """Read `source` (a file, or `module:function` for torch) into a checked spec."""
+    """Read `source` (a file, or `module:function` for torch, called with `torch_kwargs`)
+    into a checked spec."""
     kind = kind or source_kind(source)
-    return build(read_source(source, kind, allow_unsupported, input_shape), structure)
+    try:
+        imported = read_source(source, kind, allow_unsupported, input_shape, torch_kwargs)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise SpecError(  # a file that parses but does not hold what a model file holds
+            f"cannot read {source}: unexpected content ({type(exc).__name__}: {str(exc)[:200]})",
+            SourcePos(source),
+            "is it a model saved by the framework itself (torch.onnx.export, model.save)?",
+        ) from None
+    return build(imported, structure)

@@ -176,20 +176,25 @@ def _template(family: Family) -> None:
     """The block's layers with `$arg` where instances differ, and each member's arguments."""
     by_member = [{m.local[layer.name]: layer for layer in m.layers} for m in family.members]
     values: list[dict[str, Any]] = [{} for _ in family.members]
-    vectors: dict[tuple[Any, ...], str] = {}  # an argument per distinct vector of values
+    names: list[str] = []  # the arguments so far
 
     def argument(preferred: str, fallback: str, vector: list[Any]) -> str:
-        known = next((v for v in vector if v is not None), None)
-        filled = tuple(known if v is None else v for v in vector)
-        key = (preferred, *map(repr, filled))
-        if key in vectors:
-            return vectors[key]
-        taken = set(vectors.values())
-        name = _identifier(preferred if preferred not in taken else fallback)
-        vectors[key] = name
-        for member_values, value in zip(values, filled, strict=True):
-            member_values[name] = value
-        return name
+        """`$name` of an argument giving `vector` (None: any value; an earlier argument is
+        reused where it agrees), `$(name * k)` for a multiple of one, or a new argument."""
+        for name in names:
+            given = [v[name] for v in values]
+            if all(v is None or repr(v) == repr(g) for v, g in zip(vector, given, strict=True)):
+                return "$" + name
+        for name in names:
+            factor = _factor(vector, [v[name] for v in values])
+            if factor is not None:
+                return f"$({name} * {factor})"
+        name = _identifier(preferred if preferred not in names else fallback)
+        known = next(v for v in vector if v is not None)
+        for member_values, value in zip(values, vector, strict=True):
+            member_values[name] = known if value is None else value
+        names.append(name)
+        return "$" + name
 
     template: list[Entry] = []
     previous = INPUT
@@ -213,18 +218,30 @@ def _template(family: Family) -> None:
                 if info.name in (written[_first(present)] or {}):
                     fields[info.name] = value
             else:
-                fields[info.name] = "$" + argument(info.name, f"{local}_{info.name}", vector)
+                fields[info.name] = argument(info.name, f"{local}_{info.name}", vector)
         if present[_first(present)].functional:  # type: ignore[union-attr]
             fields["functional"] = True
         if any(layer is None for layer in present):
             flag = [layer is not None for layer in present]
-            fields["when"] = "$" + argument(local.split(".")[0], f"has_{local}", flag)
+            fields["when"] = argument(local.split(".")[0], f"has_{local}", flag)
         refs = family.refs[local]
         template.append(entry(kind, fields, None if refs == (previous,) else list(refs)))
         previous = local
     family.template = template
     family.values = values
     family.args = dict(values[0])
+
+
+def _factor(vector: list[Any], given: list[Any]) -> int | None:
+    """k > 1 with vector = k·given wherever vector has a value, if there is one."""
+    ratios = set()
+    for v, g in zip(vector, given, strict=True):
+        if v is None:
+            continue
+        if not all(type(x) is int for x in (v, g)) or g <= 0 or v % g:
+            return None
+        ratios.add(v // g)
+    return ratios.pop() if len(ratios) == 1 and min(ratios) > 1 else None
 
 
 def _first(present: list[Layer | None]) -> int:
