@@ -64,7 +64,12 @@ class Imported:
         """Append a layer (its name made unique) and infer its output shape; its name."""
         name = self.unique(name)
         self._taken.add(name)
-        layer = Layer(name, kind, fields, list(inputs), weights, functional)
+        inputs = list(inputs)
+        if kind == "add" and len(inputs) == 2 and self._feeds(inputs[0], inputs[1]):
+            # `x + f(x)`: f(x) first, as a person writes it (and so a block whose residual
+            # add is skipped by `when:` passes f(x) on)
+            inputs.reverse()
+        layer = Layer(name, kind, fields, inputs, weights, functional)
         try:
             op = KINDS[kind](**fields)
             shape = tuple(int(d) for d in op.output_shape([self.shapes[i] for i in inputs]))
@@ -75,6 +80,17 @@ class Imported:
         self.layers.append(layer)
         self.shapes[name] = shape
         return name
+
+    def _feeds(self, early: str, late: str, steps: int = 64) -> bool:
+        """Whether `late` is computed from `early` along first inputs (a few steps back)."""
+        first_input = {layer.name: layer.inputs[0] for layer in self.layers[-steps:]}
+        for _ in range(steps):
+            if late not in first_input:
+                return False
+            late = first_input[late]
+            if late == early:
+                return True
+        return False
 
     def add_unsupported(
         self,

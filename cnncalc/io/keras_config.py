@@ -265,8 +265,10 @@ def read_keras(path: Path, allow_unsupported: bool, input_shape: Shape | None = 
             output[name] = INPUT
             continue
         names = [previous] if sequential else _sources(layer.get("inbound_nodes"))
-        if any(n not in output for n in names):
-            continue  # fed by an unsupported layer: the import fails, listing that one
+        if any(n not in output for n in names):  # fed by an unsupported layer: the import
+            if cls not in LAYERS:  # fails, listing that one and every other
+                imported.unsupported.append((cls, name))
+            continue
         sources = [output[n] for n in names] or [INPUT]
         made = _add_layer(imported, cls, c, name, sources, allow_unsupported)
         if made is None:

@@ -309,6 +309,7 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
     imported = Imported(path.stem, str(path), input_shape)
     produced: dict[str, str] = {inputs[0].name: INPUT}  # tensor → the layer that makes it
     derived: set[str] = set()  # tensors computed from shapes and constants only
+    missing: set[str] = set()  # unsupported layers not imported, and what depends on them
     containers = _containers([_scope(n.name)[0] for n in graph.node])
     inferred: dict[str, list[int]] | None = None
 
@@ -338,8 +339,8 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
             value(i) if i else None for i in proto.input if i not in produced and i not in derived
         ]
         sources = [produced[i] for i in data]
-        rank = len(imported.shapes[sources[0]]) + 1
-        rank = 4 if rank == 4 else 2
+        blocked = bool(missing.intersection(sources))  # after an op that was not imported
+        rank = 4 if len(imported.shapes.get(sources[0], (1, 1, 1))) == 3 else 2
         node = OnnxNode(proto.op_type, attrs, data, weights, rank)
         name = layer_name(proto.name or proto.output[0], proto.op_type, containers)
         convert = OPS.get(proto.op_type)
@@ -352,15 +353,20 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
                 inferred = _inferred_shapes(onnx, model)
             shape = inferred.get(proto.output[0]) if inferred else None
             made = imported.add_unsupported(
-                allow_unsupported,
+                allow_unsupported and not blocked,
                 proto.op_type,
                 name,
                 sources,
                 hwc(shape) if shape else None,
                 node.weight_elements(),
             )
-            if made is not None:
-                produced[proto.output[0]] = made
+            produced[proto.output[0]] = made or name
+            if made is None:
+                missing.add(name)
+            continue
+        if blocked:  # only look for other unsupported ops
+            produced[proto.output[0]] = name
+            missing.add(name)
             continue
         produced[proto.output[0]] = imported.add(
             name, kind, fields, sources, node.weight_elements()

@@ -176,23 +176,31 @@ def _template(family: Family) -> None:
     """The block's layers with `$arg` where instances differ, and each member's arguments."""
     by_member = [{m.local[layer.name]: layer for layer in m.layers} for m in family.members]
     values: list[dict[str, Any]] = [{} for _ in family.members]
-    names: list[str] = []  # the arguments so far
+    names: list[str] = []  # the arguments so far; a member's value None: any (it lacks
+    # the layers that use it), settled by a later use or, at the end, by another member's
+
+    def agrees(vector: list[Any], name: str) -> bool:
+        return all(
+            v is None or g is None or repr(v) == repr(g)
+            for v, g in zip(vector, [m[name] for m in values], strict=True)
+        )
 
     def argument(preferred: str, fallback: str, vector: list[Any]) -> str:
         """`$name` of an argument giving `vector` (None: any value; an earlier argument is
         reused where it agrees), `$(name * k)` for a multiple of one, or a new argument."""
         for name in names:
-            given = [v[name] for v in values]
-            if all(v is None or repr(v) == repr(g) for v, g in zip(vector, given, strict=True)):
+            if agrees(vector, name):
+                for member_values, value in zip(values, vector, strict=True):
+                    if member_values[name] is None:
+                        member_values[name] = value
                 return "$" + name
         for name in names:
             factor = _factor(vector, [v[name] for v in values])
             if factor is not None:
                 return f"$({name} * {factor})"
         name = _identifier(preferred if preferred not in names else fallback)
-        known = next(v for v in vector if v is not None)
         for member_values, value in zip(values, vector, strict=True):
-            member_values[name] = known if value is None else value
+            member_values[name] = value
         names.append(name)
         return "$" + name
 
@@ -227,6 +235,11 @@ def _template(family: Family) -> None:
         refs = family.refs[local]
         template.append(entry(kind, fields, None if refs == (previous,) else list(refs)))
         previous = local
+    for name in names:
+        known = next(m[name] for m in values if m[name] is not None)
+        for member_values in values:
+            if member_values[name] is None:
+                member_values[name] = known
     family.template = template
     family.values = values
     family.args = dict(values[0])
@@ -236,7 +249,7 @@ def _factor(vector: list[Any], given: list[Any]) -> int | None:
     """k > 1 with vector = k·given wherever vector has a value, if there is one."""
     ratios = set()
     for v, g in zip(vector, given, strict=True):
-        if v is None:
+        if v is None or g is None:
             continue
         if not all(type(x) is int for x in (v, g)) or g <= 0 or v % g:
             return None

@@ -304,6 +304,15 @@ def _convert(
     raise Unsupported(f"Tensor.{node.target}" if node.op == "call_method" else str(node.op))
 
 
+def _op_label(node: Any, module: Any) -> str:
+    """How an unsupported node is listed: its module's class, function or method."""
+    if module is not None:
+        return type(module).__name__
+    if node.op == "call_method":
+        return f"Tensor.{node.target}"
+    return str(getattr(node.target, "__name__", node.target))
+
+
 def _tensor_shape(node: Any) -> tuple[int, ...] | None:
     meta = node.meta.get("tensor_meta")
     shape = getattr(meta, "shape", None)
@@ -354,6 +363,7 @@ def read_torch(
     imported = Imported(name, source, shape)
     functions = FUNCTIONS()
     produced: dict[Any, str] = {}
+    missing: set[str] = set()  # unsupported and not imported, and what depends on them
     for node in traced.graph.nodes:
         if node.op == "placeholder":
             produced[node] = INPUT
@@ -374,20 +384,25 @@ def read_torch(
         layer_name = _layer_name(node)
         try:
             if not sources:
-                raise Unsupported(f"{node.op} {node.target} on constants")
+                raise Unsupported("on constants")
             kind, fields = _convert(node, traced, functions, len(tensors), measured)
-        except Unsupported as exc:
+        except Unsupported:
             module = traced.get_submodule(node.target) if node.op == "call_module" else None
             made = imported.add_unsupported(
-                allow_unsupported,
-                type(module).__name__ if module is not None else str(exc),
+                allow_unsupported and not missing.intersection(sources),
+                _op_label(node, module),
                 layer_name,
                 sources,
                 _hwc_or_none(measured),
                 _weights(module) if module is not None else 0,
             )
-            if made is not None:
-                produced[node] = made
+            produced[node] = made or layer_name
+            if made is None:
+                missing.add(layer_name)
+            continue
+        if missing.intersection(sources):  # after an op not imported: only look for others
+            produced[node] = layer_name
+            missing.add(layer_name)
             continue
         if node.op == "call_module":
             weights = _weights(traced.get_submodule(node.target))
