@@ -277,6 +277,27 @@ def test_resnet18_from_torch_reads_like_the_zoo(tvlike: Any) -> None:
     assert list(doc["blocks"]) == ["basic_block"]  # named after the module's class
 
 
+def test_resnet50_from_torch_comes_back_as_the_zoos_bottleneck_stages(tvlike: Any) -> None:
+    result = import_model("tests.torchvision_like:resnet50", "torch", False, (64, 64, 3))
+    zoo = analyze(cnncalc.load("resnet50", (64, 64, 3)))
+    report = analyze(result.network)
+    assert (report.totals.params, report.totals.buffers, report.macs) == (
+        zoo.totals.params,
+        zoo.totals.buffers,
+        zoo.macs,
+    )
+    doc = yaml.safe_load(result.text)
+    assert list(doc["blocks"]) == ["bottleneck"]
+    repeats = [e["repeat"] for e in doc["layers"] if "repeat" in e]
+    assert [(r["name"], r["times"]) for r in repeats] == [
+        ("layer1", 3),
+        ("layer2", 4),
+        ("layer3", 6),
+        ("layer4", 3),
+    ]
+    assert len(result.text.splitlines()) < 40
+
+
 def _export_onnx(tvlike: Any, name: str, path: Path) -> dict[str, Any]:
     torch = pytest.importorskip("torch")
     pytest.importorskip("onnx")

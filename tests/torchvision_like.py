@@ -13,6 +13,8 @@ from torch import nn
 
 
 class BasicBlock(nn.Module):
+    expansion = 1
+
     def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample=None):
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
@@ -32,9 +34,37 @@ class BasicBlock(nn.Module):
         return self.relu(out)
 
 
-class ResNet(nn.Module):
-    def __init__(self, layers=(2, 2, 2, 2), num_classes: int = 1000, width: int = 64):
+class Bottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample=None):
         super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
+        return self.relu(out)
+
+
+class ResNet(nn.Module):
+    def __init__(
+        self, layers=(2, 2, 2, 2), num_classes: int = 1000, width: int = 64, block=BasicBlock
+    ):
+        super().__init__()
+        self.block = block
         self.inplanes = width
         self.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
@@ -45,17 +75,18 @@ class ResNet(nn.Module):
         self.layer3 = self._make_layer(width * 4, layers[2], 2)
         self.layer4 = self._make_layer(width * 8, layers[3], 2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(width * 8, num_classes)
+        self.fc = nn.Linear(width * 8 * block.expansion, num_classes)
 
     def _make_layer(self, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
+        out = planes * self.block.expansion
         downsample = None
-        if stride != 1 or self.inplanes != planes:
+        if stride != 1 or self.inplanes != out:
             downsample = nn.Sequential(
-                nn.Conv2d(self.inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes)
+                nn.Conv2d(self.inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out)
             )
-        layers = [BasicBlock(self.inplanes, planes, stride, downsample)]
-        self.inplanes = planes
-        layers += [BasicBlock(planes, planes) for _ in range(1, blocks)]
+        layers = [self.block(self.inplanes, planes, stride, downsample)]
+        self.inplanes = out
+        layers += [self.block(out, planes) for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
     def forward(self, x):
@@ -66,6 +97,10 @@ class ResNet(nn.Module):
 
 def resnet18(**kwargs) -> ResNet:
     return ResNet((2, 2, 2, 2), **kwargs)
+
+
+def resnet50(**kwargs) -> ResNet:
+    return ResNet((3, 4, 6, 3), block=Bottleneck, **kwargs)
 
 
 class ConvBNReLU6(nn.Sequential):  # torchvision's Conv2dNormActivation

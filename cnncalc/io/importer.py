@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.graph import Network
+from cnncalc.graph import Network, Node, build_network
 from cnncalc.io.imported import Imported
 from cnncalc.io.spec_writer import layer_entries, spec_document, to_yaml
 from cnncalc.io.structure import recover
-from cnncalc.layers import Shape
+from cnncalc.layers import KINDS, Shape
 from cnncalc.passes.params import count_params
 from cnncalc.spec import from_yaml
 
@@ -86,11 +86,28 @@ def same_network(a: Network, b: Network) -> bool:
     )
 
 
+def _network(imported: Imported) -> Network:
+    """The network of the flat layers, built directly (the flat spec describes the same)."""
+    pos = SourcePos(imported.source)
+    nodes = [
+        Node(
+            layer.name,
+            KINDS[layer.kind](**layer.fields),
+            tuple(layer.inputs),
+            True,
+            pos,
+            layer.functional,
+        )
+        for layer in imported.layers
+    ]
+    return build_network(imported.name, imported.input_shape, nodes)
+
+
 def build(imported: Imported, structure: bool = True) -> ImportResult:
     """The spec text and network of imported layers, checked against the source's tensors."""
     header = f"imported by cnncalc from {Path(imported.source).name}"
     flat_text = to_yaml(spec_document(imported, layer_entries(imported.layers), {}), header)
-    flat = from_yaml(flat_text, imported.source, imported.name)
+    flat = _network(imported)
     counts = count_params(flat)
     imported.check_weights({n: (c.params, c.buffers) for n, c in counts.items()})
     if structure:

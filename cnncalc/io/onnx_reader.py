@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.graph import INPUT
 from cnncalc.io.imported import Imported, hwc
@@ -239,6 +241,7 @@ OPS: dict[str, Converter] = {
 }
 """The layer kind of each ONNX op type; an op type not listed is reported as unsupported."""
 
+_SMALL = 64  # constants read as values (a Clip's bounds, a Reshape's shape); larger: sizes
 # ops that only compute shapes or pass their input through
 _SHAPE_OPS = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "Constant", "ConstantOfShape"}
 _PASS_THROUGH = {"Identity"}
@@ -314,10 +317,15 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
     inferred: dict[str, list[int]] | None = None
 
     def value(name: str) -> Any:
+        """A constant as an array; a large initializer only as its shape and dtype (a
+        broadcast view of one zero), without reading its data."""
         held = constants.get(name)
         if held is None or not hasattr(held, "dims"):
             return held
-        return numpy_helper.to_array(held)
+        if math.prod(held.dims) <= _SMALL:
+            return numpy_helper.to_array(held)
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(held.data_type)
+        return np.broadcast_to(np.zeros((), dtype), tuple(held.dims))
 
     for proto in graph.node:
         data = [i for i in proto.input if i in produced]
