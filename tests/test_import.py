@@ -378,6 +378,7 @@ def test_unsupported_ops_fail_listing_each_node_then_import_as_opaque(
     assert opaque.exit_code == 0, opaque.output
     net = cnncalc.load(opaque.stdout)
     assert [n.kind for n in net] == ["conv", "opaque", "opaque", "conv"]
+    assert analyze(net).totals.params == sum(p.numel() for p in model.parameters())
     assert net.shapes[net.output.name] == (128, 128, 4)  # exported on 32×32: upsampled 4×
 
 

@@ -39,18 +39,20 @@ class OnnxNode:
     attrs: dict[str, Any]
     data: list[str]  # the activation tensors it reads, in order
     weights: list[Any]  # the constant inputs, as NumPy arrays (None for an absent input)
+    initializers: list[bool]  # which of them are the graph's initializers
     rank: int  # rank of its first data input (4: N×C×H×W, 2: N×F)
 
     def attr(self, name: str, default: Any) -> Any:
         return self.attrs.get(name, default)
 
     def weight_elements(self) -> int:
-        """Elements of its float tensors (weights, biases, statistics), not of the integer
-        or scalar constants that are arguments (a Reshape's shape, a Clip's bounds)."""
+        """Elements of its float initializers (weights, biases, statistics), not of integer
+        or scalar arguments (a Reshape's shape, a Clip's bounds) nor of Constant nodes (a
+        Resize's scales)."""
         return sum(
             int(w.size)
-            for w in self.weights
-            if w is not None and w.ndim >= 1 and w.dtype.kind == "f"
+            for w, initializer in zip(self.weights, self.initializers, strict=True)
+            if initializer and w is not None and w.ndim >= 1 and w.dtype.kind == "f"
         )
 
 
@@ -343,13 +345,13 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
         if proto.op_type in _PASS_THROUGH:
             produced[proto.output[0]] = produced[data[0]]
             continue
-        weights = [
-            value(i) if i else None for i in proto.input if i not in produced and i not in derived
-        ]
+        constant_inputs = [i for i in proto.input if i not in produced and i not in derived]
+        weights = [value(i) if i else None for i in constant_inputs]
+        from_file = [hasattr(constants.get(i), "dims") for i in constant_inputs]
         sources = [produced[i] for i in data]
         blocked = bool(missing.intersection(sources))  # after an op that was not imported
         rank = 4 if len(imported.shapes.get(sources[0], (1, 1, 1))) == 3 else 2
-        node = OnnxNode(proto.op_type, attrs, data, weights, rank)
+        node = OnnxNode(proto.op_type, attrs, data, weights, from_file, rank)
         name = layer_name(proto.name or proto.output[0], proto.op_type, containers)
         convert = OPS.get(proto.op_type)
         try:
