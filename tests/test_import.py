@@ -429,3 +429,23 @@ def test_keras_applications_import_with_weights_none(keras: Any, tmp_path: Path)
     net = import_model(str(tmp_path / "r50.json"), allow_unsupported=True).network
     totals = analyze(net).totals
     assert totals.params + totals.buffers == model.count_params()
+
+
+def test_keras_constant_add_and_normalization_variants_are_opaque(
+    keras: Any, tmp_path: Path
+) -> None:
+    layers = keras.layers
+    x = keras.Input((8, 8, 4))
+    y = layers.Conv2D(4, 3, padding="same", name="conv")(x)
+    y = layers.BatchNormalization(scale=False, name="bn_center_only")(y)  # C params, 2C stats
+    y = layers.ReLU(6.0, name="gate")(y + 3.0)  # hard-sigmoid-like: an Add with a constant
+    model = keras.Model(x, layers.GlobalAveragePooling2D(name="gap")(y))
+    path = tmp_path / "m.json"
+    path.write_text(model.to_json(), encoding="utf-8")
+    failed = runner.invoke(app, ["import", str(path)])
+    assert failed.exit_code == 2
+    assert "BatchNormalization ×1: bn_center_only" in failed.stderr and "Add ×1" in failed.stderr
+    net = import_model(str(path), allow_unsupported=True).network
+    assert [n.kind for n in net] == ["conv", "opaque", "opaque", "relu6", "global_avgpool"]
+    totals = analyze(net).totals
+    assert totals.params + totals.buffers == model.count_params()

@@ -10,6 +10,7 @@ cnncalc's params + buffers: Keras counts BatchNorm's moving statistics as weight
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -179,10 +180,40 @@ def _zero_padding_shape(c: dict[str, Any], shape: Shape) -> Shape:
     return (shape[0] + t + b, shape[1] + left + r, shape[2])
 
 
-# the output shape of some classes without a kind, for their opaque layer
+def _reshape_shape(c: dict[str, Any], shape: Shape) -> Shape:
+    target = [int(d) for d in c["target_shape"]]
+    if -1 in target:
+        known = math.prod(d for d in target if d != -1)
+        target[target.index(-1)] = math.prod(shape) // known
+    return tuple(target)
+
+
+def _same(c: dict[str, Any], shape: Shape) -> Shape:
+    return shape
+
+
+def _normalization_counts(c: dict[str, Any], shape: Shape) -> tuple[int, int]:
+    """(params, buffers) of BatchNormalization / LayerNormalization with center or scale."""
+    learned = int(c.get("center", True)) + int(c.get("scale", True))
+    statistics = 2 if c.get("class") == "BatchNormalization" else 0
+    return learned * shape[-1], statistics * shape[-1]
+
+
+# for classes without a kind: their output shape (and params, buffers), for the opaque layer
 OPAQUE_SHAPES: dict[str, Callable[[dict[str, Any], Shape], Shape]] = {
     "ZeroPadding2D": _zero_padding_shape,
-    "Rescaling": lambda c, shape: shape,
+    "Reshape": _reshape_shape,
+    "Rescaling": _same,
+    "Normalization": _same,
+    "BatchNormalization": _same,
+    "LayerNormalization": _same,
+    "Add": _same,  # `x + 3.0`: a merge with a constant
+    "Multiply": _same,
+}
+OPAQUE_COUNTS: dict[str, Callable[[dict[str, Any], Shape], tuple[int, int]]] = {
+    "BatchNormalization": _normalization_counts,
+    "LayerNormalization": _normalization_counts,
+    "Normalization": lambda c, shape: (0, 2 * shape[-1] + 1),  # mean, variance, count
 }
 
 
@@ -266,7 +297,7 @@ def read_keras(path: Path, allow_unsupported: bool, input_shape: Shape | None = 
             continue
         names = [previous] if sequential else _sources(layer.get("inbound_nodes"))
         if any(n not in output for n in names):  # fed by an unsupported layer: the import
-            if cls not in LAYERS:  # fails, listing that one and every other
+            if not _has_kind(cls, len(names)):  # fails, listing that one and every other
                 imported.unsupported.append((cls, name))
             continue
         sources = [output[n] for n in names] or [INPUT]
@@ -276,6 +307,12 @@ def read_keras(path: Path, allow_unsupported: bool, input_shape: Shape | None = 
         output[name] = previous = made
     imported.check_supported(allow_unsupported)
     return imported
+
+
+def _has_kind(cls: str, inputs: int) -> bool:
+    """Whether a kind expresses this class (a merge only of two layers or more, not
+    `x + 3.0`)."""
+    return cls in LAYERS and (inputs >= 2 or cls not in ("Add", "Multiply", "Concatenate"))
 
 
 def _add_layer(
@@ -289,14 +326,22 @@ def _add_layer(
     """Add one Keras layer (and its activation); the name standing for its output."""
     shape = imported.shapes[sources[0]]
     try:
-        if cls not in LAYERS:
+        if not _has_kind(cls, len(sources)):
             raise Unsupported(cls)
         kind, fields = LAYERS[cls](c, shape)
         activation = _activation_kind(c.get("activation")) if cls != "Activation" else None
     except Unsupported:
         measure = OPAQUE_SHAPES.get(cls)
+        count = OPAQUE_COUNTS.get(cls)
+        params, buffers = count({**c, "class": cls}, shape) if count else (0, 0)
         return imported.add_unsupported(
-            allow_unsupported, cls, name, sources, measure(c, shape) if measure else None, 0
+            allow_unsupported,
+            cls,
+            name,
+            sources,
+            measure(c, shape) if measure else None,
+            params,
+            buffers,
         )
     if not kind:  # Activation('linear')
         return sources[0]
