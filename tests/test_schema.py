@@ -306,6 +306,8 @@ def _examples(fragment: dict[str, Any]) -> list[Any]:
         return [low, fragment.get("maximum", low + 1), 0.5]
     if kind == "boolean":
         return [True, False]
+    if kind == "string":
+        return ["Resize", ""]
     if kind == "array":
         item = _examples(fragment["items"])[:2]
         return [[item[0]] * fragment.get("minItems", 2), [item[-1]] * fragment.get("maxItems", 2)]

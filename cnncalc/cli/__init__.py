@@ -9,6 +9,7 @@ import sys
 
 from cnncalc.cli import (  # noqa: F401  (register their commands)
     analysis,
+    bridges,
     check,
     export,
     export_code,

@@ -1,6 +1,6 @@
 """The layer kinds. Importing this package registers every kind in `KINDS`."""
 
-from cnncalc.layers import activation, conv, dense, merge, norm, pool
+from cnncalc.layers import activation, conv, dense, merge, norm, opaque, pool
 from cnncalc.layers.base import KINDS, Op, Shape, fmt_shape
 
 __all__ = [
@@ -13,5 +13,6 @@ __all__ = [
     "fmt_shape",
     "merge",
     "norm",
+    "opaque",
     "pool",
 ]

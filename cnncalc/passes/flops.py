@@ -128,6 +128,7 @@ FLOPS = Convention(
         "concat": _zero,
         "flatten": _zero,
         "dropout": _zero,
+        "opaque": lambda s: 2 * s.macs,  # its measured weight MACs; nothing else is known
     },
 )
 
@@ -149,6 +150,7 @@ FVCORE = Convention(
         "batchnorm": _batchnorm_scale(1, 2),
         "adaptive_avgpool": lambda s: s.in_elements,
         "global_avgpool": lambda s: s.in_elements,
+        "opaque": lambda s: s.macs,
     },
 )
 
@@ -208,13 +210,14 @@ PTFLOPS = Convention(
         "concat": _zero,
         "flatten": _zero,
         "dropout": _zero,
+        "opaque": lambda s: s.macs,
     },
 )
 
 PTFLOPS_ATEN = Convention(
     "ptflops-aten",
     "ptflops get_model_complexity_info, aten backend: weight MACs with bias; all else 0",
-    {**{kind: _zero for kind in FLOPS.rules}, **_PTFLOPS_WEIGHTS},
+    {**{kind: _zero for kind in FLOPS.rules}, **_PTFLOPS_WEIGHTS, "opaque": lambda s: s.macs},
 )
 
 

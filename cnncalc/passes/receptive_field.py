@@ -22,6 +22,7 @@ from cnncalc.errors import SpecError
 from cnncalc.fields import MAX_SIZE
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers.base import Window
+from cnncalc.layers.opaque import Opaque
 from cnncalc.units import fmt_number as fmt
 
 Num = int | Fraction  # ints stay ints (fast); only a transposed conv makes fractions
@@ -154,7 +155,7 @@ def layer_field(
     if len(net.shapes[node.name]) != 3:
         return None  # flat output: dense, flatten
     inputs = [fields[name] for name in node.inputs]
-    if any(f is None for f in inputs):
+    if isinstance(node.op, Opaque) or any(f is None for f in inputs):  # opaque: unknown
         return None
     known = [f for f in inputs if f is not None]
     if len(known) > 1:

@@ -509,6 +509,11 @@ ROW_WISE: dict[str, Callable[[Any, Array, Weights], Array]] = {
 }
 """The kinds whose output row (the last axis) depends on their input row only."""
 
+
+def _opaque(op: Any, inputs: Sequence[Array], weights: Weights) -> Array:
+    raise NotImplementedError(f"an opaque layer ({op.source_op}) has no computation to run")
+
+
 OPS: dict[str, OpFn] = {
     "conv": _conv,
     "conv_transpose": _conv_transpose,
@@ -525,5 +530,6 @@ OPS: dict[str, OpFn] = {
     "add": _add,
     "multiply": _multiply,
     "concat": _concat,
+    "opaque": _opaque,
 }
 """The reference implementation of every layer kind, keyed by kind."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cnncalc.layers import fmt_shape
+from cnncalc.layers import Shape, fmt_shape
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.receptive_field import ReceptiveField
 from cnncalc.render.safe import visible
@@ -152,9 +152,9 @@ def _growth_bar(rf: ReceptiveField | None, largest: float) -> str:
     return "█" * max(1, round(10 * float(max(rf.size)) / largest))
 
 
-def _rf_note(rf: ReceptiveField | None, extent: tuple[int, ...]) -> str:
-    if rf is None:
-        return "whole input"
+def _rf_note(rf: ReceptiveField | None, extent: tuple[int, ...], shape: Shape) -> str:
+    if rf is None:  # a flat output sees everything; a spatial one comes after an opaque layer
+        return "whole input" if len(shape) != 3 else "unknown (opaque layer)"
     notes = []
     if rf.covers(extent):
         notes.append("whole input")
@@ -198,7 +198,7 @@ def rf_view(report: Report) -> Tabular:
             Column("Center", True, drop=2), lambda r, i: fmt_pair(r.rf.center) if r.rf else MISSING
         ),
         Col(Column("Growth", drop=8), lambda r, i: _growth_bar(r.rf, largest)),
-        Col(Column("Note", wrap=True, drop=2), lambda r, i: _rf_note(r.rf, extent)),
+        Col(Column("Note", wrap=True, drop=2), lambda r, i: _rf_note(r.rf, extent, r.output_shape)),
     ]
     table = _table("receptive field", report, columns)
     table.totals = None

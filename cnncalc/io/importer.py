@@ -1,0 +1,145 @@
+"""`import_model`: a model file (or a PyTorch model) → a readable spec and its network.
+
+The reader gives flat layers; cnncalc's own passes count them, and each layer's count must
+equal the source's tensors for it. Then the blocks are recovered, and the structured spec is
+kept only if it loads to exactly the network the flat one describes (names, kinds, fields,
+wiring, shapes); otherwise the flat spec is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cnncalc.errors import SourcePos, SpecError
+from cnncalc.graph import Network, Node, build_network
+from cnncalc.io.imported import Imported
+from cnncalc.io.spec_writer import layer_entries, spec_document, to_yaml
+from cnncalc.io.structure import recover
+from cnncalc.layers import KINDS, Shape
+from cnncalc.passes.params import count_params
+from cnncalc.spec import from_yaml
+
+Source = Literal["onnx", "torch", "keras"]
+
+
+@dataclass
+class ImportResult:
+    text: str  # the spec
+    network: Network
+    imported: Imported
+    structured: bool  # blocks were recovered (and checked)
+
+
+def source_kind(source: str) -> Source:
+    """What a source is, by its file name: .onnx, .keras/.json, else a PyTorch model."""
+    lowered = source.lower()
+    if lowered.endswith(".onnx"):
+        return "onnx"
+    if lowered.endswith((".keras", ".json")):
+        return "keras"
+    if lowered.endswith((".pt", ".pth")) or ":" in source:
+        return "torch"
+    raise SpecError(
+        f"cannot tell what {source!r} is",
+        SourcePos(source),
+        "import a .onnx, .keras or .json file, or `--from torch module:function`",
+    )
+
+
+def read_source(
+    source: str,
+    kind: Source,
+    allow_unsupported: bool,
+    input_shape: Shape | None,
+    torch_kwargs: dict[str, Any] | None = None,
+) -> Imported:
+    if kind == "onnx":
+        from cnncalc.io.onnx_reader import read_onnx
+
+        return read_onnx(_existing(source), allow_unsupported)
+    if kind == "keras":
+        from cnncalc.io.keras_config import read_keras
+
+        return read_keras(_existing(source), allow_unsupported, input_shape)
+    from cnncalc.io.torch_fx import read_torch
+
+    return read_torch(source, allow_unsupported, input_shape, torch_kwargs)
+
+
+def _existing(source: str) -> Path:
+    path = Path(source)
+    if not path.is_file():
+        raise SpecError(f"no such file: {source}", SourcePos(source))
+    return path
+
+
+def same_network(a: Network, b: Network) -> bool:
+    """Node by node: names, kinds, fields, inputs, flags and output shapes."""
+    if len(a) != len(b) or a.input_shape != b.input_shape:
+        return False
+    return all(
+        (x.name, x.op, x.inputs, x.trainable, x.functional, a.shapes[x.name])
+        == (y.name, y.op, y.inputs, y.trainable, y.functional, b.shapes[y.name])
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def _network(imported: Imported) -> Network:
+    """The network of the flat layers, built directly (the flat spec describes the same)."""
+    pos = SourcePos(imported.source)
+    nodes = [
+        Node(
+            layer.name,
+            KINDS[layer.kind](**layer.fields),
+            tuple(layer.inputs),
+            True,
+            pos,
+            layer.functional,
+        )
+        for layer in imported.layers
+    ]
+    return build_network(imported.name, imported.input_shape, nodes)
+
+
+def build(imported: Imported, structure: bool = True) -> ImportResult:
+    """The spec text and network of imported layers, checked against the source's tensors."""
+    header = f"imported by cnncalc from {Path(imported.source).name}"
+    flat_text = to_yaml(spec_document(imported, layer_entries(imported.layers), {}), header)
+    flat = _network(imported)
+    counts = count_params(flat)
+    imported.check_weights({n: (c.params, c.buffers) for n, c in counts.items()})
+    if structure:
+        layers, blocks = recover(imported.layers, imported.class_names)
+        if blocks:
+            text = to_yaml(spec_document(imported, layers, blocks), header)
+            try:
+                structured = from_yaml(text, imported.source, imported.name)
+            except SpecError:
+                structured = None
+            if structured is not None and same_network(flat, structured):
+                return ImportResult(text, structured, imported, True)
+    return ImportResult(flat_text, flat, imported, False)
+
+
+def import_model(
+    source: str,
+    kind: Source | None = None,
+    allow_unsupported: bool = False,
+    input_shape: Shape | None = None,
+    structure: bool = True,
+    torch_kwargs: dict[str, Any] | None = None,
+) -> ImportResult:
+    """Read `source` (a file, or `module:function` for torch, called with `torch_kwargs`)
+    into a checked spec."""
+    kind = kind or source_kind(source)
+    try:
+        imported = read_source(source, kind, allow_unsupported, input_shape, torch_kwargs)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise SpecError(  # a file that parses but does not hold what a model file holds
+            f"cannot read {source}: unexpected content ({type(exc).__name__}: {str(exc)[:200]})",
+            SourcePos(source),
+            "is it a model saved by the framework itself (torch.onnx.export, model.save)?",
+        ) from None
+    return build(imported, structure)

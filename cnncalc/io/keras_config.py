@@ -1,0 +1,351 @@
+"""Keras → imported layers, from the saved config alone (no TensorFlow, no Keras needed).
+
+A `.keras` file is a zip whose `config.json` describes the model; `model.to_json()` writes
+the same description. Each Keras class maps to a layer kind through `LAYERS`, one entry
+each; layer names are kept. A layer's `activation:` becomes a layer of its own, `<name>.act`.
+The config holds no weights, so the counts are cnncalc's alone (`model.count_params()` is
+cnncalc's params + buffers: Keras counts BatchNorm's moving statistics as weights).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from cnncalc.errors import SourcePos, SpecError
+from cnncalc.graph import INPUT
+from cnncalc.io.imported import Imported
+from cnncalc.layers import Shape
+
+Fields = dict[str, Any]
+Converter = Callable[[dict[str, Any], Shape], tuple[str, Fields]]
+
+
+class Unsupported(Exception):
+    """This layer (or this use of it) has no layer kind."""
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def _padding(value: str) -> Any:
+    return "same" if value == "same" else (0, 0, 0, 0)
+
+
+def _conv(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    return "conv", {
+        "filters": c["filters"],
+        "kernel": _pair(c["kernel_size"]),
+        "stride": _pair(c.get("strides", 1)),
+        "dilation": _pair(c.get("dilation_rate", 1)),
+        "groups": c.get("groups", 1),
+        "bias": c.get("use_bias", True),
+        "padding": _padding(c.get("padding", "valid")),
+    }
+
+
+def _depthwise(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    channels = shape[-1]
+    return "conv", {
+        **_conv({**c, "filters": channels * c.get("depth_multiplier", 1)}, shape)[1],
+        "groups": channels,
+    }
+
+
+def _conv_transpose(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    fields = _conv(c, shape)[1]
+    fields["output_padding"] = _pair(c.get("output_padding") or 0)
+    return "conv_transpose", fields
+
+
+def _batchnorm(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    if c.get("axis", -1) not in (-1, 3, [3], [-1]) or c.get("center", True) != c.get("scale", True):
+        raise Unsupported("BatchNormalization with only one of center and scale, or another axis")
+    momentum = float(f"{1.0 - c.get('momentum', 0.99):.7g}")  # Keras keeps 1 − PyTorch's
+    return "batchnorm", {
+        "eps": c.get("epsilon", 1e-3),
+        "momentum": momentum,
+        "affine": c.get("center", True),
+    }
+
+
+def _pool(kind: str) -> Converter:
+    def convert(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+        fields: Fields = {
+            "kernel": _pair(c.get("pool_size", 2)),
+            "stride": _pair(c.get("strides") or c.get("pool_size", 2)),
+            "padding": _padding(c.get("padding", "valid")),
+        }
+        if kind == "avgpool":  # Keras averages over the real pixels only
+            fields["count_include_pad"] = False
+        return kind, fields
+
+    return convert
+
+
+def _relu(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    if c.get("threshold", 0):
+        raise Unsupported("ReLU with a threshold")
+    if c.get("negative_slope", 0):
+        return "leaky_relu", {"negative_slope": c["negative_slope"]}
+    if c.get("max_value") is None:
+        return "relu", {}
+    if c["max_value"] == 6:
+        return "relu6", {}
+    raise Unsupported(f"ReLU capped at {c['max_value']}")
+
+
+ACTIVATIONS = {
+    "relu": "relu",
+    "relu6": "relu6",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "softmax": "softmax",
+    "swish": "silu",
+    "silu": "silu",
+    "hard_swish": "hardswish",
+    "hard_silu": "hardswish",
+    "hard_sigmoid": "hardsigmoid",
+    "gelu": "gelu",
+    "elu": "elu",
+    "leaky_relu": "leaky_relu",
+}
+"""Keras activation names → kinds (`linear` is no layer)."""
+
+
+def _activation_kind(name: Any) -> str | None:
+    if name in (None, "linear"):
+        return None
+    if name not in ACTIVATIONS:
+        raise Unsupported(f"activation {name}")
+    return ACTIVATIONS[name]
+
+
+def _activation(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    kind = _activation_kind(c.get("activation"))
+    return (kind, {}) if kind else ("", {})
+
+
+def _concat(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    if c.get("axis", -1) not in (-1, len(shape)):
+        raise Unsupported(f"Concatenate along axis {c.get('axis')}")
+    return "concat", {}
+
+
+def _plain(kind: str, **fields: str) -> Converter:
+    """A kind whose fields are config keys: field → key."""
+    return lambda c, shape: (kind, {f: c[key] for f, key in fields.items() if key in c})
+
+
+LAYERS: dict[str, Converter] = {
+    "Conv2D": _conv,
+    "Convolution2D": _conv,
+    "DepthwiseConv2D": _depthwise,
+    "Conv2DTranspose": _conv_transpose,
+    "Dense": lambda c, shape: ("dense", {"units": c["units"], "bias": c.get("use_bias", True)}),
+    "BatchNormalization": _batchnorm,
+    "Activation": _activation,
+    "ReLU": _relu,
+    "LeakyReLU": lambda c, shape: (
+        "leaky_relu",
+        {"negative_slope": c.get("negative_slope", c.get("alpha", 0.3))},
+    ),
+    "ELU": _plain("elu", alpha="alpha"),
+    "Softmax": lambda c, shape: ("softmax", {}),
+    "MaxPooling2D": _pool("maxpool"),
+    "AveragePooling2D": _pool("avgpool"),
+    "GlobalAveragePooling2D": lambda c, shape: ("global_avgpool", {}),
+    "GlobalMaxPooling2D": lambda c, shape: ("global_maxpool", {}),
+    "Flatten": lambda c, shape: ("flatten", {}),
+    "Dropout": _plain("dropout", rate="rate"),
+    "Add": lambda c, shape: ("add", {}),
+    "Multiply": lambda c, shape: ("multiply", {}),
+    "Concatenate": _concat,
+}
+"""The layer kind of each Keras class; a class not listed is reported as unsupported."""
+
+
+def _zero_padding_shape(c: dict[str, Any], shape: Shape) -> Shape:
+    pad = c.get("padding", 1)
+    (t, b), (left, r) = (
+        ((pad, pad), (pad, pad))
+        if isinstance(pad, int)
+        else tuple((p, p) if isinstance(p, int) else tuple(p) for p in pad)
+    )
+    return (shape[0] + t + b, shape[1] + left + r, shape[2])
+
+
+def _reshape_shape(c: dict[str, Any], shape: Shape) -> Shape:
+    target = [int(d) for d in c["target_shape"]]
+    if -1 in target:
+        known = math.prod(d for d in target if d != -1)
+        target[target.index(-1)] = math.prod(shape) // known
+    return tuple(target)
+
+
+def _same(c: dict[str, Any], shape: Shape) -> Shape:
+    return shape
+
+
+def _normalization_counts(c: dict[str, Any], shape: Shape) -> tuple[int, int]:
+    """(params, buffers) of BatchNormalization / LayerNormalization with center or scale."""
+    learned = int(c.get("center", True)) + int(c.get("scale", True))
+    statistics = 2 if c.get("class") == "BatchNormalization" else 0
+    return learned * shape[-1], statistics * shape[-1]
+
+
+# for classes without a kind: their output shape (and params, buffers), for the opaque layer
+OPAQUE_SHAPES: dict[str, Callable[[dict[str, Any], Shape], Shape]] = {
+    "ZeroPadding2D": _zero_padding_shape,
+    "Reshape": _reshape_shape,
+    "Rescaling": _same,
+    "Normalization": _same,
+    "BatchNormalization": _same,
+    "LayerNormalization": _same,
+    "Add": _same,  # `x + 3.0`: a merge with a constant
+    "Multiply": _same,
+}
+OPAQUE_COUNTS: dict[str, Callable[[dict[str, Any], Shape], tuple[int, int]]] = {
+    "BatchNormalization": _normalization_counts,
+    "LayerNormalization": _normalization_counts,
+    "Normalization": lambda c, shape: (0, 2 * shape[-1] + 1),  # mean, variance, count
+}
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    pos = SourcePos(str(path))
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                text = archive.read("config.json").decode("utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+        config = json.loads(text)
+    except (OSError, KeyError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
+        raise SpecError(
+            f"cannot read a Keras model config: {exc}",
+            pos,
+            "give a .keras file (model.save) or the JSON of model.to_json()",
+        ) from None
+    if not isinstance(config, dict) or "config" not in config:
+        raise SpecError("not a Keras model config", pos, "model.to_json() writes one")
+    return config
+
+
+def _sources(inbound: Any) -> list[str]:
+    """The layers feeding a layer's first call: Keras 3 `__keras_tensor__` histories, or
+    Keras 2 `[[name, node, tensor, kwargs], ...]` lists."""
+    if not inbound:
+        return []
+    first = inbound[0]
+    if isinstance(first, dict):
+        return [history[0] for history in _histories(first.get("args", []))]
+    return [str(entry[0]) for entry in first]
+
+
+def _histories(value: Any) -> Iterator[list[Any]]:
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            yield value["config"]["keras_history"]
+        else:
+            for item in value.values():
+                yield from _histories(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _histories(item)
+
+
+def _input_shape(layers: list[dict[str, Any]], pos: SourcePos) -> Shape:
+    for layer in layers:
+        config = layer.get("config", {})
+        shape = config.get("batch_shape") or config.get("batch_input_shape")
+        if shape is None:
+            shape = (layer.get("build_config") or {}).get("input_shape")
+        if shape is not None:
+            dims = shape[1:]
+            if len(dims) in (1, 3) and all(isinstance(d, int) and d > 0 for d in dims):
+                return tuple(dims)
+            raise SpecError(
+                f"the model's input shape {shape} has unknown sizes",
+                pos,
+                "give one with --input HxWxC",
+            )
+    raise SpecError("the Keras config names no input shape", pos, "give one with --input HxWxC")
+
+
+def read_keras(path: Path, allow_unsupported: bool, input_shape: Shape | None = None) -> Imported:
+    config = _read_config(path)
+    model = config["config"]
+    layers = model.get("layers", [])
+    pos = SourcePos(str(path))
+    shape = input_shape or _input_shape(layers, pos)
+    imported = Imported(model.get("name") or path.stem, str(path), shape)
+    sequential = config.get("class_name") == "Sequential"
+    output: dict[str, str] = {INPUT: INPUT}  # Keras name → the layer standing for its output
+    previous = INPUT
+    for layer in layers:
+        cls = layer.get("class_name", "")
+        c = layer.get("config", {})
+        name = c.get("name") or layer.get("name") or cls.lower()
+        if cls == "InputLayer":
+            output[name] = INPUT
+            continue
+        names = [previous] if sequential else _sources(layer.get("inbound_nodes"))
+        if any(n not in output for n in names):  # fed by an unsupported layer: the import
+            if not _has_kind(cls, len(names)):  # fails, listing that one and every other
+                imported.unsupported.append((cls, name))
+            continue
+        sources = [output[n] for n in names] or [INPUT]
+        made = _add_layer(imported, cls, c, name, sources, allow_unsupported)
+        if made is None:
+            continue
+        output[name] = previous = made
+    imported.check_supported(allow_unsupported)
+    return imported
+
+
+def _has_kind(cls: str, inputs: int) -> bool:
+    """Whether a kind expresses this class (a merge only of two layers or more, not
+    `x + 3.0`)."""
+    return cls in LAYERS and (inputs >= 2 or cls not in ("Add", "Multiply", "Concatenate"))
+
+
+def _add_layer(
+    imported: Imported,
+    cls: str,
+    c: dict[str, Any],
+    name: str,
+    sources: list[str],
+    allow_unsupported: bool,
+) -> str | None:
+    """Add one Keras layer (and its activation); the name standing for its output."""
+    shape = imported.shapes[sources[0]]
+    try:
+        if not _has_kind(cls, len(sources)):
+            raise Unsupported(cls)
+        kind, fields = LAYERS[cls](c, shape)
+        activation = _activation_kind(c.get("activation")) if cls != "Activation" else None
+    except Unsupported:
+        measure = OPAQUE_SHAPES.get(cls)
+        count = OPAQUE_COUNTS.get(cls)
+        params, buffers = count({**c, "class": cls}, shape) if count else (0, 0)
+        return imported.add_unsupported(
+            allow_unsupported,
+            cls,
+            name,
+            sources,
+            measure(c, shape) if measure else None,
+            params,
+            buffers,
+        )
+    if not kind:  # Activation('linear')
+        return sources[0]
+    made = imported.add(name, kind, fields, sources)
+    if activation is not None:
+        made = imported.add(f"{name}.act", activation, {}, [made])
+    return made

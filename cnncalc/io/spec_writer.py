@@ -1,0 +1,112 @@
+"""Imported layers → a spec a person would write: one line per layer, defaults left out.
+
+A layer's fields are written as a person writes them (`kernel: 3`, not `[3, 3]`; `padding: 1`,
+not `[1, 1, 1, 1]`), a field at its default is left out, and `from:` only where a layer does
+not take the one above it. `spec_document` makes the document (a dict); `to_yaml` prints it
+with each layer, block call and repeat as one flow mapping on its own line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from cnncalc.graph import INPUT
+from cnncalc.io.imported import Imported, Layer
+from cnncalc.layers import KINDS
+
+Entry = dict[str, Any]  # one item of a `layers:` list: {kind: {field: value}}
+
+
+def written_value(value: Any) -> Any:
+    """How a field value reads in a spec: a square pair as one number, symmetric padding as
+    one number or [h, w], tuples as lists."""
+    if isinstance(value, tuple):
+        if len(value) == 2 and value[0] == value[1]:
+            return value[0]
+        if len(value) == 4 and value[0] == value[1] and value[2] == value[3]:
+            return value[0] if value[0] == value[2] else [value[0], value[2]]
+        return list(value)
+    return value
+
+
+def written_fields(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a `kind` layer worth writing: those not at their declared default."""
+    out: dict[str, Any] = {}
+    for info in KINDS[kind].fields():
+        if info.name not in fields:
+            continue
+        value = fields[info.name]
+        if info.default_from is not None and value == fields.get(info.default_from):
+            continue
+        if not info.required and value == info.default:
+            continue
+        out[info.name] = written_value(value)
+    return out
+
+
+def layer_fields(layer: Layer) -> dict[str, Any]:
+    """A layer's name, its fields worth writing, and `functional: true` if it is."""
+    fields = {"name": layer.name, **written_fields(layer.kind, layer.fields)}
+    if layer.functional:
+        fields["functional"] = True
+    return fields
+
+
+def entry(kind: str, fields: dict[str, Any], inputs: Sequence[str] | None) -> Entry:
+    """One `layers:` item; `inputs` None: the layer takes the one above it."""
+    body = {"name": fields.pop("name")} if "name" in fields else {}
+    body.update(fields)
+    if inputs is not None:
+        body["from"] = inputs[0] if len(inputs) == 1 else list(inputs)
+    return {kind: body}
+
+
+def layer_entries(layers: Sequence[Layer], first_input: str = INPUT) -> list[Entry]:
+    """The flat `layers:` list: every layer by its own name."""
+    out = []
+    previous = first_input
+    for layer in layers:
+        fields = layer_fields(layer)
+        takes_previous = layer.inputs == [previous]
+        out.append(entry(layer.kind, fields, None if takes_previous else layer.inputs))
+        previous = layer.name
+    return out
+
+
+def spec_document(imported: Imported, layers: list[Entry], blocks: dict[str, Any]) -> Entry:
+    doc: Entry = {"name": imported.name, "input": list(imported.input_shape)}
+    if blocks:
+        doc["blocks"] = blocks
+    doc["layers"] = layers
+    return doc
+
+
+def _flow(value: Any) -> str:
+    text: str = yaml.safe_dump(
+        value, default_flow_style=True, width=1 << 30, sort_keys=False, allow_unicode=True
+    )
+    return text.strip().removesuffix("...").strip()
+
+
+def _items(entries: list[Entry], indent: str) -> list[str]:
+    return [f"{indent}- {_flow(item)[1:-1]}" for item in entries]
+
+
+def to_yaml(doc: Entry, header: str = "") -> str:
+    """The document as YAML: top-level keys in block style, every layer on one line."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    lines += [f"name: {_flow(doc['name'])}", f"input: {_flow(doc['input'])}"]
+    if "blocks" in doc:
+        lines.append("blocks:")
+        for name, block in doc["blocks"].items():
+            lines.append(f"  {name}:")
+            if block.get("args"):
+                lines.append(f"    args: {_flow(block['args'])}")
+            lines.append("    layers:")
+            lines += _items(block["layers"], "      ")
+    lines.append("layers:")
+    lines += _items(doc["layers"], "  ")
+    return "\n".join(lines) + "\n"
