@@ -467,6 +467,11 @@ BRIDGES: dict[str, Bridge] = {
     "add": Bridge(None, _keras("layers.Add")),
     "multiply": Bridge(None, _keras("layers.Multiply")),
     "concat": Bridge(None, _keras("layers.Concatenate", axis=-1)),
+    # an op cnncalc only knows by its measured counts (`cnncalc import --allow-unsupported`)
+    "opaque": Bridge(
+        _refuse("an opaque layer has no known computation"),
+        _refuse("an opaque layer has no known computation"),
+    ),
 }
 
 
