@@ -32,11 +32,13 @@ from cnncalc.cli.common import (
     input_option,
     reports_errors,
 )
+from cnncalc.cli.design import TrainingOpt, with_training
 from cnncalc.errors import SpecError
 from cnncalc.layers import fmt_shape
 from cnncalc.loader import load
 from cnncalc.passes.explain import TOPICS, explain
 from cnncalc.passes.memory import MemoryOptions
+from cnncalc.render.design import training_view
 from cnncalc.render.output import (
     Format,
     console,
@@ -185,11 +187,15 @@ def flops(
     layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
+    training: TrainingOpt = False,
 ) -> None:
     """Multiply-accumulates per layer, and FLOPs under a named convention."""
     output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     report = _analyze(arch, input, convention)
-    _show(report, flops_view, ("macs",), output, Ranking.macs)
+    if training:
+        output, report = with_training(output, report)
+    view = training_view if training and not explain else flops_view
+    _show(report, view, ("macs",), output, Ranking.macs)
 
 
 @app.command()
