@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from cnncalc.cli import analysis, check, export, run, verify  # noqa: F401  (register their commands)
+from cnncalc.cli import analysis, check, design, export, run, verify  # noqa: F401  (register their commands)
 from cnncalc.cli.common import app, normalize_argv
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cnncalc.cli.common import FormatOpt, QuietOpt, TopOpt, app, reports_errors
+from cnncalc.design.solve import LAYER_FILE, layer_spec
+from cnncalc.design.solve import solve as solve_spec
 from cnncalc.design.training import training_flops
-from cnncalc.errors import SpecError
+from cnncalc.errors import SourcePos, SpecError
+from cnncalc.loader import read_stdin
+from cnncalc.render.design import miss_lines, solve_view
+from cnncalc.render.output import Format, emit
+from cnncalc.spec import read_text
+from cnncalc.zoo import zoo_path
 
 if TYPE_CHECKING:
     from cnncalc.cli.analysis import Output
@@ -34,3 +44,102 @@ def with_training(output: Output, report: Report) -> tuple[Output, Report]:
             "use --layer NAME, --sort or --top to pick layers",
         )
     return replace(output, depth=0), replace(report, training=training_flops(report.network))
+
+
+def _size(text: str, option: str) -> tuple[int, int]:
+    """`224` (square) or `224x200`."""
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) in (1, 2) and all(p.isdigit() and 0 < int(p) <= 10**9 for p in parts):
+        h = int(parts[0])
+        return h, int(parts[-1])
+    raise SpecError(
+        f"{option} must be a size like 224 or 224x200, got {text[:40]!r}", SourcePos(option)
+    )
+
+
+def _spec_text(source: str) -> tuple[str, str, str]:
+    """The text of a spec named as `load` takes it (file, `-`, YAML text, zoo name)."""
+    if source == "-":
+        return read_stdin(), "<stdin>", "stdin"
+    if "\n" in source:
+        return source, "<text>", "network"
+    path = (
+        zoo_path(source) if "/" not in source and not source.endswith((".yaml", ".yml")) else None
+    )
+    path = path or Path(source)
+    return read_text(path), source, path.stem
+
+
+Size = Annotated[str | None, typer.Option(help="Size 224 or 224x200 (single-layer form).")]
+Field = Annotated[str | None, typer.Option(help="A value, or `?` to solve for it.")]
+
+
+@app.command()
+@reports_errors
+def solve(
+    spec: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="SPEC",
+            help="A spec with unknowns (`stride: ?`, `$(?)`) and an `expect:` block of targets.",
+        ),
+    ] = None,
+    size_in: Annotated[str | None, typer.Option("--in", help="Input size: 224 or 224x200.")] = None,
+    size_out: Annotated[
+        str | None, typer.Option("--out", help="Output size to reach: 112 or 112x100.")
+    ] = None,
+    kernel: Field = None,
+    stride: Field = None,
+    padding: Field = None,
+    dilation: Field = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind", help="The layer (single-layer form): conv, conv_transpose, maxpool, avgpool."
+        ),
+    ] = "conv",
+    prefer: Annotated[
+        str, typer.Option("--prefer", help="Rank by fewest params, macs or memory.")
+    ] = "params",
+    top: TopOpt = None,
+    write: Annotated[
+        Path | None, typer.Option("--write", help="Write the best solution's spec to this file.")
+    ] = None,
+    format: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+) -> None:
+    """Solve for unknown kernel, stride, padding, ...: every choice that meets the targets."""
+    if spec is None:
+        if size_in is None or size_out is None:
+            raise SpecError(
+                "give a SPEC with unknowns, or --in and --out for one layer",
+                None,
+                "cnncalc solve --in 224 --out 112 --kernel 7",
+            )
+        given = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation}
+        fields = {name: value or "?" for name, value in given.items()}
+        if dilation is None:
+            fields["dilation"] = "1"
+        if kind == "avgpool":
+            fields.pop("dilation")
+        text = layer_spec(kind, _size(size_in, "--in"), _size(size_out, "--out"), fields)
+        file, stem = LAYER_FILE, "layer"
+    else:
+        if size_in or size_out or kernel or stride or padding or dilation:
+            raise SpecError(
+                "--in, --out, --kernel, --stride, --padding and --dilation are for the "
+                "single-layer form",
+                None,
+                "mark the unknowns in the spec with `?` instead",
+            )
+        text, file, stem = _spec_text(spec)
+    result = solve_spec(text, file, stem, prefer)
+    table = solve_view(result, top)
+    if result.solutions and write is not None:
+        write.write_text(result.solved_text(), encoding="utf-8")
+        table.notes.append(f"wrote the best solution to {write}")
+    if result.solutions or format is Format.json:
+        emit(table, format, result.to_dict(), quiet=quiet)
+    if not result.solutions:
+        sys.stderr.write("\n".join(miss_lines(result)) + "\n")
+        raise typer.Exit(1)
