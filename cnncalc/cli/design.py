@@ -9,13 +9,26 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.cli.common import FormatOpt, QuietOpt, TopOpt, app, reports_errors
+from cnncalc.cli.common import (
+    BatchOpt,
+    ConventionOpt,
+    DtypeOpt,
+    FormatOpt,
+    QuietOpt,
+    TopOpt,
+    app,
+    input_option,
+    reports_errors,
+)
 from cnncalc.design.solve import LAYER_FILE, layer_spec
 from cnncalc.design.solve import solve as solve_spec
+from cnncalc.design.sweep import parse_values
+from cnncalc.design.sweep import sweep as run_sweep
 from cnncalc.design.training import training_flops
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.loader import read_stdin
-from cnncalc.render.design import miss_lines, solve_view
+from cnncalc.passes.memory import MemoryOptions
+from cnncalc.render.design import miss_lines, solve_view, sweep_png, sweep_svg, sweep_view
 from cnncalc.render.output import Format, emit
 from cnncalc.spec import read_text
 from cnncalc.zoo import zoo_path
@@ -143,3 +156,64 @@ def solve(
     if not result.solutions:
         sys.stderr.write("\n".join(miss_lines(result)) + "\n")
         raise typer.Exit(1)
+
+
+@app.command()
+@reports_errors
+def sweep(
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A spec file, bundled name or -.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="NAME=VALUES: a block argument, layer field or `times` set to each value "
+            "(32,64,128 or 2..6); repeatable.",
+        ),
+    ] = None,
+    inputs: Annotated[
+        str | None, typer.Option("--input", help="Input sizes: 128x128x3,224x224x3.")
+    ] = None,
+    convention: ConventionOpt = "macs",
+    dtype: DtypeOpt = "float32",
+    batch: BatchOpt = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=256, help="Processes to analyze with.")
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="A Dask scheduler's address (needs cnncalc[dask])."),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot", help="Also plot MACs against params: FILE.svg, or .png (matplotlib)."
+        ),
+    ] = None,
+    format: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+) -> None:
+    """Many variants of a spec, one row each: params, MACs, RF and memory."""
+    sets = dict(parse_values(item) for item in set_ or [])
+    shapes = [input_option(s.strip()) for s in inputs.split(",")] if inputs else []
+    text, file, stem = _spec_text(spec)
+    if plot is not None and plot.suffix.lower() not in (".svg", ".png"):
+        raise SpecError(f"--plot writes .svg or .png, got {plot.name!r}", SourcePos("--plot"))
+    result = run_sweep(
+        text,
+        sets,
+        [s for s in shapes if s is not None],
+        file=file,
+        stem=stem,
+        convention=convention,
+        memory=MemoryOptions(dtype, batch),
+        workers=workers,
+        scheduler=scheduler,
+    )
+    table = sweep_view(result)
+    if plot is not None:
+        if plot.suffix.lower() == ".png":
+            sweep_png(result, str(plot))
+        else:
+            plot.write_text(sweep_svg(result), encoding="utf-8")
+        table.notes.append(f"plot: {plot}")
+    emit(table, format, result.to_dict(), quiet=quiet)

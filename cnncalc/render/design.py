@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from cnncalc.design.solve import LAYER_FILE, SolveResult
+from cnncalc.design.sweep import SweepResult
+from cnncalc.errors import SpecError
 from cnncalc.layers import fmt_shape
-from cnncalc.render.tabular import Column, Tabular
+from cnncalc.render.tabular import MISSING, Column, Tabular
 from cnncalc.render.views import Col, _base_columns, _shape_column, _table
 from cnncalc.report import Report
-from cnncalc.units import human_bytes, num
+from cnncalc.units import fmt_pair, human_bytes, num
 
 TRAINING_NOTE = (
     "counted as torch.utils.flop_counter.FlopCounterMode counts them: 2 per weight MAC (conv, "
@@ -121,3 +123,106 @@ def miss_lines(result: SolveResult) -> list[str]:
 def _show_value(value: object) -> str:
     """An expected output size of the single-layer form, without its one channel."""
     return fmt_shape(tuple(int(v) for v in value)[:2]) if isinstance(value, tuple) else str(value)
+
+
+def sweep_view(result: SweepResult) -> Tabular:
+    """`cnncalc sweep`: one row per variant (an invalid one with its error)."""
+    show_input = result.inputs_varied or not result.names
+    show_error = any(row.error is not None for row in result.rows)
+    flops = result.convention != "macs"
+    columns = [Column(name) for name in result.names]
+    columns += [Column("Input")] if show_input else []
+    columns += [Column("Output", drop=3), Column("Params", True), Column("MACs", True)]
+    columns += [Column(f"FLOPs ({result.convention})", True)] if flops else []
+    columns += [Column("RF", True, drop=2), Column("Peak bytes", True, drop=1)]
+    columns += [Column("Error", wrap=True)] if show_error else []
+    table = Tabular(f"{result.name} — sweep of {len(result.rows):,} variants", columns)
+    for row in result.rows:
+        cells = [str(v) for _, v in row.values]
+        if show_input:
+            cells.append(fmt_shape(row.input_shape) if row.input_shape else MISSING)
+        if row.error is not None:
+            table.rows.append([*cells, *[MISSING] * (len(columns) - len(cells) - 1), row.error])
+            continue
+        cells += [
+            fmt_shape(row.output_shape) if row.output_shape else MISSING,
+            num(row.params),
+            num(row.macs),
+        ]
+        cells += [num(row.flops)] if flops else []
+        cells += [fmt_pair(row.rf) if row.rf else MISSING, num(row.inference_peak_bytes)]
+        table.rows.append(cells + ([""] if show_error else []))
+    invalid = sum(row.error is not None for row in result.rows)
+    table.notes.append(
+        f"RF: the last spatial layer's receptive field · peak bytes: inference peak, "
+        f"{result.memory.dtype}, batch {result.memory.batch}"
+        + (f" · invalid: {invalid:,}" if invalid else "")
+    )
+    return table
+
+
+def sweep_svg(result: SweepResult) -> str:
+    """A scatter plot of the variants, MACs against parameters, as a standalone SVG."""
+    rows = [row for row in result.rows if row.error is None]
+    width, height, margin = 640, 420, 70
+    xs = [row.macs for row in rows] or [0]
+    ys = [row.params for row in rows] or [0]
+    x_max, y_max = max(max(xs), 1), max(max(ys), 1)
+
+    def x(value: int) -> float:
+        return margin + (width - 2 * margin) * value / x_max
+
+    def y(value: int) -> float:
+        return height - margin - (height - 2 * margin) * value / y_max
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{width / 2}" y="24" text-anchor="middle" font-size="15">'
+        f"{_xml(result.name)}: {len(rows):,} variants</text>",
+        f'<line x1="{margin}" y1="{height - margin}" x2="{width - margin}" '
+        f'y2="{height - margin}" stroke="black"/>',
+        f'<line x1="{margin}" y1="{margin}" x2="{margin}" y2="{height - margin}" stroke="black"/>',
+        f'<text x="{width / 2}" y="{height - 25}" text-anchor="middle">MACs (0 to '
+        f"{num(x_max)})</text>",
+        f'<text x="20" y="{height / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 20 {height / 2})">params (0 to {num(y_max)})</text>',
+    ]
+    for row in rows:
+        label = ", ".join(f"{k}={v}" for k, v in row.values)
+        if row.input_shape and result.inputs_varied:
+            label += f" {fmt_shape(row.input_shape)}"
+        parts.append(
+            f'<circle cx="{x(row.macs):.1f}" cy="{y(row.params):.1f}" r="4" fill="#1f77b4" '
+            f'fill-opacity="0.7"><title>{_xml(label)}: {num(row.params)} params, '
+            f"{num(row.macs)} MACs</title></circle>"
+        )
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def sweep_png(result: SweepResult, path: str) -> None:
+    """The same scatter plot with matplotlib (the optional extra `[plot]`)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SpecError(
+            "a PNG plot needs matplotlib", None, 'pip install "cnncalc[plot]", or write an .svg'
+        ) from None
+    rows = [row for row in result.rows if row.error is None]
+    figure, axes = plt.subplots(figsize=(6.4, 4.2))
+    axes.scatter([row.macs for row in rows], [row.params for row in rows], alpha=0.7)
+    axes.set_xlabel("MACs")
+    axes.set_ylabel("params")
+    axes.set_title(f"{result.name}: {len(rows):,} variants")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
