@@ -14,6 +14,7 @@ from cnncalc.cli.common import (
     ConventionOpt,
     DtypeOpt,
     FormatOpt,
+    InputOpt,
     QuietOpt,
     TopOpt,
     app,
@@ -26,9 +27,16 @@ from cnncalc.design.sweep import parse_values
 from cnncalc.design.sweep import sweep as run_sweep
 from cnncalc.design.training import training_flops
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.loader import read_stdin
+from cnncalc.loader import load, read_stdin
 from cnncalc.passes.memory import MemoryOptions
-from cnncalc.render.design import miss_lines, solve_view, sweep_png, sweep_svg, sweep_view
+from cnncalc.render.design import (
+    miss_lines,
+    roofline_view,
+    solve_view,
+    sweep_png,
+    sweep_svg,
+    sweep_view,
+)
 from cnncalc.render.output import Format, emit
 from cnncalc.spec import read_text
 from cnncalc.zoo import zoo_path
@@ -217,3 +225,41 @@ def sweep(
             plot.write_text(sweep_svg(result), encoding="utf-8")
         table.notes.append(f"plot: {plot}")
     emit(table, format, result.to_dict(), quiet=quiet)
+
+
+@app.command()
+@reports_errors
+def roofline(
+    arch: Annotated[
+        str | None, typer.Argument(metavar="ARCH", help="A spec file, bundled name or -.")
+    ] = None,
+    device: Annotated[
+        str,
+        typer.Option(
+            "--device", help="A bundled profile (see --help text) or a profile YAML file."
+        ),
+    ] = "cpu-2core-avx512",
+    input: InputOpt = None,
+    dtype: DtypeOpt = "float32",
+    batch: BatchOpt = 1,
+    measure: Annotated[
+        bool,
+        typer.Option("--measure", help="Measure this machine and print its profile (YAML)."),
+    ] = False,
+    format: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+) -> None:
+    """Bytes moved, arithmetic intensity and a latency lower bound per layer on a device."""
+    if measure:
+        from cnncalc.design.measure import measure_profile
+
+        sys.stdout.write(measure_profile())
+        return
+    if arch is None:
+        raise SpecError("give an ARCH, or --measure", None, "cnncalc roofline resnet50")
+    from cnncalc.design.roofline import load_device
+    from cnncalc.design.roofline import roofline as bounds
+
+    net = load(arch, input_option(input))
+    result = bounds(net, load_device(device), dtype, batch)
+    emit(roofline_view(result), format, result.to_dict(), quiet=quiet)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cnncalc.design.roofline import Roofline
 from cnncalc.design.solve import LAYER_FILE, SolveResult
 from cnncalc.design.sweep import SweepResult
 from cnncalc.errors import SpecError
@@ -226,3 +227,64 @@ def sweep_png(result: SweepResult, path: str) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def _seconds(value: float) -> str:
+    """A latency: 12.3 µs, 4.56 ms, 1.23 s."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value * 1e9:.3g} ns"
+
+
+def roofline_view(result: Roofline) -> Tabular:
+    """`cnncalc roofline`: bytes, FLOPs, intensity, the bound and the latency per layer."""
+    table = Tabular(
+        f"{result.name} — roofline on {result.device.name} ({result.dtype}, batch {result.batch})",
+        [
+            Column("Layer", name=True),
+            Column("Kind", drop=4),
+            Column("FLOPs", True),
+            Column("Bytes", True),
+            Column("FLOP/B", True, drop=2),
+            Column("Bound", drop=1),
+            Column("Latency ≥", True),
+            Column("Share", True, drop=3),
+        ],
+    )
+    total = result.seconds
+    for layer in result.layers:
+        table.rows.append(
+            [
+                layer.name,
+                layer.kind,
+                num(layer.flops),
+                num(layer.bytes),
+                f"{layer.intensity:.1f}",
+                layer.bound,
+                _seconds(layer.seconds),
+                f"{100 * layer.seconds / total:.1f}%" if total else MISSING,
+            ]
+        )
+    intensity = result.flops / result.bytes if result.bytes else 0.0
+    table.totals = [
+        "Total",
+        "",
+        num(result.flops),
+        num(result.bytes),
+        f"{intensity:.1f}",
+        "",
+        _seconds(total),
+        "",
+    ]
+    device = result.device
+    compute = sum(layer.bound == "compute" for layer in result.layers)
+    table.notes += [
+        f"latency ≥ {_seconds(total)} (the sum of the layers' bounds) · {compute} of "
+        f"{len(result.layers)} layers compute-bound",
+        f"{device.name}: {device.peak(result.dtype) / 1e9:,.1f} GFLOP/s {result.dtype}, "
+        f"{device.bandwidth / 1e9:,.1f} GB/s, ridge {result.ridge:.1f} FLOP/B · {device.source}",
+        "bytes: weights and buffers once, inputs and output per sample, each crossing memory "
+        "once; FLOPs: the `flops` convention; bound: max(FLOPs / peak, bytes / bandwidth)",
+    ]
+    return table
