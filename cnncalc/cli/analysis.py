@@ -32,7 +32,8 @@ from cnncalc.cli.common import (
     input_option,
     reports_errors,
 )
-from cnncalc.cli.design import TrainingOpt, with_training
+from cnncalc.cli.design import TrainingOpt, show_closed_form, with_training
+from cnncalc.design.symbolic import symbolic_input
 from cnncalc.errors import SpecError
 from cnncalc.layers import fmt_shape
 from cnncalc.loader import load
@@ -168,6 +169,8 @@ def params(
     quiet: QuietOpt = False,
 ) -> None:
     """Output shape and parameters per layer: learnable, trainable, and buffers."""
+    if written := symbolic_input(input):  # --input HxWx3: closed forms
+        return show_closed_form(arch, written, "params", format, quiet)
     output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     _show(_analyze(arch, input), params_view, ("shape", "params"), output)
 
@@ -190,6 +193,8 @@ def flops(
     training: TrainingOpt = False,
 ) -> None:
     """Multiply-accumulates per layer, and FLOPs under a named convention."""
+    if written := symbolic_input(input):  # --input HxWx3: closed forms
+        return show_closed_form(arch, written, "flops", format, quiet, convention)
     output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     report = _analyze(arch, input, convention)
     if training:
@@ -259,6 +264,9 @@ def memory(
     quiet: QuietOpt = False,
 ) -> None:
     """Activation memory per layer, parameter bytes, inference peak and training estimate."""
+    if written := symbolic_input(input):  # --input HxWx3: closed forms
+        options = MemoryOptions(dtype, batch, optimizer)
+        return show_closed_form(arch, written, "memory", format, quiet, memory=options)
     report = _analyze(arch, input, memory=MemoryOptions(dtype, batch, optimizer))
     output = Output(format, explain, layer, svg, quiet, depth, layers=layers)
     _show(report, memory_view, ("memory",), output)
@@ -285,6 +293,9 @@ def summary(
     quiet: QuietOpt = False,
 ) -> None:
     """Everything cnncalc knows about each layer, with totals."""
+    if written := symbolic_input(input):  # --input HxWx3: closed forms
+        options = MemoryOptions(dtype, batch, optimizer)
+        return show_closed_form(arch, written, "summary", format, quiet, convention, options)
     report = _analyze(arch, input, convention, MemoryOptions(dtype, batch, optimizer))
     output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     _show(report, lambda shown: summary_view(shown, wide), TOPICS, output)

@@ -25,11 +25,13 @@ from cnncalc.design.solve import LAYER_FILE, layer_spec
 from cnncalc.design.solve import solve as solve_spec
 from cnncalc.design.sweep import parse_values
 from cnncalc.design.sweep import sweep as run_sweep
+from cnncalc.design.symbolic import SymbolicInput, closed_form
 from cnncalc.design.training import training_flops
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.loader import load, read_stdin
 from cnncalc.passes.memory import MemoryOptions
 from cnncalc.render.design import (
+    closed_form_view,
     miss_lines,
     roofline_view,
     solve_view,
@@ -263,3 +265,22 @@ def roofline(
     net = load(arch, input_option(input))
     result = bounds(net, load_device(device), dtype, batch)
     emit(roofline_view(result), format, result.to_dict(), quiet=quiet)
+
+
+def show_closed_form(
+    arch: str,
+    written: SymbolicInput,
+    command: str,
+    format: Format,
+    quiet: bool,
+    convention: str = "macs",
+    memory: MemoryOptions | None = None,
+) -> None:
+    """`params/flops/memory/summary --input HxWx3`: the figures as formulas in H and W."""
+    from cnncalc.report import analyze
+
+    def analyze_at(text: str) -> Report:
+        return analyze(load(arch, input_option(text)), convention, memory)
+
+    form = closed_form(written, analyze_at)
+    emit(closed_form_view(form, command, convention), format, form.to_dict(), quiet=quiet)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cnncalc.design.roofline import Roofline
 from cnncalc.design.solve import LAYER_FILE, SolveResult
 from cnncalc.design.sweep import SweepResult
+from cnncalc.design.symbolic import ClosedForm
 from cnncalc.errors import SpecError
 from cnncalc.layers import fmt_shape
 from cnncalc.render.tabular import MISSING, Column, Tabular
@@ -286,5 +287,65 @@ def roofline_view(result: Roofline) -> Tabular:
         f"{device.bandwidth / 1e9:,.1f} GB/s, ridge {result.ridge:.1f} FLOP/B · {device.source}",
         "bytes: weights and buffers once, inputs and output per sample, each crossing memory "
         "once; FLOPs: the `flops` convention; bound: max(FLOPs / peak, bytes / bandwidth)",
+    ]
+    return table
+
+
+CLOSED_FORM_COLUMNS = {  # command → the per-layer quantities it shows
+    "params": ("params",),
+    "flops": ("macs", "flops"),
+    "memory": ("activation_bytes",),
+    "summary": ("params", "macs", "activation_bytes"),
+}
+_HEADERS = {"params": "Params", "macs": "MACs", "flops": "FLOPs", "activation_bytes": "Act. bytes"}
+_TOTALS = {
+    "params": ("params", "trainable_params"),
+    "flops": ("macs", "flops"),
+    "memory": ("activation_bytes", "inference_peak_bytes", "training_bytes"),
+    "summary": ("params", "macs", "inference_peak_bytes"),
+}
+
+
+def closed_form_view(form: ClosedForm, command: str, convention: str = "macs") -> Tabular:
+    """Formulas per layer and in total, and the sizes for which they hold."""
+    quantities = [q for q in CLOSED_FORM_COLUMNS[command] if q != "flops" or convention != "macs"]
+    table = Tabular(
+        f"{form.name} — closed forms in {', '.join(form.symbols)}",
+        [
+            Column("Layer", name=True),
+            Column("Kind", drop=2),
+            Column("Output shape", wrap=True, drop=1),
+            *(Column(_HEADERS[q], True, wrap=True) for q in quantities),
+        ],
+    )
+    for name, kind, rank in form.layers:
+        table.rows.append(
+            [
+                name,
+                kind,
+                " × ".join(form.shape(name, rank)),
+                *(form.layer(name, q) for q in quantities),
+            ]
+        )
+    table.totals = ["Total", "", "", *(form.formula(q) for q in quantities)]
+    labels = {
+        "params": "params",
+        "trainable_params": "trainable",
+        "macs": "MACs",
+        "flops": f"FLOPs ({convention})",
+        "activation_bytes": "activation bytes",
+        "inference_peak_bytes": "inference peak bytes",
+        "training_bytes": "training bytes",
+    }
+    table.notes += [
+        f"{labels[key]} = {form.formula(key)}"
+        for key in _TOTALS[command]
+        if key != "flops" or convention != "macs"
+    ]
+    checked = sorted({p for point in form.checked for p in point})
+    table.notes += [
+        f"exact for {form.condition()} (fitted and checked at {', '.join(map(str, checked))}); "
+        "other sizes round down (⌊(in + pads − span)/stride⌋ + 1 per layer)",
+        "— : no closed form (the figure did not follow one polynomial at the checked sizes)",
     ]
     return table
