@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cnncalc.design.training import Training
+from cnncalc.design.training_memory import TrainingMemory
 from cnncalc.errors import SpecError
 from cnncalc.gcpause import gc_paused
 from cnncalc.graph import Network, Node
@@ -116,6 +117,7 @@ class Report:
     warnings: tuple[SpecWarning, ...] = ()
     selection: Selection | None = None
     training: Training | None = None  # `flops --training`: forward and backward FLOPs
+    training_memory: TrainingMemory | None = None  # `memory --training`: the what-ifs
 
     @property
     def name(self) -> str:
@@ -223,6 +225,8 @@ class Report:
             for row in layers:
                 row.update(self.training.layers[row["name"]].to_dict())
             training = self.training.totals.to_dict()
+        if self.training_memory is not None:
+            training["training_memory"] = self.training_memory.to_dict()
         return {
             "name": self.network.name,
             "input_shape": list(self.network.input_shape),

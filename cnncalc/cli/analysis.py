@@ -32,14 +32,23 @@ from cnncalc.cli.common import (
     input_option,
     reports_errors,
 )
-from cnncalc.cli.design import TrainingOpt, show_closed_form, with_training
+from cnncalc.cli.design import (
+    CheckpointOpt,
+    InplaceOpt,
+    MasterOpt,
+    TrainingOpt,
+    show_closed_form,
+    with_training,
+    with_training_memory,
+)
 from cnncalc.design.symbolic import symbolic_input
+from cnncalc.design.training_memory import WhatIf
 from cnncalc.errors import SpecError
 from cnncalc.layers import fmt_shape
 from cnncalc.loader import load
 from cnncalc.passes.explain import TOPICS, explain
 from cnncalc.passes.memory import MemoryOptions
-from cnncalc.render.design import training_view
+from cnncalc.render.design import training_memory_view, training_view
 from cnncalc.render.output import (
     Format,
     console,
@@ -262,14 +271,20 @@ def memory(
     layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
+    training: TrainingOpt = False,
+    checkpoint: CheckpointOpt = None,
+    inplace: InplaceOpt = False,
+    master_weights: MasterOpt = None,
 ) -> None:
     """Activation memory per layer, parameter bytes, inference peak and training estimate."""
     if written := symbolic_input(input):  # --input HxWx3: closed forms
         options = MemoryOptions(dtype, batch, optimizer)
         return show_closed_form(arch, written, "memory", format, quiet, memory=options)
     report = _analyze(arch, input, memory=MemoryOptions(dtype, batch, optimizer))
+    whatif = WhatIf(checkpoint, inplace, master_weights)
+    report = with_training_memory(report, whatif, training)
     output = Output(format, explain, layer, svg, quiet, depth, layers=layers)
-    _show(report, memory_view, ("memory",), output)
+    _show(report, training_memory_view if training else memory_view, ("memory",), output)
 
 
 @app.command()

@@ -27,6 +27,7 @@ from cnncalc.design.sweep import parse_values
 from cnncalc.design.sweep import sweep as run_sweep
 from cnncalc.design.symbolic import SymbolicInput, closed_form
 from cnncalc.design.training import training_flops
+from cnncalc.design.training_memory import WhatIf, training_memory
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.loader import load, read_stdin
 from cnncalc.passes.memory import MemoryOptions
@@ -284,3 +285,44 @@ def show_closed_form(
 
     form = closed_form(written, analyze_at)
     emit(closed_form_view(form, command, convention), format, form.to_dict(), quiet=quiet)
+
+
+CheckpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--checkpoint",
+        help="With --training: checkpoint these layers' blocks (a --layers pattern: 'layer*').",
+    ),
+]
+InplaceOpt = Annotated[
+    bool, typer.Option("--inplace", help="With --training: in-place relu/relu6/leaky_relu/elu.")
+]
+MasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--master-weights",
+        help="With --training: mixed precision, master weights in this dtype (--dtype computes).",
+    ),
+]
+
+
+def with_training_memory(report: Report, whatif: WhatIf, asked: bool) -> Report:
+    """The report with the training estimate under the what-ifs (`memory --training`)."""
+    if not asked:
+        if whatif != WhatIf():
+            raise SpecError(
+                "--checkpoint, --inplace and --master-weights are what-ifs of --training",
+                None,
+                "add --training",
+            )
+        return report
+    totals = report.totals
+    estimate = training_memory(
+        report.network,
+        totals.params,
+        totals.trainable_params,
+        totals.buffers,
+        report.memory.options,
+        whatif,
+    )
+    return replace(report, training_memory=estimate)

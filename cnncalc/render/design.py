@@ -9,7 +9,7 @@ from cnncalc.design.symbolic import ClosedForm
 from cnncalc.errors import SpecError
 from cnncalc.layers import fmt_shape
 from cnncalc.render.tabular import MISSING, Column, Tabular
-from cnncalc.render.views import Col, _base_columns, _shape_column, _table
+from cnncalc.render.views import Col, _base_columns, _shape_column, _table, memory_view
 from cnncalc.report import Report
 from cnncalc.units import fmt_pair, human_bytes, num
 
@@ -348,4 +348,48 @@ def closed_form_view(form: ClosedForm, command: str, convention: str = "macs") -
         "other sizes round down (⌊(in + pads − span)/stride⌋ + 1 per layer)",
         "— : no closed form (the figure did not follow one polynomial at the checked sizes)",
     ]
+    return table
+
+
+def training_memory_view(report: Report) -> Tabular:
+    """`memory --training`: the memory table, and the training estimate under the what-ifs."""
+    table = memory_view(report)
+    t = report.training_memory
+    assert t is not None
+    w = t.whatif
+    parts = [
+        f"weights {human_bytes(t.weight_bytes)} ({t.options.dtype})",
+        *(
+            [f"master weights {human_bytes(t.master_weight_bytes)} ({w.master_weights})"]
+            if w.master_weights
+            else []
+        ),
+        f"buffers {human_bytes(t.buffer_bytes)}",
+        f"gradients {human_bytes(t.gradient_bytes)}",
+        f"optimizer ({t.options.optimizer}) {human_bytes(t.optimizer_bytes)}",
+        f"input {human_bytes(t.input_bytes)}",
+        f"saved activations {human_bytes(t.saved_activation_bytes)}",
+        *([f"recomputed segment {human_bytes(t.recompute_bytes)}"] if w.checkpoint else []),
+    ]
+    table.notes.append(
+        f"training what-if: {human_bytes(t.total)} ({num(t.total)} B) = " + " + ".join(parts)
+    )
+    assumptions = ["every layer's output kept for the backward pass (an upper bound)"]
+    if w.checkpoint:
+        assumptions.append(
+            f"--checkpoint {w.checkpoint}: {t.segments} segments keep only the outputs used "
+            f"outside them and run forward again in the backward pass (+{num(t.recompute_macs)} "
+            "MACs), one at a time"
+        )
+    if w.inplace:
+        assumptions.append(
+            "--inplace: relu, relu6, leaky_relu and elu overwrite an input only they consume"
+        )
+    if w.master_weights:
+        assumptions.append(
+            f"--master-weights {w.master_weights}: activations, input and a working copy of "
+            f"the weights in {t.options.dtype}; master weights, gradients, optimizer states "
+            f"and buffers in {w.master_weights}"
+        )
+    table.notes += [f"assumed: {line}" for line in assumptions]
     return table
