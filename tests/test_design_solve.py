@@ -190,3 +190,18 @@ def test_markers_in_comments_and_text_are_not_unknowns() -> None:
     text = "name: what?\n# stride: ?\nlayers:\n  - conv: {kernel: 3, stride: ?}  # padding: ?\n"
     unknowns = find_unknowns(text, "f")
     assert [(u.name, u.pos.line, u.pos.col) for u in unknowns] == [("stride", 4, 31)]
+
+
+@pytest.mark.parametrize("command", ["solve", "sweep", "roofline"])
+def test_design_commands_help_shows_every_word(command: str) -> None:
+    import re
+
+    from typer.main import get_command
+
+    result = cli(command, "-h")
+    assert result.exit_code == 0
+    words = set(re.split(r"[\s│╭╮╰╯─]+", result.stdout))
+    click_command = get_command(app).commands[command]  # type: ignore[attr-defined]
+    for param in click_command.params:
+        for word in (getattr(param, "help", None) or "").split():
+            assert word in words, f"{command}: {word!r} is cut"

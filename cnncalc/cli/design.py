@@ -192,7 +192,7 @@ def sweep(
     ] = 1,
     scheduler: Annotated[
         str | None,
-        typer.Option("--scheduler", help="A Dask scheduler's address (needs cnncalc[dask])."),
+        typer.Option("--scheduler", help="A Dask scheduler's address (the dask extra)."),
     ] = None,
     plot: Annotated[
         Path | None,
@@ -295,7 +295,8 @@ CheckpointOpt = Annotated[
     ),
 ]
 InplaceOpt = Annotated[
-    bool, typer.Option("--inplace", help="With --training: in-place relu/relu6/leaky_relu/elu.")
+    bool,
+    typer.Option("--inplace", help="With --training: in-place relu, relu6, leaky_relu and elu."),
 ]
 MasterOpt = Annotated[
     str | None,
