@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app, normalize_argv
-from cnncalc.design.symbolic import symbolic_input
+from cnncalc.design.symbols import symbolic_input
 
 runner = CliRunner()
 

@@ -41,7 +41,7 @@ from cnncalc.cli.design import (
     with_training,
     with_training_memory,
 )
-from cnncalc.design.symbolic import symbolic_input
+from cnncalc.design.symbols import symbolic_input
 from cnncalc.design.training_memory import WhatIf
 from cnncalc.errors import SpecError
 from cnncalc.layers import fmt_shape

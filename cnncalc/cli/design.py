@@ -21,31 +21,18 @@ from cnncalc.cli.common import (
     input_option,
     reports_errors,
 )
-from cnncalc.design.solve import LAYER_FILE, layer_spec
-from cnncalc.design.solve import solve as solve_spec
-from cnncalc.design.sweep import parse_values
-from cnncalc.design.sweep import sweep as run_sweep
-from cnncalc.design.symbolic import SymbolicInput, closed_form
 from cnncalc.design.training import training_flops
 from cnncalc.design.training_memory import WhatIf, training_memory
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.loader import load, read_stdin
 from cnncalc.passes.memory import MemoryOptions
-from cnncalc.render.design import (
-    closed_form_view,
-    miss_lines,
-    roofline_view,
-    solve_view,
-    sweep_png,
-    sweep_svg,
-    sweep_view,
-)
 from cnncalc.render.output import Format, emit
 from cnncalc.spec import read_text
 from cnncalc.zoo import zoo_path
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (the design tools are imported by their commands: not on the cold path)
     from cnncalc.cli.analysis import Output
+    from cnncalc.design.symbols import SymbolicInput
     from cnncalc.report import Report
 
 TrainingOpt = Annotated[
@@ -133,6 +120,10 @@ def solve(
     quiet: QuietOpt = False,
 ) -> None:
     """Solve for unknown kernel, stride, padding, ...: every choice that meets the targets."""
+    from cnncalc.design.solve import LAYER_FILE, layer_spec
+    from cnncalc.design.solve import solve as solve_spec
+    from cnncalc.render.design import miss_lines, solve_view
+
     if spec is None:
         if size_in is None or size_out is None:
             raise SpecError(
@@ -204,6 +195,10 @@ def sweep(
     quiet: QuietOpt = False,
 ) -> None:
     """Many variants of a spec, one row each: params, MACs, RF and memory."""
+    from cnncalc.design.sweep import parse_values
+    from cnncalc.design.sweep import sweep as run_sweep
+    from cnncalc.render.design import sweep_png, sweep_svg, sweep_view
+
     sets = dict(parse_values(item) for item in set_ or [])
     shapes = [input_option(s.strip()) for s in inputs.split(",")] if inputs else []
     text, file, stem = _spec_text(spec)
@@ -262,6 +257,7 @@ def roofline(
         raise SpecError("give an ARCH, or --measure", None, "cnncalc roofline resnet50")
     from cnncalc.design.roofline import load_device
     from cnncalc.design.roofline import roofline as bounds
+    from cnncalc.render.design import roofline_view
 
     net = load(arch, input_option(input))
     result = bounds(net, load_device(device), dtype, batch)
@@ -278,6 +274,8 @@ def show_closed_form(
     memory: MemoryOptions | None = None,
 ) -> None:
     """`params/flops/memory/summary --input HxWx3`: the figures as formulas in H and W."""
+    from cnncalc.design.symbolic import closed_form
+    from cnncalc.render.design import closed_form_view
     from cnncalc.report import analyze
 
     def analyze_at(text: str) -> Report:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from cnncalc.design.roofline import Roofline
-from cnncalc.design.solve import LAYER_FILE, SolveResult
-from cnncalc.design.sweep import SweepResult
-from cnncalc.design.symbolic import ClosedForm
+from typing import TYPE_CHECKING
+
 from cnncalc.errors import SpecError
 from cnncalc.layers import fmt_shape
 from cnncalc.render.tabular import MISSING, Column, Tabular
 from cnncalc.render.views import Col, _base_columns, _shape_column, _table, memory_view
 from cnncalc.report import Report
 from cnncalc.units import fmt_pair, human_bytes, num
+
+if TYPE_CHECKING:  # the training views are on the cold path; the other tools' modules are not
+    from cnncalc.design.roofline import Roofline
+    from cnncalc.design.solve import SolveResult
+    from cnncalc.design.sweep import SweepResult
+    from cnncalc.design.symbolic import ClosedForm
 
 TRAINING_NOTE = (
     "counted as torch.utils.flop_counter.FlopCounterMode counts them: 2 per weight MAC (conv, "
@@ -102,6 +106,8 @@ def _span(candidates: tuple[str, ...]) -> str:
 
 def miss_lines(result: SolveResult) -> list[str]:
     """Why there is no solution: each unreachable target and the nearest values."""
+    from cnncalc.design.solve import LAYER_FILE
+
     if not result.misses:
         lines = ["error: no combination meets every target together (each is met by some)"]
         lines += [
