@@ -118,3 +118,36 @@ def test_bad_profile_points_at_the_line(tmp_path: Path) -> None:
     result = cli("roofline", "resnet18", "--device", str(path))
     assert result.exit_code == 2
     assert f"{path}:3:12: error: `bandwidth` must be a positive number" in result.stderr
+
+
+def test_no_layer_runs_faster_than_its_bound_in_torch() -> None:
+    """The bundled CPU profile's bounds against torch's per-layer times on this machine (the
+    whole zoo: bench/roofline.py)."""
+    torch = pytest.importorskip("torch")
+    import time
+
+    from cnncalc.reference.torch_model import build_torch_model
+
+    net = cnncalc.load("resnet18")
+    model = build_torch_model(net)
+    starts: dict[str, float] = {}
+    fastest: dict[str, float] = {}
+
+    def start(name: str) -> None:
+        starts[name] = time.perf_counter()
+
+    def stop(name: str) -> None:
+        seconds = time.perf_counter() - starts[name]
+        fastest[name] = min(fastest.get(name, seconds), seconds)
+
+    for name, key in model.keys.items():
+        model.layers[key].register_forward_pre_hook(lambda m, a, name=name: start(name))
+        model.layers[key].register_forward_hook(lambda m, a, o, name=name: stop(name))
+    x = torch.randn(1, 3, 224, 224)
+    for _ in range(3):
+        model.forward(x, keep=False)
+    bounds = roofline(net, load_device("cpu-2core-avx512")).layers
+    timed = [layer for layer in bounds if layer.name in fastest]
+    assert len(timed) > 50
+    for layer in timed:
+        assert fastest[layer.name] >= layer.seconds, f"{layer.name}: faster than its bound"
