@@ -6,6 +6,7 @@
 2590
 """
 
+from cnncalc.design.sweep import sweep
 from cnncalc.errors import CnncalcError, SourcePos, SpecError
 from cnncalc.graph import Network, Node
 from cnncalc.loader import load
@@ -24,4 +25,5 @@ __all__ = [
     "__version__",
     "analyze",
     "load",
+    "sweep",
 ]

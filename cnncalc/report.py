@@ -6,6 +6,8 @@ import difflib
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cnncalc.design.training import Training
+from cnncalc.design.training_memory import TrainingMemory
 from cnncalc.errors import SpecError
 from cnncalc.gcpause import gc_paused
 from cnncalc.graph import INPUT, Network, Node
@@ -115,6 +117,8 @@ class Report:
     memory: MemoryTotals
     warnings: tuple[SpecWarning, ...] = ()
     selection: Selection | None = None
+    training: Training | None = None  # `flops --training`: forward and backward FLOPs
+    training_memory: TrainingMemory | None = None  # `memory --training`: the what-ifs
 
     @property
     def name(self) -> str:
@@ -223,10 +227,18 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `cnncalc summary --format json` (fields are only ever added)."""
+        layers = [row.to_dict(self.network.input_shape[:2]) for row in self.layers]
+        training: dict[str, Any] = {}
+        if self.training is not None:
+            for row in layers:
+                row.update(self.training.layers[row["name"]].to_dict())
+            training = self.training.totals.to_dict()
+        if self.training_memory is not None:
+            training["training_memory"] = self.training_memory.to_dict()
         return {
             "name": self.network.name,
             "input_shape": list(self.network.input_shape),
-            "layers": [row.to_dict(self.network.input_shape[:2]) for row in self.layers],
+            "layers": layers,
             "totals": {
                 "params": self.totals.params,
                 "trainable_params": self.totals.trainable_params,
@@ -235,7 +247,8 @@ class Report:
                 "flops": self.flops,
                 "convention": self.convention,
                 "memory": self.memory.to_dict(),
-            },
+            }
+            | training,
             "warnings": [w.to_dict() for w in self.warnings],
         } | ({"selection": self.selection.to_dict()} if self.selection else {})
 

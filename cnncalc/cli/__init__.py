@@ -11,6 +11,7 @@ from cnncalc.cli import (  # noqa: F401  (register their commands)
     analysis,
     bridges,
     check,
+    design,
     export,
     export_code,
     pictures,

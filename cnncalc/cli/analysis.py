@@ -32,11 +32,23 @@ from cnncalc.cli.common import (
     input_option,
     reports_errors,
 )
+from cnncalc.cli.design import (
+    CheckpointOpt,
+    InplaceOpt,
+    MasterOpt,
+    TrainingOpt,
+    show_closed_form,
+    with_training,
+    with_training_memory,
+)
+from cnncalc.design.symbols import symbolic_input
+from cnncalc.design.training_memory import WhatIf
 from cnncalc.errors import SpecError
 from cnncalc.layers import fmt_shape
 from cnncalc.loader import load
 from cnncalc.passes.explain import TOPICS, explain
 from cnncalc.passes.memory import MemoryOptions
+from cnncalc.render.design import training_memory_view, training_view
 from cnncalc.render.output import (
     Format,
     console,
@@ -171,6 +183,8 @@ def params(
     quiet: QuietOpt = False,
 ) -> None:
     """Output shape and parameters per layer: learnable, trainable, and buffers."""
+    if written := symbolic_input(input):  # --input HxWx3: closed forms
+        return show_closed_form(arch, written, "params", format, quiet)
     output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     _show(_analyze(arch, input), params_view, ("shape", "params"), output)
 
@@ -190,11 +204,17 @@ def flops(
     layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
+    training: TrainingOpt = False,
 ) -> None:
     """Multiply-accumulates per layer, and FLOPs under a named convention."""
+    if written := symbolic_input(input):  # --input HxWx3: closed forms
+        return show_closed_form(arch, written, "flops", format, quiet, convention)
     output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     report = _analyze(arch, input, convention)
-    _show(report, flops_view, ("macs",), output, Ranking.macs)
+    if training:
+        output, report = with_training(output, report)
+    view = training_view if training and not explain else flops_view
+    _show(report, view, ("macs",), output, Ranking.macs)
 
 
 @app.command()
@@ -285,11 +305,20 @@ def memory(
     layers: LayersOpt = None,
     svg: SvgOpt = None,
     quiet: QuietOpt = False,
+    training: TrainingOpt = False,
+    checkpoint: CheckpointOpt = None,
+    inplace: InplaceOpt = False,
+    master_weights: MasterOpt = None,
 ) -> None:
     """Activation memory per layer, parameter bytes, inference peak and training estimate."""
+    if written := symbolic_input(input):  # --input HxWx3: closed forms
+        options = MemoryOptions(dtype, batch, optimizer)
+        return show_closed_form(arch, written, "memory", format, quiet, memory=options)
     report = _analyze(arch, input, memory=MemoryOptions(dtype, batch, optimizer))
+    whatif = WhatIf(checkpoint, inplace, master_weights)
+    report = with_training_memory(report, whatif, training)
     output = Output(format, explain, layer, svg, quiet, depth, layers=layers)
-    _show(report, memory_view, ("memory",), output)
+    _show(report, training_memory_view if training else memory_view, ("memory",), output)
 
 
 @app.command()
@@ -313,6 +342,9 @@ def summary(
     quiet: QuietOpt = False,
 ) -> None:
     """Everything cnncalc knows about each layer, with totals."""
+    if written := symbolic_input(input):  # --input HxWx3: closed forms
+        options = MemoryOptions(dtype, batch, optimizer)
+        return show_closed_form(arch, written, "summary", format, quiet, convention, options)
     report = _analyze(arch, input, convention, MemoryOptions(dtype, batch, optimizer))
     output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     _show(report, lambda shown: summary_view(shown, wide), TOPICS, output)

@@ -110,13 +110,14 @@ class TorchModel:
         )
         return params, buffers
 
-    def forward(self, x: Any, keep: bool = True) -> dict[str, Any]:
-        """Run on an NCHW tensor (or an NHWC NumPy array); every layer's output by name."""
+    def forward(self, x: Any, keep: bool = True, grad: bool = False) -> dict[str, Any]:
+        """Run on an NCHW tensor (or an NHWC NumPy array); every layer's output by name.
+        `grad`: record the autograd graph (for a backward pass)."""
         torch = self.torch
         if isinstance(x, np.ndarray):
             x = torch.from_numpy(_to_nchw(x))
         values: dict[str, Any] = {INPUT: x}
-        with torch.no_grad():
+        with torch.set_grad_enabled(grad):
             for node in self.net:
                 inputs = [values[i] for i in node.inputs]
                 values[node.name] = self._apply(node, inputs)
