@@ -324,3 +324,10 @@ def test_explain_as_json_and_on_summary_and_flops():
     flops = run("flops", "seed_32x32", "-c", "flops", "--explain", "conv1").stdout
     # 2 per MAC plus one bias add per output element: 2·1,536,000 + 32·32·20
     assert "FLOPs (flops) = 2·1536000 + 20480 = 3,092,480" in flops
+
+
+def test_a_table_without_rows_is_drawn() -> None:
+    # the column widths of an empty table are its headers' (max() of one value failed)
+    table = Tabular("empty", [Column("Layer"), Column("Params", True)])
+    assert table.to_text(80).splitlines()[2] == "┃ Layer ┃ Params ┃"
+    assert table.to_csv() == "Layer,Params\n"

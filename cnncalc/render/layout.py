@@ -85,13 +85,13 @@ def fit(table: Tabular, width: int) -> Layout:
     all_rows = rows + ([totals] if totals else [])
 
     def natural(i: int) -> int:
-        return max(len(table.columns[i].header), *(len(r[i]) for r in all_rows))
+        return max([len(table.columns[i].header), *(len(r[i]) for r in all_rows)])
 
     def narrowest(i: int) -> int:
         col = table.columns[i]
         if not col.wrap:
             return natural(i)
-        return max(len(col.header), *(_longest_word(r[i]) for r in all_rows))
+        return max([len(col.header), *(_longest_word(r[i]) for r in all_rows)])
 
     dropped: list[int] = []
     while table_width([narrowest(i) for i in keep]) > width:
