@@ -194,12 +194,12 @@ def test_huge_int_is_refused_before_any_conversion_to_text():
 
 
 def test_hostile_exponent_is_refused_quickly():
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(SpecError):
         parse_count("9.9e99999999999", "params", POS)
     with pytest.raises(SpecError):
         parse_bytes("1e999999999GiB", "bytes", POS)
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 # --- whole specs ----------------------------------------------------------------------------

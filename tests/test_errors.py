@@ -769,9 +769,9 @@ def billion_laughs() -> str:
 
 
 def test_alias_bomb_is_rejected_quickly(tmp_path):
-    start = time.perf_counter()
+    start = time.process_time()
     err = spec_error(tmp_path, billion_laughs())
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     # sizes: a = 10 nodes, b = 1 + 9·10 = 91, c = 820, d = 7,381, e = 66,430, f = 597,871,
     # g = 5,380,840 > 2,000,000: the value of `g` (line 7, column 4) is where it goes off
     check(
@@ -792,9 +792,9 @@ def test_aliases_of_moderate_size_are_fine(tmp_path):
 def test_deep_nesting_is_a_clean_error(tmp_path, depth):
     # "layers: " is 8 columns; bracket k is at column 8 + k, at nesting depth k (the top-level
     # mapping is depth 0): bracket 65 (column 73) is the first deeper than 64
-    start = time.perf_counter()
+    start = time.process_time()
     err = spec_error(tmp_path, "input: [8, 8, 3]\nlayers: " + "[" * depth + "]" * depth + "\n")
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     check(err, 2, 73, "the YAML is nested more than 64 levels deep", "runaway brackets")
 
 
