@@ -138,3 +138,14 @@ def test_frozen_layers_agree_with_flopcountermode() -> None:
         for groups in (1, 2):
             net = cnncalc.load(SEED.format(frozen=frozen, groups=groups))
             assert training_flops(net).totals.total == _flopcountermode_total(net)
+
+
+def test_an_opaque_layer_has_no_training_flops(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "input: [8, 8, 3]\nlayers:\n  - conv: {filters: 4, kernel: 3}\n"
+        "  - opaque: {output_shape: [6, 6, 4], params: 10, op: Foo}\n"
+    )
+    result = cli("flops", str(spec), "--training")
+    assert result.exit_code == 2
+    assert f"{spec}:4:5: error: layer opaque1: " in result.stderr

@@ -50,10 +50,22 @@ _WEIGHTED = TrainingRule(_two_per_mac, _two_per_mac, _two_per_mac)
 _CONVOLUTION = TrainingRule(_two_per_mac, _two_per_mac, _grouped_weight_grad)
 _UNCOUNTED = TrainingRule(_none, _none, _none)  # elementwise, pooling, merges: 0 in torch
 
+
+def _unknown(site: Site) -> int:
+    raise SpecError(
+        f"layer {site.node.name}: the training FLOPs of an opaque layer are unknown",
+        site.node.pos,
+        "drop --training, or write the layer with kinds cnncalc knows",
+    )
+
+
+_OPAQUE = TrainingRule(_unknown, _unknown, _unknown)  # known only by its measured counts
+
 TRAINING_RULES: dict[str, TrainingRule] = {
     "conv": _CONVOLUTION,
     "conv_transpose": _CONVOLUTION,
     "dense": _WEIGHTED,
+    "opaque": _OPAQUE,
     **{
         kind: _UNCOUNTED
         for kind in (
