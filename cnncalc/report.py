@@ -226,7 +226,7 @@ class Report:
         return {
             "name": self.network.name,
             "input_shape": list(self.network.input_shape),
-            "layers": [row.to_dict(self.network.input_shape[:2]) for row in self.layers],
+            "layers": [row.to_dict(self.network.input_shape[:-1]) for row in self.layers],
             "totals": {
                 "params": self.totals.params,
                 "trainable_params": self.totals.trainable_params,

@@ -3,9 +3,10 @@
 torch is not a dependency of cnncalc: this module imports it only when called (the test
 suite's cross-check and `bench/verify_speed.py` do). Layers use torch's own modules with their
 native padding wherever torch has it; `same` or asymmetric padding becomes an explicit
-`ZeroPad2d`/`ConstantPad2d` in front (negative: a crop behind a conv_transpose). The graph runs
-NCHW; a flatten or a dense layer on an H×W×C input reads it in H, W, C order, as the IR (and
-the NumPy reference) does.
+`ZeroPad2d`/`ConstantPad2d` in front (negative: a crop behind a conv_transpose). Modules
+follow the input's rank (Conv1d, Conv2d, Conv3d, ...). The graph runs NCHW (N, C, spatial);
+a flatten or a dense layer on an H×W×C input reads it in H, W, C order, as the IR (and the
+NumPy reference) does.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.reference.forward import LayerWeights
-from cnncalc.reference.ops import Array, transpose_crop, window_pads
+from cnncalc.reference.ops import Array, per_axis, transpose_crop, window_pads
 
 
 class Unsupported(Exception):
@@ -29,37 +30,48 @@ def _torch() -> Any:
     return importlib.import_module("torch")
 
 
-def _pad_module(nn: Any, pads: tuple[int, int, int, int], value: float = 0.0) -> Any:
-    t, b, left, r = pads
+def _nd(nn: Any, name: str, rank: int) -> Any:
+    """torch's module for `rank` spatial axes: _nd(nn, "Conv", 3) is nn.Conv3d."""
+    return getattr(nn, f"{name}{rank}d")
+
+
+def _torch_pads(pads: tuple[int, ...]) -> tuple[int, ...]:
+    """(before, after) per axis, first axis first, as F.pad wants it: last axis first."""
+    rank = len(pads) // 2
+    return tuple(p for a in reversed(range(rank)) for p in pads[2 * a : 2 * a + 2])
+
+
+def _pad_module(nn: Any, pads: tuple[int, ...], value: float = 0.0) -> Any:
+    rank = len(pads) // 2
     if value == 0.0:
-        return nn.ZeroPad2d((left, r, t, b))
-    return nn.ConstantPad2d((left, r, t, b), value)
+        return _nd(nn, "ZeroPad", rank)(_torch_pads(pads))
+    return _nd(nn, "ConstantPad", rank)(_torch_pads(pads), value)
 
 
 def _window_module(nn: Any, node: Node, shape: tuple[int, ...]) -> Any:
     op: Any = node.op
     kind = node.kind
     c = shape[-1]
-    dilation = tuple(op.dilation) if kind in ("conv", "maxpool") else (1, 1)
-    pads = window_pads(op.padding, (shape[0], shape[1]), op.kernel, op.stride, dilation)
+    rank = len(shape) - 1
+    kernel, stride = per_axis(op.kernel, rank), per_axis(op.stride, rank)
+    dilation = per_axis(op.dilation if kind in ("conv", "maxpool") else 1, rank)
+    pads = window_pads(op.padding, shape[:-1], kernel, stride, dilation)
     # torch pads natively only symmetrically, and pools at most ⌊kernel/2⌋ (not the dilated
     # span); `same` is TensorFlow's, so it is always an explicit padding layer
-    symmetric = op.padding != "same" and pads[0] == pads[1] and pads[2] == pads[3]
-    if kind != "conv" and any(2 * p > op.kernel[a // 2] for a, p in enumerate(pads)):
+    symmetric = op.padding != "same" and all(pads[2 * a] == pads[2 * a + 1] for a in range(rank))
+    if kind != "conv" and any(2 * p > kernel[a // 2] for a, p in enumerate(pads)):
         symmetric = False
-    native = (pads[0], pads[2]) if symmetric else (0, 0)
+    native = pads[::2] if symmetric else (0,) * rank
     if kind == "conv":
-        layer = nn.Conv2d(
-            c, op.filters, tuple(op.kernel), tuple(op.stride), native, dilation, op.groups, op.bias
+        layer = _nd(nn, "Conv", rank)(
+            c, op.filters, kernel, stride, native, dilation, op.groups, op.bias
         )
     elif kind == "maxpool":
-        layer = nn.MaxPool2d(
-            tuple(op.kernel), tuple(op.stride), native, dilation, ceil_mode=op.ceil_mode
-        )
+        layer = _nd(nn, "MaxPool", rank)(kernel, stride, native, dilation, ceil_mode=op.ceil_mode)
     else:
-        layer = nn.AvgPool2d(
-            tuple(op.kernel),
-            tuple(op.stride),
+        layer = _nd(nn, "AvgPool", rank)(
+            kernel,
+            stride,
             native,
             ceil_mode=op.ceil_mode,
             count_include_pad=op.count_include_pad,
@@ -81,47 +93,38 @@ def _module(nn: Any, node: Node, shapes: list[tuple[int, ...]]) -> Any:
     c = shape[-1]
     if kind in ("conv", "maxpool", "avgpool"):
         return _window_module(nn, node, shape)
+    rank = len(shape) - 1
     if kind == "conv_transpose":
-        t, b, left, r = transpose_crop(op, (shape[0], shape[1]))
-        if t == b and left == r:
-            return nn.ConvTranspose2d(
-                c,
-                op.filters,
-                tuple(op.kernel),
-                tuple(op.stride),
-                (t, left),
-                tuple(op.output_padding),
-                op.groups,
-                op.bias,
-                tuple(op.dilation),
-            )
-        full = nn.ConvTranspose2d(
+        crop = transpose_crop(op, shape[:-1])
+        symmetric = all(crop[2 * a] == crop[2 * a + 1] for a in range(rank))
+        layer = _nd(nn, "ConvTranspose", rank)(
             c,
             op.filters,
-            tuple(op.kernel),
-            tuple(op.stride),
-            0,
-            tuple(op.output_padding),
+            per_axis(op.kernel, rank),
+            per_axis(op.stride, rank),
+            crop[::2] if symmetric else 0,
+            per_axis(op.output_padding, rank),
             op.groups,
             op.bias,
-            tuple(op.dilation),
+            per_axis(op.dilation, rank),
         )
-        return nn.Sequential(full, nn.ZeroPad2d((-left, -r, -t, -b)))
+        if symmetric:
+            return layer
+        return nn.Sequential(layer, _pad_module(nn, tuple(-p for p in crop)))
     if kind == "global_avgpool":
-        return nn.AdaptiveAvgPool2d(1)
+        return _nd(nn, "AdaptiveAvgPool", rank)(1)
     if kind == "global_maxpool":
-        return nn.AdaptiveMaxPool2d(1)
+        return _nd(nn, "AdaptiveMaxPool", rank)(1)
     if kind == "adaptive_avgpool":
-        return nn.AdaptiveAvgPool2d(tuple(op.output))
+        return _nd(nn, "AdaptiveAvgPool", rank)(per_axis(op.output, rank))
     if kind == "adaptive_maxpool":
-        return nn.AdaptiveMaxPool2d(tuple(op.output))
+        return _nd(nn, "AdaptiveMaxPool", rank)(per_axis(op.output, rank))
     if kind == "dense":
         return nn.Linear(int(np.prod(shape)), op.units, op.bias)
     if kind == "dropout":
         return nn.Dropout(op.rate)
     if kind == "batchnorm":
-        norm = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
-        return norm(c, op.eps, op.momentum, op.affine)
+        return _nd(nn, "BatchNorm", max(rank, 1))(c, op.eps, op.momentum, op.affine)
     if kind == "lrn":
         return nn.LocalResponseNorm(op.size, op.alpha, op.beta, op.k)
     simple = {
@@ -150,7 +153,7 @@ def _core(module: Any) -> Any:
     nn = _torch().nn
     if isinstance(module, nn.Sequential):
         for inner in module:
-            if not isinstance(inner, nn.ZeroPad2d | nn.ConstantPad2d):
+            if not isinstance(inner, nn.modules.padding._ConstantPadNd):
                 return inner
     return module
 
@@ -179,8 +182,8 @@ class TorchModel:
         core = _core(module)
         with self.torch.no_grad():
             for name, value in weights.all().items():
-                if node.kind == "conv" and name == "weight":
-                    value = value.transpose(3, 2, 0, 1)  # HWIO → PyTorch's OIHW
+                if node.kind == "conv" and name == "weight":  # HWIO → PyTorch's OIHW
+                    value = value.transpose(value.ndim - 1, value.ndim - 2, *range(value.ndim - 2))
                 getattr(core, name).copy_(self.torch.from_numpy(np.ascontiguousarray(value)))
 
     def module(self, name: str) -> Any:
@@ -239,8 +242,8 @@ class TorchModel:
         if kind == "concat":
             return torch.cat(inputs, dim=1)
         x = inputs[0]
-        if kind in ("flatten", "dense") and x.dim() == 4:
-            x = x.permute(0, 2, 3, 1).flatten(1)  # H, W, C order, as the IR
+        if kind in ("flatten", "dense") and x.dim() > 2:
+            x = x.movedim(1, -1).flatten(1)  # H, W, C order, as the IR
         if kind == "flatten":
             return x
         return self.layers[self.keys[node.name]](x)
@@ -260,12 +263,12 @@ class TorchModel:
             def hook(mod: Any, args: Any, out: Any, name: str = name) -> None:
                 batch = out.shape[0]
                 per = int(mod.weight[0].numel())
-                if isinstance(mod, nn.ConvTranspose2d):
+                if isinstance(mod, nn.modules.conv._ConvTransposeNd):
                     counted[name] = int(args[0].numel()) // batch * per
                 else:
                     counted[name] = int(out.numel()) // batch * per
 
-            if isinstance(core, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+            if isinstance(core, nn.modules.conv._ConvNd | nn.Linear):
                 handles.append(core.register_forward_hook(hook))
         try:
             self.forward(x, keep=False)
@@ -276,13 +279,13 @@ class TorchModel:
 
 
 def _to_nchw(x: Array) -> Array:
-    return np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x
+    return np.ascontiguousarray(np.moveaxis(x, -1, 1)) if x.ndim > 2 else x
 
 
 def to_nhwc(t: Any) -> Array:
-    """A torch output as the reference lays it out (NHWC, or N×L)."""
+    """A torch output as the reference lays it out (channels last, or N×L)."""
     a = t.detach().numpy()
-    return a.transpose(0, 2, 3, 1) if a.ndim == 4 else a  # type: ignore[no-any-return]
+    return np.moveaxis(a, 1, -1) if a.ndim > 2 else a
 
 
 def build_torch_model(
