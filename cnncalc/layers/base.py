@@ -228,27 +228,27 @@ def window_output(
     ceil_mode the last window may start in the padding but not past it (PyTorch's rule).
     """
     rank = len(in_sizes)
-    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
     if padding == "same":
-        pads: Sizes = tuple(
-            p
-            for size, sp, st in zip(in_sizes, spans, stride, strict=True)
-            for p in same_padding(size, sp, st)
-        )
+        same: list[int] = []
+        for axis in range(rank):
+            same += same_padding(in_sizes[axis], spans[axis], stride[axis])
+        pads: Sizes = tuple(same)
     else:
         pads = resolve_padding(padding, rank)
-    padded = tuple(in_sizes[a] + pads[2 * a] + pads[2 * a + 1] for a in range(rank))
-    if any(sp > pd for sp, pd in zip(spans, padded, strict=True)):
-        what = f"kernel {fmt_sizes(kernel)}"
-        if any(d != 1 for d in dilation):
-            what += f" with dilation {fmt_sizes(dilation)} spans {fmt_sizes(spans)}"
-        where = f"its {'×'.join(map(str, in_sizes))} input"
-        if padded != in_sizes:
-            where += f" (padded {'×'.join(map(str, padded))})"
-        raise LayerError(
-            f"{what} is larger than {where}",
-            "use a smaller kernel, more padding, or a larger input",
-        )
+    padded = [in_sizes[a] + pads[2 * a] + pads[2 * a + 1] for a in range(rank)]
+    for axis in range(rank):
+        if spans[axis] > padded[axis]:
+            what = f"kernel {fmt_sizes(kernel)}"
+            if any(d != 1 for d in dilation):
+                what += f" with dilation {fmt_sizes(dilation)} spans {fmt_sizes(tuple(spans))}"
+            where = f"its {'×'.join(map(str, in_sizes))} input"
+            if tuple(padded) != tuple(in_sizes):
+                where += f" (padded {'×'.join(map(str, padded))})"
+            raise LayerError(
+                f"{what} is larger than {where}",
+                "use a smaller kernel, more padding, or a larger input",
+            )
     out = []
     for axis in range(rank):
         size, step = Q(in_sizes[axis]), Q(stride[axis])
