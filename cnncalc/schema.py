@@ -300,10 +300,12 @@ def _top() -> dict[str, dict[str, Any]]:
         "name": {"description": "the network's name (default: the file's stem)", "type": "string"},
         "description": {"description": "a one-line summary, shown by `cnncalc zoo`"},
         "input": {
-            "description": "[H, W, C] ([C, H, W] with layout: chw), or [N] for a flat input",
+            "description": "[H, W, C] ([C, H, W] with layout: chw); [L, C] or [D, H, W, C] for "
+            "1-D or 3-D; [N] for a flat input",
             "type": "array",
             "items": dims,
-            "anyOf": [{"minItems": 3, "maxItems": 3}, {"minItems": 1, "maxItems": 1}],
+            "minItems": 1,
+            "maxItems": 4,
         },
         "layout": {"description": "how `input` is ordered", "enum": ["hwc", "chw"]},
         "blocks": {

@@ -537,6 +537,8 @@ def _first_layer_defects(h: int, w: int, c: int) -> list[tuple[list[Any], str]]:
         ([{"conv": {"filters": 2, "kernel": 1, "stride": 0}}], "stride"),
         ([{"conv": {"filters": 2, "kernel": 1, "padding": "full"}}], "padding"),
         ([{"conv": {"filters": 2, "kernel": 1, "padding": [1, 2, 3]}}], "padding"),
+        ([{"conv": {"filters": 2, "kernel": [1, 1, 1]}}], "kernel has 3 values"),
+        ([{"maxpool": {"kernel": 1, "stride": [1]}}], "stride has 1 value"),
         ([{"conv": {"filters": 2, "kernel": 1, "padding": -1}}], "padding"),
         ([{"conv": {"filters": 2, "kernal": 3}}], "kernal"),
         ([{"conv": {"kernel": 3}}], "filters"),
@@ -584,7 +586,7 @@ def invalid_specs(draw: Any) -> tuple[str, str]:
     tail = draw(st.lists(st.sampled_from(["relu", "batchnorm", "dropout", "sigmoid"]), max_size=3))
     top_level: list[tuple[Any, str]] = [
         ({"input": [0, h, c], "layers": ["relu"]}, "input"),
-        ({"input": [h, w], "layers": ["relu"]}, "input"),
+        ({"input": [h, w, c, c, h], "layers": ["relu"]}, "input"),
         ({"input": f"{h}x{w}x{c}", "layers": ["relu"]}, "input"),
         ({"input": [h, w, c], "layers": []}, "no layers"),
         ({"input": [h, w, c]}, "layers"),

@@ -14,7 +14,7 @@ from cnncalc.layers.base import Op, Shape, channels, param, register, spatial
 @dataclass(frozen=True, kw_only=True)
 class BatchNorm(Op):
     kind = "batchnorm"
-    aliases = ("BatchNorm2d", "BatchNormalization")
+    aliases = ("BatchNorm2d", "BatchNormalization", "BatchNorm1d", "BatchNorm3d")
     doc = "batch normalization over channels: 2C learnable (γ, β) + 2C buffers (mean, var)"
     eps: float = param(
         number_type(0.0), "added to the variance", default=1e-5, aliases=("epsilon",)

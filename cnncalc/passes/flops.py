@@ -8,6 +8,7 @@ A kind missing from a convention is an error, never a silent 0.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,7 +38,7 @@ class Site:
 
     @property
     def out_spatial(self) -> int:
-        return self.output[0] * self.output[1] if len(self.output) == 3 else 1
+        return int(prod(self.output[:-1])) if len(self.output) > 1 else 1
 
     @property
     def bias_adds(self) -> int:
@@ -67,13 +68,13 @@ def _window_per_output(extra: int) -> Rule:
     """Pooling: (k_h·k_w − 1) comparisons or adds per output element, plus `extra` (a divide)."""
 
     def rule(site: Site) -> int:
-        kernel: tuple[int, int] | None = getattr(site.node.op, "kernel", None)
-        h, w = site.inputs[0][:2]
-        if kernel is None:  # global or adaptive: Σ over PyTorch's bins of (bh·bw − 1 + extra)
-            oh, ow = site.output[:2]
-            area = adaptive_bins_total(h, oh) * adaptive_bins_total(w, ow)
-            return (area + oh * ow * (extra - 1)) * site.output[2]
-        return (kernel[0] * kernel[1] - 1 + extra) * site.out_elements
+        window = site.node.op.window(site.inputs)
+        sizes, out = site.inputs[0][:-1], site.output[:-1]
+        if window is None or not hasattr(site.node.op, "kernel"):
+            # global or adaptive: Σ over PyTorch's bins of (bh·bw − 1 + extra)
+            area = math.prod(adaptive_bins_total(s, o) for s, o in zip(sizes, out, strict=True))
+            return (area + math.prod(out) * (extra - 1)) * site.output[-1]
+        return (math.prod(window.kernel) - 1 + extra) * site.out_elements
 
     return rule
 
@@ -167,13 +168,13 @@ def _module_or_functional(module: int, functional: int, by: str = "out") -> Rule
 
 def _lrn_ptflops(site: Site) -> int:
     """x·x, α·, +k (patched tensor ops) and avg_pool3d over C + size − 1 padded channels."""
-    h, w, c = site.inputs[0]
+    *sizes, c = site.inputs[0]
     size = getattr(site.node.op, "size", 1)
-    return 3 * site.in_elements + (c + size - 1) * h * w
+    return 3 * site.in_elements + (c + size - 1) * math.prod(sizes)
 
 
 _PTFLOPS_WEIGHTS: dict[str, Rule] = {
-    "conv": lambda s: s.macs + (s.output[2] * s.out_spatial if s.node.op.bias else 0),  # type: ignore[attr-defined]
+    "conv": lambda s: s.macs + (s.output[-1] * s.out_spatial if s.node.op.bias else 0),  # type: ignore[attr-defined]
     "conv_transpose": lambda s: s.macs + (s.out_elements if s.node.op.bias else 0),  # type: ignore[attr-defined]
     "dense": lambda s: s.macs + s.bias_adds,
 }
