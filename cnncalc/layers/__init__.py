@@ -1,6 +1,17 @@
 """The layer kinds. Importing this package registers every kind in `KINDS`."""
 
-from cnncalc.layers import activation, conv, dense, merge, norm, pool
+from cnncalc.layers import (
+    activation,
+    activation_more,
+    channels,
+    conv,
+    dense,
+    merge,
+    misc,
+    norm,
+    normalize,
+    pool,
+)
 from cnncalc.layers.base import KINDS, Op, Shape, fmt_shape
 
 __all__ = [
@@ -8,10 +19,14 @@ __all__ = [
     "Op",
     "Shape",
     "activation",
+    "activation_more",
+    "channels",
     "conv",
     "dense",
     "fmt_shape",
     "merge",
+    "misc",
     "norm",
+    "normalize",
     "pool",
 ]

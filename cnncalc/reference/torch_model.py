@@ -19,6 +19,7 @@ import numpy as np
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.reference.forward import LayerWeights
 from cnncalc.reference.ops import Array, transpose_crop, window_pads
+from cnncalc.reference.torch_more import is_more, more_module
 
 
 class Unsupported(Exception):
@@ -79,6 +80,8 @@ def _module(nn: Any, node: Node, shapes: list[tuple[int, ...]]) -> Any:
     kind = node.kind
     shape = shapes[0]
     c = shape[-1]
+    if is_more(node):
+        return more_module(_torch(), node, shape)
     if kind in ("conv", "maxpool", "avgpool"):
         return _window_module(nn, node, shape)
     if kind == "conv_transpose":
@@ -152,7 +155,7 @@ def _core(module: Any) -> Any:
         for inner in module:
             if not isinstance(inner, nn.ZeroPad2d | nn.ConstantPad2d):
                 return inner
-    return module
+    return getattr(module, "inner", module)  # torch_more's ChannelsLast
 
 
 class TorchModel:
@@ -239,7 +242,8 @@ class TorchModel:
         if kind == "concat":
             return torch.cat(inputs, dim=1)
         x = inputs[0]
-        if kind in ("flatten", "dense") and x.dim() == 4:
+        flattens = kind == "flatten" or (kind == "dense" and not node.op.per_position)  # type: ignore[attr-defined]
+        if flattens and x.dim() == 4:
             x = x.permute(0, 2, 3, 1).flatten(1)  # H, W, C order, as the IR
         if kind == "flatten":
             return x
