@@ -10,8 +10,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cnncalc.errors import LayerError
-from cnncalc.fields import NONNEG_INT, POSITIVE_INT
+from cnncalc.fields import NONNEG_INT, POSITIVE_INT, FieldType
 from cnncalc.layers.base import Op, Shape, channels, param, register
+
+
+def _or_null(ftype: FieldType) -> FieldType:
+    """`ftype`, or null for the field's default (what a rendered spec writes)."""
+    return FieldType(
+        lambda value: None if value is None else ftype.convert(value),
+        {"oneOf": [ftype.schema, {"type": "null"}]},
+        f"{ftype.expects} (or null)",
+    )
+
+
+COUNT_OR_NULL = _or_null(POSITIVE_INT)
 
 
 @register
@@ -43,11 +55,11 @@ class Slice(Op):
         "parts of them"
     )
     start: int = param(NONNEG_INT, "first channel", default=0)
-    stop: int | None = param(POSITIVE_INT, "one past the last channel (default: C)", default=None)
+    stop: int | None = param(COUNT_OR_NULL, "one past the last channel (default: C)", default=None)
     parts: int = param(POSITIVE_INT, "cut [start, stop) into this many equal parts", default=1)
     part: int = param(NONNEG_INT, "which of the parts (from 0)", default=0)
     total: int | None = param(
-        POSITIVE_INT,
+        COUNT_OR_NULL,
         "the input must have exactly this many channels (a split's sizes add up to C)",
         default=None,
     )

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from cnncalc.derive import Q
 from cnncalc.errors import LayerError
 from cnncalc.fields import BOOL, POSITIVE_INT, number_type
-from cnncalc.layers.base import Op, Shape, channels, param, register
+from cnncalc.layers.base import Op, Shape, Window, channels, param, register
+
+# The statistics of groupnorm and instancenorm mix every position of the sample into every
+# output: the data path's field is unchanged, but each unit depends on the whole input (as
+# a squeeze-excitation gate makes it).
+STATISTICS_WINDOW = Window((1, 1), (1, 1), (1, 1), (0, 0), whole_input=True)
 
 
 def _eps() -> float:
@@ -79,6 +84,9 @@ class GroupNorm(Op):
     def params(self, inputs: Sequence[Shape]) -> int:
         return Q(2) * Q(channels(inputs[0])) if self.affine else 0
 
+    def window(self, inputs: Sequence[Shape]) -> Window | None:
+        return STATISTICS_WINDOW if len(inputs[0]) == 3 else None
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +110,10 @@ class InstanceNorm(Op):
 
     def buffers(self, inputs: Sequence[Shape]) -> int:
         return Q(2) * Q(channels(inputs[0])) if self.track_running_stats else 0
+
+    def window(self, inputs: Sequence[Shape]) -> Window | None:
+        """Running statistics (track_running_stats) are constants: then per position."""
+        return None if self.track_running_stats else STATISTICS_WINDOW
 
 
 @register

@@ -88,6 +88,9 @@ def layer_boxes(node: Node, inputs: list[Array | None]) -> Array | None:
     m = maps[0]
     if kind == "mean":
         return mean_boxes(op, m)
+    if kind == "groupnorm" or (kind == "instancenorm" and not op.track_running_stats):
+        # per-sample statistics over all positions reach every unit
+        return cast(Array, np.maximum(m, m.max(axis=tuple(range(1, m.ndim - 1)), keepdims=True)))
     if kind == "dense" and op.per_position:
         return m
     if kind in ("dense", "flatten"):
