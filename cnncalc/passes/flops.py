@@ -237,8 +237,7 @@ def _lrn_ptflops(site: Site) -> int:
 _PTFLOPS_WEIGHTS: dict[str, Rule] = {
     "conv": lambda s: s.macs + (s.output[2] * s.out_spatial if s.node.op.bias else 0),  # type: ignore[attr-defined]
     "conv_transpose": lambda s: s.macs + (s.out_elements if s.node.op.bias else 0),  # type: ignore[attr-defined]
-    # the Linear hook adds the bias once, not per position (its output's last dimension)
-    "dense": lambda s: s.macs + (s.node.op.units if s.node.op.bias else 0),  # type: ignore[attr-defined]
+    "dense": lambda s: s.macs + s.bias_adds,
 }
 
 PTFLOPS = Convention(

@@ -296,7 +296,9 @@ class Expander:
             inputs = [self._resolve(r, scope, fields.pos_of("from"), own=name) for r in refs]
         else:
             inputs = [scope.previous or scope.input_name]
-            refuse_split(self, inputs[0], fields.pos, f"layer {scope.prefix}{name} has no `from`;")
+            if included:  # a skipped layer stands for its input: naming it is refused
+                where = f"layer {scope.prefix}{name} has no `from`;"
+                refuse_split(self, inputs[0], fields.pos, where)
         return scope.prefix + name, included, trainable, inputs, fields.pos
 
     def add_layer(self, kind: str, fields: YMap, scope: Scope, pos: SourcePos) -> None:
