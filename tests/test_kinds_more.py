@@ -354,3 +354,39 @@ def test_the_schema_knows_split_and_chunk():
     assert not list(validator.iter_errors(good))
     for bad in ("split: {sizes: [1], chunks: 2}", "chunk: {sizes: [2, 2]}", "split: {}"):
         assert list(validator.iter_errors(yaml.safe_load(H + f"  - {bad}\n"))), bad
+
+
+SK_TWO_BRANCHES = """
+input: [6, 6, 4]
+layers:
+  - conv: {name: b0, filters: 4, kernel: 3, padding: 1}
+  - conv: {name: b1, from: input, filters: 4, kernel: 5, padding: 2}
+  - add: {name: u, from: [b0, b1]}
+  - global_avgpool: {name: s}
+  - conv: {name: z, filters: 2, kernel: 1}
+  - relu
+  - conv: {name: logits, filters: 8, kernel: 1}
+  - split: {name: p, chunks: 2}
+  - scale: {name: minus, from: p.1, factor: -1}
+  - add: {name: diff, from: [p.0, minus]}
+  - sigmoid: {name: a0}
+  - scale: {name: minus_diff, from: diff, factor: -1}
+  - sigmoid: {name: a1}
+  - multiply: {name: w0, from: [a0, b0]}
+  - multiply: {name: w1, from: [a1, b1]}
+  - add: {name: v, from: [w0, w1]}
+"""
+
+
+def test_two_branch_split_attention_is_a_softmax_over_the_branches():
+    """The README's SKNet composition for r = 2: sigmoid(a − b) is softmax(a, b)₀."""
+    network = cnncalc.load(SK_TWO_BRANCHES)
+    out = run_forward(network, batch=2, keep_outputs=True).outputs
+    logits = out["logits"]  # N×1×1×(2·C): branch 0's logits, then branch 1's
+    e = np.exp(logits.reshape(2, 1, 1, 2, 4))
+    weights = e / e.sum(axis=3, keepdims=True)
+    expected = weights[..., 0, :] * out["b0"] + weights[..., 1, :] * out["b1"]
+    np.testing.assert_allclose(out["v"], expected, rtol=1e-5, atol=1e-6)
+    # the attention convs' parameters: fc 4·2 + 2, the two per-branch fcs 2·(2·4 + 4)
+    counts = {r.node.name: r.counts.params for r in cnncalc.analyze(network).layers}
+    assert counts["z"] == 10 and counts["logits"] == 2 * (2 * 4 + 4)

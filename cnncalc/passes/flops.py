@@ -200,8 +200,7 @@ MACS = Convention(
 FVCORE = Convention(
     "fvcore",
     "fvcore FlopCountAnalysis: weight MACs without bias, batchnorm 2 per element (1 without "
-    "affine), layer/group/instance norm 5 (4 without affine), adaptive/global average pooling "
-    "1 per input element; all else 0",
+    "affine), adaptive/global average pooling 1 per input element; all else 0",
     {
         **{kind: _zero for kind in FLOPS.rules},
         "conv": lambda s: s.macs,
