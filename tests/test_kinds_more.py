@@ -390,3 +390,38 @@ def test_two_branch_split_attention_is_a_softmax_over_the_branches():
     # the attention convs' parameters: fc 4·2 + 2, the two per-branch fcs 2·(2·4 + 4)
     counts = {r.node.name: r.counts.params for r in cnncalc.analyze(network).layers}
     assert counts["z"] == 10 and counts["logits"] == 2 * (2 * 4 + 4)
+
+
+EVERY_NEW_KIND = """
+input: [384, 384, 8]
+layers:
+  - layernorm
+  - groupnorm: {groups: 4}
+  - instancenorm: {affine: true}
+  - l2norm
+  - channel_shuffle: {groups: 2}
+  - split: {name: s, sizes: [2, 6]}
+  - dense: {from: s.1, units: 8, per_position: true}
+  - layer_scale
+  - mish
+  - hardtanh
+  - selu
+  - celu
+  - softplus
+  - log_softmax
+  - glu
+  - scale: {factor: 2}
+  - concat: {from: [s.0, scale1]}
+  - batchnorm: {scale: false}
+  - mean: {axes: [spatial], keepdims: true}
+"""
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_verify_stays_under_its_estimate_with_the_new_kinds(batch: int):
+    """The forward alone (no box maps), so the norms' temporaries are what counts."""
+    from tests.test_verify_memory import estimate, peak_under
+
+    network = cnncalc.load(EVERY_NEW_KIND)
+    limit = estimate(network, batch, rf=False) + 1
+    peak_under(network, limit, batch=batch, rf=False)
