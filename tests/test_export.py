@@ -34,7 +34,9 @@ KERAS_REFUSED = ("alexnet", "alexnet_grouped", "googlenet_paper")
 KERAS_NETS = [
     n
     for n in zoo_names()
-    if n not in KERAS_REFUSED and not n.startswith("vgg") and n != "alexnet_torchvision"
+    if n not in KERAS_REFUSED
+    and not n.startswith("vgg")
+    and n not in ("alexnet_torchvision", "convnext_tiny")
 ]
 
 
@@ -283,6 +285,11 @@ def test_cli_errors(tmp_path: Path) -> None:
 def test_keras_refusals_name_the_layers(name: str) -> None:
     with pytest.raises(SpecError, match=r"layer norm1 \(lrn\) cannot be exported to Keras"):
         keras_code.write(cnncalc.load(name))
+
+
+def test_keras_refuses_layer_scale_by_name() -> None:
+    with pytest.raises(SpecError, match=r"\(layer_scale\) cannot be exported to Keras"):
+        keras_code.write(cnncalc.load("convnext_tiny"))
 
 
 def test_keras_refuses_what_it_cannot_express() -> None:

@@ -202,6 +202,8 @@ def _torch_transpose(node: Node, shape: Shape) -> TorchLayer:
 
 def _torch_batchnorm(node: Node, shape: Shape) -> TorchLayer:
     op: Any = node.op
+    if op.affine and not (op.scale and op.center):  # Keras' γ or β alone
+        return TorchLayer(call("PartialBatchNorm", shape[-1], op.eps, op.scale, op.center))
     options = _options(
         {"eps": 1e-5, "momentum": 0.1, "affine": True},
         eps=op.eps,
@@ -374,7 +376,94 @@ def _keras_adaptive(node: Node, shape: Shape) -> KerasLayers:
 def _keras_dense(node: Node, shape: Shape) -> KerasLayers:
     op: Any = node.op
     dense = call("layers.Dense", op.units, **_options({"use_bias": True}, use_bias=op.bias))
-    return (call("layers.Flatten"), dense) if len(shape) > 1 else (dense,)
+    flatten = len(shape) > 1 and not op.per_position  # Keras' Dense maps the last axis
+    return (call("layers.Flatten"), dense) if flatten else (dense,)
+
+
+def _torch_dense(node: Node, shape: Shape) -> TorchLayer:
+    op: Any = node.op
+    options = _options({"bias": True}, bias=op.bias)
+    if op.per_position:
+        return TorchLayer(call("ChannelsLastLinear", shape[-1], op.units, **options))
+    return TorchLayer(call("nn.Linear", math.prod(shape), op.units, **options))
+
+
+def _torch_layernorm(node: Node, shape: Shape) -> TorchLayer:
+    op: Any = node.op
+    options = _options(
+        {"eps": 1e-5, "elementwise_affine": True, "bias": True},
+        eps=op.eps,
+        elementwise_affine=op.elementwise_affine,
+        bias=op.bias,
+    )
+    return TorchLayer(call("ChannelsLastLayerNorm", shape[-1], **options))
+
+
+def _keras_layernorm(node: Node, shape: Shape) -> KerasLayers:
+    op: Any = node.op
+    options = _options(
+        {"center": True, "scale": True},
+        epsilon=op.eps,
+        center=op.elementwise_affine and op.bias,
+        scale=op.elementwise_affine,
+    )
+    return (call("layers.LayerNormalization", **options),)
+
+
+def _keras_groupnorm(node: Node, shape: Shape) -> KerasLayers:
+    """Keras' GroupNormalization; instance norm is its one-channel-per-group case."""
+    op: Any = node.op
+    if node.kind == "instancenorm" and op.track_running_stats:
+        raise Unsupported("Keras has no instance norm with running statistics")
+    groups = op.groups if node.kind == "groupnorm" else shape[-1]
+    return (
+        call(
+            "layers.GroupNormalization",
+            groups=groups,
+            epsilon=op.eps,
+            **_options({"center": True, "scale": True}, center=op.affine, scale=op.affine),
+        ),
+    )
+
+
+def _torch_groupnorm(node: Node, shape: Shape) -> TorchLayer:
+    op: Any = node.op
+    options = _options({"eps": 1e-5, "affine": True}, eps=op.eps, affine=op.affine)
+    return TorchLayer(call("nn.GroupNorm", op.groups, shape[-1], **options))
+
+
+def _torch_instancenorm(node: Node, shape: Shape) -> TorchLayer:
+    op: Any = node.op
+    options = _options(
+        {"eps": 1e-5, "momentum": 0.1, "affine": False, "track_running_stats": False},
+        eps=op.eps,
+        momentum=op.momentum,
+        affine=op.affine,
+        track_running_stats=op.track_running_stats,
+    )
+    return TorchLayer(call(_nd("nn.InstanceNorm", shape), shape[-1], **options))
+
+
+def _slice_bounds(node: Node, shape: Shape) -> tuple[int, int]:
+    op: Any = node.op
+    stop = shape[-1] if op.stop is None else op.stop
+    width = (stop - op.start) // op.parts
+    first = op.start + op.part * width
+    return first, first + width
+
+
+def _mean_dims(node: Node, shape: Shape, channels_first: bool) -> tuple[int, ...]:
+    """The dims (sample axis 0) a mean's axes name, written for the channels-last shape."""
+    rank = len(shape)
+    last: list[int] = []
+    for axis in node.op.axes:  # type: ignore[attr-defined]
+        if axis == "spatial":
+            last += range(rank - 1)
+        else:
+            last.append(rank - 1 if axis == "channels" else axis % rank)
+    if not channels_first:
+        return tuple(sorted({a + 1 for a in last}))
+    return tuple(sorted({1 if a == rank - 1 else a + 2 for a in last}))
 
 
 def _keras_batchnorm(node: Node, shape: Shape) -> KerasLayers:
@@ -383,8 +472,8 @@ def _keras_batchnorm(node: Node, shape: Shape) -> KerasLayers:
         {"epsilon": 1e-3, "momentum": 0.99, "center": True, "scale": True},
         epsilon=op.eps,
         momentum=round(1 - op.momentum, 12),  # Keras keeps 1 − PyTorch's momentum
-        center=op.affine,
-        scale=op.affine,
+        center=op.affine and op.center,
+        scale=op.affine and op.scale,
     )
     return (call("layers.BatchNormalization", **options),)
 
@@ -401,6 +490,24 @@ def _keras_gelu(node: Node, shape: Shape) -> KerasLayers:
     if node.op.approximate == "tanh":  # type: ignore[attr-defined]
         return (call("layers.Activation", Raw("lambda t: ops.gelu(t, approximate=True)")),)
     return (call("layers.Activation", Raw("lambda t: ops.gelu(t, approximate=False)")),)
+
+
+def _keras_shuffle(node: Node, shape: Shape) -> KerasLayers:
+    groups: int = node.op.groups  # type: ignore[attr-defined]
+    spatial, c = list(shape[:-1]), shape[-1]
+    grouped = (-1, *spatial, groups, c // groups)
+    last = len(grouped) - 1
+    text = (
+        f"lambda t: ops.reshape(ops.swapaxes(ops.reshape(t, {grouped!r}), {last - 1}, {last}), "
+        f"{(-1, *spatial, c)!r})"
+    )
+    return (call("layers.Lambda", Raw(text)),)
+
+
+def _keras_softplus(node: Node, shape: Shape) -> KerasLayers:
+    if node.op.beta != 1.0:  # type: ignore[attr-defined]
+        raise Unsupported("Keras' softplus has no beta")
+    return (call("layers.Activation", "softplus"),)
 
 
 def _keras(func: str, *args: Any, **kwargs: Any) -> Callable[[Node, Shape], KerasLayers]:
@@ -456,17 +563,7 @@ BRIDGES: dict[str, Bridge] = {
     "global_maxpool": Bridge(_global("nn.AdaptiveMaxPool"), _keras_global("Max")),
     "adaptive_avgpool": Bridge(_adaptive("nn.AdaptiveAvgPool"), _keras_adaptive),
     "adaptive_maxpool": Bridge(_adaptive("nn.AdaptiveMaxPool"), _keras_adaptive),
-    "dense": Bridge(
-        lambda node, shape: TorchLayer(
-            call(
-                "nn.Linear",
-                math.prod(shape),
-                node.op.units,  # type: ignore[attr-defined]
-                **_options({"bias": True}, bias=node.op.bias),  # type: ignore[attr-defined]
-            )
-        ),
-        _keras_dense,
-    ),
+    "dense": Bridge(_torch_dense, _keras_dense),
     "flatten": Bridge(None, _keras("layers.Flatten")),
     "dropout": Bridge(
         lambda node, shape: TorchLayer(call("nn.Dropout", p=node.op.rate)),  # type: ignore[attr-defined]
@@ -500,6 +597,70 @@ BRIDGES: dict[str, Bridge] = {
         ),
         _keras_prelu,
     ),
+    "layernorm": Bridge(_torch_layernorm, _keras_layernorm),
+    "groupnorm": Bridge(_torch_groupnorm, _keras_groupnorm),
+    "instancenorm": Bridge(_torch_instancenorm, _keras_groupnorm),
+    "l2norm": Bridge(
+        _torch("L2Norm", eps="eps"), lambda node, shape: (call("layers.UnitNormalization"),)
+    ),
+    "channel_shuffle": Bridge(_torch("ChannelShuffle", groups="groups"), _keras_shuffle),
+    "slice": Bridge(
+        lambda node, shape: TorchLayer(call("ChannelSlice", *_slice_bounds(node, shape))),
+        lambda node, shape: (
+            call(
+                "layers.Lambda",
+                Raw("lambda t: t[..., {} : {}]".format(*_slice_bounds(node, shape))),
+            ),
+        ),
+    ),
+    "identity": Bridge(_torch("nn.Identity"), _keras("layers.Identity")),
+    "stochastic_depth": Bridge(_torch("nn.Identity"), _keras("layers.Identity")),  # inference
+    "layer_scale": Bridge(
+        lambda node, shape: TorchLayer(call("LayerScale", shape[-1], node.op.init)),  # type: ignore[attr-defined]
+        _refuse("Keras has no layer scale layer"),
+    ),
+    "scale": Bridge(
+        _torch("ScaleBy", factor="factor"),
+        lambda node, shape: (
+            call("layers.Lambda", Raw(f"lambda t: t * {node.op.factor!r}")),  # type: ignore[attr-defined]
+        ),
+    ),
+    "mean": Bridge(
+        lambda node, shape: TorchLayer(
+            call("Mean", _mean_dims(node, shape, True), node.op.keepdims)  # type: ignore[attr-defined]
+        ),
+        lambda node, shape: (
+            call(
+                "layers.Lambda",
+                Raw(
+                    f"lambda t: ops.mean(t, axis={_mean_dims(node, shape, False)!r}, "
+                    f"keepdims={node.op.keepdims!r})"  # type: ignore[attr-defined]
+                ),
+            ),
+        ),
+    ),
+    "mish": Bridge(_torch("nn.Mish"), _keras("layers.Activation", "mish")),
+    "hardtanh": Bridge(
+        _torch("nn.Hardtanh", min_val="min", max_val="max"),
+        lambda node, shape: (
+            call(
+                "layers.Activation",
+                Raw(f"lambda t: ops.clip(t, {node.op.min!r}, {node.op.max!r})"),  # type: ignore[attr-defined]
+            ),
+        ),
+    ),
+    "selu": Bridge(_torch("nn.SELU"), _keras("layers.Activation", "selu")),
+    "celu": Bridge(
+        _torch("nn.CELU", alpha="alpha"),
+        lambda node, shape: (
+            call("layers.Activation", Raw(f"lambda t: ops.celu(t, alpha={node.op.alpha!r})")),  # type: ignore[attr-defined]
+        ),
+    ),
+    "softplus": Bridge(_torch("nn.Softplus", beta="beta", threshold="threshold"), _keras_softplus),
+    "log_softmax": Bridge(
+        _torch("nn.LogSoftmax", {"dim": 1}), _keras("layers.Activation", "log_softmax")
+    ),
+    "glu": Bridge(_torch("nn.GLU", {"dim": 1}), _keras("layers.Activation", "glu")),
     "add": Bridge(None, _keras("layers.Add")),
     "multiply": Bridge(None, _keras("layers.Multiply")),
     "concat": Bridge(None, _keras("layers.Concatenate", axis=-1)),

@@ -20,6 +20,7 @@ from cnncalc.gcpause import gc_paused
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.io.frameworks import TorchLayer, bridge, literal, torch_functional, torch_pads
 from cnncalc.io.naming import class_name, dead_ends, each_layer, variable_names
+from cnncalc.io.torch_helpers import helpers_source
 from cnncalc.layers import Shape
 
 # what an nn.Module or nn.ModuleDict already has (torch 2.13): no child may take these names
@@ -142,13 +143,15 @@ def write(net: Network, check: bool = False, command: str = "") -> str:
         if name in frozen:
             init.append(f"{access(path)}.requires_grad_(False)")
     forward = [_forward_line(net, node, layers[node.name], paths, names) for node in net]
+    helpers = helpers_source(layer.module.func for layer in modules.values())
     body = "\n".join(
         [
             _header(net, command),
             "",
             "import torch",
-            *(["import torch.nn.functional as F"] if any("F." in f for f in forward) else []),
+            *(["import torch.nn.functional as F"] if "F." in helpers + "".join(forward) else []),
             "from torch import nn",
+            *([helpers] if helpers else []),
             "",
             "",
             f"class {class_name(net.name)}(nn.Module):",
@@ -195,7 +198,7 @@ def _forward_line(
         value = f"torch.flatten({inputs[0]}, 1)"
     else:
         arg = inputs[0]
-        if node.kind == "dense" and len(shape) > 1:
+        if node.kind == "dense" and len(shape) > 1 and not node.op.per_position:  # type: ignore[attr-defined]
             arg = f"torch.flatten({arg}, 1)"
         if layer.pad is not None:
             fill = f', value=float("{layer.pad_value}")' if layer.pad_value != 0.0 else ""

@@ -75,19 +75,32 @@ def make_weights(
         if op.bias:
             out.params["bias"] = _normal(rng, (op.filters,), 0.1)
     elif kind == "dense":
-        features = int(np.prod(first[1:]))
+        features = channels if op.per_position else int(np.prod(first[1:]))
         out.params["weight"] = _normal(rng, (op.units, features), (1.0 / features) ** 0.5)
         if op.bias:
             out.params["bias"] = _normal(rng, (op.units,), 0.1)
-    elif kind == "batchnorm":
-        if op.affine:
+    elif kind in ("batchnorm", "layernorm", "groupnorm", "instancenorm"):
+        if _scale_and_shift(op)[0]:
             out.params["weight"] = _uniform(rng, (channels,), 0.5, 1.5)
+        if _scale_and_shift(op)[1]:
             out.params["bias"] = _normal(rng, (channels,), 0.1)
-        out.buffers["running_mean"] = _normal(rng, (channels,), 0.1)
-        out.buffers["running_var"] = _uniform(rng, (channels,), 0.5, 1.5)
+        if kind == "batchnorm" or (kind == "instancenorm" and op.track_running_stats):
+            out.buffers["running_mean"] = _normal(rng, (channels,), 0.1)
+            out.buffers["running_var"] = _uniform(rng, (channels,), 0.5, 1.5)
     elif kind == "prelu":
         out.params["weight"] = _uniform(rng, (channels if op.per_channel else 1,), 0.0, 0.5)
+    elif kind == "layer_scale":  # drawn near 1 rather than at `init` (1e-6), to be seen
+        out.params["weight"] = _uniform(rng, (channels,), 0.5, 1.5)
     return out
+
+
+def _scale_and_shift(op: Any) -> tuple[bool, bool]:
+    """Whether a norm learns its per-channel scale γ and shift β."""
+    if op.kind == "layernorm":
+        return op.elementwise_affine, op.elementwise_affine and op.bias
+    if op.kind == "batchnorm":
+        return op.affine and op.scale, op.affine and op.center
+    return op.affine, op.affine
 
 
 @dataclass

@@ -28,6 +28,7 @@ from cnncalc.layers.conv import Conv, ConvTranspose
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.norm import LRN, BatchNorm
 from cnncalc.layers.pool import AdaptiveAvgPool, AvgPool, MaxPool
+from cnncalc.reference.ops_more import OPS_MORE, ROW_WISE_MORE
 
 Array = npt.NDArray[Any]
 Weights = Mapping[str, Array]
@@ -424,7 +425,8 @@ def _adaptive_maxpool(op: AdaptiveAvgPool, inputs: list[Array], w: Weights) -> A
 
 def _dense(op: Dense, inputs: list[Array], w: Weights) -> Array:
     x = inputs[0]
-    out: Array = x.reshape(x.shape[0], -1) @ w["weight"].T
+    rows = x if op.per_position else x.reshape(x.shape[0], -1)  # per_position: the channels
+    out: Array = rows @ w["weight"].T
     if "bias" in w:
         out += w["bias"]
     return out
@@ -441,10 +443,10 @@ def _identity(op: Any, inputs: list[Array], w: Weights) -> Array:
 
 def _batchnorm(op: BatchNorm, x: Array, w: Weights) -> Array:
     scale = 1.0 / np.sqrt(w["running_var"] + DTYPE(op.eps))
-    if op.affine:
+    if "weight" in w:  # γ: affine (and Keras' scale)
         scale = scale * w["weight"]
     shift = -w["running_mean"] * scale
-    if op.affine:
+    if "bias" in w:  # β: affine (and Keras' center)
         shift = shift + w["bias"]
     return cast(Array, x * scale + shift)
 
@@ -572,6 +574,7 @@ ROW_WISE: dict[str, Callable[[Any, Array, Weights], Array]] = {
     "hardsigmoid": _hardsigmoid,
     "softmax": _softmax,
     "prelu": _prelu,
+    **ROW_WISE_MORE,
 }
 """The kinds whose output row (the last axis) depends on their input row only."""
 
@@ -597,5 +600,6 @@ OPS: dict[str, OpFn] = {
     "multiply": _multiply,
     "concat": _concat,
     "opaque": _opaque,
+    **OPS_MORE,
 }
 """The reference implementation of every layer kind, keyed by kind."""

@@ -87,6 +87,13 @@ def layer_boxes(node: Node, inputs: list[Array | None]) -> Array | None:
     op: Any = node.op
     kind = node.kind
     m = maps[0]
+    if kind == "mean":
+        return mean_boxes(op, m)
+    if kind == "groupnorm" or (kind == "instancenorm" and not op.track_running_stats):
+        # per-sample statistics over all positions reach every unit
+        return cast(Array, np.maximum(m, m.max(axis=tuple(range(1, m.ndim - 1)), keepdims=True)))
+    if kind == "dense" and op.per_position:
+        return m
     if kind in ("dense", "flatten"):
         return None
     if kind == "conv":
@@ -109,6 +116,21 @@ def layer_boxes(node: Node, inputs: list[Array | None]) -> Array | None:
             out = np.maximum(out, other)
         return out
     return m  # element-wise
+
+
+def mean_boxes(op: Any, m: Array) -> Array | None:
+    """A mean over spatial axes sees all of them (None: it leaves a flat vector)."""
+    rank = m.ndim - 1  # box maps carry their box values where the channels would be
+    spatial = set(range(1, rank))
+    axes: set[int] = set()
+    for axis in op.axes:
+        if axis == "spatial":
+            axes |= spatial
+        elif isinstance(axis, int) and axis % rank + 1 in spatial:
+            axes.add(axis % rank + 1)
+    if not op.keepdims and axes:
+        return None
+    return cast(Array, m.max(axis=tuple(sorted(axes)), keepdims=True)) if axes else m
 
 
 @dataclass(frozen=True)

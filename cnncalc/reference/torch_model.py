@@ -20,6 +20,7 @@ import numpy as np
 
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.io.frameworks import Pads, Unsupported, bridge, torch_pads
+from cnncalc.io.torch_helpers import helper_classes
 from cnncalc.reference.forward import LayerWeights
 from cnncalc.reference.ops import Array
 
@@ -36,7 +37,7 @@ def _module(nn: Any, node: Node, shapes: list[tuple[int, ...]]) -> Any:
     if entry is None:
         return None
     layer = entry(node, shapes[0])
-    module = layer.module.build({"nn": nn})
+    module = layer.module.build({"nn": nn, **helper_classes(_torch())})
     if layer.pad is not None:
         return nn.Sequential(_pad_module(nn, layer.pad, layer.pad_value), module)
     if layer.crop is not None:
@@ -146,7 +147,8 @@ class TorchModel:
         if kind == "concat":
             return torch.cat(inputs, dim=1)
         x = inputs[0]
-        if kind in ("flatten", "dense") and x.dim() > 2:
+        flattens = kind == "flatten" or (kind == "dense" and not node.op.per_position)  # type: ignore[attr-defined]
+        if flattens and x.dim() > 2:
             x = x.movedim(1, -1).flatten(1)  # H, W, C order, as the IR
         if kind == "flatten":
             return x

@@ -29,11 +29,19 @@ from cnncalc.reference.ops import (
     transpose_as_conv_pads,
     window_pads,
 )
+from cnncalc.reference.ops_more import WHOLE_TEMPORARIES
 from cnncalc.reference.receptive import CHANNELS
 
 FLOAT = 4  # bytes of a float32
 ROW_TEMPORARIES = 24  # a row-wise block's temporaries, in float32 copies of the block
-UNIFORM_DRAWS = ("batchnorm", "prelu")  # per-channel values drawn in float64, then cast
+UNIFORM_DRAWS = (
+    "batchnorm",
+    "prelu",
+    "layernorm",
+    "groupnorm",
+    "instancenorm",
+    "layer_scale",
+)  # per-channel values drawn in float64, then cast
 MEASURE_TEMPORARIES = 2  # `receptive.measure`'s bounds and masks, in box maps (1.4 measured)
 KEPT_PER_UNIT = 4 * 32  # a measured run: four tuples of Python floats per unit along it
 PER_LAYER = 32 << 10  # Python objects per layer: reports, networks, results
@@ -142,6 +150,8 @@ def forward_temporaries(node: Node, net: Network, batch: int, weight_bytes: int)
         row = channels + (int(op.size) if kind == "lrn" else 0)
         block = min(elements, max(ROW_BLOCK_BYTES // FLOAT, row))
         temp += ROW_TEMPORARIES * block * FLOAT
+    elif kind in WHOLE_TEMPORARIES:
+        temp += WHOLE_TEMPORARIES[kind] * batch * math.prod(shape) * FLOAT
     elif kind == "multiply" and len(node.inputs) > 2:
         temp += batch * math.prod(net.shapes[node.name]) * FLOAT
     return temp
