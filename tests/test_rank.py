@@ -166,3 +166,52 @@ def test_closed_forms_refuse_other_ranks(shape: str) -> None:
     result = runner.invoke(app, ["flops", "resnet18", "--input", shape])
     assert result.exit_code == 2
     assert "2-D" in result.stderr and "Traceback" not in result.output
+
+
+KINDS_1D = """
+input: [64, 8]
+layers:
+  - conv: {filters: 8, kernel: 3, padding: same}
+  - groupnorm: {groups: 2}
+  - instancenorm: {affine: true}
+  - layernorm
+  - channel_shuffle: {groups: 2}
+  - dense: {units: 6, per_position: true}
+  - layer_scale: {init: 0.5}
+  - mish
+  - mean: {axes: [spatial], keepdims: true}
+  - flatten
+  - dense: {units: 3}
+"""
+KINDS_3D = """
+input: [4, 6, 6, 4]
+layers:
+  - conv: {filters: 4, kernel: 3, padding: 1}
+  - batchnorm: {scale: false}
+  - instancenorm
+  - l2norm
+  - glu
+  - hardtanh
+  - softplus
+  - mean: {axes: [0, 1], keepdims: true}
+  - global_avgpool
+  - flatten
+  - dense: {units: 2}
+"""
+
+
+def test_new_kinds_in_rank_1_and_3() -> None:
+    """Statistics reach the whole input in any rank; a mean's window spans its axes; torch
+    agrees on shapes, params and MACs."""
+    one = cnncalc.analyze(cnncalc.load(KINDS_1D))
+    rows = {row.node.name: row for row in one.layers}
+    assert rows["groupnorm1"].rf is not None and rows["groupnorm1"].rf.whole_input
+    three = cnncalc.analyze(cnncalc.load(KINDS_3D))
+    rows = {row.node.name: row for row in three.layers}
+    assert rows["mean1"].rf is not None
+    assert rows["mean1"].rf.size == (3 + 3, 3 + 5, 3)  # D 4 and H 6 averaged, W kept
+    pytest.importorskip("torch")
+    from tests.test_torch_crosscheck import crosscheck
+
+    crosscheck(cnncalc.load(KINDS_1D))
+    crosscheck(cnncalc.load(KINDS_3D))

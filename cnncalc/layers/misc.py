@@ -158,7 +158,9 @@ class Mean(Op):
         is all of them)."""
         shape = inputs[0]
         reduced = [a for a in self.reduced(shape) if a < len(shape) - 1]
-        if not reduced or len(shape) != 3:
+        rank = len(shape) - 1
+        if not reduced or rank < 1:
             return None
-        kernel = (shape[0] if 0 in reduced else 1, shape[1] if 1 in reduced else 1)
-        return Window(kernel, kernel, (1, 1), (0, 0), whole_input=len(reduced) == 2)
+        kernel = tuple(shape[a] if a in reduced else 1 for a in range(rank))
+        ones = (1,) * rank
+        return Window(kernel, kernel, ones, (0,) * rank, whole_input=len(reduced) == rank)

@@ -15,10 +15,16 @@ from cnncalc.errors import LayerError
 from cnncalc.fields import BOOL, POSITIVE_INT, number_type
 from cnncalc.layers.base import Op, Shape, Window, channels, param, register
 
+
 # The statistics of groupnorm and instancenorm mix every position of the sample into every
 # output: the data path's field is unchanged, but each unit depends on the whole input (as
 # a squeeze-excitation gate makes it).
-STATISTICS_WINDOW = Window((1, 1), (1, 1), (1, 1), (0, 0), whole_input=True)
+def statistics_window(shape: Shape) -> Window | None:
+    """The whole-input window of per-sample statistics on a spatial input (any rank)."""
+    if len(shape) < 2:
+        return None
+    ones = (1,) * (len(shape) - 1)
+    return Window(ones, ones, ones, (0,) * len(ones), whole_input=True)
 
 
 def _eps() -> float:
@@ -85,7 +91,7 @@ class GroupNorm(Op):
         return Q(2) * Q(channels(inputs[0])) if self.affine else 0
 
     def window(self, inputs: Sequence[Shape]) -> Window | None:
-        return STATISTICS_WINDOW if len(inputs[0]) == 3 else None
+        return statistics_window(inputs[0])
 
 
 @register
@@ -113,7 +119,7 @@ class InstanceNorm(Op):
 
     def window(self, inputs: Sequence[Shape]) -> Window | None:
         """Running statistics (track_running_stats) are constants: then per position."""
-        return None if self.track_running_stats else STATISTICS_WINDOW
+        return None if self.track_running_stats else statistics_window(inputs[0])
 
 
 @register
