@@ -14,8 +14,11 @@ from typing import Any, Literal
 from cnncalc.errors import LayerError
 
 MAX_SIZE = 2**63 - 1  # no dimension, kernel or count of a real network is larger
-Pair = tuple[int, int]
-Padding = tuple[int, int, int, int] | Literal["same"]  # (top, bottom, left, right) or "same"
+MAX_RANK = 3  # spatial axes: 1 (audio), 2 (images), 3 (video, volumes)
+Axes = int | tuple[int, ...]  # as written: one int for every axis, or one value per axis
+# an int, one per axis, one (before, after) pair per axis — (top, bottom, left, right) — or
+# TensorFlow's "same"; resolved for the input's rank by `cnncalc.layers.base.resolve_padding`
+Padding = int | tuple[int, ...] | Literal["same"]
 
 
 def describe(value: Any) -> str:
@@ -76,43 +79,46 @@ def int_type(minimum: int) -> FieldType:
     return FieldType(_int_conv(minimum, what), {"type": "integer", "minimum": minimum}, what)
 
 
-def pair_type(minimum: int) -> FieldType:
-    """An int, or [h, w], each ≥ minimum; read as (h, w)."""
+def axes_type(minimum: int) -> FieldType:
+    """An int (every spatial axis), or one value per axis ([k], [kh, kw], [kd, kh, kw]),
+    each ≥ minimum. Read as an int or a tuple; checked against the input's rank at shape time
+    (`cnncalc.layers.base.per_axis`), since a field does not know its input."""
     what = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
     one = _int_conv(minimum, what)
 
-    def convert(value: Any) -> Pair:
+    def convert(value: Any) -> Axes:
         if isinstance(value, list):
-            if len(value) != 2:
-                raise LayerError(f"expects {what} or [h, w], got {describe(value)}")
-            return (one(value[0]), one(value[1]))
-        v = one(value)
-        return (v, v)
+            if not 1 <= len(value) <= MAX_RANK:
+                raise LayerError(
+                    f"expects {what} or a list of one per spatial axis, got {describe(value)}"
+                )
+            return tuple(one(v) for v in value)
+        return one(value)
 
     item = {"type": "integer", "minimum": minimum}
-    schema = {"oneOf": [item, {"type": "array", "items": item, "minItems": 2, "maxItems": 2}]}
-    return FieldType(convert, schema, f"{what} or [h, w]")
+    schema = {
+        "oneOf": [item, {"type": "array", "items": item, "minItems": 1, "maxItems": MAX_RANK}]
+    }
+    return FieldType(convert, schema, f"{what} or [h, w] (one per spatial axis)")
 
 
 def _padding(value: Any) -> Padding:
     if isinstance(value, str):
         word = value.lower()
         if word == "valid":
-            return (0, 0, 0, 0)
+            return 0
         if word == "same":
             return "same"
         raise LayerError(f"expects valid, same, an integer or a list, got {describe(value)}")
     nonneg = _int_conv(0, "a non-negative integer")
     if isinstance(value, list):
-        if len(value) == 2:
-            h, w = nonneg(value[0]), nonneg(value[1])
-            return (h, h, w, w)
-        if len(value) == 4:
-            t, b, left, r = (nonneg(v) for v in value)
-            return (t, b, left, r)
-        raise LayerError(f"expects [h, w] or [top, bottom, left, right], got {describe(value)}")
-    p = nonneg(value)
-    return (p, p, p, p)
+        if not 1 <= len(value) <= 2 * MAX_RANK:
+            raise LayerError(
+                "expects one value per spatial axis ([h, w]) or two ([top, bottom, left, "
+                f"right]), got {describe(value)}"
+            )
+        return tuple(nonneg(v) for v in value)
+    return nonneg(value)
 
 
 PADDING = FieldType(
@@ -121,18 +127,15 @@ PADDING = FieldType(
         "oneOf": [
             {"type": "string", "pattern": "^([vV][aA][lL][iI][dD]|[sS][aA][mM][eE])$"},
             {"type": "integer", "minimum": 0},
-            *(
-                {
-                    "type": "array",
-                    "items": {"type": "integer", "minimum": 0},
-                    "minItems": n,
-                    "maxItems": n,
-                }
-                for n in (2, 4)
-            ),
+            {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0},
+                "minItems": 1,
+                "maxItems": 2 * MAX_RANK,
+            },
         ]
     },
-    "valid, same, an integer, [h, w] or [top, bottom, left, right]",
+    "valid, same, an integer, [h, w] or [top, bottom, left, right] (per spatial axis)",
 )
 
 
@@ -186,5 +189,5 @@ def choice_type(*choices: str) -> FieldType:
 
 POSITIVE_INT = int_type(1)
 NONNEG_INT = int_type(0)
-POSITIVE_PAIR = pair_type(1)
-NONNEG_PAIR = pair_type(0)
+POSITIVE_AXES = axes_type(1)
+NONNEG_AXES = axes_type(0)

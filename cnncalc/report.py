@@ -227,7 +227,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `cnncalc summary --format json` (fields are only ever added)."""
-        layers = [row.to_dict(self.network.input_shape[:2]) for row in self.layers]
+        layers = [row.to_dict(self.network.input_shape[:-1]) for row in self.layers]
         training: dict[str, Any] = {}
         if self.training is not None:
             for row in layers:

@@ -25,6 +25,7 @@ from cnncalc.layers.activation import Activation
 from cnncalc.layers.base import FieldInfo, own_aliases
 from cnncalc.spec import MAX_LAYERS, REPEAT_FIELDS, TOP_KEYS
 from cnncalc.spec.layer import ACTIVATION_FIELD, NO_ACTIVATION, kind_words
+from cnncalc.spec.split import MAX_PARTS, SPLIT_FIELDS, SPLIT_KINDS
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 
@@ -236,6 +237,28 @@ def _repeat() -> dict[str, Any]:
     }
 
 
+def _split(kind: str) -> dict[str, Any]:
+    """`split`/`chunk` (see cnncalc.spec.split): parts named `<name>.0`, `<name>.1`, …"""
+    parts = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_PARTS}, _EXPR]}
+    sizes = {
+        "anyOf": [
+            {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1},
+            _EXPR,
+        ]
+    }
+    own = {
+        "sizes": {"description": "the parts' channels, adding up to C", **sizes},
+        "chunks": {"description": "the number of equal parts", **parts},
+    }
+    return {
+        "description": "the channels in parts `<name>.0`, `<name>.1`, … (one slice each)",
+        "type": "object",
+        "properties": {**{k: own[k] for k in SPLIT_FIELDS[kind]}, **COMMON},
+        "oneOf": [{"required": [k]} for k in SPLIT_FIELDS[kind]],
+        "additionalProperties": False,
+    }
+
+
 def _entry(calls: bool) -> dict[str, Any]:
     """A layer list item; `calls`: a block may be called by name (the spec has `blocks:`)."""
     kinds = sorted(KINDS)
@@ -253,7 +276,11 @@ def _entry(calls: bool) -> dict[str, Any]:
         "type": "object",
         "minProperties": 1,
         "maxProperties": 1,
-        "properties": {**{k: _ref(f"kind.{k}") for k in kinds}, "repeat": _ref("repeat")},
+        "properties": {
+            **{k: _ref(f"kind.{k}") for k in kinds},
+            "repeat": _ref("repeat"),
+            **{k: _ref(k) for k in SPLIT_KINDS},
+        },
         "patternProperties": {kind_pattern(k): _ref(f"kind.{k}") for k in kinds},
         "additionalProperties": _ref("call") if calls else False,
     }
@@ -300,17 +327,24 @@ def _top() -> dict[str, dict[str, Any]]:
         "name": {"description": "the network's name (default: the file's stem)", "type": "string"},
         "description": {"description": "a one-line summary, shown by `cnncalc zoo`"},
         "input": {
-            "description": "[H, W, C] ([C, H, W] with layout: chw), or [N] for a flat input",
+            "description": "[H, W, C] ([C, H, W] with layout: chw); [L, C] or [D, H, W, C] for "
+            "1-D or 3-D; [N] for a flat input",
             "type": "array",
             "items": dims,
-            "anyOf": [{"minItems": 3, "maxItems": 3}, {"minItems": 1, "maxItems": 1}],
+            "minItems": 1,
+            "maxItems": 4,
         },
         "layout": {"description": "how `input` is ordered", "enum": ["hwc", "chw"]},
         "blocks": {
             "description": "parameterized groups of layers, called like a kind or repeated",
             "type": "object",
             "propertyNames": {
-                "not": {"anyOf": [{"enum": ["repeat"]}, {"pattern": words_pattern(kind_words())}]}
+                "not": {
+                    "anyOf": [
+                        {"enum": ["repeat", *SPLIT_KINDS]},
+                        {"pattern": words_pattern(kind_words())},
+                    ]
+                }
             },
             "additionalProperties": _ref("block"),
         },
@@ -331,6 +365,7 @@ def spec_schema() -> dict[str, Any]:
     definitions.update(
         {
             "repeat": _repeat(),
+            **{k: _split(k) for k in SPLIT_KINDS},
             "call": _call(),
             "block": _block(),
             "entry": _entry(calls=False),

@@ -38,6 +38,6 @@ def fmt_number(value: int | Fraction) -> str:
 
 
 def fmt_pair(values: tuple[int | Fraction, ...]) -> str:
-    """`7` when both axes agree, `7×5` when they do not."""
-    a, b = (fmt_number(v) for v in values)
-    return a if a == b else f"{a}×{b}"
+    """`7` when every axis agrees, `7×5` when they do not (one value per spatial axis)."""
+    shown = [fmt_number(v) for v in values]
+    return shown[0] if len(set(shown)) == 1 else "×".join(shown)

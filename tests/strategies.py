@@ -37,7 +37,15 @@ ACTIVATIONS = (
     "hardsigmoid",
     "softmax",
     "prelu",
+    "mish",
+    "hardtanh",
+    "selu",
+    "celu",
+    "softplus",
+    "log_softmax",
 )
+SAME_SHAPE = ("layernorm", "groupnorm", "l2norm", "channel_shuffle", "identity")
+SAME_SHAPE += ("stochastic_depth", "layer_scale", "scale")
 
 # --- shape arithmetic (only to keep draws valid) ----------------------------------------------
 
@@ -102,6 +110,9 @@ class T:
 
     name: str
     shape: Shape
+    # every channel sees the same input field: a slice of it has the field the RF pass (which
+    # does not tell channels apart) gives; a concat of paths can break that
+    uniform: bool = True
 
     @property
     def spatial(self) -> bool:
@@ -137,7 +148,9 @@ class Builder:
             entry["functional"] = True
         self.layers.append({kind: entry} if entry or draw(st.booleans()) else kind)
         self.previous = name
-        return T(name, shape)
+        mixes = kind in ("conv", "conv_transpose", "dense") and fields.get("groups", 1) == 1
+        uniform = mixes or (kind != "concat" and all(t.uniform for t in inputs))
+        return T(name, shape, uniform)
 
 
 def _conv(b: Builder, x: T, keep_size: bool = False, filters: int | None = None) -> T:
@@ -284,13 +297,18 @@ def _pool(b: Builder, x: T, keep_size: bool = False) -> T:
 
 def _pointwise(b: Builder, x: T) -> T:
     draw = b.draw
-    choices = ["batchnorm", "dropout", *ACTIVATIONS]
+    choices = ["batchnorm", "dropout", *ACTIVATIONS, *SAME_SHAPE]
+    c = x.shape[-1]
     if x.spatial:
         choices.append("lrn")
+        if x.shape[0] * x.shape[1] > 1:  # torch's instance_norm refuses a single position
+            choices.append("instancenorm")
     kind = draw(st.sampled_from(choices))
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = _same_shape_fields(draw, kind, c)
     if kind == "batchnorm" and draw(st.booleans()):
         fields = {"eps": draw(st.sampled_from([1e-5, 1e-3])), "affine": draw(st.booleans())}
+        if draw(st.booleans()):
+            fields[draw(st.sampled_from(["scale", "center"]))] = False
     elif kind == "dropout" and draw(st.booleans()):
         fields = {"rate": draw(st.sampled_from([0.0, 0.2, 0.5]))}
     elif kind == "lrn" and draw(st.booleans()):
@@ -309,6 +327,90 @@ def _pointwise(b: Builder, x: T) -> T:
     elif kind == "prelu" and draw(st.booleans()):
         fields = {"per_channel": draw(st.booleans())}
     return b.add(kind, fields, [x], x.shape)
+
+
+def _same_shape_fields(draw: Any, kind: str, c: int) -> dict[str, Any]:
+    """Fields of the shape-keeping kinds of issue 11 (normalizations, scales, activations)."""
+    if kind in ("groupnorm", "channel_shuffle"):
+        fields: dict[str, Any] = {"groups": draw(st.sampled_from(_divisors(c)))}
+        if kind == "groupnorm" and draw(st.booleans()):
+            fields["affine"] = False
+        return fields
+    if kind == "layernorm" and draw(st.booleans()):
+        return {"elementwise_affine": draw(st.booleans()), "bias": draw(st.booleans())}
+    if kind == "instancenorm" and draw(st.booleans()):
+        return {"affine": draw(st.booleans()), "track_running_stats": draw(st.booleans())}
+    if kind == "stochastic_depth" and draw(st.booleans()):
+        return {"rate": 0.2, "mode": draw(st.sampled_from(["row", "batch"]))}
+    if kind == "scale":
+        return {"factor": draw(st.sampled_from([0.5, -2.0, 3.0]))}
+    if kind == "hardtanh" and draw(st.booleans()):
+        return {"min": -0.5, "max": draw(st.sampled_from([0.25, 2.0]))}
+    if kind == "celu" and draw(st.booleans()):
+        return {"alpha": draw(st.sampled_from([0.5, 2.0]))}
+    if kind == "softplus" and draw(st.booleans()):
+        return {"beta": draw(st.sampled_from([0.5, 2.0])), "threshold": 1.0}
+    return {}
+
+
+def _channel_step(b: Builder, x: T) -> T:
+    """A kind of issue 11 that changes the channels (spatial or flat): glu, slice, a split
+    rejoined, a per-position dense, or a mean."""
+    draw = b.draw
+    c = x.shape[-1]
+    options = ["dense"] + (["glu"] if c % 2 == 0 else [])
+    options += ["slice", "split"] if x.uniform else []
+    options += ["mean"] if x.spatial else []
+    step = draw(st.sampled_from(options))
+    if step == "glu":
+        return b.add("glu", {}, [x], (*x.shape[:-1], c // 2))
+    if step == "slice":
+        start = draw(st.integers(0, c - 1))
+        stop = draw(st.integers(start + 1, c))
+        return b.add("slice", {"start": start, "stop": stop}, [x], (*x.shape[:-1], stop - start))
+    if step == "dense":
+        units = draw(st.integers(1, 8))
+        fields = {"units": units, "per_position": True}
+        return b.add("dense", fields, [x], (*x.shape[:-1], units))
+    if step == "mean":
+        axes = draw(st.sampled_from([["spatial"], [0], [1], [-1], ["channels", 0]]))
+        shape = tuple(1 if a in axes or a - 3 in axes else d for a, d in enumerate(x.shape))
+        if "spatial" in axes:
+            shape = (1, 1, c)
+        if "channels" in axes:
+            shape = (*shape[:-1], 1)
+        return b.add("mean", {"axes": axes, "keepdims": True}, [x], shape)
+    return _split(b, x)
+
+
+def _split(b: Builder, x: T) -> T:
+    """`split` (sizes) or `chunk` into parts, a layer on some of them, concatenated again."""
+    draw = b.draw
+    c = x.shape[-1]
+    b.explicit += 1
+    name = f"n{b.explicit}"
+    if draw(st.booleans()) or c == 1:
+        cut = sorted(draw(st.sets(st.integers(1, c - 1), max_size=3))) if c > 1 else []
+        sizes = [hi - lo for lo, hi in zip([0, *cut], [*cut, c], strict=True)]
+        entry: dict[str, Any] = {"name": name, "sizes": sizes}
+    else:
+        count = draw(st.sampled_from([d for d in _divisors(c) if d > 1]))
+        sizes = [c // count] * count
+        entry = {"name": name, "chunks": count}
+    if x.name != b.previous:
+        entry["from"] = x.name
+    kind = draw(st.sampled_from(["split", "chunk"])) if "chunks" in entry else "split"
+    b.layers.append({kind: entry})
+    parts = [T(f"{name}.{i}", (*x.shape[:-1], size), x.uniform) for i, size in enumerate(sizes)]
+    b.previous = name  # not a tensor: every layer after the split says `from`
+    outs = [
+        b.add("relu", {}, [part], part.shape) if draw(st.booleans()) else part for part in parts
+    ]
+    if len(outs) == 1:
+        return b.add("identity", {}, outs, outs[0].shape)
+    if draw(st.booleans()):
+        outs.reverse()
+    return b.add("concat", {}, outs, (*x.shape[:-1], sum(o.shape[-1] for o in outs)))
 
 
 def _adaptive(b: Builder, x: T) -> T:
@@ -401,7 +503,9 @@ def _squeeze_excite(b: Builder, x: T) -> T:
 def _flat_step(b: Builder, x: T) -> T:
     draw = b.draw
     n = x.shape[0]
-    step = draw(st.integers(0, 4))
+    step = draw(st.integers(0, 5))
+    if step == 5:
+        return _channel_step(b, x)
     if step == 0:
         units = draw(st.integers(1, 16))
         fields: dict[str, Any] = {"units": units}
@@ -423,7 +527,7 @@ def _spatial_step(b: Builder, x: T) -> T:
     draw = b.draw
     h, w, _ = x.shape
     options = ["conv"] * 4 + ["pool"] * 2 + ["pointwise"] * 3
-    options += ["residual", "concat", "se", "adaptive", "global"]
+    options += ["residual", "concat", "se", "adaptive", "global", "channels"]
     if max(h, w) <= 12:
         options += ["conv_transpose"] * 2
     step = draw(st.sampled_from(options))
@@ -443,6 +547,8 @@ def _spatial_step(b: Builder, x: T) -> T:
         return _squeeze_excite(b, x)
     if step == "adaptive":
         return _adaptive(b, x)
+    if step == "channels":
+        return _channel_step(b, x)
     return _global(b, x)
 
 
@@ -537,6 +643,8 @@ def _first_layer_defects(h: int, w: int, c: int) -> list[tuple[list[Any], str]]:
         ([{"conv": {"filters": 2, "kernel": 1, "stride": 0}}], "stride"),
         ([{"conv": {"filters": 2, "kernel": 1, "padding": "full"}}], "padding"),
         ([{"conv": {"filters": 2, "kernel": 1, "padding": [1, 2, 3]}}], "padding"),
+        ([{"conv": {"filters": 2, "kernel": [1, 1, 1]}}], "kernel has 3 values"),
+        ([{"maxpool": {"kernel": 1, "stride": [1]}}], "stride has 1 value"),
         ([{"conv": {"filters": 2, "kernel": 1, "padding": -1}}], "padding"),
         ([{"conv": {"filters": 2, "kernal": 3}}], "kernal"),
         ([{"conv": {"kernel": 3}}], "filters"),
@@ -584,7 +692,7 @@ def invalid_specs(draw: Any) -> tuple[str, str]:
     tail = draw(st.lists(st.sampled_from(["relu", "batchnorm", "dropout", "sigmoid"]), max_size=3))
     top_level: list[tuple[Any, str]] = [
         ({"input": [0, h, c], "layers": ["relu"]}, "input"),
-        ({"input": [h, w], "layers": ["relu"]}, "input"),
+        ({"input": [h, w, c, c, h], "layers": ["relu"]}, "input"),
         ({"input": f"{h}x{w}x{c}", "layers": ["relu"]}, "input"),
         ({"input": [h, w, c], "layers": []}, "no layers"),
         ({"input": [h, w, c]}, "layers"),

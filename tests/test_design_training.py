@@ -118,7 +118,8 @@ def _flopcountermode_total(net: cnncalc.Network) -> int:
         module = model.layers[model.keys[node.name]] if node.name in model.keys else None
         if module is not None and not node.trainable:
             module.requires_grad_(False)
-    x = torch.empty(1, net.input_shape[2], *net.input_shape[:2], device="meta")
+    shape = net.input_shape
+    x = torch.empty(1, shape[-1], *shape[:-1], device="meta")
     counter = FlopCounterMode(display=False)
     with counter:
         out = model.forward(x, keep=False, grad=True)[net.output.name]
@@ -149,3 +150,20 @@ def test_an_opaque_layer_has_no_training_flops(tmp_path) -> None:  # type: ignor
     result = cli("flops", str(spec), "--training")
     assert result.exit_code == 2
     assert f"{spec}:4:5: error: layer opaque1: " in result.stderr
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "input: [200, 2]\nlayers: [conv: {filters: 4, kernel: 5, stride: 2}, batchnorm, relu, "
+        "conv_transpose: {filters: 3, kernel: 2, stride: 2}, global_avgpool, flatten, "
+        "dense: {units: 3}]",
+        "input: [4, 12, 10, 3]\nlayers: [conv: {filters: 4, kernel: [1, 3, 3], groups: 1}, "
+        "maxpool: {kernel: 2}, conv: {filters: 4, kernel: 1, bias: false}, flatten, "
+        "dense: {units: 2}]",
+    ],
+    ids=["1-D", "3-D"],
+)
+def test_rank_1_and_3_training_flops_equal_flopcountermode(spec: str) -> None:
+    net = cnncalc.load(spec)
+    assert training_flops(net).totals.total == _flopcountermode_total(net)

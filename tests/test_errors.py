@@ -187,9 +187,9 @@ CASES = [
     ),
     # --- input and layout -------------------------------------------------------------------
     pytest.param(
-        "input: [224, 224]\nlayers: [relu]\n",
-        1, 8, "`input` must be [H, W, C] or [N], got [224, 224]", "`input: [224, 224, 3]`",
-        id="input-two-dims",
+        "input: [2, 224, 224, 3, 1]\nlayers: [relu]\n",
+        1, 8, "`input` must be [H, W, C] or [N], got [2, 224, 224, 3, 1]", "[D, H, W, C]",
+        id="input-five-dims",
     ),
     pytest.param(
         'input: "224x224x3"\nlayers: [relu]\n',
@@ -213,9 +213,9 @@ CASES = [
         id="layout-unknown",
     ),
     pytest.param(
-        "input: [3, 8]\nlayout: chw\nlayers: [relu]\n",
-        1, 8, "`input` must be [C, H, W] or [N]", None,
-        id="layout-chw-input-two-dims",
+        "input: [3, 8, 8, 8, 8]\nlayout: chw\nlayers: [relu]\n",
+        1, 8, "`input` must be [C, H, W] or [N]", "[C, D, H, W]",
+        id="layout-chw-input-five-dims",
     ),
     # --- layer kinds and fields -------------------------------------------------------------
     pytest.param(
@@ -295,7 +295,7 @@ CASES = [
     ),
     pytest.param(
         H + "  - conv: {filters: 4, kernel: [3, 3, 3]}\n",
-        3, 32, "`kernel` expects a positive integer or [h, w], got [3, 3, 3]", None,
+        3, 32, "kernel has 3 values but the input has 2 spatial axes", "every axis",
         id="kernel-three-values",
     ),
     pytest.param(
@@ -305,7 +305,7 @@ CASES = [
     ),
     pytest.param(
         H + "  - conv: {filters: 4, kernel: 3, padding: [1, 2, 3]}\n",
-        3, 44, "`padding` expects [h, w] or [top, bottom, left, right]", None,
+        3, 44, "padding has 3 values but the input has 2 spatial axes", "(before, after) pair",
         id="padding-three-values",
     ),
     pytest.param(

@@ -34,7 +34,9 @@ KERAS_REFUSED = ("alexnet", "alexnet_grouped", "googlenet_paper")
 KERAS_NETS = [
     n
     for n in zoo_names()
-    if n not in KERAS_REFUSED and not n.startswith("vgg") and n != "alexnet_torchvision"
+    if n not in KERAS_REFUSED
+    and not n.startswith("vgg")
+    and n not in ("alexnet_torchvision", "convnext_tiny")
 ]
 
 
@@ -121,14 +123,15 @@ def run_pytorch(net: cnncalc.Network, tmp_path: Path, ruff: bool = True) -> None
 
     def hook(module: Any, args: Any, out: Any, name: str) -> None:
         per = int(module.weight[0].numel())
-        elements = args[0] if isinstance(module, torch.nn.ConvTranspose2d) else out
+        transposed = isinstance(module, torch.nn.modules.conv._ConvTransposeNd)
+        elements = args[0] if transposed else out
         counted[name] = int(elements.numel()) // out.shape[0] * per
 
     for key, module in model.named_modules():
-        if isinstance(module, torch.nn.Conv2d | torch.nn.ConvTranspose2d | torch.nn.Linear):
+        if isinstance(module, torch.nn.modules.conv._ConvNd | torch.nn.Linear):
             module.register_forward_hook(lambda m, a, o, n=paths[key]: hook(m, a, o, n))
     shape = net.input_shape
-    x = torch.zeros(2, shape[2], shape[0], shape[1]) if len(shape) == 3 else torch.zeros(2, *shape)
+    x = torch.zeros(2, shape[-1], *shape[:-1]) if len(shape) > 1 else torch.zeros(2, *shape)
     with torch.no_grad():
         model(x)
     for row in report.layers:
@@ -211,6 +214,41 @@ def test_awkward_spec_exports_to_pytorch(tmp_path: Path) -> None:
     assert '# "forward" in the spec' in source
 
 
+RANK_SPECS = {
+    "1-D": """
+input: [396, 2]
+layers:
+  - conv: {filters: 8, kernel: 7, stride: 2, padding: same}
+  - batchnorm
+  - maxpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true}
+  - conv_transpose: {filters: 4, kernel: 4, stride: 2, padding: same}
+  - avgpool: {kernel: 2, padding: [1, 0]}
+  - adaptive_maxpool: {output: 5}
+  - global_avgpool: {from: conv_transpose1}
+  - multiply: {from: [adaptive_maxpool1, global_avgpool1]}
+  - dense: {units: 3}
+""",
+    "3-D": """
+input: [6, 20, 18, 3]
+layers:
+  - conv: {filters: 4, kernel: [3, 5, 5], stride: [1, 2, 2], padding: [1, 2, 1, 2, 0, 1]}
+  - batchnorm
+  - maxpool: {kernel: 2, padding: same}
+  - conv_transpose: {filters: 4, kernel: 2, stride: [1, 2, 2], padding: [0, 1, 0]}
+  - adaptive_avgpool: {output: [5, 4, 2]}
+  - global_maxpool
+  - flatten
+  - dense: {units: 2}
+""",
+}
+
+
+@torch_marks
+@pytest.mark.parametrize("rank", RANK_SPECS)
+def test_rank_1_and_3_export_to_pytorch(rank: str, tmp_path: Path) -> None:
+    run_pytorch(cnncalc.load(RANK_SPECS[rank]), tmp_path)
+
+
 # --- the command line ------------------------------------------------------------------
 
 
@@ -247,6 +285,11 @@ def test_cli_errors(tmp_path: Path) -> None:
 def test_keras_refusals_name_the_layers(name: str) -> None:
     with pytest.raises(SpecError, match=r"layer norm1 \(lrn\) cannot be exported to Keras"):
         keras_code.write(cnncalc.load(name))
+
+
+def test_keras_refuses_layer_scale_by_name() -> None:
+    with pytest.raises(SpecError, match=r"\(layer_scale\) cannot be exported to Keras"):
+        keras_code.write(cnncalc.load("convnext_tiny"))
 
 
 def test_keras_refuses_what_it_cannot_express() -> None:
@@ -294,3 +337,13 @@ def test_awkward_spec_exports_to_keras(tmp_path: Path) -> None:
     path.write_text(keras_code.write(cnncalc.load(SPEC), check=True), encoding="utf-8")
     ruff_check(path)
     runpy.run_path(str(path), run_name="__main__")
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("rank", RANK_SPECS)
+def test_rank_1_and_3_export_to_keras(rank: str, tmp_path: Path) -> None:
+    _keras()
+    path = tmp_path / "model.py"
+    path.write_text(keras_code.write(cnncalc.load(RANK_SPECS[rank]), check=True), "utf-8")
+    ruff_check(path)
+    runpy.run_path(str(path), run_name="__main__")  # SystemExit on a mismatch

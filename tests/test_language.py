@@ -241,11 +241,12 @@ def test_the_schema_accepts_the_new_shorthand():
 # --- --input -------------------------------------------------------------------------------------
 
 
-def test_input_of_two_sizes_explains_the_one_sample_convention():
-    result = run("params", "FC5", "--input", "100x3")
-    assert result.exit_code == 2
-    assert "one sample" in result.stderr
-    assert "--input 3 --batch 100" in result.stderr
+def test_input_of_two_sizes_is_a_sequence_of_channels():
+    result = run("params", "FC5", "--input", "100x3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["input_shape"] == [100, 3]  # L = 100 samples of 3 channels
+    assert data["totals"]["params"] == 100 * 3 * 5 + 5
 
 
 def test_input_option_follows_the_spec_layout():

@@ -112,8 +112,9 @@ def test_conv_matches_its_definition(layer: str) -> None:
     out, w = forward_one(f"[conv: {layer}]", x)
     op = net_of(f"[conv: {layer}]", x.shape[1:]).nodes[0].op
     pads = ops.window_pads(op.padding, (7, 8), op.kernel, op.stride, op.dilation)
+    stride, dilation = ops.per_axis(op.stride, 2), ops.per_axis(op.dilation, 2)
     want = conv_by_loops(
-        x, w.params["weight"], w.params.get("bias"), pads, op.stride, op.dilation, op.groups
+        x, w.params["weight"], w.params.get("bias"), pads, stride, dilation, op.groups
     )
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
 
@@ -138,9 +139,9 @@ def test_conv_transpose_matches_its_definition(layer: str) -> None:
         w.params["weight"],
         w.params.get("bias"),
         crop,
-        op.output_padding,
-        op.stride,
-        op.dilation,
+        ops.per_axis(op.output_padding, 2),
+        ops.per_axis(op.stride, 2),
+        ops.per_axis(op.dilation, 2),
         op.groups,
     )
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
@@ -161,9 +162,9 @@ def test_conv_transpose_crop_may_reach_into_output_padding() -> None:
         w.params["weight"],
         w.params.get("bias"),
         ops.transpose_crop(op, (2, 1)),
-        op.output_padding,
-        op.stride,
-        op.dilation,
+        ops.per_axis(op.output_padding, 2),
+        ops.per_axis(op.stride, 2),
+        ops.per_axis(op.dilation, 2),
         op.groups,
     )
     assert out.shape == want.shape == (1, 3, 1, 1)

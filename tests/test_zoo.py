@@ -77,6 +77,19 @@ EXPECTED = {
     # Szegedy et al. 2014, Table 1 without the auxiliary heads: 5×5 branches, conv biases,
     # no batch norm
     "googlenet_paper": (6_998_552, 0, (1000,)),
+    # torchvision.models.convnext_tiny sum(p.numel()); LayerNorm has no buffers
+    # stem 4,704 + 192; a block of width d: dw 49·d + d, norm 2d, pwconv1 4d² + 4d,
+    # pwconv2 4d² + d, γ d = 8d² + 58d; downsampling 2d + 8d² + 2d; head 1,536 + 769,000
+    "convnext_tiny": (28_589_128, 0, (1000,)),
+    # torchvision.models.shufflenet_v2_x1_0 sum(p.numel()); buffers: BN channels
+    # conv1 24; stage2: first unit 24 + 58 + 58 + 58 + 58, then 3·(58 + 58 + 58) = 256 + 522;
+    # stage3 (116 + 4·116) + 7·(3·116) = 580 + 2,436; stage4 (232 + 4·232) + 3·(3·232) =
+    # 1,160 + 2,088; conv5 1,024: 8,090 channels, ×2 = 16,180
+    "shufflenet_v2_x1_0": (2_278_604, 16_180, (1000,)),
+    # torchvision.models.efficientnet_b0 sum(p.numel()); buffers: BN channels
+    "efficientnet_b0": (5_288_548, 42_016, (1000,)),
+    # torchvision.models.regnet_y_400mf sum(p.numel()); buffers: BN channels
+    "regnet_y_400mf": (4_344_144, 27_152, (1000,)),
 }
 
 
@@ -185,6 +198,28 @@ def test_seed_conv4_matches_shorthand_line() -> None:
         ("googlenet_paper", "inception5b", (7, 7, 1024)),
         ("googlenet_paper", "pool5", (1, 1, 1024)),
         ("vgg11", "block5.pool", (7, 7, 512)),
+        ("convnext_tiny", "stem.norm", (56, 56, 96)),
+        ("convnext_tiny", "stage1.0.pwconv1", (56, 56, 384)),
+        ("convnext_tiny", "stage2", (28, 28, 192)),
+        ("convnext_tiny", "stage3", (14, 14, 384)),
+        ("convnext_tiny", "stage4", (7, 7, 768)),
+        ("convnext_tiny", "avgpool", (1, 1, 768)),
+        ("shufflenet_v2_x1_0", "maxpool", (56, 56, 24)),
+        ("shufflenet_v2_x1_0", "stage2.1.split.0", (28, 28, 58)),
+        ("shufflenet_v2_x1_0", "stage2", (28, 28, 116)),
+        ("shufflenet_v2_x1_0", "stage3", (14, 14, 232)),
+        ("shufflenet_v2_x1_0", "stage4", (7, 7, 464)),
+        ("shufflenet_v2_x1_0", "mean", (1024,)),
+        ("efficientnet_b0", "stem", (112, 112, 32)),
+        ("efficientnet_b0", "stage1", (112, 112, 16)),
+        ("efficientnet_b0", "stage3", (28, 28, 40)),
+        ("efficientnet_b0", "stage5", (14, 14, 112)),
+        ("efficientnet_b0", "stage7", (7, 7, 320)),
+        ("efficientnet_b0", "head", (7, 7, 1280)),
+        ("regnet_y_400mf", "trunk.block1", (56, 56, 48)),
+        ("regnet_y_400mf", "trunk.block2", (28, 28, 104)),
+        ("regnet_y_400mf", "trunk.block3", (14, 14, 208)),
+        ("regnet_y_400mf", "trunk.block4", (7, 7, 440)),
         ("vgg19", "block5.pool", (7, 7, 512)),
     ],
 )
@@ -210,11 +245,20 @@ def test_alexnet_groups_halve_conv_weights() -> None:
 
 
 # weight MACs at 224×224×3, in GMACs as published (torchvision's model table, GFLOPS column)
-PUBLISHED_GMACS = {"vgg11": 7.61, "vgg13": 11.31, "vgg16": 15.47, "vgg19": 19.63}
+PUBLISHED_GMACS = {
+    "vgg11": 7.61,
+    "vgg13": 11.31,
+    "vgg16": 15.47,
+    "vgg19": 19.63,
+    "convnext_tiny": 4.46,
+    "shufflenet_v2_x1_0": 0.14,
+    "efficientnet_b0": 0.39,
+    "regnet_y_400mf": 0.40,
+}
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED_GMACS))
-def test_vgg_macs_match_the_published_figures(name: str) -> None:
+def test_macs_match_the_published_figures(name: str) -> None:
     assert round(report(name).macs / 1e9, 2) == PUBLISHED_GMACS[name]
 
 
@@ -226,3 +270,38 @@ def test_googlenet_paper_inception_3a_by_hand() -> None:
     assert sum(r.counts.params for r in layers) == expected == 163_696
     # about 1.5 billion multiply-adds at inference, as the paper says
     assert 1.5e9 < report("googlenet_paper").macs < 1.6e9
+
+
+def test_convnext_block_by_hand() -> None:
+    # stage1 block (d = 96): dw 7·7·96 + 96, norm 2·96, pwconv1 96·384 + 384, pwconv2
+    # 384·96 + 96, γ 96 = 8d² + 58d; MACs at 56×56: 49·96 + 96·384 + 384·96 per position
+    layers = [r for r in report("convnext_tiny").layers if r.node.name.startswith("stage1.0.")]
+    assert sum(r.counts.params for r in layers) == 8 * 96**2 + 58 * 96 == 79_296
+    assert sum(r.multiplies.macs for r in layers) == 56 * 56 * (49 * 96 + 2 * 96 * 384)
+    kinds = [r.node.kind for r in layers]
+    assert kinds.count("dense") == 2 and "layer_scale" in kinds and "stochastic_depth" in kinds
+    rates = [
+        r.node.op.rate  # type: ignore[attr-defined]
+        for r in report("convnext_tiny").layers
+        if r.node.kind == "stochastic_depth"
+    ]
+    assert len(rates) == 18 and rates[0] == 0.0 and rates[-1] == pytest.approx(0.1)
+
+
+def test_shufflenet_units_split_and_shuffle() -> None:
+    rep = report("shufflenet_v2_x1_0")
+    kinds = [r.node.kind for r in rep.layers]
+    # stride-1 units (3 + 7 + 3) split in two slices; every unit (16) shuffles
+    assert kinds.count("slice") == 2 * 13 and kinds.count("channel_shuffle") == 16
+    unit = {r.node.name: r for r in rep.layers if r.node.name.startswith("stage3.1.")}
+    assert unit["stage3.1.branch2.pw1.conv"].node.inputs == ("stage3.1.split.1",)
+    assert unit["stage3.1.cat"].node.inputs == ("stage3.1.split.0", "stage3.1.branch2.pw2.relu")
+
+
+def test_efficientnet_residuals_go_through_stochastic_depth() -> None:
+    rep = report("efficientnet_b0")
+    depths = [r for r in rep.layers if r.node.kind == "stochastic_depth"]
+    # residual blocks: 16 blocks minus the 7 first blocks of the stages (shape changes)
+    assert len(depths) == 9
+    assert [r.node.op.rate for r in depths][-1] == pytest.approx(0.2 * 14 / 16)  # type: ignore[attr-defined]
+    assert sum(r.node.kind == "multiply" for r in rep.layers) == 16  # one SE per block

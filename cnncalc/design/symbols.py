@@ -32,8 +32,14 @@ def symbolic_input(text: str | None) -> SymbolicInput | None:
     parts = tuple(p.strip() for p in text.replace("×", "x").split("x")) if "x" in text else ()
     if not parts:
         parts = (text.strip(),)
-    if len(parts) != 3 or not any(_SYMBOL.fullmatch(p) for p in parts):
+    if not any(_SYMBOL.fullmatch(p) for p in parts):
         return None
+    if len(parts) != 3:
+        raise SpecError(
+            f"--input {text[:40]!r}: closed forms are for 2-D inputs only (HxWxC)",
+            SourcePos("--input"),
+            "give numbers for a 1-D (LxC) or 3-D (DxHxWxC) input",
+        )
     if not all(_SYMBOL.fullmatch(p) or p.isdigit() for p in parts):
         raise SpecError(
             f"--input {text[:40]!r}: each size is a number or a letter (HxWx3)",

@@ -94,6 +94,26 @@ TRAINING_RULES: dict[str, TrainingRule] = {
             "concat",
             "flatten",
             "dropout",
+            # normalization, channel and elementwise kinds: no matmul or conv (dense
+            # per_position is a matmul: `dense` above, its MACs at every position)
+            "layernorm",
+            "groupnorm",
+            "instancenorm",
+            "l2norm",
+            "channel_shuffle",
+            "slice",
+            "identity",
+            "stochastic_depth",
+            "layer_scale",
+            "scale",
+            "mean",
+            "mish",
+            "hardtanh",
+            "selu",
+            "celu",
+            "softplus",
+            "log_softmax",
+            "glu",
         )
     },
 }

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.graph import Network, Node, build_network
 from cnncalc.io.imported import Imported
-from cnncalc.io.spec_writer import layer_entries, spec_document, to_yaml
+from cnncalc.io.spec_writer import layer_entries, spec_document, to_yaml, written_value
 from cnncalc.io.structure import recover
 from cnncalc.layers import KINDS, Shape
 from cnncalc.passes.params import count_params
@@ -86,13 +86,20 @@ def same_network(a: Network, b: Network) -> bool:
     )
 
 
+def _as_read(value: Any) -> Any:
+    """A field value as loading the written spec gives it (a square kernel as one int, ...),
+    so the flat network and the structured spec's compare equal."""
+    written = written_value(value)
+    return tuple(written) if isinstance(written, list) else written
+
+
 def _network(imported: Imported) -> Network:
     """The network of the flat layers, built directly (the flat spec describes the same)."""
     pos = SourcePos(imported.source)
     nodes = [
         Node(
             layer.name,
-            KINDS[layer.kind](**layer.fields),
+            KINDS[layer.kind](**{k: _as_read(v) for k, v in layer.fields.items()}),
             tuple(layer.inputs),
             True,
             pos,

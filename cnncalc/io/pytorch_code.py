@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from cnncalc import __version__
 from cnncalc.gcpause import gc_paused
 from cnncalc.graph import INPUT, Network, Node
-from cnncalc.io.frameworks import TorchLayer, bridge, torch_functional
+from cnncalc.io.frameworks import TorchLayer, bridge, literal, torch_functional, torch_pads
 from cnncalc.io.naming import class_name, dead_ends, each_layer, variable_names
+from cnncalc.io.torch_helpers import helpers_source
 from cnncalc.layers import Shape
 
 # what an nn.Module or nn.ModuleDict already has (torch 2.13): no child may take these names
@@ -91,8 +92,8 @@ def _declare(path: Path, value: str) -> str:
 
 
 def torch_shape(shape: Shape) -> str:
-    """`(N, 64, 112, 112)`: an IR shape (H, W, C) as PyTorch's (N, C, H, W)."""
-    dims = (shape[2], shape[0], shape[1]) if len(shape) == 3 else shape
+    """`(N, 64, 112, 112)`: an IR shape (H, W, C) as PyTorch's (N, C, H, W) (any rank)."""
+    dims = (shape[-1], *shape[:-1]) if len(shape) > 1 else shape
     return "(N, " + ", ".join(str(d) for d in dims) + ")"
 
 
@@ -142,13 +143,15 @@ def write(net: Network, check: bool = False, command: str = "") -> str:
         if name in frozen:
             init.append(f"{access(path)}.requires_grad_(False)")
     forward = [_forward_line(net, node, layers[node.name], paths, names) for node in net]
+    helpers = helpers_source(layer.module.func for layer in modules.values())
     body = "\n".join(
         [
             _header(net, command),
             "",
             "import torch",
-            *(["import torch.nn.functional as F"] if any("F." in f for f in forward) else []),
+            *(["import torch.nn.functional as F"] if "F." in helpers + "".join(forward) else []),
             "from torch import nn",
+            *([helpers] if helpers else []),
             "",
             "",
             f"class {class_name(net.name)}(nn.Module):",
@@ -195,12 +198,11 @@ def _forward_line(
         value = f"torch.flatten({inputs[0]}, 1)"
     else:
         arg = inputs[0]
-        if node.kind == "dense" and len(shape) == 3:
+        if node.kind == "dense" and len(shape) > 1 and not node.op.per_position:  # type: ignore[attr-defined]
             arg = f"torch.flatten({arg}, 1)"
         if layer.pad is not None:
-            t, b, left, r = layer.pad
             fill = f', value=float("{layer.pad_value}")' if layer.pad_value != 0.0 else ""
-            arg = f"F.pad({arg}, ({left}, {r}, {t}, {b}){fill})"
+            arg = f"F.pad({arg}, {literal(torch_pads(layer.pad))}{fill})"
         functional = torch_functional(layer.module) if node.functional else None
         if functional is not None:
             value = functional.source(arg)
@@ -208,8 +210,8 @@ def _forward_line(
             value = f"{access(paths[node.name])}({arg})"
         if layer.crop is not None:
             out = net.shapes[node.name]
-            t, _, left, _ = layer.crop
-            value += f"[:, :, {t} : {t + out[0]}, {left} : {left + out[1]}]"
+            kept = (f"{b} : {b + n}" for b, n in zip(layer.crop[::2], out[:-1], strict=True))
+            value += f"[:, :, {', '.join(kept)}]"
     return f"{names[node.name]} = {value}  # {torch_shape(net.shapes[node.name])}"
 
 

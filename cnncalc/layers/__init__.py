@@ -1,6 +1,18 @@
 """The layer kinds. Importing this package registers every kind in `KINDS`."""
 
-from cnncalc.layers import activation, conv, dense, merge, norm, opaque, pool
+from cnncalc.layers import (
+    activation,
+    activation_more,
+    channels,
+    conv,
+    dense,
+    merge,
+    misc,
+    norm,
+    normalize,
+    opaque,
+    pool,
+)
 from cnncalc.layers.base import KINDS, Op, Shape, fmt_shape
 
 __all__ = [
@@ -8,11 +20,15 @@ __all__ = [
     "Op",
     "Shape",
     "activation",
+    "activation_more",
+    "channels",
     "conv",
     "dense",
     "fmt_shape",
     "merge",
+    "misc",
     "norm",
+    "normalize",
     "opaque",
     "pool",
 ]

@@ -13,9 +13,10 @@ from typing import Any, ClassVar, TypeVar
 
 from cnncalc.derive import Q, ceil_div, floor_div
 from cnncalc.errors import LayerError
-from cnncalc.fields import FieldType, Padding, Pair
+from cnncalc.fields import Axes, FieldType, Padding
 
-Shape = tuple[int, ...]  # (H, W, C) for spatial tensors, (N,) for flat ones
+Shape = tuple[int, ...]  # (L, C), (H, W, C) or (D, H, W, C) for spatial tensors, (N,) flat
+Sizes = tuple[int, ...]  # one value per spatial axis
 
 
 def param(
@@ -103,12 +104,13 @@ class Op:
 
 @dataclasses.dataclass(frozen=True)
 class Window:
-    """Sliding-window geometry per axis (h, w): what the receptive-field rules need."""
+    """Sliding-window geometry, one value per spatial axis: what the receptive-field rules
+    need."""
 
-    kernel: Pair
-    stride: Pair
-    dilation: Pair
-    pad_before: Pair  # top, left (as resolved for this input)
+    kernel: Sizes
+    stride: Sizes
+    dilation: Sizes
+    pad_before: Sizes  # top, left (as resolved for this input)
     transposed: bool = False  # conv_transpose: stride spreads the input apart
     whole_input: bool = False  # global pooling
 
@@ -146,21 +148,57 @@ def fmt_shape(shape: Shape) -> str:
     return "×".join(str(d) for d in shape)
 
 
-def spatial(shape: Shape) -> tuple[int, int, int]:
-    """The (H, W, C) of a spatial input; a flat input is an error for spatial layers."""
-    if len(shape) != 3:
+def spatial(shape: Shape) -> Shape:
+    """A spatial input (spatial axes..., C); a flat input is an error for spatial layers."""
+    if len(shape) < 2:
         raise LayerError(
             f"needs an H×W×C input but gets a flat vector of {shape[0]}",
             "a spatial layer (conv, pooling, ...) cannot follow dense or flatten; "
             "move it before them",
             field="from",
         )
-    return shape[0], shape[1], shape[2]
+    return shape
 
 
 def channels(shape: Shape) -> int:
     """Channels of a spatial tensor, or the length of a flat one."""
     return shape[-1]
+
+
+def axis_words(rank: int) -> str:
+    return "1 spatial axis" if rank == 1 else f"{rank} spatial axes"
+
+
+def per_axis(value: Axes, rank: int, field: str) -> Sizes:
+    """A field's value for each of the input's `rank` spatial axes (an int: all of them)."""
+    if isinstance(value, int):
+        return (value,) * rank
+    if len(value) != rank:
+        count = "1 value" if len(value) == 1 else f"{len(value)} values"
+        raise LayerError(
+            f"{field} has {count} but the input has {axis_words(rank)}",
+            f"write one {field} for every axis, or a single number for all of them",
+            field=field,
+        )
+    return value
+
+
+def resolve_padding(padding: Padding, rank: int, field: str = "padding") -> Sizes:
+    """Explicit padding as (before, after) per axis — (top, bottom, left, right) in 2-D — from
+    an int, one value per axis or one pair per axis; "same" is resolved by `window_output`."""
+    if isinstance(padding, int):
+        return (padding,) * (2 * rank)
+    if isinstance(padding, str):
+        raise ValueError("same padding depends on the input size")
+    if len(padding) == rank:
+        return tuple(p for p in padding for _ in (0, 1))
+    if len(padding) == 2 * rank:
+        return padding
+    raise LayerError(
+        f"{field} has {len(padding)} values but the input has {axis_words(rank)}",
+        f"write one value per axis ({rank}) or a (before, after) pair per axis ({2 * rank})",
+        field=field,
+    )
 
 
 def same_padding(size: int, span: int, stride: int) -> tuple[int, int]:
@@ -170,46 +208,50 @@ def same_padding(size: int, span: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _fmt_pair(p: Pair) -> str:
-    return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
+def fmt_sizes(p: Sizes) -> str:
+    """`3` when every axis is the same, else `3×5`."""
+    return str(p[0]) if len(set(p)) == 1 else "×".join(str(v) for v in p)
 
 
 def window_output(
-    in_hw: tuple[int, int],
-    kernel: Pair,
-    stride: Pair,
-    dilation: Pair,
+    in_sizes: Sizes,
+    kernel: Sizes,
+    stride: Sizes,
+    dilation: Sizes,
     padding: Padding,
     ceil_mode: bool = False,
-) -> tuple[tuple[int, int], tuple[int, int, int, int]]:
-    """Output H×W of a sliding window (conv or pool) and the resolved (t, b, l, r) padding.
+) -> tuple[Sizes, Sizes]:
+    """Output size of a sliding window (conv or pool) on each spatial axis, and the resolved
+    (before, after) padding per axis — (t, b, l, r) in 2-D.
 
     floor((in + pads − span) / stride) + 1 with span = dilation·(kernel − 1) + 1; with
     ceil_mode the last window may start in the padding but not past it (PyTorch's rule).
     """
-    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+    rank = len(in_sizes)
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
     if padding == "same":
-        pads: tuple[int, int, int, int] = (
-            *same_padding(in_hw[0], spans[0], stride[0]),
-            *same_padding(in_hw[1], spans[1], stride[1]),
-        )
+        same: list[int] = []
+        for axis in range(rank):
+            same += same_padding(in_sizes[axis], spans[axis], stride[axis])
+        pads: Sizes = tuple(same)
     else:
-        pads = padding
-    padded = (in_hw[0] + pads[0] + pads[1], in_hw[1] + pads[2] + pads[3])
-    if spans[0] > padded[0] or spans[1] > padded[1]:
-        what = f"kernel {_fmt_pair(kernel)}"
-        if dilation != (1, 1):
-            what += f" with dilation {_fmt_pair(dilation)} spans {_fmt_pair((spans[0], spans[1]))}"
-        where = f"its {in_hw[0]}×{in_hw[1]} input"
-        if padded != in_hw:
-            where += f" (padded {padded[0]}×{padded[1]})"
-        raise LayerError(
-            f"{what} is larger than {where}",
-            "use a smaller kernel, more padding, or a larger input",
-        )
+        pads = resolve_padding(padding, rank)
+    padded = [in_sizes[a] + pads[2 * a] + pads[2 * a + 1] for a in range(rank)]
+    for axis in range(rank):
+        if spans[axis] > padded[axis]:
+            what = f"kernel {fmt_sizes(kernel)}"
+            if any(d != 1 for d in dilation):
+                what += f" with dilation {fmt_sizes(dilation)} spans {fmt_sizes(tuple(spans))}"
+            where = f"its {'×'.join(map(str, in_sizes))} input"
+            if tuple(padded) != tuple(in_sizes):
+                where += f" (padded {'×'.join(map(str, padded))})"
+            raise LayerError(
+                f"{what} is larger than {where}",
+                "use a smaller kernel, more padding, or a larger input",
+            )
     out = []
-    for axis in range(2):
-        size, step = Q(in_hw[axis]), Q(stride[axis])
+    for axis in range(rank):
+        size, step = Q(in_sizes[axis]), Q(stride[axis])
         span = Q(spans[axis])
         if dilation[axis] != 1:
             span = Q(dilation[axis]) * (Q(kernel[axis]) - 1) + 1
@@ -218,12 +260,12 @@ def window_output(
             extent = extent + pad if pad else extent
         if ceil_mode:
             n = ceil_div(extent - span, step) + 1
-            if (n - 1) * step >= in_hw[axis] + pads[2 * axis]:
+            if (n - 1) * step >= in_sizes[axis] + pads[2 * axis]:
                 n = n - 1  # the last window would start in the padding
         else:
             n = floor_div(extent - span, step) + 1
         out.append(n)
-    return (out[0], out[1]), pads
+    return tuple(out), pads
 
 
 def prod(values: Sequence[int]) -> int:

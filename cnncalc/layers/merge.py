@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,9 +41,10 @@ class Multiply(Merge):
     doc = "element-wise product; a 1×1×C input broadcasts over H×W×C (squeeze-excitation)"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        out = max(inputs, key=lambda s: (len(s), s[0] * s[1] if len(s) == 3 else 0))
+        out = max(inputs, key=lambda s: (len(s), math.prod(s[:-1]) if len(s) > 1 else 0))
         for s in inputs:
-            if s == out or (len(s) == 3 == len(out) and s[:2] == (1, 1) and s[2] == out[2]):
+            gate = len(s) == len(out) > 1 and set(s[:-1]) == {1} and s[-1] == out[-1]
+            if s == out or gate:
                 continue
             raise LayerError(
                 "cannot multiply inputs of these shapes",
@@ -62,16 +64,16 @@ class Concat(Merge):
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         if all(len(s) == 1 for s in inputs):
             return (sum(s[0] for s in inputs),)
-        if any(len(s) != 3 for s in inputs):
+        if any(len(s) == 1 for s in inputs):
             raise LayerError(
                 "cannot concatenate flat vectors with H×W×C tensors",
                 "flatten the H×W×C inputs first, or concatenate before dense",
                 field="from",
             )
-        if any(s[:2] != inputs[0][:2] for s in inputs):
+        if any(s[:-1] != inputs[0][:-1] for s in inputs):
             raise LayerError(
                 "cannot concatenate inputs of unequal H×W",
                 "concat joins channels; all inputs need the same height and width",
                 field="from",
             )
-        return (inputs[0][0], inputs[0][1], sum(s[2] for s in inputs))
+        return (*inputs[0][:-1], sum(s[-1] for s in inputs))

@@ -1,4 +1,5 @@
-"""Pooling: `maxpool`, `avgpool`, `global_avgpool`, `global_maxpool`, adaptive pools."""
+"""Pooling: `maxpool`, `avgpool`, `global_avgpool`, `global_maxpool`, adaptive pools, in the
+input's spatial rank (1-D, 2-D, 3-D)."""
 
 from __future__ import annotations
 
@@ -7,66 +8,97 @@ from dataclasses import dataclass
 from math import gcd
 
 from cnncalc.errors import LayerError
-from cnncalc.fields import BOOL, PADDING, POSITIVE_PAIR, Padding, Pair
-from cnncalc.layers.base import Op, Shape, Window, param, register, spatial, window_output
+from cnncalc.fields import BOOL, PADDING, POSITIVE_AXES, Axes, Padding
+from cnncalc.layers.base import (
+    Op,
+    Shape,
+    Sizes,
+    Window,
+    param,
+    per_axis,
+    register,
+    resolve_padding,
+    spatial,
+    window_output,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
 class _WindowPool(Op):
-    kernel: Pair = param(
-        POSITIVE_PAIR, "window size: k or [kh, kw]", aliases=("kernel_size", "pool_size")
+    kernel: Axes = param(
+        POSITIVE_AXES, "window size: k or [kh, kw]", aliases=("kernel_size", "pool_size")
     )
-    stride: Pair = param(
-        POSITIVE_PAIR,
+    stride: Axes = param(
+        POSITIVE_AXES,
         "stride (default: the kernel size)",
         default_from="kernel",
         aliases=("strides",),
     )
     padding: Padding = param(
-        PADDING, "valid, same (TensorFlow), p, [ph, pw] or [t, b, l, r]", default=(0, 0, 0, 0)
+        PADDING, "valid, same (TensorFlow), p, [ph, pw] or [t, b, l, r]", default=0
     )
     ceil_mode: bool = param(BOOL, "round the output size up (PyTorch ceil_mode)", default=False)
 
     @property
-    def window_dilation(self) -> Pair:
-        return (1, 1)
+    def window_dilation(self) -> Axes:
+        return 1
+
+    def axes(self, rank: int) -> tuple[Sizes, Sizes, Sizes]:
+        """kernel, stride and dilation for an input of `rank` spatial axes."""
+        return (
+            per_axis(self.kernel, rank, "kernel"),
+            per_axis(self.stride, rank, "stride"),
+            per_axis(self.window_dilation, rank, "dilation"),
+        )
+
+    def _geometry(self, inputs: Sequence[Shape]) -> tuple[Sizes, Window]:
+        shape = spatial(inputs[0])
+        kernel, stride, dilation = self.axes(len(shape) - 1)
+        out, pads = window_output(
+            shape[:-1], kernel, stride, dilation, self.padding, self.ceil_mode
+        )
+        return out, Window(kernel, stride, dilation, pads[::2])
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        h, w, c = spatial(inputs[0])
+        shape = spatial(inputs[0])
+        rank = len(shape) - 1
         if self.padding != "same":
-            t, b, left, r = self.padding
-            for pad, axis in ((t, 0), (b, 0), (left, 1), (r, 1)):
-                kernel = self.kernel[axis]
-                if pad > kernel // 2:  # PyTorch's rule, on the kernel size (not its dilated span)
+            kernel = per_axis(self.kernel, rank, "kernel")
+            pads = resolve_padding(self.padding, rank)
+            for index, pad in enumerate(pads):
+                size = kernel[index // 2]
+                if pad > size // 2:  # PyTorch's rule, on the kernel size (not its dilated span)
                     raise LayerError(
-                        f"padding {pad} is more than half the pooling kernel {kernel}",
+                        f"padding {pad} is more than half the pooling kernel {size}",
                         f"PyTorch requires padding ≤ ⌊kernel/2⌋ for pooling: use at most "
-                        f"{kernel // 2}",
+                        f"{size // 2}",
                         field="padding",
                     )
-        (oh, ow), _ = window_output(
-            (h, w), self.kernel, self.stride, self.window_dilation, self.padding, self.ceil_mode
-        )
-        return (oh, ow, c)
+        out, _ = self._geometry(inputs)
+        return (*out, shape[-1])
 
     def window(self, inputs: Sequence[Shape]) -> Window:
-        h, w, _ = spatial(inputs[0])
-        _, pads = window_output(
-            (h, w), self.kernel, self.stride, self.window_dilation, self.padding, self.ceil_mode
-        )
-        return Window(self.kernel, self.stride, self.window_dilation, (pads[0], pads[2]))
+        return self._geometry(inputs)[1]
 
 
 @register
 @dataclass(frozen=True, kw_only=True)
 class MaxPool(_WindowPool):
     kind = "maxpool"
-    aliases = ("MaxPool2d", "MaxPooling2D", "MaxPool2D")
-    doc = "max pooling (PyTorch MaxPool2d)"
-    dilation: Pair = param(POSITIVE_PAIR, "dilation of the window", default=(1, 1))
+    aliases = (
+        "MaxPool2d",
+        "MaxPooling2D",
+        "MaxPool2D",
+        "MaxPool1d",
+        "MaxPooling1D",
+        "MaxPool3d",
+        "MaxPooling3D",
+    )
+    doc = "max pooling in the input's rank (PyTorch MaxPool1d/2d/3d)"
+    dilation: Axes = param(POSITIVE_AXES, "dilation of the window", default=1)
 
     @property
-    def window_dilation(self) -> Pair:
+    def window_dilation(self) -> Axes:
         return self.dilation
 
 
@@ -74,8 +106,17 @@ class MaxPool(_WindowPool):
 @dataclass(frozen=True, kw_only=True)
 class AvgPool(_WindowPool):
     kind = "avgpool"
-    aliases = ("AvgPool2d", "AveragePooling2D", "AvgPool2D", "AveragePool")
-    doc = "average pooling (PyTorch AvgPool2d)"
+    aliases = (
+        "AvgPool2d",
+        "AveragePooling2D",
+        "AvgPool2D",
+        "AveragePool",
+        "AvgPool1d",
+        "AveragePooling1D",
+        "AvgPool3d",
+        "AveragePooling3D",
+    )
+    doc = "average pooling in the input's rank (PyTorch AvgPool1d/2d/3d)"
     count_include_pad: bool = param(
         BOOL, "average over padding zeros too (PyTorch default)", default=True
     )
@@ -85,51 +126,64 @@ class AvgPool(_WindowPool):
 @dataclass(frozen=True, kw_only=True)
 class GlobalAvgPool(Op):
     kind = "global_avgpool"
-    aliases = ("GlobalAveragePooling2D", "GlobalAvgPool2D", "GlobalAvgPool")
-    doc = "mean over H×W → 1×1×C"
+    aliases = (
+        "GlobalAveragePooling2D",
+        "GlobalAvgPool2D",
+        "GlobalAvgPool",
+        "GlobalAveragePooling1D",
+        "GlobalAveragePooling3D",
+    )
+    doc = "mean over the spatial axes (H×W) → 1×1×C"
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        return (1, 1, spatial(inputs[0])[2])
+        shape = spatial(inputs[0])
+        return (*(1 for _ in shape[:-1]), shape[-1])
 
     def window(self, inputs: Sequence[Shape]) -> Window:
-        h, w, _ = spatial(inputs[0])
-        return Window((h, w), (h, w), (1, 1), (0, 0), whole_input=True)
+        sizes = spatial(inputs[0])[:-1]
+        ones = (1,) * len(sizes)
+        return Window(sizes, sizes, ones, (0,) * len(sizes), whole_input=True)
 
 
 @register
 @dataclass(frozen=True, kw_only=True)
 class GlobalMaxPool(GlobalAvgPool):
     kind = "global_maxpool"
-    aliases = ("GlobalMaxPooling2D", "GlobalMaxPool2D", "GlobalMaxPool")
-    doc = "max over H×W → 1×1×C"
+    aliases = (
+        "GlobalMaxPooling2D",
+        "GlobalMaxPool2D",
+        "GlobalMaxPool",
+        "GlobalMaxPooling1D",
+        "GlobalMaxPooling3D",
+    )
+    doc = "max over the spatial axes (H×W) → 1×1×C"
 
 
 @register
 @dataclass(frozen=True, kw_only=True)
 class AdaptiveAvgPool(Op):
     kind = "adaptive_avgpool"
-    aliases = ("AdaptiveAvgPool2d",)
-    doc = "average pooling to a fixed output size (PyTorch AdaptiveAvgPool2d)"
-    output: Pair = param(POSITIVE_PAIR, "output size: n or [h, w]", aliases=("output_size",))
+    aliases = ("AdaptiveAvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool3d")
+    doc = "average pooling to a fixed output size (PyTorch AdaptiveAvgPool1d/2d/3d)"
+    output: Axes = param(POSITIVE_AXES, "output size: n or [h, w]", aliases=("output_size",))
+
+    def sizes(self, rank: int) -> Sizes:
+        """The output size on each of `rank` spatial axes."""
+        return per_axis(self.output, rank, "output")
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        return (self.output[0], self.output[1], spatial(inputs[0])[2])
+        shape = spatial(inputs[0])
+        return (*self.sizes(len(shape) - 1), shape[-1])
 
     def window(self, inputs: Sequence[Shape]) -> Window:
         """Exact when the output divides the input (then every bin is in/out wide); otherwise
         PyTorch's bins [⌊i·in/out⌋, ⌈(i+1)·in/out⌉) vary, and the widest bin is used."""
-        h, w, _ = spatial(inputs[0])
-        kernel = tuple(
-            adaptive_bin(size, out) for size, out in zip((h, w), self.output, strict=True)
-        )
-        stride = tuple(max(size // out, 1) for size, out in zip((h, w), self.output, strict=True))
-        return Window(
-            (kernel[0], kernel[1]),
-            (stride[0], stride[1]),
-            (1, 1),
-            (0, 0),
-            whole_input=self.output == (1, 1),
-        )
+        sizes = spatial(inputs[0])[:-1]
+        output = self.sizes(len(sizes))
+        kernel = tuple(adaptive_bin(size, out) for size, out in zip(sizes, output, strict=True))
+        stride = tuple(max(size // out, 1) for size, out in zip(sizes, output, strict=True))
+        ones = (1,) * len(sizes)
+        return Window(kernel, stride, ones, (0,) * len(sizes), whole_input=output == ones)
 
 
 def adaptive_bin(size: int, out: int) -> int:
@@ -149,5 +203,5 @@ def adaptive_bins_total(size: int, out: int) -> int:
 @dataclass(frozen=True, kw_only=True)
 class AdaptiveMaxPool(AdaptiveAvgPool):
     kind = "adaptive_maxpool"
-    aliases = ("AdaptiveMaxPool2d",)
-    doc = "max pooling to a fixed output size (PyTorch AdaptiveMaxPool2d)"
+    aliases = ("AdaptiveMaxPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d")
+    doc = "max pooling to a fixed output size (PyTorch AdaptiveMaxPool1d/2d/3d)"

@@ -17,6 +17,13 @@ from cnncalc.passes.memory import MemoryOptions, tensor_size
 from cnncalc.passes.receptive_field import ReceptiveField
 
 TOPICS = ("shape", "params", "macs", "rf", "memory")
+SHAPE_LABELS = {
+    1: ("N_out",),
+    2: ("L_out", "C_out"),
+    3: ("H_out", "W_out", "C_out"),
+    4: ("D_out", "H_out", "W_out", "C_out"),
+}
+AXIS_NAMES = {1: "l", 2: "hw", 3: "dhw"}  # rf[h], rf[w] lines per spatial axis
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,7 @@ def _steps(
     steps = []
     if "shape" in topics:
         dims = node.op.output_shape(inputs)
-        labels = ("H_out", "W_out", "C_out") if len(dims) == 3 else ("N_out",)
+        labels = SHAPE_LABELS[len(dims)]
         steps += [_step(label, d) for label, d in zip(labels, dims, strict=True)]
     if "params" in topics:
         steps.append(_step("params", node.op.params(inputs)))
@@ -137,7 +144,9 @@ def _rf_steps(rf: ReceptiveField | None) -> list[Step]:
         return [Step("rf", "none (flat output: every input pixel)")]
     if rf.derivation is None:
         return [Step("rf", "unchanged (pointwise)")]
-    lines_hw = rf.derivation()
-    if lines_hw[0] == lines_hw[1]:
-        return [Step("rf", lines_hw[0])]
-    return [Step(f"rf[{axis}]", line) for axis, line in zip("hw", lines_hw, strict=True)]
+    lines = rf.derivation()
+    if len(set(lines)) == 1:
+        return [Step("rf", lines[0])]
+    return [
+        Step(f"rf[{axis}]", line) for axis, line in zip(AXIS_NAMES[len(lines)], lines, strict=True)
+    ]

@@ -18,6 +18,12 @@ from cnncalc.layers import fmt_shape
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.pool import AvgPool, MaxPool
 
+AXIS_WORDS = {
+    1: ("sample",),
+    2: ("row", "column"),
+    3: ("frame", "row", "column"),
+}
+
 
 @dataclass(frozen=True)
 class SpecWarning:
@@ -49,9 +55,10 @@ def _unseen(node: Node, net: Network) -> SpecWarning | None:
     window = node.op.window(inputs)
     if window is None:
         return None
-    size, out = inputs[0][:2], net.shapes[node.name][:2]
-    lost, exact = [0, 0], [list(size), list(size)]
-    for axis in range(2):
+    size, out = inputs[0][:-1], net.shapes[node.name][:-1]
+    rank = len(size)
+    lost, exact = [0] * rank, [list(size), list(size)]
+    for axis in range(rank):
         stride = window.stride[axis]
         span = window.dilation[axis] * (window.kernel[axis] - 1) + 1
         reach = (out[axis] - 1) * stride + span - window.pad_before[axis]
@@ -63,10 +70,10 @@ def _unseen(node: Node, net: Network) -> SpecWarning | None:
         return None
     dropped = "the last " + " and ".join(
         word if n == 1 else f"{n:,} {word}s"
-        for n, word in zip(lost, ("row", "column"), strict=True)
+        for n, word in zip(lost, AXIS_WORDS[rank], strict=True)
         if n
     )
-    channels = inputs[0][2:]
+    channels = inputs[0][-1:]
     larger, smaller = (fmt_shape((*e, *channels)) for e in (exact[1], exact[0]))
     what = "an input" if node.inputs[0] == INPUT else "an input to this layer"
     return SpecWarning(

@@ -8,6 +8,7 @@ A kind missing from a convention is an error, never a silent 0.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,7 +38,7 @@ class Site:
 
     @property
     def out_spatial(self) -> int:
-        return self.output[0] * self.output[1] if len(self.output) == 3 else 1
+        return int(prod(self.output[:-1])) if len(self.output) > 1 else 1
 
     @property
     def bias_adds(self) -> int:
@@ -67,13 +68,13 @@ def _window_per_output(extra: int) -> Rule:
     """Pooling: (k_h·k_w − 1) comparisons or adds per output element, plus `extra` (a divide)."""
 
     def rule(site: Site) -> int:
-        kernel: tuple[int, int] | None = getattr(site.node.op, "kernel", None)
-        h, w = site.inputs[0][:2]
-        if kernel is None:  # global or adaptive: Σ over PyTorch's bins of (bh·bw − 1 + extra)
-            oh, ow = site.output[:2]
-            area = adaptive_bins_total(h, oh) * adaptive_bins_total(w, ow)
-            return (area + oh * ow * (extra - 1)) * site.output[2]
-        return (kernel[0] * kernel[1] - 1 + extra) * site.out_elements
+        window = site.node.op.window(site.inputs)
+        sizes, out = site.inputs[0][:-1], site.output[:-1]
+        if window is None or not hasattr(site.node.op, "kernel"):
+            # global or adaptive: Σ over PyTorch's bins of (bh·bw − 1 + extra)
+            area = math.prod(adaptive_bins_total(s, o) for s, o in zip(sizes, out, strict=True))
+            return (area + math.prod(out) * (extra - 1)) * site.output[-1]
+        return (math.prod(window.kernel) - 1 + extra) * site.out_elements
 
     return rule
 
@@ -88,9 +89,51 @@ def _lrn_flops(site: Site) -> int:
 
 
 def _batchnorm_scale(single: int, affine: int) -> Rule:
-    return lambda site: (
-        (affine if getattr(site.node.op, "affine", True) else single) * (site.in_elements)
-    )
+    """Per input element: `affine` with a learned γ, else `single` (the tools look for γ)."""
+
+    def rule(site: Site) -> int:
+        op = site.node.op
+        has_scale = getattr(op, "affine", True) and getattr(op, "scale", True)
+        return (affine if has_scale else single) * site.in_elements
+
+    return rule
+
+
+def _norm_statistics(affine_field: str, tracked: int | None = None) -> Rule:
+    """A per-sample norm (layernorm, groupnorm, instancenorm): 5 per element with a learned
+    scale, 4 without (fvcore's estimate); `tracked`: per element when running statistics
+    are used instead (they fold into x·a + b, as batchnorm's)."""
+
+    def rule(site: Site) -> int:
+        op = site.node.op
+        if tracked is not None and getattr(op, "track_running_stats", False):
+            return tracked * site.in_elements
+        return (5 if getattr(op, affine_field) else 4) * site.in_elements
+
+    return rule
+
+
+def _by_input(n: int) -> Rule:
+    return lambda site: n * site.in_elements
+
+
+def _ptflops_norm(affine_field: str | None) -> Rule:
+    """ptflops' norm hook: N, 2·N when the module has a true `affine` attribute (LayerNorm
+    has none: its attribute is `elementwise_affine`); nothing when applied as F.* (a
+    subclass such as ConvNeXt's LayerNorm2d is not hooked either: mark it functional)."""
+
+    def rule(site: Site) -> int:
+        if site.node.functional:
+            return 0
+        affine = affine_field is not None and getattr(site.node.op, affine_field)
+        return (2 if affine else 1) * site.in_elements
+
+    return rule
+
+
+def _tensor_op(site: Site) -> int:
+    """`x * γ` is not counted by ptflops; `torch.mul(x, γ)` (functional) is, per element."""
+    return site.out_elements if site.node.functional else 0
 
 
 FLOPS = Convention(
@@ -129,6 +172,24 @@ FLOPS = Convention(
         "flatten": _zero,
         "dropout": _zero,
         "opaque": lambda s: 2 * s.macs,  # its measured weight MACs; nothing else is known
+        "layernorm": _norm_statistics("elementwise_affine"),
+        "groupnorm": _norm_statistics("affine"),
+        "instancenorm": _norm_statistics("affine", tracked=2),
+        "l2norm": _per_element(3),  # square, sum, divide
+        "channel_shuffle": _zero,
+        "slice": _zero,
+        "identity": _zero,
+        "stochastic_depth": _zero,
+        "layer_scale": _per_element(1),
+        "scale": _per_element(1),
+        "mean": _by_input(1),  # the adds and one divide per output
+        "mish": _per_element(10),  # softplus 3, tanh 6, multiply
+        "hardtanh": _per_element(2),
+        "selu": _per_element(5),
+        "celu": _per_element(5),
+        "softplus": _per_element(4),
+        "log_softmax": _per_element(4),
+        "glu": _per_element(5),  # sigmoid and multiply per output element
     },
 )
 
@@ -148,6 +209,9 @@ FVCORE = Convention(
         "conv_transpose": lambda s: s.macs,
         "dense": lambda s: s.macs,
         "batchnorm": _batchnorm_scale(1, 2),
+        "layernorm": _norm_statistics("elementwise_affine"),
+        "groupnorm": _norm_statistics("affine"),
+        "instancenorm": _norm_statistics("affine"),
         "adaptive_avgpool": lambda s: s.in_elements,
         "global_avgpool": lambda s: s.in_elements,
         "opaque": lambda s: s.macs,
@@ -167,13 +231,13 @@ def _module_or_functional(module: int, functional: int, by: str = "out") -> Rule
 
 def _lrn_ptflops(site: Site) -> int:
     """x·x, α·, +k (patched tensor ops) and avg_pool3d over C + size − 1 padded channels."""
-    h, w, c = site.inputs[0]
+    *sizes, c = site.inputs[0]
     size = getattr(site.node.op, "size", 1)
-    return 3 * site.in_elements + (c + size - 1) * h * w
+    return 3 * site.in_elements + (c + size - 1) * math.prod(sizes)
 
 
 _PTFLOPS_WEIGHTS: dict[str, Rule] = {
-    "conv": lambda s: s.macs + (s.output[2] * s.out_spatial if s.node.op.bias else 0),  # type: ignore[attr-defined]
+    "conv": lambda s: s.macs + (s.output[-1] * s.out_spatial if s.node.op.bias else 0),  # type: ignore[attr-defined]
     "conv_transpose": lambda s: s.macs + (s.out_elements if s.node.op.bias else 0),  # type: ignore[attr-defined]
     "dense": lambda s: s.macs + s.bias_adds,
 }
@@ -211,6 +275,29 @@ PTFLOPS = Convention(
         "flatten": _zero,
         "dropout": _zero,
         "opaque": lambda s: s.macs,
+        "layernorm": _ptflops_norm(None),
+        "groupnorm": _ptflops_norm("affine"),
+        "instancenorm": _ptflops_norm("affine"),
+        "layer_scale": _tensor_op,
+        "scale": _tensor_op,
+        **{
+            kind: _zero
+            for kind in (
+                "l2norm",
+                "channel_shuffle",
+                "slice",
+                "identity",
+                "stochastic_depth",
+                "mean",
+                "mish",
+                "hardtanh",
+                "selu",
+                "celu",
+                "softplus",
+                "log_softmax",
+                "glu",
+            )
+        },
     },
 )
 
@@ -232,7 +319,8 @@ TORCHINFO = Convention(
     "torchinfo",
     "torchinfo summary() Mult-Adds: conv (weights + bias)·H_out·W_out, other layers their "
     "parameter count; parameter-free layers 0",
-    {kind: _torchinfo for kind in FLOPS.rules},
+    # LayerScale's γ is neither a `weight` nor a `bias`, the names torchinfo counts
+    {**{kind: _torchinfo for kind in FLOPS.rules}, "layer_scale": _zero},
 )
 
 CONVENTIONS: dict[str, Convention] = {

@@ -26,7 +26,7 @@ from cnncalc.layers.opaque import Opaque
 from cnncalc.units import fmt_number as fmt
 
 Num = int | Fraction  # ints stay ints (fast); only a transposed conv makes fractions
-Pair = tuple[Num, Num]
+Pair = tuple[Num, ...]  # one value per spatial axis: (h, w) in 2-D
 
 
 def exact(numerator: int, denominator: int) -> Num:
@@ -42,16 +42,16 @@ def exact(numerator: int, denominator: int) -> Num:
 class ReceptiveField:
     size: Pair
     stride: Pair  # the jump: input pixels between neighbouring output units
-    center: Pair  # input coordinate of the centre of output unit (0, 0)
+    center: Pair  # input coordinate of the centre of output unit (0, 0, ...)
     aligned: bool = True
     whole_input: bool = False  # global pooling: every input pixel
     # --explain: formats (per axis) the very numbers the rule combined; None where unchanged
-    derivation: Callable[[], tuple[str, str]] | None = field(default=None, compare=False)
+    derivation: Callable[[], tuple[str, ...]] | None = field(default=None, compare=False)
     # at a merge whose paths disagree: each input's (name, stride, center)
     disagree: tuple[tuple[str, Pair, Pair], ...] = field(default=(), compare=False)
 
     def covers(self, extent: tuple[int, ...]) -> bool:
-        """Whether the field is at least the input's `extent` (h, w) on both axes, or global."""
+        """Whether the field is at least the input's `extent` (h, w) on every axis, or global."""
         return self.whole_input or (
             bool(extent) and all(s >= e for s, e in zip(self.size, extent, strict=False))
         )
@@ -68,7 +68,12 @@ def _number(value: Num) -> int | float:
     return int(value) if value.denominator == 1 else float(value)
 
 
-INPUT_FIELD = ReceptiveField((1, 1), (1, 1), (0, 0))
+def input_field(rank: int) -> ReceptiveField:
+    """The input's own field: each pixel sees itself."""
+    return ReceptiveField((1,) * rank, (1,) * rank, (0,) * rank)
+
+
+INPUT_FIELD = input_field(2)
 
 
 def _axis(
@@ -122,24 +127,25 @@ def _merge(
 ) -> ReceptiveField:
     """Largest size over paths; a 1×1 input broadcast over H×W (SE gates) does not align."""
     paths = list(zip(names, fields, strict=True))
-    positional = [p for p, s in zip(paths, shapes, strict=True) if s[:2] != (1, 1)] or paths
-    size = (max(f.size[0] for f in fields), max(f.size[1] for f in fields))
+    positional = [p for p, s in zip(paths, shapes, strict=True) if set(s[:-1]) != {1}] or paths
+    rank = len(fields[0].size)
+    size = tuple(max(f.size[a] for f in fields) for a in range(rank))
     first = positional[0][1]
     agree = all(f.stride == first.stride and f.center == first.center for _, f in positional)
     aligned = agree and all(f.aligned for _, f in positional)
     whole = any(f.whole_input for f in fields)
     disagree = () if agree else tuple((n, f.stride, f.center) for n, f in positional)
 
-    def derivation() -> tuple[str, str]:
+    def derivation() -> tuple[str, ...]:
         lines = []
-        for a in range(2):
+        for a in range(rank):
             line = f"size = max({', '.join(fmt(f.size[a]) for f in fields)}) = {fmt(size[a])}"
             if disagree:
                 line += "; not aligned: " + ", ".join(
                     f"{n} stride {fmt(j[a])} center {fmt(c[a])}" for n, j, c in disagree
                 )
             lines.append(line)
-        return lines[0], lines[1]
+        return tuple(lines)
 
     return ReceptiveField(size, first.stride, first.center, aligned, whole, derivation, disagree)
 
@@ -152,7 +158,7 @@ def _beyond_64_bits(value: int | Fraction) -> bool:
 def layer_field(
     net: Network, node: Node, fields: dict[str, ReceptiveField | None]
 ) -> ReceptiveField | None:
-    if len(net.shapes[node.name]) != 3:
+    if len(net.shapes[node.name]) < 2:
         return None  # flat output: dense, flatten
     inputs = [fields[name] for name in node.inputs]
     if isinstance(node.op, Opaque) or any(f is None for f in inputs):  # opaque: unknown
@@ -164,7 +170,8 @@ def layer_field(
     window = node.op.window(net.input_shapes(node))
     if window is None:
         return field
-    axes = [_axis(window, a, field.size[a], field.stride[a], field.center[a]) for a in range(2)]
+    rank = len(window.kernel)
+    axes = [_axis(window, a, field.size[a], field.stride[a], field.center[a]) for a in range(rank)]
     if any(_beyond_64_bits(value) for axis in axes for value in axis[:3]):
         raise SpecError(
             f"layer {node.name}: its receptive field is beyond 2^63 − 1 pixels "
@@ -173,26 +180,27 @@ def layer_field(
             "a field this large is a runaway: look for huge strides or dilations",
         )
     return ReceptiveField(
-        (axes[0][0], axes[1][0]),
-        (axes[0][1], axes[1][1]),
-        (axes[0][2], axes[1][2]),
+        tuple(axis[0] for axis in axes),
+        tuple(axis[1] for axis in axes),
+        tuple(axis[2] for axis in axes),
         field.aligned,
         field.whole_input or window.whole_input,
         partial(_window_derivation, window, field),
     )
 
 
-def _window_derivation(window: Window, field: ReceptiveField) -> tuple[str, str]:
-    """The --explain text of both axes, worked out again when asked: a 100,000-layer report
+def _window_derivation(window: Window, field: ReceptiveField) -> tuple[str, ...]:
+    """The --explain text of every axis, worked out again when asked: a 100,000-layer report
     would otherwise keep five closures a layer."""
-    h, w = (_axis(window, a, field.size[a], field.stride[a], field.center[a]) for a in range(2))
-    return h[3](), w[3]()
+    return tuple(
+        _axis(window, a, field.size[a], field.stride[a], field.center[a])[3]()
+        for a in range(len(window.kernel))
+    )
 
 
 def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
-    fields: dict[str, ReceptiveField | None] = {
-        INPUT: INPUT_FIELD if len(net.input_shape) == 3 else None
-    }
+    rank = len(net.input_shape) - 1
+    fields: dict[str, ReceptiveField | None] = {INPUT: input_field(rank) if rank else None}
     for node in net:
         fields[node.name] = layer_field(net, node, fields)
     del fields[INPUT]

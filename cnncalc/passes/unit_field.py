@@ -18,31 +18,34 @@ from cnncalc.passes.receptive_field import Num, ReceptiveField
 
 @dataclass(frozen=True)
 class UnitField:
-    """Rows lo[0]..hi[0] and columns lo[1]..hi[1] of the input (both ends included)."""
+    """Rows lo[0]..hi[0] and columns lo[1]..hi[1] of the input (both ends included); one
+    value per spatial axis."""
 
     label: str  # the layer (or, for a path, the merge's input) whose field this is
-    lo: tuple[Num, Num]
-    hi: tuple[Num, Num]
-    center: tuple[Num, Num]
+    lo: tuple[Num, ...]
+    hi: tuple[Num, ...]
+    center: tuple[Num, ...]
 
 
 def _exact(value: Fraction) -> Num:
     return int(value) if value.denominator == 1 else value
 
 
-def unit_field(label: str, rf: ReceptiveField, unit: tuple[int, int]) -> UnitField:
+def unit_field(label: str, rf: ReceptiveField, unit: tuple[int, ...]) -> UnitField:
     """The input rows and columns unit (i, j) of a layer with field `rf` sees."""
-    center = tuple(
-        _exact(Fraction(rf.center[a]) + unit[a] * Fraction(rf.stride[a])) for a in (0, 1)
-    )
-    half = [Fraction(rf.size[a] - 1, 2) for a in (0, 1)]
-    lo = tuple(_exact(center[a] - half[a]) for a in (0, 1))
-    hi = tuple(_exact(center[a] + half[a]) for a in (0, 1))
-    return UnitField(label, (lo[0], lo[1]), (hi[0], hi[1]), (center[0], center[1]))
+    axes = range(len(rf.size))
+    center = tuple(_exact(Fraction(rf.center[a]) + unit[a] * Fraction(rf.stride[a])) for a in axes)
+    half = [Fraction(rf.size[a] - 1, 2) for a in axes]
+    lo = tuple(_exact(center[a] - half[a]) for a in axes)
+    hi = tuple(_exact(center[a] + half[a]) for a in axes)
+    return UnitField(label, lo, hi, center)
 
 
 def path_fields(
-    net: Network, fields: Mapping[str, ReceptiveField | None], layer: str, unit: tuple[int, int]
+    net: Network,
+    fields: Mapping[str, ReceptiveField | None],
+    layer: str,
+    unit: tuple[int, ...],
 ) -> list[UnitField]:
     """One field per input path of the merge that made `layer`'s field (walking back through
     single-input layers whose field is the same, so unit (i, j) is the same place); [] when
@@ -57,6 +60,6 @@ def path_fields(
     for name in node.inputs if len(node.inputs) > 1 else ():
         rf = fields.get(name)
         if rf is not None:
-            broadcast = net.shapes[name][:2] == (1, 1)
-            found.append(unit_field(name, rf, (0, 0) if broadcast else unit))
+            broadcast = set(net.shapes[name][:-1]) == {1}
+            found.append(unit_field(name, rf, (0,) * len(unit) if broadcast else unit))
     return found

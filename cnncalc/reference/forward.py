@@ -8,6 +8,7 @@ the same weights whatever else runs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers import Shape
-from cnncalc.reference.ops import DTYPE, OPS, Array
+from cnncalc.reference.ops import DTYPE, OPS, Array, per_axis
 
 ProgressFn = Callable[[int, Node], None]
 
@@ -54,38 +55,52 @@ def make_weights(
     node: Node, input_shapes: list[tuple[int, ...]], rng: np.random.Generator
 ) -> LayerWeights:
     """Allocate one layer's tensors for inputs of these (batched) shapes: a conv kernel as
-    kh×kw×C/groups×F (HWIO, TensorFlow's layout for NHWC), the rest in PyTorch's layouts;
-    He-scaled normals for weights, small biases, BatchNorm statistics near (0, 1)."""
+    kh×kw×C/groups×F (HWIO, TensorFlow's layout for NHWC; one k per spatial axis), the rest
+    in PyTorch's layouts; He-scaled normals for weights, small biases, BatchNorm statistics
+    near (0, 1)."""
     op: Any = node.op
     kind = node.kind
     first = input_shapes[0]
     channels = first[-1]
     out = LayerWeights()
     if kind in ("conv", "conv_transpose"):
-        kh, kw = op.kernel
+        kernel = per_axis(op.kernel, len(first) - 2)
         groups = op.groups
-        fan_in = channels // groups * kh * kw
-        if kind == "conv":  # HWIO: the im2col matrix as it lies (see ops.conv2d)
-            shape = (kh, kw, channels // groups, op.filters)
-        else:  # PyTorch's (C, F/groups, kh, kw)
-            shape = (channels, op.filters // groups, kh, kw)
+        fan_in = channels // groups * math.prod(kernel)
+        if kind == "conv":  # …IO (HWIO in 2-D): the im2col matrix as it lies (see ops.conv_nd)
+            shape = (*kernel, channels // groups, op.filters)
+        else:  # PyTorch's (C, F/groups, *k)
+            shape = (channels, op.filters // groups, *kernel)
         out.params["weight"] = _normal(rng, shape, (2.0 / fan_in) ** 0.5)
         if op.bias:
             out.params["bias"] = _normal(rng, (op.filters,), 0.1)
     elif kind == "dense":
-        features = int(np.prod(first[1:]))
+        features = channels if op.per_position else int(np.prod(first[1:]))
         out.params["weight"] = _normal(rng, (op.units, features), (1.0 / features) ** 0.5)
         if op.bias:
             out.params["bias"] = _normal(rng, (op.units,), 0.1)
-    elif kind == "batchnorm":
-        if op.affine:
+    elif kind in ("batchnorm", "layernorm", "groupnorm", "instancenorm"):
+        if _scale_and_shift(op)[0]:
             out.params["weight"] = _uniform(rng, (channels,), 0.5, 1.5)
+        if _scale_and_shift(op)[1]:
             out.params["bias"] = _normal(rng, (channels,), 0.1)
-        out.buffers["running_mean"] = _normal(rng, (channels,), 0.1)
-        out.buffers["running_var"] = _uniform(rng, (channels,), 0.5, 1.5)
+        if kind == "batchnorm" or (kind == "instancenorm" and op.track_running_stats):
+            out.buffers["running_mean"] = _normal(rng, (channels,), 0.1)
+            out.buffers["running_var"] = _uniform(rng, (channels,), 0.5, 1.5)
     elif kind == "prelu":
         out.params["weight"] = _uniform(rng, (channels if op.per_channel else 1,), 0.0, 0.5)
+    elif kind == "layer_scale":  # drawn near 1 rather than at `init` (1e-6), to be seen
+        out.params["weight"] = _uniform(rng, (channels,), 0.5, 1.5)
     return out
+
+
+def _scale_and_shift(op: Any) -> tuple[bool, bool]:
+    """Whether a norm learns its per-channel scale γ and shift β."""
+    if op.kind == "layernorm":
+        return op.elementwise_affine, op.elementwise_affine and op.bias
+    if op.kind == "batchnorm":
+        return op.affine and op.scale, op.affine and op.center
+    return op.affine, op.affine
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """One small NumPy function per layer kind: the reference forward pass.
 
-Tensors are NHWC float32 (N×H×W×C, the IR's H×W×C with a batch in front; flat tensors N×L).
+Tensors are channels-last float32 (N×H×W×C, the IR's H×W×C with a batch in front; N×L×C
+and N×D×H×W×C in 1-D and 3-D; flat tensors N×L).
 Values follow PyTorch: conv and pooling windows as Conv2d/MaxPool2d/AvgPool2d (ceil_mode,
 count_include_pad), adaptive pooling bins [⌊i·in/out⌋, ⌈(i+1)·in/out⌉), `same` padding as
 TensorFlow's SAME (the odd pixel after), conv_transpose `padding` cropped from the full output
@@ -14,6 +15,7 @@ kernel tap at a time (separably), so there is no Python loop over pixels or chan
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -26,16 +28,24 @@ from cnncalc.layers.conv import Conv, ConvTranspose
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.norm import LRN, BatchNorm
 from cnncalc.layers.pool import AdaptiveAvgPool, AvgPool, MaxPool
+from cnncalc.reference.ops_more import OPS_MORE, ROW_WISE_MORE
 
 Array = npt.NDArray[Any]
 Weights = Mapping[str, Array]
-Pads = tuple[int, int, int, int]  # top, bottom, left, right; negative crops
+Pads = tuple[int, ...]  # (before, after) per spatial axis: (t, b, l, r) in 2-D; negative crops
 OpFn = Callable[[Any, list[Array], Weights], Array]
 DTYPE = np.float32
 CHUNK_BYTES = 16 << 20  # float32 bytes of one block of im2col rows
 ROW_BLOCK_BYTES = 256 << 10  # float32 bytes of one block of a row-wise function's input
 
 # --- geometry, worked out independently of cnncalc.layers ------------------------------
+# Every function works on any number of spatial axes (1-D, 2-D, 3-D): an array is N, the
+# spatial axes, then C; a field written as one int stands for every axis.
+
+
+def per_axis(value: int | Sequence[int], rank: int) -> tuple[int, ...]:
+    """A field's value on each of `rank` spatial axes."""
+    return (value,) * rank if isinstance(value, int) else tuple(int(v) for v in value)
 
 
 def span(kernel: int, dilation: int) -> int:
@@ -50,20 +60,28 @@ def same_pads(size: int, window: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+def explicit_pads(padding: Any, rank: int) -> Pads:
+    """(before, after) per axis from an int, one value per axis or one pair per axis."""
+    if isinstance(padding, int):
+        return (padding,) * (2 * rank)
+    values = tuple(int(p) for p in padding)
+    return tuple(p for p in values for _ in (0, 1)) if len(values) == rank else values
+
+
 def window_pads(
     padding: Any,
-    hw: tuple[int, int],
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    dilation: Sequence[int],
+    sizes: Sequence[int],
+    kernel: int | Sequence[int],
+    stride: int | Sequence[int],
+    dilation: int | Sequence[int],
 ) -> Pads:
-    """(t, b, l, r) padding of a conv or pooling window on an H×W input."""
+    """(before, after) padding per spatial axis — (t, b, l, r) in 2-D — of a conv or pooling
+    window on an input of these spatial sizes."""
+    rank = len(sizes)
     if padding == "same":
-        t, b = same_pads(hw[0], span(kernel[0], dilation[0]), stride[0])
-        left, r = same_pads(hw[1], span(kernel[1], dilation[1]), stride[1])
-        return t, b, left, r
-    t, b, left, r = padding
-    return int(t), int(b), int(left), int(r)
+        k, s, d = per_axis(kernel, rank), per_axis(stride, rank), per_axis(dilation, rank)
+        return tuple(p for a in range(rank) for p in same_pads(sizes[a], span(k[a], d[a]), s[a]))
+    return explicit_pads(padding, rank)
 
 
 def ceil_overhang(size: int, before: int, after: int, window: int, stride: int) -> int:
@@ -77,56 +95,66 @@ def ceil_overhang(size: int, before: int, after: int, window: int, stride: int) 
     return max((outputs - 1) * stride + window - (size + before + after), 0)
 
 
-def transpose_crop(op: ConvTranspose, hw: tuple[int, int]) -> Pads:
-    """(t, b, l, r) cropped from conv_transpose's full output; `same` keeps input·stride."""
+def transpose_crop(op: ConvTranspose, sizes: Sequence[int]) -> Pads:
+    """(before, after) per axis cropped from conv_transpose's full output; `same` keeps
+    input·stride."""
+    rank = len(sizes)
     if op.padding != "same":
-        t, b, left, r = op.padding
-        return int(t), int(b), int(left), int(r)
+        return explicit_pads(op.padding, rank)
+    kernel, stride = per_axis(op.kernel, rank), per_axis(op.stride, rank)
+    dilation, extra = per_axis(op.dilation, rank), per_axis(op.output_padding, rank)
     crops: list[int] = []
-    for axis in range(2):
-        full = (
-            (hw[axis] - 1) * op.stride[axis]
-            + span(op.kernel[axis], op.dilation[axis])
-            + op.output_padding[axis]
-        )
-        excess = full - hw[axis] * op.stride[axis]
+    for axis in range(rank):
+        full = (sizes[axis] - 1) * stride[axis] + span(kernel[axis], dilation[axis]) + extra[axis]
+        excess = full - sizes[axis] * stride[axis]
         crops += [excess // 2, excess - excess // 2]
-    return crops[0], crops[1], crops[2], crops[3]
+    return tuple(crops)
 
 
-def transpose_as_conv_pads(op: ConvTranspose, hw: tuple[int, int]) -> Pads:
+def transpose_as_conv_pads(op: ConvTranspose, sizes: Sequence[int]) -> Pads:
     """conv_transpose = a stride-1 conv of the flipped kernel over the input spread `stride`
     apart; these are that conv's pads (d·(k − 1) − crop, output_padding after)."""
-    t, b, left, r = transpose_crop(op, hw)
-    reach = [op.dilation[a] * (op.kernel[a] - 1) for a in range(2)]
-    extra = op.output_padding
-    return reach[0] - t, reach[0] - b + extra[0], reach[1] - left, reach[1] - r + extra[1]
+    rank = len(sizes)
+    crop = transpose_crop(op, sizes)
+    kernel, dilation = per_axis(op.kernel, rank), per_axis(op.dilation, rank)
+    extra = per_axis(op.output_padding, rank)
+    pads: list[int] = []
+    for a in range(rank):
+        reach = dilation[a] * (kernel[a] - 1)
+        pads += [reach - crop[2 * a], reach - crop[2 * a + 1] + extra[a]]
+    return tuple(pads)
 
 
-def pad_hw(x: Array, pads: Pads, fill: Any = 0.0) -> Array:
-    """Pad (or, where negative, crop) the H and W axes of an NHWC array with `fill`
-    (a scalar, or one value per channel)."""
+def pad_spatial(x: Array, pads: Pads, fill: Any = 0.0) -> Array:
+    """Pad (or, where negative, crop) the spatial axes of an N…C array with `fill`
+    (a scalar, or one value per channel); `pads` is (before, after) per axis."""
+    rank = len(pads) // 2
     # pad first, then crop: a crop may reach into the other side's padding (a conv_transpose
     # whose output_padding is cropped away by its leading padding)
-    t, b, left, r = (max(p, 0) for p in pads)
-    if t or b or left or r:
-        shape = (x.shape[0], x.shape[1] + t + b, x.shape[2] + left + r, *x.shape[3:])
-        out = np.empty(shape, dtype=x.dtype)
+    grow = [max(p, 0) for p in pads]
+    if any(grow):
+        sizes = [x.shape[1 + a] + grow[2 * a] + grow[2 * a + 1] for a in range(rank)]
+        out = np.empty((x.shape[0], *sizes, *x.shape[1 + rank :]), dtype=x.dtype)
         out[...] = fill
-        out[:, t : t + x.shape[1], left : left + x.shape[2]] = x
+        inner = tuple(slice(grow[2 * a], grow[2 * a] + x.shape[1 + a]) for a in range(rank))
+        where = (slice(None), *inner)
+        out[where] = x
         x = out
-    t, b, left, r = (max(-p, 0) for p in pads)
-    return x[:, t : x.shape[1] - b, left : x.shape[2] - r]
+    cut = [max(-p, 0) for p in pads]
+    kept = (slice(None), *(slice(cut[2 * a], x.shape[1 + a] - cut[2 * a + 1]) for a in range(rank)))
+    return x[kept]
 
 
 def dilate(x: Array, stride: Sequence[int], fill: Any = 0.0) -> Array:
-    """Spread the H and W axes `stride` apart, filling the gaps with `fill`."""
-    if tuple(stride) == (1, 1):
+    """Spread the spatial axes `stride` apart, filling the gaps with `fill`."""
+    if all(s == 1 for s in stride):
         return x
-    n, h, w = x.shape[:3]
-    out = np.empty((n, (h - 1) * stride[0] + 1, (w - 1) * stride[1] + 1, *x.shape[3:]), x.dtype)
+    rank = len(stride)
+    sizes = [(x.shape[1 + a] - 1) * stride[a] + 1 for a in range(rank)]
+    out = np.empty((x.shape[0], *sizes, *x.shape[1 + rank :]), x.dtype)
     out[...] = fill
-    out[:, :: stride[0], :: stride[1]] = x
+    every = (slice(None), *(slice(None, None, s) for s in stride))
+    out[every] = x
     return out
 
 
@@ -137,10 +165,10 @@ def window_reduce(
     dilation: Sequence[int],
     ufunc: np.ufunc,
 ) -> Array:
-    """Reduce every (dilated, strided) window of an already padded NHWC array with `ufunc`
-    (np.maximum or np.add): one vectorized step per kernel tap and axis, since a rectangular
-    window reduces row-wise then column-wise."""
-    for axis in (1, 2):
+    """Reduce every (dilated, strided) window of an already padded N…C array with `ufunc`
+    (np.maximum or np.add): one vectorized step per kernel tap and axis, since a box window
+    reduces one axis after the other."""
+    for axis in range(1, len(kernel) + 1):
         k, s, d = kernel[axis - 1], stride[axis - 1], dilation[axis - 1]
         n_out = (xp.shape[axis] - span(k, d)) // s + 1
         if n_out < 1:
@@ -159,14 +187,22 @@ def window_reduce(
 def patches(
     xp: Array, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]
 ) -> Array:
-    """im2col as a view: (N, OH, OW, kh, kw, C) windows of a padded NHWC array."""
-    spans = (span(kernel[0], dilation[0]), span(kernel[1], dilation[1]))
-    view = sliding_window_view(xp, spans, axis=(1, 2))  # N, H', W', C, span_h, span_w
-    view = view[:, :: stride[0], :: stride[1], :, :: dilation[0], :: dilation[1]]
-    return cast(Array, view.transpose(0, 1, 2, 4, 5, 3))
+    """im2col as a view: (N, *out, *kernel, C) windows of a padded N…C array."""
+    rank = len(kernel)
+    spans = tuple(span(k, d) for k, d in zip(kernel, dilation, strict=True))
+    axes = tuple(range(1, rank + 1))
+    view = sliding_window_view(xp, spans, axis=axes)  # N, *out', C, *spans
+    steps = (
+        slice(None),
+        *(slice(None, None, s) for s in stride),
+        slice(None),
+        *(slice(None, None, d) for d in dilation),
+    )
+    view = view[steps]
+    return cast(Array, view.transpose(0, *axes, *(a + rank + 1 for a in axes), rank + 1))
 
 
-def conv2d(
+def conv_nd(
     x: Array,
     weight: Array,
     bias: Array | None,
@@ -175,34 +211,38 @@ def conv2d(
     dilation: Sequence[int],
     groups: int,
 ) -> Array:
-    """PyTorch's Conv2d on NHWC with an HWIO kernel (kh, kw, C/groups, F), TensorFlow's
-    layout for NHWC, so the im2col matrix multiplies the kernel as it lies: one matmul (one
-    per group) per block of output rows, each block's matrix at most CHUNK_BYTES (or one
-    row of the output), so the im2col copy stays small whatever the image."""
-    kh, kw, per_group, filters = weight.shape
-    xp = pad_hw(x, pads)
-    if (kh, kw) == (1, 1) and tuple(stride) == (1, 1):
-        view = xp[:, :, :, None, None, :]
+    """PyTorch's Conv1d/2d/3d on N…C with a …IO kernel (*k, C/groups, F), TensorFlow's
+    layout for channels last, so the im2col matrix multiplies the kernel as it lies: one
+    matmul (one per group) per block of output rows (along the first spatial axis), each
+    block's matrix at most CHUNK_BYTES (or one row of the output), so the im2col copy stays
+    small whatever the input."""
+    *kernel, per_group, filters = weight.shape
+    rank = len(kernel)
+    xp = pad_spatial(x, pads)
+    if all(k == 1 for k in kernel) and all(s == 1 for s in stride):
+        taps = (..., *([None] * rank), slice(None))
+        view = xp[taps]
     else:
-        view = patches(xp, (kh, kw), stride, dilation)
-    n, oh, ow = view.shape[:3]
-    depth = kh * kw * per_group
-    out = np.empty((n, oh, ow, filters), dtype=x.dtype)
+        view = patches(xp, kernel, stride, dilation)
+    n, out_sizes = view.shape[0], view.shape[1 : rank + 1]
+    row = math.prod(out_sizes[1:])  # output pixels per row of the first spatial axis
+    depth = math.prod(kernel) * per_group
+    out = np.empty((n, *out_sizes, filters), dtype=x.dtype)
     out_g = filters // groups
-    mats = weight.reshape(kh, kw, per_group, groups, out_g).transpose(3, 0, 1, 2, 4)
-    mats = mats.reshape(groups, depth, out_g)
-    step = im2col_rows(ow * depth * groups)  # output rows (of `ow` pixels) per block
+    mats = weight.reshape(*kernel, per_group, groups, out_g)
+    mats = np.moveaxis(mats, rank + 1, 0).reshape(groups, depth, out_g)
+    step = im2col_rows(row * depth * groups)  # output rows (of `row` pixels) per block
     for image in range(n):
-        for start in range(0, oh, step):
+        for start in range(0, out_sizes[0], step):
             block = view[image, start : start + step]  # a view: the copy is made below
-            count = block.shape[0] * ow
+            count = block.shape[0] * row
             target = out[image, start : start + step].reshape(count, filters)
             if groups == 1:
                 np.matmul(block.reshape(count, depth), mats[0], out=target)
                 continue
-            split = block.reshape(block.shape[0], ow, kh, kw, groups, per_group)
-            cols = np.empty((groups, block.shape[0], ow, kh, kw, per_group), dtype=x.dtype)
-            cols[...] = np.moveaxis(split, 4, 0)
+            split = block.reshape(count, *kernel, groups, per_group)
+            cols = np.empty((groups, count, *kernel, per_group), dtype=x.dtype)
+            cols[...] = np.moveaxis(split, rank + 1, 0)
             done = np.matmul(cols.reshape(groups, count, depth), mats)
             target.reshape(count, groups, out_g)[...] = done.transpose(1, 0, 2)
     if bias is not None:
@@ -254,7 +294,7 @@ def _bin_cells(size: int, out: int) -> tuple[Array, Array]:
 
 def adaptive_max(x: Array, output: Sequence[int]) -> Array:
     """Max over each adaptive bin, one axis after the other (repeated cells change no max)."""
-    for axis in (1, 2):
+    for axis in range(1, x.ndim - 1):
         cells, _ = _bin_cells(x.shape[axis], output[axis - 1])
         x = np.take(x, cells, axis=axis).max(axis=axis + 1)
     return x
@@ -263,7 +303,7 @@ def adaptive_max(x: Array, output: Sequence[int]) -> Array:
 def adaptive_avg(x: Array, output: Sequence[int]) -> Array:
     """Mean over each adaptive bin, one axis after the other. Cells outside a bin are
     selected away, never multiplied by 0, so a NaN stays where it belongs."""
-    for axis in (1, 2):
+    for axis in range(1, x.ndim - 1):
         cells, real = _bin_cells(x.shape[axis], output[axis - 1])
         shape = [1] * (x.ndim + 1)
         shape[axis : axis + 2] = real.shape
@@ -277,88 +317,116 @@ def adaptive_avg(x: Array, output: Sequence[int]) -> Array:
 # --- the layer kinds ---------------------------------------------------------------------
 
 
+def spatial_axes(x: Array) -> tuple[int, ...]:
+    """The spatial axes of an N…C array: (1, 2) in 2-D."""
+    return tuple(range(1, x.ndim - 1))
+
+
 def _conv(op: Conv, inputs: list[Array], w: Weights) -> Array:
     x = inputs[0]
-    pads = window_pads(op.padding, x.shape[1:3], op.kernel, op.stride, op.dilation)
-    return conv2d(x, w["weight"], w.get("bias"), pads, op.stride, op.dilation, op.groups)
+    rank = x.ndim - 2
+    stride, dilation = per_axis(op.stride, rank), per_axis(op.dilation, rank)
+    pads = window_pads(op.padding, x.shape[1:-1], op.kernel, stride, dilation)
+    return conv_nd(x, w["weight"], w.get("bias"), pads, stride, dilation, op.groups)
 
 
 def _conv_transpose(op: ConvTranspose, inputs: list[Array], w: Weights) -> Array:
     x = inputs[0]
-    weight = w["weight"]  # (C, F/groups, kh, kw), PyTorch's layout
-    channels, out_g, kh, kw = weight.shape
+    rank = x.ndim - 2
+    weight = w["weight"]  # (C, F/groups, *k), PyTorch's layout
+    channels, out_g, *kernel = weight.shape
     groups = op.groups
-    # the equivalent conv's HWIO kernel: flipped, input and output channels swapped per group
-    as_conv = (
-        weight.reshape(groups, channels // groups, out_g, kh, kw)[..., ::-1, ::-1]
-        .transpose(3, 4, 1, 0, 2)
-        .reshape(kh, kw, channels // groups, groups * out_g)
+    # the equivalent conv's …IO kernel: flipped, input and output channels swapped per group
+    flipped = np.flip(
+        weight.reshape(groups, channels // groups, out_g, *kernel), axis=tuple(range(3, 3 + rank))
     )
-    pads = transpose_as_conv_pads(op, x.shape[1:3])
-    spread = dilate(x, op.stride)
-    return conv2d(spread, as_conv, w.get("bias"), pads, (1, 1), op.dilation, groups)
+    as_conv = flipped.transpose(*range(3, 3 + rank), 1, 0, 2).reshape(
+        *kernel, channels // groups, groups * out_g
+    )
+    pads = transpose_as_conv_pads(op, x.shape[1:-1])
+    spread = dilate(x, per_axis(op.stride, rank))
+    ones = (1,) * rank
+    return conv_nd(spread, as_conv, w.get("bias"), pads, ones, per_axis(op.dilation, rank), groups)
 
 
-def pool_pads(op: MaxPool | AvgPool, hw: tuple[int, int]) -> Pads:
-    """A pooling window's padding on an H×W input, plus the ceil_mode overhang after."""
-    dilation = op.dilation if isinstance(op, MaxPool) else (1, 1)
-    t, b, left, r = window_pads(op.padding, hw, op.kernel, op.stride, dilation)
+def pool_window(
+    op: MaxPool | AvgPool, rank: int
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """A pooling layer's kernel, stride and dilation on `rank` spatial axes."""
+    dilation = op.dilation if isinstance(op, MaxPool) else 1
+    return per_axis(op.kernel, rank), per_axis(op.stride, rank), per_axis(dilation, rank)
+
+
+def pool_pads(op: MaxPool | AvgPool, sizes: Sequence[int]) -> Pads:
+    """A pooling window's padding on an input of these sizes, plus the ceil_mode overhang
+    after."""
+    kernel, stride, dilation = pool_window(op, len(sizes))
+    pads = list(window_pads(op.padding, sizes, kernel, stride, dilation))
     if op.ceil_mode:
-        b += ceil_overhang(hw[0], t, b, span(op.kernel[0], dilation[0]), op.stride[0])
-        r += ceil_overhang(hw[1], left, r, span(op.kernel[1], dilation[1]), op.stride[1])
-    return t, b, left, r
+        for a, size in enumerate(sizes):
+            window = span(kernel[a], dilation[a])
+            pads[2 * a + 1] += ceil_overhang(size, pads[2 * a], pads[2 * a + 1], window, stride[a])
+    return tuple(pads)
 
 
 def pool_input(op: MaxPool | AvgPool, x: Array, fill: Any) -> tuple[Array, Pads]:
     """The pooling input padded with `fill`, plus the ceil_mode overhang after; its pads."""
-    pads = pool_pads(op, x.shape[1:3])
-    return pad_hw(x, pads, fill), pads
+    pads = pool_pads(op, x.shape[1:-1])
+    return pad_spatial(x, pads, fill), pads
 
 
 def _maxpool(op: MaxPool, inputs: list[Array], w: Weights) -> Array:
     xp, _ = pool_input(op, inputs[0], -np.inf)
-    return window_reduce(xp, op.kernel, op.stride, op.dilation, np.maximum)
+    kernel, stride, dilation = pool_window(op, inputs[0].ndim - 2)
+    return window_reduce(xp, kernel, stride, dilation, np.maximum)
 
 
 def avgpool_divisors(op: AvgPool, x: Array, xp: Array, pads: Pads) -> Array:
-    """Each window's divisor, (1, OH, OW, 1): its cells inside the input (and, with
+    """Each window's divisor, (1, *out, 1): its cells inside the input (and, with
     count_include_pad, inside the explicit padding — never the ceil_mode overhang)."""
-    t, _, left, _ = pads
-    explicit = window_pads(op.padding, x.shape[1:3], op.kernel, op.stride, (1, 1))
-    counted = np.zeros((1, *xp.shape[1:3], 1), dtype=x.dtype)
+    rank = x.ndim - 2
+    kernel, stride, ones = pool_window(op, rank)
+    explicit = window_pads(op.padding, x.shape[1:-1], kernel, stride, ones)
+    counted = np.zeros((1, *xp.shape[1:-1], 1), dtype=x.dtype)
     if op.count_include_pad:
-        counted[:, : t + x.shape[1] + explicit[1], : left + x.shape[2] + explicit[3]] = 1
+        inside = (
+            slice(None, pads[2 * a] + x.shape[1 + a] + explicit[2 * a + 1]) for a in range(rank)
+        )
     else:
-        counted[:, t : t + x.shape[1], left : left + x.shape[2]] = 1
-    return window_reduce(counted, op.kernel, op.stride, (1, 1), np.add)
+        inside = (slice(pads[2 * a], pads[2 * a] + x.shape[1 + a]) for a in range(rank))
+    region = (slice(None), *inside)
+    counted[region] = 1
+    return window_reduce(counted, kernel, stride, ones, np.add)
 
 
 def _avgpool(op: AvgPool, inputs: list[Array], w: Weights) -> Array:
     x = inputs[0]
     xp, pads = pool_input(op, x, 0.0)
-    sums = window_reduce(xp, op.kernel, op.stride, (1, 1), np.add)
+    kernel, stride, ones = pool_window(op, x.ndim - 2)
+    sums = window_reduce(xp, kernel, stride, ones, np.add)
     return sums / avgpool_divisors(op, x, xp, pads)
 
 
 def _global_avgpool(op: Any, inputs: list[Array], w: Weights) -> Array:
-    return cast(Array, inputs[0].mean(axis=(1, 2), keepdims=True))
+    return cast(Array, inputs[0].mean(axis=spatial_axes(inputs[0]), keepdims=True))
 
 
 def _global_maxpool(op: Any, inputs: list[Array], w: Weights) -> Array:
-    return cast(Array, inputs[0].max(axis=(1, 2), keepdims=True))
+    return cast(Array, inputs[0].max(axis=spatial_axes(inputs[0]), keepdims=True))
 
 
 def _adaptive_avgpool(op: AdaptiveAvgPool, inputs: list[Array], w: Weights) -> Array:
-    return adaptive_avg(inputs[0], op.output)
+    return adaptive_avg(inputs[0], per_axis(op.output, inputs[0].ndim - 2))
 
 
 def _adaptive_maxpool(op: AdaptiveAvgPool, inputs: list[Array], w: Weights) -> Array:
-    return adaptive_max(inputs[0], op.output)
+    return adaptive_max(inputs[0], per_axis(op.output, inputs[0].ndim - 2))
 
 
 def _dense(op: Dense, inputs: list[Array], w: Weights) -> Array:
     x = inputs[0]
-    out: Array = x.reshape(x.shape[0], -1) @ w["weight"].T
+    rows = x if op.per_position else x.reshape(x.shape[0], -1)  # per_position: the channels
+    out: Array = rows @ w["weight"].T
     if "bias" in w:
         out += w["bias"]
     return out
@@ -366,7 +434,7 @@ def _dense(op: Dense, inputs: list[Array], w: Weights) -> Array:
 
 def _flatten(op: Any, inputs: list[Array], w: Weights) -> Array:
     x = inputs[0]
-    return x.reshape(x.shape[0], -1)  # H, W, C order (NHWC)
+    return x.reshape(x.shape[0], -1)  # H, W, C order (channels last)
 
 
 def _identity(op: Any, inputs: list[Array], w: Weights) -> Array:
@@ -375,10 +443,10 @@ def _identity(op: Any, inputs: list[Array], w: Weights) -> Array:
 
 def _batchnorm(op: BatchNorm, x: Array, w: Weights) -> Array:
     scale = 1.0 / np.sqrt(w["running_var"] + DTYPE(op.eps))
-    if op.affine:
+    if "weight" in w:  # γ: affine (and Keras' scale)
         scale = scale * w["weight"]
     shift = -w["running_mean"] * scale
-    if op.affine:
+    if "bias" in w:  # β: affine (and Keras' center)
         shift = shift + w["bias"]
     return cast(Array, x * scale + shift)
 
@@ -481,7 +549,7 @@ def _add(op: Any, inputs: list[Array], w: Weights) -> Array:
 
 
 def _multiply(op: Any, inputs: list[Array], w: Weights) -> Array:
-    out = inputs[0] * inputs[1]  # NHWC: an N×1×1×C gate broadcasts over H×W
+    out = inputs[0] * inputs[1]  # channels last: an N×1×1×C gate broadcasts over H×W
     for x in inputs[2:]:
         out = out * x
     return out
@@ -506,6 +574,7 @@ ROW_WISE: dict[str, Callable[[Any, Array, Weights], Array]] = {
     "hardsigmoid": _hardsigmoid,
     "softmax": _softmax,
     "prelu": _prelu,
+    **ROW_WISE_MORE,
 }
 """The kinds whose output row (the last axis) depends on their input row only."""
 
@@ -531,5 +600,6 @@ OPS: dict[str, OpFn] = {
     "multiply": _multiply,
     "concat": _concat,
     "opaque": _opaque,
+    **OPS_MORE,
 }
 """The reference implementation of every layer kind, keyed by kind."""

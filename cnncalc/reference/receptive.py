@@ -40,8 +40,10 @@ from cnncalc.reference.ops import (
     Array,
     adaptive_max,
     dilate,
-    pad_hw,
+    pad_spatial,
+    per_axis,
     pool_input,
+    pool_window,
     span,
     transpose_as_conv_pads,
     window_pads,
@@ -67,15 +69,14 @@ def _conv_transpose_boxes(op: Any, m: Array) -> Array:
     """As the forward: spread `stride` apart, then a stride-1 window. The input is first
     extended by virtual units (flagged) so that windows reaching past it are flagged too."""
     hw = (m.shape[1], m.shape[2])
-    ext = [
-        -(-span(op.kernel[a], op.dilation[a]) // op.stride[a]) + 1 for a in range(2)
-    ]  # virtual units per side
-    extended = pad_hw(m, (ext[0], ext[0], ext[1], ext[1]), PAD)
-    spread = dilate(extended, op.stride, GAP)
+    kernel, stride, dilation = (per_axis(v, 2) for v in (op.kernel, op.stride, op.dilation))
+    ext = [-(-span(kernel[a], dilation[a]) // stride[a]) + 1 for a in range(2)]  # per side
+    extended = pad_spatial(m, (ext[0], ext[0], ext[1], ext[1]), PAD)
+    spread = dilate(extended, stride, GAP)
     t, b, left, r = transpose_as_conv_pads(op, hw)
-    shift = (ext[0] * op.stride[0], ext[1] * op.stride[1])
+    shift = (ext[0] * stride[0], ext[1] * stride[1])
     pads = (t - shift[0], b - shift[0], left - shift[1], r - shift[1])
-    return window_reduce(pad_hw(spread, pads, PAD), op.kernel, (1, 1), op.dilation, np.maximum)
+    return window_reduce(pad_spatial(spread, pads, PAD), kernel, (1, 1), dilation, np.maximum)
 
 
 def layer_boxes(node: Node, inputs: list[Array | None]) -> Array | None:
@@ -86,27 +87,50 @@ def layer_boxes(node: Node, inputs: list[Array | None]) -> Array | None:
     op: Any = node.op
     kind = node.kind
     m = maps[0]
+    if kind == "mean":
+        return mean_boxes(op, m)
+    if kind == "groupnorm" or (kind == "instancenorm" and not op.track_running_stats):
+        # per-sample statistics over all positions reach every unit
+        return cast(Array, np.maximum(m, m.max(axis=tuple(range(1, m.ndim - 1)), keepdims=True)))
+    if kind == "dense" and op.per_position:
+        return m
     if kind in ("dense", "flatten"):
         return None
     if kind == "conv":
-        pads = window_pads(op.padding, m.shape[1:3], op.kernel, op.stride, op.dilation)
-        return window_reduce(pad_hw(m, pads, PAD), op.kernel, op.stride, op.dilation, np.maximum)
+        kernel, stride, dilation = (per_axis(v, 2) for v in (op.kernel, op.stride, op.dilation))
+        pads = window_pads(op.padding, m.shape[1:3], kernel, stride, dilation)
+        return window_reduce(pad_spatial(m, pads, PAD), kernel, stride, dilation, np.maximum)
     if kind == "conv_transpose":
         return _conv_transpose_boxes(op, m)
     if kind in ("maxpool", "avgpool"):
         padded, _ = pool_input(op, m, PAD)
-        dilation = op.dilation if kind == "maxpool" else (1, 1)
-        return window_reduce(padded, op.kernel, op.stride, dilation, np.maximum)
+        kernel, stride, dilation = pool_window(op, 2)
+        return window_reduce(padded, kernel, stride, dilation, np.maximum)
     if kind in ("global_avgpool", "global_maxpool"):
         return cast(Array, m.max(axis=(1, 2), keepdims=True))
     if kind in ("adaptive_avgpool", "adaptive_maxpool"):
-        return adaptive_max(m, op.output)
+        return adaptive_max(m, per_axis(op.output, 2))
     if len(maps) > 1:  # add, multiply (a 1×1 gate broadcasts), concat: the union
         out = maps[0]
         for other in maps[1:]:
             out = np.maximum(out, other)
         return out
     return m  # element-wise
+
+
+def mean_boxes(op: Any, m: Array) -> Array | None:
+    """A mean over spatial axes sees all of them (None: it leaves a flat vector)."""
+    rank = m.ndim - 1  # box maps carry their box values where the channels would be
+    spatial = set(range(1, rank))
+    axes: set[int] = set()
+    for axis in op.axes:
+        if axis == "spatial":
+            axes |= spatial
+        elif isinstance(axis, int) and axis % rank + 1 in spatial:
+            axes.add(axis % rank + 1)
+    if not op.keepdims and axes:
+        return None
+    return cast(Array, m.max(axis=tuple(sorted(axes)), keepdims=True)) if axes else m
 
 
 @dataclass(frozen=True)
@@ -226,7 +250,8 @@ def measure(boxes: Array) -> MeasuredField:
 
 
 def measure_fields(net: Network) -> dict[str, MeasuredField | None]:
-    """Every layer's measured field on `net`'s own input size (None for flat outputs)."""
+    """Every layer's measured field on `net`'s own input size (None for flat outputs; the
+    box maps are those of images, so 1-D and 3-D inputs are not measured either)."""
     if len(net.input_shape) != 3:
         return {node.name: None for node in net}
     input_hw = (net.input_shape[0], net.input_shape[1])
@@ -260,7 +285,8 @@ def _stride_period(net: Network) -> tuple[int, int]:
         cum = (math.lcm(*(c[0] for c in ins)), math.lcm(*(c[1] for c in ins)))
         op: Any = node.op
         if node.kind in ("conv", "maxpool", "avgpool"):
-            cum = (cum[0] * op.stride[0], cum[1] * op.stride[1])
+            stride = per_axis(op.stride, 2)
+            cum = (cum[0] * stride[0], cum[1] * stride[1])
         cumulative[node.name] = cum
         period = (math.lcm(period[0], cum[0]), math.lcm(period[1], cum[1]))
     return period
@@ -270,8 +296,8 @@ def _adaptive_divides(net: Network) -> bool:
     for node in net:
         if node.kind in ("adaptive_avgpool", "adaptive_maxpool"):
             h, w = net.shapes[node.inputs[0]][:2]
-            out: Any = node.op
-            if h % out.output[0] or w % out.output[1]:
+            out = per_axis(cast(Any, node.op).output, 2)
+            if h % out[0] or w % out[1]:
                 return False
     return True
 

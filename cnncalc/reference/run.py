@@ -35,9 +35,11 @@ from cnncalc.reference.ops import (
     DTYPE,
     Array,
     avgpool_divisors,
-    pad_hw,
+    pad_spatial,
     patches,
+    per_axis,
     pool_input,
+    pool_window,
     window_pads,
 )
 from cnncalc.reference.value_files import read_values
@@ -423,6 +425,12 @@ def _check_cell(result: RunResult, cell: tuple[int, ...]) -> tuple[int, ...]:
     return cell
 
 
+def _at(out: Array, at: tuple[int, ...], channel: int) -> float:
+    """The output value at spatial position `at`, channel `channel`."""
+    index = (*at, channel)
+    return float(out[index])
+
+
 def explain_cell(result: RunResult, cell: tuple[int, ...]) -> list[CellSum | CellPool]:
     """The arithmetic behind one output cell of `result.layer` (per channel unless `cell`
     names one), read from the reference's own window geometry (`ops.patches`)."""
@@ -437,32 +445,34 @@ def explain_cell(result: RunResult, cell: tuple[int, ...]) -> list[CellSum | Cel
         bias = float(w["bias"][n]) if "bias" in w else None
         flat = x.reshape(-1)
         return [CellSum(cell, flat.tolist(), w["weight"][n].tolist(), bias, float(out[n]))]
-    i, j = cell[:2]
-    channels = [cell[2]] if len(cell) == 3 else list(range(out.shape[2]))
+    rank = x.ndim - 2
+    at = cell[:rank]
+    channels = [cell[rank]] if len(cell) == rank + 1 else list(range(out.shape[-1]))
     if kind == "conv":
-        pads = window_pads(op.padding, x.shape[1:3], op.kernel, op.stride, op.dilation)
-        window = patches(pad_hw(x, pads), op.kernel, op.stride, op.dilation)[0, i, j]
-        weight = result.weights["weight"]  # kh, kw, C/groups, F
-        per_group, per_filter_group = weight.shape[2], weight.shape[3] // op.groups
+        stride, dilation = per_axis(op.stride, rank), per_axis(op.dilation, rank)
+        kernel_size = per_axis(op.kernel, rank)
+        pads = window_pads(op.padding, x.shape[1:-1], kernel_size, stride, dilation)
+        first_image = (0, *at)
+        window = patches(pad_spatial(x, pads), kernel_size, stride, dilation)[first_image]
+        weight = result.weights["weight"]  # *k, C/groups, F
+        per_group, per_filter_group = weight.shape[-2], weight.shape[-1] // op.groups
         sums: list[CellSum | CellPool] = []
         for f in channels:
             first = f // per_filter_group * per_group
-            seen = window[:, :, first : first + per_group].transpose(2, 0, 1).reshape(-1)
-            kernel = weight[:, :, :, f].transpose(2, 0, 1).reshape(-1)
+            seen = np.moveaxis(window[..., first : first + per_group], -1, 0).reshape(-1)
+            kernel = np.moveaxis(weight[..., f], -1, 0).reshape(-1)
             bias = float(result.weights["bias"][f]) if "bias" in result.weights else None
-            sums.append(
-                CellSum((i, j, f), seen.tolist(), kernel.tolist(), bias, float(out[i, j, f]))
-            )
+            sums.append(CellSum((*at, f), seen.tolist(), kernel.tolist(), bias, _at(out, at, f)))
         return sums
     fill = -np.inf if kind == "maxpool" else 0.0
     xp, pads = pool_input(op, x, fill)
-    dilation = op.dilation if kind == "maxpool" else (1, 1)
-    window = patches(xp, op.kernel, op.stride, dilation)[0, i, j]
-    divisor = None if kind == "maxpool" else int(avgpool_divisors(op, x, xp, pads)[0, i, j, 0])
+    first_image = (0, *at)
+    kernel_size, stride, dilation = pool_window(op, rank)
+    window = patches(xp, kernel_size, stride, dilation)[first_image]
+    one = (0, *at, 0)
+    divisor = None if kind == "maxpool" else int(avgpool_divisors(op, x, xp, pads)[one])
     name = "max" if kind == "maxpool" else "mean"
     return [
-        CellPool(
-            (i, j, c), name, window[:, :, c].reshape(-1).tolist(), divisor, float(out[i, j, c])
-        )
+        CellPool((*at, c), name, window[..., c].reshape(-1).tolist(), divisor, _at(out, at, c))
         for c in channels
     ]

@@ -4,9 +4,10 @@ torch is not a dependency of cnncalc: this module imports it only when called (t
 suite's cross-check and `bench/verify_speed.py` do). Each layer is the module that
 `cnncalc.io.frameworks` maps its kind to (the table `cnncalc export` prints too), with torch's
 native padding wherever torch has it; `same` or asymmetric padding becomes an explicit
-`ZeroPad2d`/`ConstantPad2d` in front (negative: a crop behind a conv_transpose). The graph runs
-NCHW; a flatten or a dense layer on an H×W×C input reads it in H, W, C order, as the IR (and
-the NumPy reference) does.
+`ZeroPad2d`/`ConstantPad2d` in front (negative: a crop behind a conv_transpose). Modules
+follow the input's rank (Conv1d, Conv2d, Conv3d, ...). The graph runs NCHW (N, C, spatial);
+a flatten or a dense layer on an H×W×C input reads it in H, W, C order, as the IR (and the
+NumPy reference) does.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from cnncalc.graph import INPUT, Network, Node
-from cnncalc.io.frameworks import Unsupported, bridge
+from cnncalc.io.frameworks import Pads, Unsupported, bridge, torch_pads
+from cnncalc.io.torch_helpers import helper_classes
 from cnncalc.reference.forward import LayerWeights
 from cnncalc.reference.ops import Array
 
@@ -29,24 +31,25 @@ def _torch() -> Any:
 
 def _module(nn: Any, node: Node, shapes: list[tuple[int, ...]]) -> Any:
     """The torch module of one layer (from the shared table), or None for merges and flatten;
-    padding in front or a crop behind makes it a Sequential with a ZeroPad2d/ConstantPad2d."""
+    padding in front or a crop behind makes it a Sequential with a ZeroPad2d/ConstantPad2d
+    (1d/3d for other ranks)."""
     entry = bridge(node).torch
     if entry is None:
         return None
     layer = entry(node, shapes[0])
-    module = layer.module.build({"nn": nn})
+    module = layer.module.build({"nn": nn, **helper_classes(_torch())})
     if layer.pad is not None:
-        t, b, left, r = layer.pad
-        pad = (
-            nn.ZeroPad2d((left, r, t, b))
-            if layer.pad_value == 0.0
-            else nn.ConstantPad2d((left, r, t, b), layer.pad_value)
-        )
-        return nn.Sequential(pad, module)
+        return nn.Sequential(_pad_module(nn, layer.pad, layer.pad_value), module)
     if layer.crop is not None:
-        t, b, left, r = layer.crop
-        return nn.Sequential(module, nn.ZeroPad2d((-left, -r, -t, -b)))
+        return nn.Sequential(module, _pad_module(nn, tuple(-p for p in layer.crop)))
     return module
+
+
+def _pad_module(nn: Any, pads: Pads, value: float = 0.0) -> Any:
+    rank = len(pads) // 2
+    if value == 0.0:
+        return getattr(nn, f"ZeroPad{rank}d")(torch_pads(pads))
+    return getattr(nn, f"ConstantPad{rank}d")(torch_pads(pads), value)
 
 
 def _core(module: Any) -> Any:
@@ -54,7 +57,7 @@ def _core(module: Any) -> Any:
     nn = _torch().nn
     if isinstance(module, nn.Sequential):
         for inner in module:
-            if not isinstance(inner, nn.ZeroPad2d | nn.ConstantPad2d):
+            if not isinstance(inner, nn.modules.padding._ConstantPadNd):
                 return inner
     return module
 
@@ -83,8 +86,8 @@ class TorchModel:
         core = _core(module)
         with self.torch.no_grad():
             for name, value in weights.all().items():
-                if node.kind == "conv" and name == "weight":
-                    value = value.transpose(3, 2, 0, 1)  # HWIO → PyTorch's OIHW
+                if node.kind == "conv" and name == "weight":  # HWIO → PyTorch's OIHW
+                    value = value.transpose(value.ndim - 1, value.ndim - 2, *range(value.ndim - 2))
                 getattr(core, name).copy_(self.torch.from_numpy(np.ascontiguousarray(value)))
 
     def module(self, name: str) -> Any:
@@ -144,8 +147,9 @@ class TorchModel:
         if kind == "concat":
             return torch.cat(inputs, dim=1)
         x = inputs[0]
-        if kind in ("flatten", "dense") and x.dim() == 4:
-            x = x.permute(0, 2, 3, 1).flatten(1)  # H, W, C order, as the IR
+        flattens = kind == "flatten" or (kind == "dense" and not node.op.per_position)  # type: ignore[attr-defined]
+        if flattens and x.dim() > 2:
+            x = x.movedim(1, -1).flatten(1)  # H, W, C order, as the IR
         if kind == "flatten":
             return x
         return self.layers[self.keys[node.name]](x)
@@ -165,12 +169,12 @@ class TorchModel:
             def hook(mod: Any, args: Any, out: Any, name: str = name) -> None:
                 batch = out.shape[0]
                 per = int(mod.weight[0].numel())
-                if isinstance(mod, nn.ConvTranspose2d):
+                if isinstance(mod, nn.modules.conv._ConvTransposeNd):
                     counted[name] = int(args[0].numel()) // batch * per
                 else:
                     counted[name] = int(out.numel()) // batch * per
 
-            if isinstance(core, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+            if isinstance(core, nn.modules.conv._ConvNd | nn.Linear):
                 handles.append(core.register_forward_hook(hook))
         try:
             self.forward(x, keep=False)
@@ -181,13 +185,13 @@ class TorchModel:
 
 
 def _to_nchw(x: Array) -> Array:
-    return np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x
+    return np.ascontiguousarray(np.moveaxis(x, -1, 1)) if x.ndim > 2 else x
 
 
 def to_nhwc(t: Any) -> Array:
-    """A torch output as the reference lays it out (NHWC, or N×L)."""
+    """A torch output as the reference lays it out (channels last, or N×L)."""
     a = t.detach().numpy()
-    return a.transpose(0, 2, 3, 1) if a.ndim == 4 else a  # type: ignore[no-any-return]
+    return np.moveaxis(a, 1, -1) if a.ndim > 2 else a
 
 
 def build_torch_model(

@@ -30,6 +30,7 @@ from cnncalc.loader import load
 from cnncalc.passes.receptive_field import ReceptiveField
 from cnncalc.reference import workspace
 from cnncalc.reference.forward import ForwardError, run_forward
+from cnncalc.reference.ops import per_axis
 from cnncalc.reference.receptive import MeasuredField, enlarged, measure_fields
 from cnncalc.report import analyze
 from cnncalc.units import human_bytes
@@ -40,6 +41,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 GIB = 1 << 30
 
 RF_NOTES = {
+    "rank": "not measured: the box maps are measured on images (H×W×C inputs) only",
     "whole": "whole input: the analytic size is the unclipped extent; every unit must see all "
     "the input pixels the layer sees",
     "unaligned": "merged paths not aligned: the analytic size is the largest path's, the "
@@ -71,13 +73,13 @@ class Check:
 class FieldValue:
     """A receptive field as compared: None where that part is not compared."""
 
-    size: tuple[Num, Num] | None = None
-    stride: tuple[Num, Num] | None = None
-    center: tuple[Num, Num] | None = None
+    size: tuple[Num, ...] | None = None
+    stride: tuple[Num, ...] | None = None
+    center: tuple[Num, ...] | None = None
     whole_input: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        def pair(p: tuple[Num, Num] | None) -> list[int | float] | None:
+        def pair(p: tuple[Num, ...] | None) -> list[int | float] | None:
             if p is None:
                 return None
             return [int(v) if v == int(v) else float(v) for v in p]
@@ -211,9 +213,10 @@ def _guard(net: Network, batch: int, max_memory: int, rf: bool) -> int:
     need = max(forward_bytes(net, batch), workspace.box_bytes(net) if rf else 0)
     if need > max_memory:
         hint = "raise --max-memory if the machine has room"
-        if len(net.input_shape) == 3:
-            h, w, c = net.input_shape
-            hint = f"use a smaller --input (e.g. {max(h // 2, 1)}x{max(w // 2, 1)}x{c})"
+        if len(net.input_shape) > 1:
+            *sizes, c = net.input_shape
+            smaller = "x".join(str(max(d // 2, 1)) for d in sizes)
+            hint = f"use a smaller --input (e.g. {smaller}x{c})"
             hint += ", a smaller --batch" if batch > 1 else ""
             hint += ", --no-rf" if rf else ""
             hint += ", or raise --max-memory"
@@ -243,11 +246,12 @@ def _categories(net: Network, fields: dict[str, ReceptiveField | None]) -> dict[
         cat = max(inherited, key=lambda c: rank[c])
         op: Any = node.op
         out = net.shapes[node.name]
-        if node.kind == "conv_transpose" and op.stride != (1, 1):
+        if node.kind == "conv_transpose" and per_axis(op.stride, 2) != (1, 1):
             cat = "transposed" if cat == "regular" else cat
         elif node.kind in ("adaptive_avgpool", "adaptive_maxpool"):
             h, w = net.shapes[node.inputs[0]][:2]
-            if (h % op.output[0] or w % op.output[1]) and rank[cat] < 2:
+            output = per_axis(op.output, 2)
+            if (h % output[0] or w % output[1]) and rank[cat] < 2:
                 cat = "uneven"
         elif len(node.inputs) > 1 and len(out) == 3 and out[:2] != (1, 1):
             for name in node.inputs:
@@ -269,12 +273,13 @@ def _periods(net: Network) -> dict[str, tuple[int, int]]:
         p = [math.lcm(*(q[a] for q in ins)) for a in range(2)]
         op: Any = node.op
         if node.kind == "conv_transpose":
-            p = [p[a] * op.stride[a] for a in range(2)]
+            p = [p[a] * per_axis(op.stride, 2)[a] for a in range(2)]
         elif node.kind in ("conv", "maxpool", "avgpool"):
-            p = [p[a] // math.gcd(p[a], op.stride[a]) for a in range(2)]
+            p = [p[a] // math.gcd(p[a], per_axis(op.stride, 2)[a]) for a in range(2)]
         elif node.kind in ("adaptive_avgpool", "adaptive_maxpool"):
             h, w = net.shapes[node.inputs[0]][:2]
-            bins = (max(h // op.output[0], 1), max(w // op.output[1], 1))
+            output = per_axis(op.output, 2)
+            bins = (max(h // output[0], 1), max(w // output[1], 1))
             p = [p[a] // math.gcd(p[a], bins[a]) for a in range(2)]
         elif node.kind in ("global_avgpool", "global_maxpool"):
             p = [1, 1]
@@ -336,6 +341,8 @@ def _rf_checks(
     checks: dict[str, Check] = {}
     where: dict[str, Shape] = {}
     used: list[Shape] = []
+    if len(net.input_shape) not in (1, 3):
+        return {node.name: Check("skip", note=RF_NOTES["rank"]) for node in net}, where, used
     pending = {node.name for node in net}
     largest: Shape = net.input_shape
     before: dict[str, Shape] = {}  # each pending layer's output shape on the last input

@@ -2,7 +2,7 @@
 
 The forward (`forward.run_forward`) keeps the input and every layer's weights, frees each
 activation after its last consumer, and while a layer runs holds its inputs, its output and
-the layer's temporaries: padding copies, one block of im2col rows (`ops.conv2d`), a
+the layer's temporaries: padding copies, one block of im2col rows (`ops.conv_nd`), a
 conv_transpose's spread input, pooling's intermediate rows, adaptive bins' gathered cells, a
 row-wise function's block (float64 in gelu), and the weights' own temporaries as they are
 drawn. The receptive-field measurement (`receptive.measure_fields`) does the same with box
@@ -23,79 +23,107 @@ from cnncalc.reference.ops import (
     ROW_BLOCK_BYTES,
     ROW_WISE,
     im2col_rows,
+    per_axis,
     pool_pads,
     span,
     transpose_as_conv_pads,
     window_pads,
 )
+from cnncalc.reference.ops_more import WHOLE_TEMPORARIES
 from cnncalc.reference.receptive import CHANNELS
 
 FLOAT = 4  # bytes of a float32
 ROW_TEMPORARIES = 24  # a row-wise block's temporaries, in float32 copies of the block
-UNIFORM_DRAWS = ("batchnorm", "prelu")  # per-channel values drawn in float64, then cast
+UNIFORM_DRAWS = (
+    "batchnorm",
+    "prelu",
+    "layernorm",
+    "groupnorm",
+    "instancenorm",
+    "layer_scale",
+)  # per-channel values drawn in float64, then cast
 MEASURE_TEMPORARIES = 2  # `receptive.measure`'s bounds and masks, in box maps (1.4 measured)
 KEPT_PER_UNIT = 4 * 32  # a measured run: four tuples of Python floats per unit along it
 PER_LAYER = 32 << 10  # Python objects per layer: reports, networks, results
 BASE = 1 << 20  # Python objects whatever the network
 
 
-def _hw(shape: tuple[int, ...]) -> tuple[int, int]:
-    return (shape[0], shape[1]) if len(shape) == 3 else (1, 1)
+def _hw(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The spatial sizes of a tensor ((1,) for a flat one)."""
+    return shape[:-1] if len(shape) > 1 else (1,)
 
 
-def _padded(hw: tuple[int, int], pads: tuple[int, int, int, int]) -> int:
-    """Cells of an H×W map padded by `pads` (`ops.pad_hw` pads before it crops, and a crop
+def _padded(sizes: tuple[int, ...], pads: tuple[int, ...]) -> int:
+    """Cells of a map padded by `pads` (`ops.pad_spatial` pads before it crops, and a crop
     is a view); 0 when unpadded."""
     if not any(p > 0 for p in pads):
         return 0
-    t, b, left, r = (max(p, 0) for p in pads)
-    return (hw[0] + t + b) * (hw[1] + left + r)
+    return math.prod(s + max(pads[2 * a], 0) + max(pads[2 * a + 1], 0) for a, s in enumerate(sizes))
+
+
+def _reduced(out: tuple[int, ...], padded: tuple[int, ...]) -> int:
+    """Cells of the intermediate maps of a window reduced one axis after the other
+    (`ops.window_reduce`): the output along the axes done, the padded input along the rest."""
+    return sum(math.prod(out[: a + 1]) * math.prod(padded[a + 1 :]) for a in range(len(out) - 1))
+
+
+def _grown(sizes: tuple[int, ...], pads: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(s + max(pads[2 * a], 0) + max(pads[2 * a + 1], 0) for a, s in enumerate(sizes))
 
 
 def _window(node: Node, net: Network, depth: int, reduced: bool = True) -> int:
     """Temporaries of a conv, conv_transpose or pool on maps of `depth` values per cell,
     in values: padding copies, a spread input and, if the window is `reduced` tap by tap
-    (pooling, box maps; not im2col), the rows reduced along H before W."""
+    (pooling, box maps; not im2col), the maps reduced along H before W."""
     op: Any = node.op
-    hw = _hw(net.shapes[node.inputs[0]])
-    out_h, out_w = _hw(net.shapes[node.name])
+    sizes = _hw(net.shapes[node.inputs[0]])
+    rank = len(sizes)
+    out = _hw(net.shapes[node.name])
     cells: int
     if node.kind in ("maxpool", "avgpool"):
-        pads = pool_pads(op, hw)
-        padded_w = hw[1] + pads[2] + pads[3]
-        cells = _padded(hw, pads) + out_h * padded_w
+        pads = pool_pads(op, sizes)
+        padded = _grown(sizes, pads)
+        cells = _padded(sizes, pads) + _reduced(out, padded)
         if node.kind == "avgpool":  # the divisor's maps, and the sums before dividing
-            cells += 2 * (hw[0] + pads[0] + pads[1]) * padded_w + out_h * out_w
+            cells += 2 * math.prod(padded) + math.prod(out)
         return cells * depth
+    stride = per_axis(op.stride, rank)
     if node.kind == "conv_transpose":
-        spread = ((hw[0] - 1) * op.stride[0] + 1, (hw[1] - 1) * op.stride[1] + 1)
-        pads = transpose_as_conv_pads(op, hw)
-        cells = (spread[0] * spread[1] if op.stride != (1, 1) else 0) + _padded(spread, pads)
-        width = spread[1] + max(pads[2], 0) + max(pads[3], 0)
-        return int(cells + (out_h * width if reduced else 0)) * depth
-    pads = window_pads(op.padding, hw, op.kernel, op.stride, op.dilation)
-    width = hw[1] + max(pads[2], 0) + max(pads[3], 0)
-    return (_padded(hw, pads) + (out_h * width if reduced else 0)) * depth
+        spread = tuple((s - 1) * t + 1 for s, t in zip(sizes, stride, strict=True))
+        pads = transpose_as_conv_pads(op, sizes)
+        cells = (math.prod(spread) if any(t != 1 for t in stride) else 0) + _padded(spread, pads)
+        return int(cells + (_reduced(out, _grown(spread, pads)) if reduced else 0)) * depth
+    pads = window_pads(op.padding, sizes, op.kernel, stride, op.dilation)
+    return (_padded(sizes, pads) + (_reduced(out, _grown(sizes, pads)) if reduced else 0)) * depth
 
 
 def _adaptive(node: Node, net: Network, depth: int) -> int:
-    """Gathered cells of adaptive pooling (each bin padded to the widest), in values."""
+    """Gathered cells of adaptive pooling (each bin padded to the widest), in values: per
+    axis the gathered cells and their sums (the last sums are the output)."""
     op: Any = node.op
-    h, w = _hw(net.shapes[node.inputs[0]])
-    out_h, out_w = int(op.output[0]), int(op.output[1])
-    widest = (-(-h // out_h) + 1, -(-w // out_w) + 1)
-    return 2 * (out_h * widest[0] * w + out_h * w + out_h * out_w * widest[1]) * depth
+    sizes = _hw(net.shapes[node.inputs[0]])
+    rank = len(sizes)
+    out = per_axis(op.output, rank)
+    cells = 0
+    for a in range(rank):
+        widest = -(-sizes[a] // out[a]) + 1
+        rest = math.prod(sizes[a + 1 :])
+        cells += math.prod(out[:a]) * out[a] * widest * rest
+        if a < rank - 1:
+            cells += math.prod(out[: a + 1]) * rest
+    return 2 * cells * depth
 
 
 def _conv_blocks(node: Node, net: Network) -> int:
-    """Bytes of one im2col block and, for groups, its product (`ops.conv2d`: one image at a
+    """Bytes of one im2col block and, for groups, its product (`ops.conv_nd`: one image at a
     time, so whatever the batch)."""
     op: Any = node.op
     groups = int(op.groups)
     channels = net.shapes[node.inputs[0]][-1]
-    out_h, out_w, filters = net.shapes[node.name]
-    depth = int(op.kernel[0] * op.kernel[1]) * channels // groups
-    rows = min(im2col_rows(out_w * depth * groups), out_h) * out_w
+    *out, filters = net.shapes[node.name]
+    depth = math.prod(per_axis(op.kernel, len(out))) * channels // groups
+    row = math.prod(out[1:])
+    rows = min(im2col_rows(row * depth * groups), out[0]) * row
     block = rows * depth * groups * FLOAT
     if groups > 1:
         block += rows * filters * FLOAT
@@ -122,6 +150,8 @@ def forward_temporaries(node: Node, net: Network, batch: int, weight_bytes: int)
         row = channels + (int(op.size) if kind == "lrn" else 0)
         block = min(elements, max(ROW_BLOCK_BYTES // FLOAT, row))
         temp += ROW_TEMPORARIES * block * FLOAT
+    elif kind in WHOLE_TEMPORARIES:
+        temp += WHOLE_TEMPORARIES[kind] * batch * math.prod(shape) * FLOAT
     elif kind == "multiply" and len(node.inputs) > 2:
         temp += batch * math.prod(net.shapes[node.name]) * FLOAT
     return temp
@@ -180,16 +210,17 @@ def box_bytes(net: Network) -> int:
     temps: dict[str, int] = {}
     kept: dict[str, int] = {}
     for node in net:
-        out_h, out_w = _hw(net.shapes[node.name])
+        out_h, out_w = net.shapes[node.name][:2] if len(net.shapes[node.name]) == 3 else (1, 1)
         temp = 0  # while the layer's map is made; then measured (below)
         if node.kind in ("conv", "conv_transpose", "maxpool", "avgpool"):
             temp += _window(node, net, CHANNELS) * FLOAT
             if node.kind == "conv_transpose":  # the input first extended by virtual units
                 op: Any = node.op
                 h, w = _hw(net.shapes[node.inputs[0]])
-                ext = [-(-span(op.kernel[a], op.dilation[a]) // op.stride[a]) + 1 for a in (0, 1)]
+                k, d, t = (per_axis(v, 2) for v in (op.kernel, op.dilation, op.stride))
+                ext = [-(-span(k[a], d[a]) // t[a]) + 1 for a in (0, 1)]
                 grown = (h + 2 * ext[0], w + 2 * ext[1])
-                spread = ((grown[0] - 1) * op.stride[0] + 1) * ((grown[1] - 1) * op.stride[1] + 1)
+                spread = ((grown[0] - 1) * t[0] + 1) * ((grown[1] - 1) * t[1] + 1)
                 temp += (grown[0] * grown[1] + 2 * spread) * unit
         elif node.kind in ("adaptive_avgpool", "adaptive_maxpool"):
             temp += _adaptive(node, net, CHANNELS) * FLOAT

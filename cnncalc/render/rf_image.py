@@ -41,8 +41,8 @@ class Picture:
     unit: tuple[int, int]
     image: tuple[int, int]  # the input's H, W
     field: UnitField
-    size: tuple[Any, Any]  # the field's size and stride, for the legend
-    stride: tuple[Any, Any]
+    size: tuple[Any, ...]  # the field's size and stride, for the legend
+    stride: tuple[Any, ...]
     neighbours: tuple[UnitField, ...] = ()
     paths: tuple[UnitField, ...] = ()  # one per input of the merge, if any
     measured: tuple[tuple[int, int], tuple[int, int]] | None = None  # (lo, hi) rows, cols
@@ -90,7 +90,7 @@ class Picture:
         )
         return math.ceil((clamped - self.origin[axis]) * self.scale)
 
-    def box(self, lo: tuple[Any, Any], hi: tuple[Any, Any]) -> tuple[int, int, int, int]:
+    def box(self, lo: tuple[Any, ...], hi: tuple[Any, ...]) -> tuple[int, int, int, int]:
         """Pixel rows [top, bottom) and columns [left, right) of cells lo..hi (at least 1 px)."""
         top, left = self.pixel(lo[0], 0), self.pixel(lo[1], 1)
         bottom = max(top + 1, self.pixel(Fraction(hi[0]) + 1, 0))

@@ -19,7 +19,7 @@ SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹"
 MARK = {"ok": "✓", "fail": "✗"}
 
 
-def _pair(values: tuple[Any, Any] | None) -> str:
+def _pair(values: tuple[Any, ...] | None) -> str:
     return "?" if values is None else fmt_pair(values)
 
 

@@ -181,7 +181,7 @@ def _window_cell(report: Report, part: str) -> Callable[[LayerReport, int], str]
 def rf_view(report: Report) -> Tabular:
     sizes = [float(max(r.rf.size)) for r in report.layers if r.rf is not None]
     largest = max(sizes, default=0.0)
-    extent = report.network.input_shape[:2]
+    extent = report.network.input_shape[:-1]
     columns = [
         *_base_columns(7),
         _shape_column(6),
@@ -250,7 +250,7 @@ def _summary_rf_cell(extent: tuple[int, ...]) -> Callable[[LayerReport, int], st
 
 def summary_view(report: Report, wide: bool = False) -> Tabular:
     t = report.totals
-    extent = report.network.input_shape[:2]
+    extent = report.network.input_shape[:-1]
     columns = _base_columns(6)
     if wide:
         columns += [

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.fields import describe
+from cnncalc.fields import MAX_RANK, describe
 from cnncalc.graph import INPUT, Network, build_network
 from cnncalc.layers import Shape
 from cnncalc.spec.blocks import parse_blocks
@@ -23,10 +23,18 @@ from cnncalc.spec.reading import decode_spec, read_text
 from cnncalc.yamltree import YMap, parse_yaml
 
 
+def channels_last(dims: tuple[int, ...], layout: Any) -> Shape:
+    """A shape written in `layout` ([C, H, W] with chw: channels first) as (spatial..., C)."""
+    if layout == "chw" and len(dims) > 1:
+        return (*dims[1:], dims[0])
+    return tuple(dims)
+
+
 def _parse_input(raw: Any, layout: Any, pos: SourcePos) -> Shape:
     order = "[C, H, W]" if layout == "chw" else "[H, W, C]"
     example = "[3, 224, 224]" if layout == "chw" else "[224, 224, 3]"
-    hint = f"write `input: {order}`, e.g. {example}, or [N] for a flat input"
+    ranks = "[C, L] or [C, D, H, W]" if layout == "chw" else "[L, C] or [D, H, W, C]"
+    hint = f"write `input: {order}`, e.g. {example}, {ranks} for 1-D or 3-D, or [N] if flat"
     if isinstance(raw, str):
         try:
             dims = parse_input_option(raw)
@@ -34,17 +42,13 @@ def _parse_input(raw: Any, layout: Any, pos: SourcePos) -> Shape:
             pass
         else:
             hint = f"write it as a list: `input: [{', '.join(map(str, dims))}]`"
-    elif isinstance(raw, list) and len(raw) == 2:
-        hint = f"add the channels: e.g. `input: [{raw[0]}, {raw[1]}, 3]` for an RGB image"
-    if not isinstance(raw, list) or len(raw) not in (1, 3):
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_RANK + 1:
         raise SpecError(f"`input` must be {order} or [N], got {describe(raw)}", pos, hint)
     if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in raw):
         raise SpecError(
             f"`input` dimensions must be positive integers, got {describe(raw)}", pos, hint
         )
-    if layout == "chw" and len(raw) == 3:
-        return (raw[1], raw[2], raw[0])
-    return tuple(raw)
+    return channels_last(tuple(raw), layout)
 
 
 class WrittenShape(tuple[int, ...]):
@@ -52,29 +56,21 @@ class WrittenShape(tuple[int, ...]):
     the spec's `layout`, HxWxC unless the spec says `layout: chw`."""
 
     def in_layout(self, layout: str | None) -> Shape:
-        if layout == "chw" and len(self) == 3:
-            return (self[1], self[2], self[0])
-        return tuple(self)
+        return channels_last(tuple(self), layout)
 
 
 def parse_input_option(text: str) -> WrittenShape:
-    """`--input 224x224x3` (or `64`, for a flat input) → a shape, in the spec's layout."""
+    """`--input 224x224x3` (`16000x1`, `16x112x112x3`, or `64` for a flat input) → a shape,
+    in the spec's layout."""
     parts = text.lower().replace("×", "x").replace(",", "x").split("x")
     try:
         dims = tuple(int(p) for p in parts)
     except ValueError:
         dims = ()
-    if len(dims) == 2 and all(d > 0 for d in dims):
-        n, p = dims
+    if not 1 <= len(dims) <= MAX_RANK + 1 or any(d <= 0 for d in dims):
         raise SpecError(
-            f"--input {text} has two sizes; cnncalc's input is one sample, HxWxC or N",
+            f"--input must be HxWxC (e.g. 224x224x3), LxC, DxHxWxC or N, got {text!r}",
             SourcePos("--input"),
-            f"for a batch of {n} rows of {p} features (n, p), write `--input {p} --batch {n}`; "
-            f"for a {n}×{p} one-channel image, `--input {n}x{p}x1`",
-        )
-    if len(dims) not in (1, 3) or any(d <= 0 for d in dims):
-        raise SpecError(
-            f"--input must be HxWxC (e.g. 224x224x3) or N, got {text!r}", SourcePos("--input")
         )
     return WrittenShape(dims)
 

@@ -9,6 +9,7 @@ from cnncalc.errors import SourcePos, SpecError
 from cnncalc.fields import describe
 from cnncalc.layers.base import kind_named
 from cnncalc.spec.layer import suggest
+from cnncalc.spec.split import SPLIT_KINDS
 from cnncalc.yamltree import YList, YMap
 
 
@@ -30,7 +31,10 @@ def parse_blocks(raw: Any, pos: SourcePos) -> dict[str, Block]:
     blocks: dict[str, Block] = {}
     for name, body in raw.items():
         body_pos = raw.pos_of(name)
-        if (isinstance(name, str) and kind_named(name) is not None) or name == "repeat":
+        if (isinstance(name, str) and kind_named(name) is not None) or name in (
+            "repeat",
+            *SPLIT_KINDS,
+        ):
             raise SpecError(
                 f"block name {name!r} is a layer kind", raw.key_pos[name], "choose another name"
             )

@@ -25,6 +25,7 @@ from cnncalc.spec.layer import (
     suggest,
     written_fields,
 )
+from cnncalc.spec.split import SPLIT_KINDS, expand_split, refuse_split
 from cnncalc.yamltree import YList, YMap
 
 TOP_KEYS = ("name", "description", "input", "layout", "blocks", "layers", "expect")
@@ -71,6 +72,7 @@ class Expander:
         self.nodes: list[Node] = []
         self.defined: dict[str, SourcePos] = {INPUT: SourcePos(file)}
         self.alias: dict[str, str] = {}  # skipped layers and block instances → a real name
+        self.splits: dict[str, int] = {}  # each split → its number of parts
         self.budget = Budget()  # the work all `$` expressions of the spec may do
 
     # --- names --------------------------------------------------------------------------
@@ -115,7 +117,9 @@ class Expander:
             return scope.input_name
         for candidate in (scope.prefix + ref, ref):
             if candidate in self.defined and candidate != INPUT:
-                return self.alias.get(candidate, candidate)
+                resolved = self.alias.get(candidate, candidate)
+                refuse_split(self, resolved, pos, what)
+                return resolved
         if own is not None and ref == own:
             raise SpecError(
                 f"layer {ref!r} takes its input from itself (a cycle)",
@@ -218,6 +222,8 @@ class Expander:
             self.add_layer(kind, fields, scope, pos)
         elif key == "repeat":
             self.repeat(fields, scope, pos)
+        elif key in SPLIT_KINDS:
+            expand_split(self, key, fields, scope, pos)
         elif key in self.blocks:
             self.call_block(self.blocks[key], fields, scope, pos)
         elif isinstance(entry, str) and (short := parse_shorthand(key, pos)) is not None:
@@ -290,6 +296,9 @@ class Expander:
             inputs = [self._resolve(r, scope, fields.pos_of("from"), own=name) for r in refs]
         else:
             inputs = [scope.previous or scope.input_name]
+            if included:  # a skipped layer stands for its input: naming it is refused
+                where = f"layer {scope.prefix}{name} has no `from`;"
+                refuse_split(self, inputs[0], fields.pos, where)
         return scope.prefix + name, included, trainable, inputs, fields.pos
 
     def add_layer(self, kind: str, fields: YMap, scope: Scope, pos: SourcePos) -> None:

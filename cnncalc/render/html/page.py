@@ -81,7 +81,7 @@ def _merges(report: Report) -> list[Merge]:
 
 
 def _rf_growth(report: Report) -> list[Bar]:
-    extent = report.network.input_shape[:2]
+    extent = report.network.input_shape[:-1]
     sizes = [float(max(row.rf.size)) if row.rf else 0.0 for row in report.layers]
     largest = max(sizes, default=0.0) or 1.0
     return [

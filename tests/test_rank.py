@@ -1,0 +1,217 @@
+"""Spatial rank 1, 2 and 3: `input: [L, C]` and `[D, H, W, C]` through every pass, the NumPy
+reference and torch's Conv1d/Conv3d, with hand-computed expectations."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+from typer.testing import CliRunner
+
+import cnncalc
+from cnncalc.cli import app
+from cnncalc.errors import SpecError
+from cnncalc.reference import verify_network
+
+runner = CliRunner()
+
+AUDIO = """
+input: [16000, 1]
+layers:
+  - conv: {name: conv1, filters: 32, kernel: 80, stride: 16}
+  - batchnorm
+  - relu
+  - maxpool: {kernel: 4}
+  - conv: {filters: 32, kernel: 3, padding: same}
+  - global_avgpool
+  - flatten
+  - dense: {units: 35}
+"""
+
+VIDEO = """
+input: [16, 112, 112, 3]
+layers:
+  - conv: {name: stem, filters: 64, kernel: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3],
+           bias: false}
+  - batchnorm
+  - relu
+  - maxpool: {kernel: [1, 3, 3], stride: [1, 2, 2], padding: [0, 1, 1]}
+  - conv_transpose: {filters: 8, kernel: 2, stride: 2}
+  - adaptive_avgpool: {output: [1, 2, 3]}
+"""
+
+
+def run(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args), input=stdin)
+
+
+def test_one_dimensional_conv_by_hand() -> None:
+    report = cnncalc.analyze(cnncalc.load(AUDIO))
+    conv = report.layers[0]
+    assert conv.output_shape == (996, 32)  # ⌊(16000 − 80)/16⌋ + 1
+    assert conv.counts.params == 80 * 1 * 32 + 32
+    assert conv.multiplies.macs == 996 * 32 * 80 * 1
+    assert conv.rf is not None
+    assert (conv.rf.size, conv.rf.stride, conv.rf.center) == ((80,), (16,), (Fraction(79, 2),))
+    bn = report.layers[1]
+    assert (bn.counts.params, bn.counts.buffers) == (64, 64)
+    pool = report.layers[3]
+    assert pool.output_shape == (249, 32)
+    assert pool.rf is not None and pool.rf.size == (80 + 3 * 16,)
+    assert report.layers[5].output_shape == (1, 32)
+    assert report.layers[-1].counts.params == 32 * 35 + 35
+
+
+def test_three_dimensional_conv_by_hand() -> None:
+    report = cnncalc.analyze(cnncalc.load(VIDEO))
+    stem = report.layers[0]
+    assert stem.output_shape == (16, 56, 56, 64)  # (16 + 2 − 3) + 1, ⌊(112 + 6 − 7)/2⌋ + 1
+    assert stem.counts.params == 3 * 7 * 7 * 3 * 64
+    assert stem.multiplies.macs == 16 * 56 * 56 * 64 * (3 * 7 * 7 * 3)
+    assert stem.rf is not None and stem.rf.size == (3, 7, 7) and stem.rf.stride == (1, 2, 2)
+    pool = report.layers[3]
+    assert pool.output_shape == (16, 28, 28, 64)
+    up = report.layers[4]
+    assert up.output_shape == (32, 56, 56, 8)
+    assert up.multiplies.macs == 16 * 28 * 28 * 64 * 8 * 8  # every input scatters 2·2·2·8
+    assert report.layers[5].output_shape == (1, 2, 3, 8)
+
+
+def test_json_has_the_tensors_rank() -> None:
+    result = run("summary", "-", "--format", "json", stdin=AUDIO)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["input_shape"] == [16000, 1]
+    conv = data["layers"][0]
+    assert conv["output_shape"] == [996, 32]
+    assert conv["rf"]["size"] == [80] and conv["rf"]["stride"] == [16]
+    assert conv["rf"]["center"] == [39.5]
+    assert data["layers"][-1]["output_shape"] == [35] and data["layers"][-1]["rf"] is None
+    video = json.loads(run("summary", "-", "--format", "json", stdin=VIDEO).stdout)
+    assert video["layers"][0]["output_shape"] == [16, 56, 56, 64]
+    assert video["layers"][0]["rf"]["size"] == [3, 7, 7]
+
+
+def test_input_option_takes_every_rank() -> None:
+    one = run("params", "Conv5-4", "--input", "100x2", "--format", "json")
+    assert one.exit_code == 0, one.output
+    assert json.loads(one.stdout)["layers"][0]["output_shape"] == [96, 4]
+    three = run("params", "Conv3-4,Pool2", "--input", "8x8x8x1", "--format", "json")
+    assert three.exit_code == 0, three.output
+    assert json.loads(three.stdout)["layers"][1]["output_shape"] == [3, 3, 3, 4]
+
+
+def test_chw_layout_in_every_rank() -> None:
+    net = cnncalc.load("input: [2, 50]\nlayout: chw\nlayers: [{conv: {filters: 3, kernel: 5}}]\n")
+    assert net.input_shape == (50, 2)
+    assert net.shapes["conv1"] == (46, 3)
+
+
+def test_explain_names_the_axes() -> None:
+    result = run("params", "-", "--explain", "conv1", stdin=AUDIO)
+    assert result.exit_code == 0, result.output
+    assert "L_out = ⌊(16000 − 80)/16⌋ + 1 = 996" in result.stdout
+    assert "params = 80·1·32 + 32 = 2,592" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ("conv: {filters: 4, kernel: [3, 3]}", "kernel has 2 values but the input has 1 spatial"),
+        ("conv: {filters: 4, kernel: 3, stride: [1, 2]}", "stride has 2 values"),
+        ("maxpool: {kernel: 2, padding: [1, 1, 1]}", "padding has 3 values"),
+        ("adaptive_avgpool: {output: [2, 2]}", "output has 2 values"),
+    ],
+)
+def test_a_list_of_the_wrong_rank_is_an_error_at_its_field(layer: str, message: str) -> None:
+    text = f"input: [32, 4]\nlayers:\n  - {layer}\n"
+    with pytest.raises(SpecError) as err:
+        cnncalc.load(text)
+    assert message in err.value.message
+    assert err.value.pos is not None and err.value.pos.line == 3
+    result = run("params", "-", stdin=text)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_numpy_reference_agrees_in_one_and_three_dimensions() -> None:
+    small_video = VIDEO.replace("[16, 112, 112, 3]", "[4, 20, 20, 3]")
+    for text in (AUDIO, small_video):
+        result = verify_network(cnncalc.load(text), batch=2)
+        assert result.ok, result.failures()
+        assert all(row.shape.status == "ok" and row.params.status == "ok" for row in result.layers)
+
+
+def test_torch_conv1d_and_conv3d_agree() -> None:
+    pytest.importorskip("torch")
+    from tests.test_torch_crosscheck import crosscheck
+
+    crosscheck(cnncalc.load(AUDIO))
+    crosscheck(cnncalc.load(VIDEO.replace("[16, 112, 112, 3]", "[4, 20, 20, 3]")))
+    odd = """
+input: [9, 11, 13, 2]
+layers:
+  - conv: {filters: 4, kernel: [2, 3, 4], stride: [2, 1, 3], padding: [0, 1, 1, 0, 2, 1],
+           dilation: [1, 2, 1], groups: 2}
+  - avgpool: {kernel: 2, ceil_mode: true}
+  - conv_transpose: {filters: 2, kernel: 3, stride: [1, 2, 3], padding: 1,
+                    output_padding: [0, 1, 2]}
+"""
+    crosscheck(cnncalc.load(odd))
+
+
+@pytest.mark.parametrize("shape", ["Lx2", "8xHxWx3"])
+def test_closed_forms_refuse_other_ranks(shape: str) -> None:
+    """Closed forms (letters in --input) are fitted in H and W only: exit 2, not a guess."""
+    result = runner.invoke(app, ["flops", "resnet18", "--input", shape])
+    assert result.exit_code == 2
+    assert "2-D" in result.stderr and "Traceback" not in result.output
+
+
+KINDS_1D = """
+input: [64, 8]
+layers:
+  - conv: {filters: 8, kernel: 3, padding: same}
+  - groupnorm: {groups: 2}
+  - instancenorm: {affine: true}
+  - layernorm
+  - channel_shuffle: {groups: 2}
+  - dense: {units: 6, per_position: true}
+  - layer_scale: {init: 0.5}
+  - mish
+  - mean: {axes: [spatial], keepdims: true}
+  - flatten
+  - dense: {units: 3}
+"""
+KINDS_3D = """
+input: [4, 6, 6, 4]
+layers:
+  - conv: {filters: 4, kernel: 3, padding: 1}
+  - batchnorm: {scale: false}
+  - instancenorm
+  - l2norm
+  - glu
+  - hardtanh
+  - softplus
+  - mean: {axes: [0, 1], keepdims: true}
+  - global_avgpool
+  - flatten
+  - dense: {units: 2}
+"""
+
+
+def test_new_kinds_in_rank_1_and_3() -> None:
+    """Statistics reach the whole input in any rank; a mean's window spans its axes; torch
+    agrees on shapes, params and MACs."""
+    one = cnncalc.analyze(cnncalc.load(KINDS_1D))
+    rows = {row.node.name: row for row in one.layers}
+    assert rows["groupnorm1"].rf is not None and rows["groupnorm1"].rf.whole_input
+    three = cnncalc.analyze(cnncalc.load(KINDS_3D))
+    rows = {row.node.name: row for row in three.layers}
+    assert rows["mean1"].rf is not None
+    assert rows["mean1"].rf.size == (3 + 3, 3 + 5, 3)  # D 4 and H 6 averaged, W kept
+    pytest.importorskip("torch")
+    from tests.test_torch_crosscheck import crosscheck
+
+    crosscheck(cnncalc.load(KINDS_1D))
+    crosscheck(cnncalc.load(KINDS_3D))
