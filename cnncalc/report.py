@@ -12,6 +12,7 @@ from cnncalc.errors import SpecError
 from cnncalc.gcpause import gc_paused
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers import Shape
+from cnncalc.passes.flat_signal import flattened_signal
 from cnncalc.passes.flooring import SpecWarning, unseen_pixels
 from cnncalc.passes.flops import MultiplyCount, count_flops
 from cnncalc.passes.memory import (
@@ -296,5 +297,5 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
         memory_totals(
             net, activations, totals.params, totals.trainable_params, totals.buffers, memory
         ),
-        tuple(unseen_pixels(net)),
+        (*unseen_pixels(net), *flattened_signal(net)),
     )

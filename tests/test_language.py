@@ -447,3 +447,19 @@ def test_the_readme_lists_every_alias():
     for kind, cls in KINDS.items():
         for alias in own_aliases(cls):
             assert alias.lower() == kind or f"`{alias}`" in table, alias
+
+
+def test_a_data_table_input_flattened_by_a_dense_layer_is_a_warning():
+    # the sheets' (n, p) = (100, 3) read as --input 100x3 is a 1-D signal: 300 features
+    table = run("params", "FC4,FC4,FC1", "--input", "100x3", "--format", "json")
+    assert table.exit_code == 0
+    data = json.loads(table.stdout)
+    assert data["totals"]["params"] == 300 * 4 + 4 + 20 + 5
+    assert [w["layer"] for w in data["warnings"]] == ["dense1"]
+    assert "--input 3" in data["warnings"][0]["hint"]
+    assert "warning: layer dense1: the input 100×3 is one 1-D signal" in table.stderr
+    one_row = run("params", "FC4,FC4,FC1", "--input", "3", "--format", "json")
+    assert json.loads(one_row.stdout)["totals"]["params"] == 16 + 20 + 5  # the sheet's 41
+    assert "warning" not in one_row.stderr
+    audio = run("params", "Conv3-4,FC2", "--input", "100x3", "--format", "json")
+    assert json.loads(audio.stdout)["warnings"] == []  # a conv first: a real 1-D signal
