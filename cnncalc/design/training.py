@@ -20,7 +20,7 @@ from typing import Any
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import INPUT, Network
-from cnncalc.passes.flops import Site
+from cnncalc.passes.flops import Site, site
 
 
 @dataclass(frozen=True)
@@ -175,15 +175,13 @@ def training_flops(net: Network) -> Training:
                 node.pos,
                 "drop --training for this network",
             )
-        inputs = net.input_shapes(node)
-        output = net.shapes[node.name]
-        site = Site(node, inputs, output, int(node.op.macs(inputs, output)))
-        trains = node.trainable and int(node.op.params(inputs)) > 0
+        at = site(net, node)
+        trains = node.trainable and int(node.op.params(at.inputs)) > 0
         upstream = any(needs_grad[name] for name in node.inputs)
         layers[node.name] = TrainingFlops(
-            rule.forward(site),
-            rule.input_grad(site) if upstream else 0,
-            rule.weight_grad(site) if trains else 0,
+            rule.forward(at),
+            rule.input_grad(at) if upstream else 0,
+            rule.weight_grad(at) if trains else 0,
         )
         needs_grad[node.name] = upstream or trains
     return Training(layers)

@@ -349,8 +349,13 @@ def count_flops(net: Network, convention: str = "macs") -> dict[str, MultiplyCou
                 node.pos,
                 "choose another --convention",
             )
-        inputs = net.input_shapes(node)
-        output = net.shapes[node.name]
-        macs = node.op.macs(inputs, output)
-        counts[node.name] = MultiplyCount(int(macs), int(rule(Site(node, inputs, output, macs))))
+        at = site(net, node)
+        counts[node.name] = MultiplyCount(at.macs, int(rule(at)))
     return counts
+
+
+def site(net: Network, node: Node) -> Site:
+    """What the counting rules see of `node` in `net`: its shapes and its weight MACs."""
+    inputs = net.input_shapes(node)
+    output = net.shapes[node.name]
+    return Site(node, inputs, output, int(node.op.macs(inputs, output)))
