@@ -137,16 +137,17 @@ TINY = [
 ]
 
 
+def assert_each_tool(network: cnncalc.Network, *expected: int) -> None:
+    """The FLOPs of fvcore, ptflops, ptflops-aten and torchinfo, in that order."""
+    for convention, flops in zip(
+        ("fvcore", "ptflops", "ptflops-aten", "torchinfo"), expected, strict=True
+    ):
+        assert cnncalc.analyze(network, convention).flops == flops, convention
+
+
 @pytest.mark.parametrize(("layer", "fvcore", "ptflops", "aten", "torchinfo"), TINY)
 def test_tiny_layers_match_each_tool(layer, fvcore, ptflops, aten, torchinfo):
-    network = net(layer)
-    for convention, expected in (
-        ("fvcore", fvcore),
-        ("ptflops", ptflops),
-        ("ptflops-aten", aten),
-        ("torchinfo", torchinfo),
-    ):
-        assert cnncalc.analyze(network, convention).flops == expected, convention
+    assert_each_tool(net(layer), fvcore, ptflops, aten, torchinfo)
 
 
 def test_dense_counts():

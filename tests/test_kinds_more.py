@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import cnncalc
 from cnncalc.cli import app
 from cnncalc.reference.forward import run_forward
+from tests.test_flops import assert_each_tool
 
 H = "input: [8, 8, 4]\nlayers:\n"
 
@@ -133,14 +134,7 @@ TINY_MORE = [
 
 @pytest.mark.parametrize(("layer", "fvcore", "ptflops", "aten", "torchinfo"), TINY_MORE)
 def test_tiny_layers_match_each_tool(layer, fvcore, ptflops, aten, torchinfo):
-    network = net(layer)
-    for convention, expected in (
-        ("fvcore", fvcore),
-        ("ptflops", ptflops),
-        ("ptflops-aten", aten),
-        ("torchinfo", torchinfo),
-    ):
-        assert cnncalc.analyze(network, convention).flops == expected, convention
+    assert_each_tool(net(layer), fvcore, ptflops, aten, torchinfo)
 
 
 def test_per_position_dense_bias_in_each_tool():
