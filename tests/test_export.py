@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import cnncalc
 from cnncalc.cli import app
 from cnncalc.errors import SpecError
-from cnncalc.io import frameworks, keras_code, pytorch_code
+from cnncalc.io import calls, frameworks, keras_code, pytorch_code
 from cnncalc.zoo import zoo_names
 from tests.strategies import architectures, dump
 
@@ -79,11 +79,11 @@ def test_every_kind_has_a_bridge() -> None:
 
 
 def test_call_source_and_literals() -> None:
-    call = frameworks.call("nn.Conv2d", 3, 64, (3, 5), padding=(1, 2), bias=False)
+    call = calls.call("nn.Conv2d", 3, 64, (3, 5), padding=(1, 2), bias=False)
     assert call.source() == "nn.Conv2d(3, 64, (3, 5), padding=(1, 2), bias=False)"
-    assert frameworks.literal(float("-inf")) == 'float("-inf")'
-    assert frameworks.literal(("a",)) == '("a",)'
-    assert frameworks.call("F.relu").source("x") == "F.relu(x)"
+    assert calls.literal(float("-inf")) == 'float("-inf")'
+    assert calls.literal(("a",)) == '("a",)'
+    assert calls.call("F.relu").source("x") == "F.relu(x)"
 
 
 def test_attribute_paths() -> None:

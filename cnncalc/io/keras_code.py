@@ -16,7 +16,9 @@ import json
 from cnncalc import __version__
 from cnncalc.gcpause import gc_paused
 from cnncalc.graph import INPUT, Network, Node
-from cnncalc.io.frameworks import Call, KerasLayers, bridge
+from cnncalc.io.calls import Call
+from cnncalc.io.frameworks import bridge
+from cnncalc.io.keras_layers import KerasLayers
 from cnncalc.io.naming import dead_ends, each_layer, variable_names
 from cnncalc.layers import Shape
 

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import Network, Node
-from cnncalc.io.frameworks import Unsupported
+from cnncalc.io.calls import Unsupported
 
 T = TypeVar("T")
 

@@ -18,9 +18,11 @@ from collections.abc import Iterable
 from cnncalc import __version__
 from cnncalc.gcpause import gc_paused
 from cnncalc.graph import INPUT, Network, Node
-from cnncalc.io.frameworks import TorchLayer, bridge, literal, torch_functional, torch_pads
+from cnncalc.io.calls import literal, torch_pads
+from cnncalc.io.frameworks import bridge
 from cnncalc.io.naming import class_name, dead_ends, each_layer, variable_names
 from cnncalc.io.torch_helpers import helpers_source
+from cnncalc.io.torch_layers import TorchLayer, torch_functional
 from cnncalc.layers import Shape
 
 # what an nn.Module or nn.ModuleDict already has (torch 2.13): no child may take these names

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from cnncalc.graph import INPUT, Network, Node
-from cnncalc.io.frameworks import Pads, Unsupported, bridge, torch_pads
+from cnncalc.io.calls import Pads, Unsupported, torch_pads
+from cnncalc.io.frameworks import bridge
 from cnncalc.io.torch_helpers import helper_classes
 from cnncalc.reference.forward import LayerWeights
 from cnncalc.reference.ops import Array
