@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 import cnncalc
 from cnncalc.graph import Network
 from cnncalc.layers import KINDS
-from cnncalc.reference import ops
+from cnncalc.reference import ops, windows
 from cnncalc.reference.forward import LayerWeights, make_weights, run_forward
 from cnncalc.reference.receptive import (
     enlarged,
@@ -111,8 +111,8 @@ def test_conv_matches_its_definition(layer: str) -> None:
     x = rng.standard_normal((2, 7, 8, 3 if "groups: 3" in layer else 2)).astype(np.float32)
     out, w = forward_one(f"[conv: {layer}]", x)
     op = net_of(f"[conv: {layer}]", x.shape[1:]).nodes[0].op
-    pads = ops.window_pads(op.padding, (7, 8), op.kernel, op.stride, op.dilation)
-    stride, dilation = ops.per_axis(op.stride, 2), ops.per_axis(op.dilation, 2)
+    pads = windows.window_pads(op.padding, (7, 8), op.kernel, op.stride, op.dilation)
+    stride, dilation = windows.per_axis(op.stride, 2), windows.per_axis(op.dilation, 2)
     want = conv_by_loops(
         x, w.params["weight"], w.params.get("bias"), pads, stride, dilation, op.groups
     )
@@ -133,15 +133,15 @@ def test_conv_transpose_matches_its_definition(layer: str) -> None:
     x = rng.standard_normal((2, 4, 5, 2)).astype(np.float32)
     out, w = forward_one(f"[conv_transpose: {layer}]", x)
     op = net_of(f"[conv_transpose: {layer}]", x.shape[1:]).nodes[0].op
-    crop = ops.transpose_crop(op, (4, 5))
+    crop = windows.transpose_crop(op, (4, 5))
     want = conv_transpose_by_loops(
         x,
         w.params["weight"],
         w.params.get("bias"),
         crop,
-        ops.per_axis(op.output_padding, 2),
-        ops.per_axis(op.stride, 2),
-        ops.per_axis(op.dilation, 2),
+        windows.per_axis(op.output_padding, 2),
+        windows.per_axis(op.stride, 2),
+        windows.per_axis(op.dilation, 2),
         op.groups,
     )
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
@@ -161,10 +161,10 @@ def test_conv_transpose_crop_may_reach_into_output_padding() -> None:
         x,
         w.params["weight"],
         w.params.get("bias"),
-        ops.transpose_crop(op, (2, 1)),
-        ops.per_axis(op.output_padding, 2),
-        ops.per_axis(op.stride, 2),
-        ops.per_axis(op.dilation, 2),
+        windows.transpose_crop(op, (2, 1)),
+        windows.per_axis(op.output_padding, 2),
+        windows.per_axis(op.stride, 2),
+        windows.per_axis(op.dilation, 2),
         op.groups,
     )
     assert out.shape == want.shape == (1, 3, 1, 1)
@@ -173,9 +173,9 @@ def test_conv_transpose_crop_may_reach_into_output_padding() -> None:
 
 def test_same_padding_is_tensorflow_same() -> None:
     # 5 wide, kernel 4, stride 2: ⌈5/2⌉ = 3 outputs, (3 − 1)·2 + 4 − 5 = 3 pad: 1 before, 2 after
-    assert ops.same_pads(5, 4, 2) == (1, 2)
-    assert ops.same_pads(224, 7, 2) == (2, 3)
-    assert ops.same_pads(6, 1, 3) == (0, 0)
+    assert windows.same_pads(5, 4, 2) == (1, 2)
+    assert windows.same_pads(224, 7, 2) == (2, 3)
+    assert windows.same_pads(6, 1, 3) == (0, 0)
     x = np.arange(5, dtype=np.float32).reshape(1, 5, 1, 1)
     out, _ = forward_one("[maxpool: {kernel: [4, 1], stride: [2, 1], padding: same}]", x)
     assert out.ravel().tolist() == [2, 4, 4]  # windows [-1, 2], [1, 4], [3, 6]
@@ -212,7 +212,7 @@ def test_avgpool_count_include_pad() -> None:
 
 
 def test_adaptive_bins_are_pytorchs() -> None:
-    start, end = ops.adaptive_bins(5, 3)
+    start, end = windows.adaptive_bins(5, 3)
     assert list(zip(start.tolist(), end.tolist(), strict=True)) == [(0, 2), (1, 4), (3, 5)]
     x = np.arange(5, dtype=np.float32).reshape(1, 5, 1, 1)
     assert forward_one("[adaptive_avgpool: {output: [3, 1]}]", x)[0].ravel().tolist() == [
@@ -433,10 +433,10 @@ def test_enlarged_inputs_keep_every_layers_rounding() -> None:
             small, large = net.shapes[node.name], bigger.shapes[node.name]
             if len(small) == 3 and node.kind == "conv":
                 op = node.op
-                pads = ops.window_pads(
+                pads = windows.window_pads(
                     op.padding, net.input_shapes(node)[0][:2], op.kernel, op.stride, op.dilation
                 )
-                big_pads = ops.window_pads(
+                big_pads = windows.window_pads(
                     op.padding, bigger.input_shapes(node)[0][:2], op.kernel, op.stride, op.dilation
                 )
                 assert pads == big_pads, node.name

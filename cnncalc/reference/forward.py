@@ -17,7 +17,8 @@ import numpy as np
 
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers import Shape
-from cnncalc.reference.ops import DTYPE, OPS, Array, per_axis
+from cnncalc.reference.ops import OPS
+from cnncalc.reference.windows import DTYPE, Array, per_axis
 
 ProgressFn = Callable[[int, Node], None]
 

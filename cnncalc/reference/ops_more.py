@@ -11,15 +11,13 @@ the layer's fields and the array that arrives.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
-import numpy.typing as npt
 
-Array = npt.NDArray[Any]
-Weights = Mapping[str, Array]
-DTYPE = np.float32
+from cnncalc.reference.windows import DTYPE, Array, Weights
+
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 

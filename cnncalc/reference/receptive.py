@@ -36,7 +36,7 @@ import numpy as np
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import INPUT, Network, Node, build_network
-from cnncalc.reference.ops import (
+from cnncalc.reference.windows import (
     Array,
     adaptive_max,
     dilate,

@@ -31,7 +31,9 @@ from cnncalc.reference.forward import (
     random_input,
     run_forward,
 )
-from cnncalc.reference.ops import (
+from cnncalc.reference.value_files import read_values
+from cnncalc.reference.verify import forward_bytes
+from cnncalc.reference.windows import (
     DTYPE,
     Array,
     avgpool_divisors,
@@ -42,8 +44,6 @@ from cnncalc.reference.ops import (
     pool_window,
     window_pads,
 )
-from cnncalc.reference.value_files import read_values
-from cnncalc.reference.verify import forward_bytes
 from cnncalc.units import human_bytes
 
 MAX_BYTES = 2 << 30  # the forward's peak: activations, weights and their temporaries

@@ -23,7 +23,7 @@ from cnncalc.io.calls import Pads, Unsupported, torch_pads
 from cnncalc.io.frameworks import bridge
 from cnncalc.io.torch_helpers import helper_classes
 from cnncalc.reference.forward import LayerWeights
-from cnncalc.reference.ops import Array
+from cnncalc.reference.windows import Array
 
 
 def _torch() -> Any:

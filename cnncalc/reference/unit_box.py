@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import INPUT, Network
-from cnncalc.reference.ops import Array
 from cnncalc.reference.receptive import input_boxes, layer_boxes
+from cnncalc.reference.windows import Array
 from cnncalc.reference.workspace import box_bytes
 from cnncalc.units import human_bytes
 

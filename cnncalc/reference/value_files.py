@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.reference.ops import DTYPE, Array
+from cnncalc.reference.windows import DTYPE, Array
 
 MAX_CSV_BYTES = 64 << 20
 MAX_NPY_BYTES = 1 << 30

@@ -30,8 +30,8 @@ from cnncalc.loader import load
 from cnncalc.passes.receptive_field import ReceptiveField
 from cnncalc.reference import workspace
 from cnncalc.reference.forward import ForwardError, run_forward
-from cnncalc.reference.ops import per_axis
 from cnncalc.reference.receptive import MeasuredField, enlarged, measure_fields
+from cnncalc.reference.windows import per_axis
 from cnncalc.report import analyze
 from cnncalc.units import human_bytes
 

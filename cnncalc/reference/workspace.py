@@ -19,9 +19,11 @@ import math
 from typing import Any
 
 from cnncalc.graph import INPUT, Network, Node
-from cnncalc.reference.ops import (
+from cnncalc.reference.ops import ROW_WISE
+from cnncalc.reference.ops_more import WHOLE_TEMPORARIES
+from cnncalc.reference.receptive import CHANNELS
+from cnncalc.reference.windows import (
     ROW_BLOCK_BYTES,
-    ROW_WISE,
     im2col_rows,
     per_axis,
     pool_pads,
@@ -29,8 +31,6 @@ from cnncalc.reference.ops import (
     transpose_as_conv_pads,
     window_pads,
 )
-from cnncalc.reference.ops_more import WHOLE_TEMPORARIES
-from cnncalc.reference.receptive import CHANNELS
 
 FLOAT = 4  # bytes of a float32
 ROW_TEMPORARIES = 24  # a row-wise block's temporaries, in float32 copies of the block
