@@ -10,14 +10,15 @@ dicts and lists that remember where each item came from.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any, overload
+from typing import Any
 
 import yaml
 
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.gcpause import gc_paused
+from cnncalc.yamlnodes import COLUMNS, YList, YMap, unpack
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALARS = yaml.constructor.SafeConstructor()
@@ -38,118 +39,6 @@ _CONSTRUCTED = {_STD + t for t in ("int", "float", "bool", "null")}
 _SCALAR_TAGS = {_STD + "str", _STD + "timestamp", _STD + "merge", *_CONSTRUCTED}
 _NO_TAG_HINT = "a cnncalc spec is plain YAML: remove the tag"
 _DIGITS = re.compile(r"[-+]?[0-9][0-9_]{19,}")  # too long for a 64-bit integer
-
-
-# The reader stores a position as one int, line·2^22 + column (a spec has at most MAX_BYTES
-# characters, so a column fits in 22 bits): a quarter of a SourcePos, which is made on demand.
-_COLUMNS = 1 << 22
-Packed = int | SourcePos  # what a position table holds: the reader's ints or code's SourcePos
-
-
-def _unpack(file: str, at: Packed) -> SourcePos:
-    if isinstance(at, SourcePos):
-        return at
-    return SourcePos(file, at >> 22, at & (_COLUMNS - 1))
-
-
-class Positions(MutableMapping[str, SourcePos]):
-    """A mapping's key or value positions, read as SourcePos from the packed table."""
-
-    __slots__ = ("_at", "_file")
-
-    def __init__(self, file: str, at: dict[str, Packed]) -> None:
-        self._file = file
-        self._at = at
-
-    def __getitem__(self, key: str) -> SourcePos:
-        return _unpack(self._file, self._at[key])
-
-    def __setitem__(self, key: str, pos: SourcePos) -> None:
-        self._at[key] = pos
-
-    def __delitem__(self, key: str) -> None:
-        del self._at[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._at)
-
-    def __len__(self) -> int:
-        return len(self._at)
-
-    def get(self, key: str, default: Any = None) -> Any:  # the mixin's get is 3× slower
-        at = self._at.get(key)
-        return default if at is None else _unpack(self._file, at)
-
-    def update(self, other: Any = (), /, **kwargs: SourcePos) -> None:
-        if isinstance(other, Positions) and not kwargs:  # packed to packed, as they are
-            self._at.update(other._at)
-        else:
-            super().update(other, **kwargs)
-
-
-class ItemPositions(Sequence[SourcePos]):
-    """A sequence's item positions, read as SourcePos from the packed list."""
-
-    __slots__ = ("_at", "_file")
-
-    def __init__(self, file: str, at: list[Packed]) -> None:
-        self._file = file
-        self._at = at
-
-    @overload
-    def __getitem__(self, index: int) -> SourcePos: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[SourcePos]: ...
-    def __getitem__(self, index: int | slice) -> SourcePos | list[SourcePos]:
-        if isinstance(index, slice):
-            return [_unpack(self._file, at) for at in self._at[index]]
-        return _unpack(self._file, self._at[index])
-
-    def __iter__(self) -> Iterator[SourcePos]:
-        return (_unpack(self._file, at) for at in self._at)
-
-    def __len__(self) -> int:
-        return len(self._at)
-
-    def append(self, pos: SourcePos) -> None:
-        self._at.append(pos)
-
-
-class YMap(dict[str, Any]):
-    """A YAML mapping with the position of itself, each key and each value."""
-
-    __slots__ = ("_key_at", "_value_at", "pos")
-
-    def __init__(self, pos: SourcePos) -> None:  # dict.__init__ is not needed: it starts empty
-        self.pos = pos
-        self._key_at: dict[str, Packed] = {}
-        self._value_at: dict[str, Packed] = {}
-
-    @property
-    def key_pos(self) -> Positions:
-        return Positions(self.pos.file, self._key_at)
-
-    @property
-    def value_pos(self) -> Positions:
-        return Positions(self.pos.file, self._value_at)
-
-    def pos_of(self, key: str) -> SourcePos:
-        at = self._value_at.get(key)
-        return self.pos if at is None else _unpack(self.pos.file, at)
-
-
-class YList(list[Any]):
-    """A YAML sequence with the position of itself and each item."""
-
-    __slots__ = ("_item_at", "pos")
-
-    def __init__(self, pos: SourcePos) -> None:
-        self.pos = pos
-        self._item_at: list[Packed] = []
-
-    @property
-    def item_pos(self) -> ItemPositions:
-        return ItemPositions(self.pos.file, self._item_at)
 
 
 def _pos(file: str, node: Any) -> SourcePos:
@@ -249,7 +138,7 @@ def _construct_checked(tag: str, value: str, file: str, at: int) -> Any:
         if tag != _STD + "int" or not _DIGITS.fullmatch(value):
             raise SpecError(
                 f"{value!r} is not a valid {_short_tag(tag)} value",
-                _unpack(file, at),
+                unpack(file, at),
                 f"remove the tag {_short_tag(tag)}, or write a value of that type",
             ) from None
         result = None
@@ -257,7 +146,7 @@ def _construct_checked(tag: str, value: str, file: str, at: int) -> Any:
         shown = value if len(value) <= 24 else value[:20] + "…"
         raise SpecError(
             f"the integer {shown} is too large ({len(value):,} characters)",
-            _unpack(file, at),
+            unpack(file, at),
             f"cnncalc reads integers up to 2^63 − 1 ({MAX_INT:,})",
         )
     return result
@@ -309,7 +198,7 @@ def _build(text: str, file: str) -> Any:
             return
         parent = stack[-1]
         if len(stack) + height - 1 > MAX_DEPTH:
-            raise _too_deep(_unpack(file, at))
+            raise _too_deep(unpack(file, at))
         parent.size += size
         if parent.size > MAX_NODES:
             raise SpecError(
@@ -325,7 +214,7 @@ def _build(text: str, file: str) -> Any:
             raise SpecError(
                 f"a YAML {'mapping' if parent.key is not None else 'list'} holds more than "
                 f"{MAX_ITEMS:,} items",
-                _unpack(file, parent.key_at if parent.key is not None else at),
+                unpack(file, parent.key_at if parent.key is not None else at),
                 "a spec expands to at most 100,000 layers; is this the right file?",
             )
         key = parent.key
@@ -345,7 +234,7 @@ def _build(text: str, file: str) -> Any:
         kind = type(event)
         if kind is scalar_event:
             mark = event.start_mark
-            at = (mark.line + 1) * _COLUMNS + mark.column + 1
+            at = (mark.line + 1) * COLUMNS + mark.column + 1
             top = stack[-1] if stack else None
             if top is not None and top.key is None and type(top.value) is YMap:
                 if event.tag is not None and event.tag != "!":
@@ -354,14 +243,14 @@ def _build(text: str, file: str) -> Any:
                 if key == "<<":
                     raise SpecError(
                         "YAML merge keys (<<) are not supported",
-                        _unpack(file, at),
+                        unpack(file, at),
                         "use a block (see `blocks:` in the README) to reuse layers",
                     )
                 if key in top.value:
-                    first = _unpack(file, top.value._key_at[key])
+                    first = unpack(file, top.value._key_at[key])
                     raise SpecError(
                         f"duplicate key {key!r} (first at line {first.line})",
-                        _unpack(file, at),
+                        unpack(file, at),
                         "each key may appear once in a mapping; remove or rename one",
                     )
                 top.key, top.key_at = key, at
@@ -399,7 +288,7 @@ def _build(text: str, file: str) -> Any:
             if tag is not None and tag != "!":
                 _check_tag(file, event, tag, {_STD + ("seq" if is_seq else "map")})
             collection: YMap | YList = YList(pos) if is_seq else YMap(pos)
-            add(collection, pos.line * _COLUMNS + pos.col, 0, 0)  # counted when it closes
+            add(collection, pos.line * COLUMNS + pos.col, 0, 0)  # counted when it closes
             stack.append(_Open(collection, pos, event.anchor))
         elif kind in ends:
             done = stack.pop()
@@ -422,7 +311,7 @@ def _build(text: str, file: str) -> Any:
             if stack and stack[-1].key is None and type(stack[-1].value) is YMap:
                 raise SpecError("a mapping key must be a plain name, not an alias", pos)
             value, size, height = anchors[anchor]
-            add(value, pos.line * _COLUMNS + pos.col, size, height)
+            add(value, pos.line * COLUMNS + pos.col, size, height)
         elif kind is yaml.DocumentStartEvent:
             documents += 1
             if documents > 1:

@@ -17,7 +17,8 @@ from cnncalc.check.values import (
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.fields import describe
 from cnncalc.spec import read_text
-from cnncalc.yamltree import YMap, parse_yaml
+from cnncalc.yamlnodes import YMap
+from cnncalc.yamltree import parse_yaml
 
 
 def norm(path: str) -> str:

@@ -34,7 +34,7 @@ from cnncalc.passes.memory import (
     OPTIMIZER_STATES,
     MemoryOptions,
 )
-from cnncalc.yamltree import YList, YMap
+from cnncalc.yamlnodes import YList, YMap
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ from cnncalc.errors import CnncalcError, SourcePos, SpecError
 from cnncalc.loader import read_stdin
 from cnncalc.report import analyze
 from cnncalc.spec import from_document, read_text
-from cnncalc.yamltree import YMap, parse_yaml
+from cnncalc.yamlnodes import YMap
+from cnncalc.yamltree import parse_yaml
 from cnncalc.zoo import zoo_names, zoo_path
 
 

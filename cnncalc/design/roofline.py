@@ -22,7 +22,8 @@ from cnncalc.graph import Network
 from cnncalc.layers.base import prod
 from cnncalc.passes.flops import count_flops
 from cnncalc.passes.memory import DTYPE_BYTES
-from cnncalc.yamltree import YMap, parse_yaml
+from cnncalc.yamlnodes import YMap
+from cnncalc.yamltree import parse_yaml
 
 PROFILES = Path(__file__).parent / "profiles"
 

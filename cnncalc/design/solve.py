@@ -22,7 +22,8 @@ from cnncalc.errors import CnncalcError, SourcePos, SpecError
 from cnncalc.layers import fmt_shape
 from cnncalc.report import Report, analyze
 from cnncalc.spec import from_document
-from cnncalc.yamltree import YMap, parse_yaml
+from cnncalc.yamlnodes import YMap
+from cnncalc.yamltree import parse_yaml
 
 _CHANNELS = tuple(
     str(n) for n in (1, 2, 4, 8, 10, 16, 32, 64, 100, 128, 256, 512, 1000, 1024, 2048)

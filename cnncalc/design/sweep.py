@@ -20,7 +20,8 @@ from cnncalc.layers import Shape
 from cnncalc.passes.memory import MemoryOptions
 from cnncalc.report import analyze
 from cnncalc.spec import from_document
-from cnncalc.yamltree import YList, YMap, parse_yaml
+from cnncalc.yamlnodes import YList, YMap
+from cnncalc.yamltree import parse_yaml
 
 Value = int | float | bool | str
 MAX_VARIANTS = 1_000_000

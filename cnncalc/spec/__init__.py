@@ -20,7 +20,8 @@ from cnncalc.spec.blocks import parse_blocks
 from cnncalc.spec.expand import MAX_LAYERS, REPEAT_FIELDS, TOP_KEYS, Expander, Scope
 from cnncalc.spec.layer import COMMON_FIELDS, suggest
 from cnncalc.spec.reading import decode_spec, read_text
-from cnncalc.yamltree import YMap, parse_yaml
+from cnncalc.yamlnodes import YMap
+from cnncalc.yamltree import parse_yaml
 
 
 def channels_last(dims: tuple[int, ...], layout: Any) -> Shape:

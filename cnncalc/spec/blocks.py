@@ -10,7 +10,7 @@ from cnncalc.fields import describe
 from cnncalc.layers.base import kind_named
 from cnncalc.spec.layer import suggest
 from cnncalc.spec.split import SPLIT_KINDS
-from cnncalc.yamltree import YList, YMap
+from cnncalc.yamlnodes import YList, YMap
 
 
 @dataclass

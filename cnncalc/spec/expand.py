@@ -26,7 +26,7 @@ from cnncalc.spec.layer import (
     written_fields,
 )
 from cnncalc.spec.split import SPLIT_KINDS, expand_split, refuse_split
-from cnncalc.yamltree import YList, YMap
+from cnncalc.yamlnodes import YList, YMap
 
 TOP_KEYS = ("name", "description", "input", "layout", "blocks", "layers", "expect")
 REPEAT_FIELDS = ("block", "times", "args", "name", "from", "trainable", "when")

@@ -17,7 +17,7 @@ from cnncalc.layers import KINDS, Op
 from cnncalc.layers.activation import Activation
 from cnncalc.layers.base import FieldInfo, kind_named, own_aliases
 from cnncalc.shorthand import shorthand_hint
-from cnncalc.yamltree import YMap
+from cnncalc.yamlnodes import YMap
 
 COMMON_FIELDS = ("name", "from", "trainable", "when", "functional")
 ACTIVATION_FIELD = "activation"  # Keras' habit, on kinds that take it: a layer right after

@@ -16,7 +16,7 @@ from cnncalc.fields import describe
 from cnncalc.graph import Node
 from cnncalc.layers.channels import Slice
 from cnncalc.spec.layer import COMMON_FIELDS, suggest
-from cnncalc.yamltree import YMap
+from cnncalc.yamlnodes import YMap
 
 if TYPE_CHECKING:
     from cnncalc.spec.expand import Expander, Scope
