@@ -340,7 +340,11 @@ def test_parse_bytes() -> None:
     assert parse_bytes("512 MiB") == 512 << 20
     assert parse_bytes("1.5G") == 3 << 29
     assert parse_bytes("1000") == 1000
-    for bad in ("lots", "-1G", "0", ""):
+    # as `check` reads sizes: MB and kB are powers of 1000, MiB and KiB of 1024
+    assert parse_bytes("512MB") == 512_000_000
+    assert parse_bytes("3kB") == 3000
+    assert parse_bytes("1,000,000") == 1_000_000
+    for bad in ("lots", "-1G", "0", "", "nan", "inf", "1e999", "2GB!", "5 parsecs"):
         with pytest.raises(cnncalc.SpecError):
             parse_bytes(bad)
 

@@ -23,7 +23,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from cnncalc.errors import SpecError
+from cnncalc.check.values import parse_bytes as parse_size
+from cnncalc.errors import SourcePos, SpecError
 from cnncalc.graph import INPUT, Network
 from cnncalc.layers import Shape
 from cnncalc.loader import load
@@ -467,23 +468,20 @@ def verify(source: str | Path, input_shape: Shape | None = None, **options: Any)
 
 
 def parse_bytes(text: str) -> int:
-    """`2GiB`, `512MiB`, `1.5G`, `100000000` → bytes (binary units; B optional)."""
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": GIB, "T": 1 << 40}
-    cleaned = text.strip().upper().replace(" ", "")
-    for suffix in ("IB", "B"):
-        if cleaned.endswith(suffix):
-            cleaned = cleaned[: -len(suffix)]
-            break
-    unit = cleaned[-1:] if cleaned[-1:] in units and cleaned[-1:] else ""
-    number = cleaned[: len(cleaned) - len(unit)]
+    """`--max-memory` as `check` reads a size (`512MB` is 10^6-byte megabytes, `512MiB`
+    2^20-byte ones), except that a bare K, M, G or T stays binary, as verify always took it."""
+    cleaned = text.strip()
+    if cleaned[-1:].upper() in ("K", "M", "G", "T"):
+        cleaned += "iB"
     try:
-        value = float(number)
-    except ValueError:
-        value = -1.0
-    if not (math.isfinite(value) and value > 0):  # nan, inf and 1e999 are no limit
+        size = parse_size(cleaned, "--max-memory", SourcePos("--max-memory"))
+    except SpecError:
+        size = 0
+    if size <= 0:
         raise SpecError(
             f"--max-memory must be a size like 2GiB, 512MiB or 100000000, got {text[:40]!r}",
             None,
-            "a positive number, with an optional unit K, M, G or T (binary: 1K = 1,024 B)",
+            "a positive number with an optional unit: KiB/MiB/GiB/TiB or a bare K/M/G/T "
+            "(1K = 1,024 B), or kB/MB/GB/TB (1 kB = 1,000 B)",
         )
-    return int(value * units[unit])
+    return size
