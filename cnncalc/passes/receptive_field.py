@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import partial
 from math import gcd
+from operator import ge
 
 from cnncalc.errors import SpecError
 from cnncalc.fields import MAX_SIZE
@@ -52,16 +53,19 @@ class ReceptiveField:
 
     def covers(self, extent: tuple[int, ...]) -> bool:
         """Whether the field is at least the input's `extent` (h, w) on every axis, or global."""
-        return self.whole_input or (
-            bool(extent) and all(s >= e for s, e in zip(self.size, extent, strict=False))
-        )
+        return self.whole_input or (bool(extent) and all(map(ge, self.size, extent)))
 
     def to_dict(self) -> dict[str, list[int | float]]:
         return {
-            "size": [_number(v) for v in self.size],
-            "stride": [_number(v) for v in self.stride],
-            "center": [_number(v) for v in self.center],
+            "size": _numbers(self.size),
+            "stride": _numbers(self.stride),
+            "center": _numbers(self.center),
         }
+
+
+def _numbers(values: Pair) -> list[int | float]:
+    """JSON numbers: ints as they are (nearly always), fractions as ints or floats."""
+    return [v if type(v) is int else _number(v) for v in values]
 
 
 def _number(value: Num) -> int | float:
