@@ -44,7 +44,7 @@ class MemoryOptions:
         return DTYPE_BYTES[self.dtype]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerMemory:
     activation_elements: int  # output elements × batch
     activation_bytes: int
