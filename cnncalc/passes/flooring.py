@@ -17,6 +17,7 @@ from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers import fmt_shape
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.pool import AvgPool, MaxPool
+from cnncalc.passes.window_cache import window_of
 
 AXIS_WORDS = {
     1: ("sample",),
@@ -52,7 +53,7 @@ class SpecWarning:
 def _unseen(node: Node, net: Network) -> SpecWarning | None:
     """The warning for one conv or pooling layer, if its windows leave input rows unseen."""
     inputs = net.input_shapes(node)
-    window = node.op.window(inputs)
+    window = window_of(node.op, inputs)
     if window is None:
         return None
     size, out = inputs[0][:-1], net.shapes[node.name][:-1]

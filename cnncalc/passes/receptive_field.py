@@ -25,6 +25,7 @@ from cnncalc.fields import MAX_SIZE
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers.base import Window
 from cnncalc.layers.opaque import Opaque
+from cnncalc.passes.window_cache import window_of
 from cnncalc.units import fmt_number as fmt
 
 Num = int | Fraction  # ints stay ints (fast); only a transposed conv makes fractions
@@ -171,7 +172,7 @@ def layer_field(
     if len(known) > 1:
         return _merge(known, input_shapes, node.inputs)
     field = known[0]
-    window = node.op.window(input_shapes)
+    window = window_of(node.op, input_shapes)
     if window is None:
         return field
     size, stride, center = field.size, field.stride, field.center

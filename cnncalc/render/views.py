@@ -10,6 +10,7 @@ from cnncalc.layers import Shape, fmt_shape
 from cnncalc.layers.base import Window
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.receptive_field import ReceptiveField
+from cnncalc.passes.window_cache import window_of
 from cnncalc.render.safe import visible
 from cnncalc.render.tabular import MISSING, Column, Tabular
 from cnncalc.report import LayerReport, Report
@@ -191,8 +192,7 @@ def _row_windows(report: Report) -> Callable[[], list[Window | None]]:
     @cache
     def windows() -> list[Window | None]:
         return [
-            None if row.block else row.node.op.window(list(row.input_shapes))
-            for row in report.layers
+            None if row.block else window_of(row.node.op, row.input_shapes) for row in report.layers
         ]
 
     return windows
