@@ -25,7 +25,7 @@ from cnncalc.fields import MAX_SIZE
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers.base import Window
 from cnncalc.layers.opaque import Opaque
-from cnncalc.passes.window_cache import window_of
+from cnncalc.passes.window_cache import WindowOf, window_memo
 from cnncalc.units import fmt_number as fmt
 
 Num = int | Fraction  # ints stay ints (fast); only a transposed conv makes fractions
@@ -159,7 +159,10 @@ def _beyond_64_bits(values: tuple[Num, ...]) -> bool:
 
 
 def layer_field(
-    net: Network, node: Node, fields: dict[str, ReceptiveField | None]
+    net: Network,
+    node: Node,
+    fields: dict[str, ReceptiveField | None],
+    window_of: WindowOf | None = None,
 ) -> ReceptiveField | None:
     shapes = net.shapes
     if len(shapes[node.name]) < 2:
@@ -172,7 +175,7 @@ def layer_field(
     if len(known) > 1:
         return _merge(known, input_shapes, node.inputs)
     field = known[0]
-    window = window_of(node.op, input_shapes)
+    window = window_of(node.op, input_shapes) if window_of else node.op.window(input_shapes)
     if window is None:
         return field
     size, stride, center = field.size, field.stride, field.center
@@ -208,7 +211,8 @@ def _window_derivation(window: Window, field: ReceptiveField) -> tuple[str, ...]
 def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
     rank = len(net.input_shape) - 1
     fields: dict[str, ReceptiveField | None] = {INPUT: input_field(rank) if rank else None}
+    window_of = window_memo()
     for node in net:
-        fields[node.name] = layer_field(net, node, fields)
+        fields[node.name] = layer_field(net, node, fields, window_of)
     del fields[INPUT]
     return fields

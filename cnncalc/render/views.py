@@ -10,7 +10,7 @@ from cnncalc.layers import Shape, fmt_shape
 from cnncalc.layers.base import Window
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.receptive_field import ReceptiveField
-from cnncalc.passes.window_cache import window_of
+from cnncalc.passes.window_cache import window_memo
 from cnncalc.render.safe import visible
 from cnncalc.render.tabular import MISSING, Column, Tabular
 from cnncalc.report import LayerReport, Report
@@ -191,6 +191,7 @@ def _window_cell(
 def _row_windows(report: Report) -> Callable[[], list[Window | None]]:
     @cache
     def windows() -> list[Window | None]:
+        window_of = window_memo()
         return [
             None if row.block else window_of(row.node.op, row.input_shapes) for row in report.layers
         ]
