@@ -16,7 +16,7 @@ from cnncalc.layers import Op, Shape, fmt_shape
 INPUT = "input"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     name: str
     op: Op

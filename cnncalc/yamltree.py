@@ -32,6 +32,10 @@ MAX_EVENTS = 1_000_000  # keys, values and ends of collections
 MAX_DEPTH = 64
 MAX_BYTES = 4 * 1024 * 1024  # a spec's text; 10,000 layers take 0.3 to 1.5 MiB
 MAX_INT = 2**63 - 1  # integers beyond 64 bits are no size of anything
+# keys and short text values recur (`name`, `filters`, `conv`): the first _SHARED distinct
+# ones are kept once, later copies refer to them
+_SHARED = 4096
+_SHARED_TEXT = 24
 
 _STD = "tag:yaml.org,2002:"
 _STR = _STD + "str"
@@ -160,6 +164,12 @@ _BUILDERS = {
 }
 
 
+def _share(shared: dict[str, str], text: str) -> str:
+    if len(shared) < _SHARED:
+        shared[text] = text
+    return text
+
+
 class _Open:
     """A mapping or sequence being read: its value, where it started, and its totals."""
 
@@ -186,6 +196,7 @@ def _build(text: str, file: str) -> Any:
     positions.
     """
     anchors: dict[str, tuple[Any, int, int]] = {}  # value, expanded size, height
+    shared: dict[str, str] = {}
     stack: list[_Open] = []
     root: Any = None
     documents = 0
@@ -240,6 +251,7 @@ def _build(text: str, file: str) -> Any:
                 if event.tag is not None and event.tag != "!":
                     _check_tag(file, event, event.tag, set())  # a key is a plain name
                 key = str(event.value)
+                key = shared.get(key) or _share(shared, key)
                 if key == "<<":
                     raise SpecError(
                         "YAML merge keys (<<) are not supported",
@@ -260,6 +272,8 @@ def _build(text: str, file: str) -> Any:
                 tag = _resolve(event.value, event.implicit)
             if tag == _STR:
                 value = event.value
+                if len(value) <= _SHARED_TEXT:
+                    value = shared.get(value) or _share(shared, value)
             else:
                 _check_tag(file, event, tag, _SCALAR_TAGS)
                 value = _construct_checked(tag, event.value, file, at)

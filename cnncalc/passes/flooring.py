@@ -17,6 +17,7 @@ from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers import fmt_shape
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.pool import AvgPool, MaxPool
+from cnncalc.passes.window_cache import WindowOf, window_memo
 
 AXIS_WORDS = {
     1: ("sample",),
@@ -49,10 +50,10 @@ class SpecWarning:
         }
 
 
-def _unseen(node: Node, net: Network) -> SpecWarning | None:
+def _unseen(node: Node, net: Network, window_of: WindowOf) -> SpecWarning | None:
     """The warning for one conv or pooling layer, if its windows leave input rows unseen."""
     inputs = net.input_shapes(node)
-    window = node.op.window(inputs)
+    window = window_of(node.op, inputs)
     if window is None:
         return None
     size, out = inputs[0][:-1], net.shapes[node.name][:-1]
@@ -88,9 +89,10 @@ def _unseen(node: Node, net: Network) -> SpecWarning | None:
 def unseen_pixels(net: Network) -> list[SpecWarning]:
     """A warning per conv or pooling layer whose windows never reach its last rows/columns."""
     found = []
+    window_of = window_memo()
     for node in net:
         if isinstance(node.op, Conv | MaxPool | AvgPool):
-            warning = _unseen(node, net)
+            warning = _unseen(node, net, window_of)
             if warning is not None:
                 found.append(warning)
     return found

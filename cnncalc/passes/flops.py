@@ -19,7 +19,7 @@ from cnncalc.layers.base import prod
 from cnncalc.layers.pool import adaptive_bins_total
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Site:
     """What a counting rule may look at for one layer."""
 
@@ -328,7 +328,7 @@ CONVENTIONS: dict[str, Convention] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MultiplyCount:
     macs: int
     flops: int  # under the chosen convention

@@ -44,7 +44,7 @@ class MemoryOptions:
         return DTYPE_BYTES[self.dtype]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerMemory:
     activation_elements: int  # output elements × batch
     activation_bytes: int
@@ -104,15 +104,17 @@ def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index  # visited in order, so the last consumer wins
-    frees: dict[int, list[str]] = {}
-    for name in sizes:
-        frees.setdefault(last_use.get(name, len(net)), []).append(name)
+    freed: dict[int, int] = {}  # bytes freed after the layer at each index
+    end = len(net)
+    for name, size in sizes.items():
+        at = last_use.get(name, end)
+        freed[at] = freed.get(at, 0) + size
     live = sizes[INPUT]
     timeline = [(INPUT, live)]
     for index, node in enumerate(net):
         live += sizes[node.name]  # inputs and output are alive together while it runs
         timeline.append((node.name, live))
-        live -= sum(sizes[name] for name in frees.get(index, ()))
+        live -= freed.get(index, 0)
     return timeline
 
 

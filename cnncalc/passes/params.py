@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from cnncalc.graph import Network
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParamCount:
     params: int  # learnable weights, PyTorch's sum(p.numel())
     trainable_params: int  # params of layers not frozen with `trainable: false`

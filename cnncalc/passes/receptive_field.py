@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import partial
 from math import gcd
+from operator import ge
+from typing import cast
 
 from cnncalc.errors import SpecError
 from cnncalc.fields import MAX_SIZE
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.layers.base import Window
 from cnncalc.layers.opaque import Opaque
+from cnncalc.passes.window_cache import WindowOf, window_memo
 from cnncalc.units import fmt_number as fmt
 
 Num = int | Fraction  # ints stay ints (fast); only a transposed conv makes fractions
@@ -52,16 +55,19 @@ class ReceptiveField:
 
     def covers(self, extent: tuple[int, ...]) -> bool:
         """Whether the field is at least the input's `extent` (h, w) on every axis, or global."""
-        return self.whole_input or (
-            bool(extent) and all(s >= e for s, e in zip(self.size, extent, strict=False))
-        )
+        return self.whole_input or (bool(extent) and all(map(ge, self.size, extent)))
 
     def to_dict(self) -> dict[str, list[int | float]]:
         return {
-            "size": [_number(v) for v in self.size],
-            "stride": [_number(v) for v in self.stride],
-            "center": [_number(v) for v in self.center],
+            "size": _numbers(self.size),
+            "stride": _numbers(self.stride),
+            "center": _numbers(self.center),
         }
+
+
+def _numbers(values: Pair) -> list[int | float]:
+    """JSON numbers: ints as they are (nearly always), fractions as ints or floats."""
+    return [v if type(v) is int else _number(v) for v in values]
 
 
 def _number(value: Num) -> int | float:
@@ -76,9 +82,9 @@ def input_field(rank: int) -> ReceptiveField:
 INPUT_FIELD = input_field(2)
 
 
-def _axis(
-    window: Window, axis: int, r: Num, j: Num, c: Num
-) -> tuple[Num, Num, Num, Callable[[], str]]:
+def _axis(window: Window, axis: int, r: Num, j: Num, c: Num) -> tuple[Num, Num, Num, int]:
+    """(size, jump, center) on one axis, and the span (or, transposed, the widest input span)
+    that `_axis_text` shows; no text is made here (100,000 layers would not read it)."""
     k, s, d, p = (
         window.kernel[axis],
         window.stride[axis],
@@ -87,17 +93,7 @@ def _axis(
     )
     span = d * (k - 1) + 1
     if not window.transposed:
-        size, jump, center = r + (span - 1) * j, j * s, c + (exact(span - 1, 2) - p) * j
-        return (
-            size,
-            jump,
-            center,
-            lambda: (
-                f"size = {fmt(r)} + ({span} − 1)·{fmt(j)} = {fmt(size)}; "
-                f"stride = {fmt(j)}·{s} = {fmt(jump)}; "
-                f"center = {fmt(c)} + (({span} − 1)/2 − {p})·{fmt(j)} = {fmt(center)}"
-            ),
-        )
+        return r + (span - 1) * j, j * s, c + (exact(span - 1, 2) - p) * j, span
     # output o gathers input i = (o + p − m·d)/s for the taps m with m·d ≡ o + p (mod s): with
     # g = gcd(d, s) they step by s/g, and each step moves i by d/g (closed forms, O(1) in k, s)
     g = gcd(d, s)
@@ -109,16 +105,23 @@ def _axis(
         if m0 < k:
             m1 = m0 + (k - 1 - m0) // period * period
             center = c + Fraction((p - m1 * d) // s + (p - m0 * d) // s, 2) * j
-    size = r + widest * j
     jump = j / s if isinstance(j, Fraction) else exact(j, s)
-    return (
-        size,
-        jump,
-        center,
-        lambda: (
-            f"size = {fmt(r)} + {widest}·{fmt(j)} = {fmt(size)} (transposed: widest input span); "
+    return r + widest * j, jump, center, widest
+
+
+def _axis_text(window: Window, axis: int, r: Num, j: Num, c: Num) -> str:
+    """The --explain line of `_axis`: the very numbers it combined."""
+    size, jump, center, span = _axis(window, axis, r, j, c)
+    s, p = window.stride[axis], window.pad_before[axis]
+    if window.transposed:
+        return (
+            f"size = {fmt(r)} + {span}·{fmt(j)} = {fmt(size)} (transposed: widest input span); "
             f"stride = {fmt(j)}/{s} = {fmt(jump)}; center = {fmt(center)}"
-        ),
+        )
+    return (
+        f"size = {fmt(r)} + ({span} − 1)·{fmt(j)} = {fmt(size)}; "
+        f"stride = {fmt(j)}·{s} = {fmt(jump)}; "
+        f"center = {fmt(c)} + (({span} − 1)/2 − {p})·{fmt(j)} = {fmt(center)}"
     )
 
 
@@ -150,39 +153,46 @@ def _merge(
     return ReceptiveField(size, first.stride, first.center, aligned, whole, derivation, disagree)
 
 
-def _beyond_64_bits(value: int | Fraction) -> bool:
+def _beyond_64_bits(values: tuple[Num, ...]) -> bool:
     """Past what any size may be (and, after thousands of strides, past what str() prints)."""
-    return abs(value.numerator) > MAX_SIZE or value.denominator > MAX_SIZE
+    return any(abs(v.numerator) > MAX_SIZE or v.denominator > MAX_SIZE for v in values)
 
 
 def layer_field(
-    net: Network, node: Node, fields: dict[str, ReceptiveField | None]
+    net: Network,
+    node: Node,
+    fields: dict[str, ReceptiveField | None],
+    window_of: WindowOf | None = None,
 ) -> ReceptiveField | None:
-    if len(net.shapes[node.name]) < 2:
+    shapes = net.shapes
+    if len(shapes[node.name]) < 2:
         return None  # flat output: dense, flatten
     inputs = [fields[name] for name in node.inputs]
-    if isinstance(node.op, Opaque) or any(f is None for f in inputs):  # opaque: unknown
+    if None in inputs or isinstance(node.op, Opaque):  # after or at an opaque layer: unknown
         return None
-    known = [f for f in inputs if f is not None]
+    known = cast(list[ReceptiveField], inputs)
+    input_shapes = [shapes[name] for name in node.inputs]
     if len(known) > 1:
-        return _merge(known, net.input_shapes(node), node.inputs)
+        return _merge(known, input_shapes, node.inputs)
     field = known[0]
-    window = node.op.window(net.input_shapes(node))
+    window = window_of(node.op, input_shapes) if window_of else node.op.window(input_shapes)
     if window is None:
         return field
-    rank = len(window.kernel)
-    axes = [_axis(window, a, field.size[a], field.stride[a], field.center[a]) for a in range(rank)]
-    if any(_beyond_64_bits(value) for axis in axes for value in axis[:3]):
+    size, stride, center = field.size, field.stride, field.center
+    axes = [_axis(window, a, size[a], stride[a], center[a]) for a in range(len(window.kernel))]
+    numbers = (*(a[0] for a in axes), *(a[1] for a in axes), *(a[2] for a in axes))
+    if _beyond_64_bits(numbers):
         raise SpecError(
             f"layer {node.name}: its receptive field is beyond 2^63 − 1 pixels "
             "(the strides on the way multiply)",
             node.pos,
             "a field this large is a runaway: look for huge strides or dilations",
         )
+    rank = len(axes)
     return ReceptiveField(
-        tuple(axis[0] for axis in axes),
-        tuple(axis[1] for axis in axes),
-        tuple(axis[2] for axis in axes),
+        numbers[:rank],
+        numbers[rank : 2 * rank],
+        numbers[2 * rank :],
         field.aligned,
         field.whole_input or window.whole_input,
         partial(_window_derivation, window, field),
@@ -193,7 +203,7 @@ def _window_derivation(window: Window, field: ReceptiveField) -> tuple[str, ...]
     """The --explain text of every axis, worked out again when asked: a 100,000-layer report
     would otherwise keep five closures a layer."""
     return tuple(
-        _axis(window, a, field.size[a], field.stride[a], field.center[a])[3]()
+        _axis_text(window, a, field.size[a], field.stride[a], field.center[a])
         for a in range(len(window.kernel))
     )
 
@@ -201,7 +211,8 @@ def _window_derivation(window: Window, field: ReceptiveField) -> tuple[str, ...]
 def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
     rank = len(net.input_shape) - 1
     fields: dict[str, ReceptiveField | None] = {INPUT: input_field(rank) if rank else None}
+    window_of = window_memo()
     for node in net:
-        fields[node.name] = layer_field(net, node, fields)
+        fields[node.name] = layer_field(net, node, fields, window_of)
     del fields[INPUT]
     return fields

@@ -80,18 +80,25 @@ def _longest_word(text: str) -> int:
 def fit(table: Tabular, width: int) -> Layout:
     """The columns, their widths and the cells that `table` shows within `width`."""
     keep = list(range(len(table.columns)))
-    rows = [list(row) for row in table.rows]
+    rows = table.rows
     totals = list(table.totals) if table.totals else None
     all_rows = rows + ([totals] if totals else [])
+    measured: dict[tuple[int, bool], int] = {}  # each column's widths, measured once per rows
 
     def natural(i: int) -> int:
-        return max([len(table.columns[i].header), *(len(r[i]) for r in all_rows)])
+        if (i, False) not in measured:
+            cells = [row[i] for row in all_rows]
+            measured[i, False] = max([len(table.columns[i].header), *map(len, cells)])
+        return measured[i, False]
 
     def narrowest(i: int) -> int:
         col = table.columns[i]
         if not col.wrap:
             return natural(i)
-        return max([len(col.header), *(_longest_word(r[i]) for r in all_rows)])
+        if (i, True) not in measured:
+            words = [_longest_word(row[i]) for row in all_rows]
+            measured[i, True] = max([len(col.header), *words])
+        return measured[i, True]
 
     dropped: list[int] = []
     while table_width([narrowest(i) for i in keep]) > width:
@@ -106,6 +113,7 @@ def fit(table: Tabular, width: int) -> Layout:
             if table.columns[i].name:
                 rows = under_blocks(rows, i)
                 all_rows = rows + ([totals] if totals else [])
+                measured.clear()
     widths = {i: natural(i) for i in keep}
     excess = table_width(list(widths.values())) - width
     for i in reversed(keep):
@@ -113,10 +121,11 @@ def fit(table: Tabular, width: int) -> Layout:
             shrink = min(excess, widths[i] - narrowest(i))
             widths[i] -= shrink
             excess -= shrink
+    every = len(keep) == len(table.columns)
     return Layout(
         [table.columns[i] for i in keep],
         [widths[i] for i in keep],
-        [[row[i] for i in keep] for row in rows],
+        [list(row) for row in rows] if every else [[row[i] for i in keep] for row in rows],
         [totals[i] for i in keep] if totals else None,
         [table.columns[i].header for i in sorted(dropped)],
     )

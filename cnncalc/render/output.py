@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
 from cnncalc.errors import SourcePos, SpecError
+from cnncalc.gcpause import gc_paused
 from cnncalc.render.layout import PLAIN_WIDTH, plain_width
 from cnncalc.render.safe import json_chunks, visible, visible_table
 from cnncalc.render.tabular import Tabular
@@ -98,6 +99,7 @@ def text_svg(text: str, path: Path, title: str) -> None:
     _save_svg(path, [Text(text.rstrip("\n"))], title, width)
 
 
+@gc_paused  # a 100,000-row table or report builds a million containers (see gcpause)
 def emit(
     table: Callable[[], Tabular],
     fmt: Format,

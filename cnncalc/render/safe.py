@@ -13,12 +13,12 @@ as markup.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from cnncalc.errors import CnncalcError, SpecError
+from cnncalc.render.indented_json import indented_json
 from cnncalc.render.tabular import Tabular
 
 # Beyond C0 (which JSON escapes itself): DEL and C1 controls, the line and paragraph
@@ -73,9 +73,12 @@ def json_chunks(data: Any) -> Iterator[str]:
     """`data` as indented JSON (non-ASCII text as is), piece by piece. `json` escapes C0
     itself; DEL, C1, bidi controls, separators and lone surrogates are escaped here too, as
     `\\uXXXX` (the same string to a JSON reader). They can only occur inside strings, and the
-    encoder hands out each string whole."""
-    for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(data):
-        yield _JSON_UNSAFE.sub(_json_escape, chunk)
+    encoder hands out each string whole, within a piece."""
+    for chunk in indented_json(data):
+        if chunk.isascii() and "\x7f" not in chunk:  # the common case, without a regex scan
+            yield chunk
+        else:
+            yield _JSON_UNSAFE.sub(_json_escape, chunk)
 
 
 def json_text(data: Any) -> str:

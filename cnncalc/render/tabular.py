@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from operator import le
 from typing import TYPE_CHECKING
 
 from cnncalc.render.layout import PLAIN_WIDTH, Layout, fit, wrap_cell, wrap_note
@@ -139,7 +140,20 @@ class Tabular:
         def border(left: str, fill: str, mid: str, right: str) -> str:
             return left + mid.join(fill * (w + 2) for w in widths) + right
 
+        # a row whose cells all fit their widths is one line, padded by one format call
+        single = {
+            edge: edge
+            + edge.join(
+                f" {{: {'>' if col.numeric else '<'}{w}}} "
+                for col, w in zip(layout.columns, widths, strict=True)
+            )
+            + edge
+            for edge in "┃│"
+        }
+
         def line(cells: list[str], edge: str) -> list[str]:
+            if all(map(le, map(len, cells), widths)):
+                return [single[edge].format(*cells)]
             chunks = [wrap_cell(cell, w) for cell, w in zip(cells, widths, strict=True)]
             out = []
             for depth in range(max(len(c) for c in chunks)):

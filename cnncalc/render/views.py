@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
 from cnncalc.layers import Shape, fmt_shape
+from cnncalc.layers.base import Window
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.receptive_field import ReceptiveField
+from cnncalc.passes.window_cache import window_memo
 from cnncalc.render.safe import visible
 from cnncalc.render.tabular import MISSING, Column, Tabular
 from cnncalc.report import LayerReport, Report
 from cnncalc.units import fmt_pair, human_bytes, num
+
+# a long network repeats a few shapes and fields: each is formatted once
+_shape_text = lru_cache(maxsize=4096)(fmt_shape)
+_pair_text = lru_cache(maxsize=4096)(fmt_pair)
 
 
 def rf_cell(rf: ReceptiveField | None) -> str:
     """`212/32`: size over stride; `—` for flat outputs."""
     if rf is None:
         return MISSING
-    return f"{fmt_pair(rf.size)}/{fmt_pair(rf.stride)}"
+    return f"{_pair_text(rf.size)}/{_pair_text(rf.stride)}"
 
 
 def _inputs_cell(report: Report, index: int) -> str:
@@ -59,13 +66,13 @@ def _base_columns(kind_drop: int) -> list[Col]:
 def _input_shape_column(drop: int) -> Col:
     return Col(
         Column("Input shape", wrap=True, drop=drop),
-        lambda r, i: " + ".join(fmt_shape(s) for s in r.input_shapes),
+        lambda r, i: " + ".join(map(_shape_text, r.input_shapes)),
         "",
     )
 
 
 def _shape_column(drop: int) -> Col:
-    return Col(Column("Output shape", drop=drop), lambda r, i: fmt_shape(r.output_shape), "")
+    return Col(Column("Output shape", drop=drop), lambda r, i: _shape_text(r.output_shape), "")
 
 
 def _footer(report: Report) -> str:
@@ -163,39 +170,55 @@ def _rf_note(rf: ReceptiveField | None, extent: tuple[int, ...], shape: Shape) -
     return ", ".join(notes)
 
 
-def _window_cell(report: Report, part: str) -> Callable[[LayerReport, int], str]:
+def _window_cell(
+    part: str, windows: Callable[[], list[Window | None]]
+) -> Callable[[LayerReport, int], str]:
     """A cell of the layer's own window (kernel, stride, padding, dilation); empty for layers
-    without one and for blocks."""
+    without one and for blocks. `windows()`: every row's window, worked out once for the four
+    columns."""
 
     def cell(row: LayerReport, index: int) -> str:
-        window = None if row.block else row.node.op.window(list(row.input_shapes))
+        window = windows()[index]
         if window is None:
             return ""
         if window.whole_input:
             return "global" if part == "kernel" else ""
-        return fmt_pair(getattr(window, part))
+        return _pair_text(getattr(window, part))
 
     return cell
+
+
+def _row_windows(report: Report) -> Callable[[], list[Window | None]]:
+    @cache
+    def windows() -> list[Window | None]:
+        window_of = window_memo()
+        return [
+            None if row.block else window_of(row.node.op, row.input_shapes) for row in report.layers
+        ]
+
+    return windows
 
 
 def rf_view(report: Report) -> Tabular:
     sizes = [float(max(r.rf.size)) for r in report.layers if r.rf is not None]
     largest = max(sizes, default=0.0)
     extent = report.network.input_shape[:-1]
+    windows = _row_windows(report)
     columns = [
         *_base_columns(7),
         _shape_column(6),
-        Col(Column("Kernel", True, drop=3), _window_cell(report, "kernel")),
-        Col(Column("Stride", True, drop=3), _window_cell(report, "stride")),
-        Col(Column("Pad", True, drop=4), _window_cell(report, "pad_before")),
-        Col(Column("Dil.", True, drop=5), _window_cell(report, "dilation")),
-        Col(Column("RF size", True), lambda r, i: fmt_pair(r.rf.size) if r.rf else MISSING),
+        Col(Column("Kernel", True, drop=3), _window_cell("kernel", windows)),
+        Col(Column("Stride", True, drop=3), _window_cell("stride", windows)),
+        Col(Column("Pad", True, drop=4), _window_cell("pad_before", windows)),
+        Col(Column("Dil.", True, drop=5), _window_cell("dilation", windows)),
+        Col(Column("RF size", True), lambda r, i: _pair_text(r.rf.size) if r.rf else MISSING),
         Col(
             Column("RF stride", True, drop=1),
-            lambda r, i: fmt_pair(r.rf.stride) if r.rf else MISSING,
+            lambda r, i: _pair_text(r.rf.stride) if r.rf else MISSING,
         ),
         Col(
-            Column("Center", True, drop=2), lambda r, i: fmt_pair(r.rf.center) if r.rf else MISSING
+            Column("Center", True, drop=2),
+            lambda r, i: _pair_text(r.rf.center) if r.rf else MISSING,
         ),
         Col(Column("Growth", drop=8), lambda r, i: _growth_bar(r.rf, largest)),
         Col(Column("Note", wrap=True, drop=2), lambda r, i: _rf_note(r.rf, extent, r.output_shape)),

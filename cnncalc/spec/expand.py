@@ -10,7 +10,7 @@ from cnncalc.errors import LayerError, SourcePos, SpecError
 from cnncalc.expr import Budget, substitute
 from cnncalc.fields import describe
 from cnncalc.graph import INPUT, Node
-from cnncalc.layers import KINDS
+from cnncalc.layers import KINDS, Op
 from cnncalc.layers.base import kind_named
 from cnncalc.shorthand import looks_like_shorthand, parse_shorthand, shorthand_hint
 from cnncalc.spec.blocks import Block
@@ -74,6 +74,13 @@ class Expander:
         self.alias: dict[str, str] = {}  # skipped layers and block instances → a real name
         self.splits: dict[str, int] = {}  # each split → its number of parts
         self.budget = Budget()  # the work all `$` expressions of the spec may do
+        self.ops: dict[Op, Op] = {}  # equal ops (frozen) as one object: a net repeats a few
+
+    def _shared(self, op: Op) -> Op:
+        try:
+            return self.ops.setdefault(op, op)
+        except TypeError:  # a field value that is not hashable
+            return op
 
     # --- names --------------------------------------------------------------------------
 
@@ -311,7 +318,7 @@ class Expander:
             return
         written = written_fields(kind, fields, full, pos)
         values = {name: self._value(fields, key, scope) for name, key in written.items()}
-        op = make_op(kind, values, written, fields, full, pos)
+        op = self._shared(make_op(kind, values, written, fields, full, pos))
         functional = self._flag(fields, "functional", scope, False)
         field_pos: Mapping[str, SourcePos] = fields.value_pos  # packed; no copy when
         if any(name != key for name, key in written.items()):  # no field has an alias
