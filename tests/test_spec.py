@@ -13,6 +13,7 @@ import cnncalc
 from cnncalc.graph import Network
 from cnncalc.layers.base import window_output
 from cnncalc.passes.params import ParamCount, count_params
+from cnncalc.spec import from_yaml
 
 
 def load(tmp_path: Path, text: str | bytes, input_shape: tuple[int, ...] | None = None) -> Network:
@@ -599,3 +600,20 @@ layers:
     net = cnncalc.load(text)
     # out = width·4 unless given: 2·4 = 8, 4·4 = 16, then 5
     assert [net.shapes[f"b{i}.c"][2] for i in (1, 2, 3)] == [8, 16, 5]
+
+
+def test_layers_written_alike_share_an_op_but_differently_written_values_do_not() -> None:
+    net = from_yaml(
+        "input: [4, 4, 2]\nlayers:\n"
+        "  - leaky_relu: {negative_slope: 0.0}\n"
+        "  - leaky_relu: {negative_slope: -0.0}\n"
+        "  - leaky_relu: {negative_slope: -0.0}\n"
+        "  - scale: {factor: 2}\n"
+        "  - scale: {factor: 2.0}\n",
+        "net.yaml",
+        "net",
+    )
+    first, second, third, two, two_float = (node.op for node in net.nodes)
+    assert second is third  # one object for layers written alike
+    assert repr(first) != repr(second)  # 0.0 == -0.0, yet each layer keeps its own sign
+    assert repr(two) != repr(two_float) or two is two_float

@@ -74,13 +74,12 @@ class Expander:
         self.alias: dict[str, str] = {}  # skipped layers and block instances → a real name
         self.splits: dict[str, int] = {}  # each split → its number of parts
         self.budget = Budget()  # the work all `$` expressions of the spec may do
-        self.ops: dict[Op, Op] = {}  # equal ops (frozen) as one object: a net repeats a few
+        self.ops: dict[str, Op] = {}  # ops written alike as one object: a net repeats a few
 
     def _shared(self, op: Op) -> Op:
-        try:
-            return self.ops.setdefault(op, op)
-        except TypeError:  # a field value that is not hashable
-            return op
+        """The op already made with the same kind and field values, or `op`. Keyed by the
+        repr, not equality: 0.0 and -0.0, or 2 and 2.0, are equal but print differently."""
+        return self.ops.setdefault(repr(op), op)
 
     # --- names --------------------------------------------------------------------------
 
