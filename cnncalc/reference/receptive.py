@@ -304,6 +304,10 @@ def _stride_period(net: Network) -> tuple[int, int]:
         if node.kind in ("conv", "maxpool", "avgpool"):
             stride = per_axis(op.stride, 2)
             cum = (cum[0] * stride[0], cum[1] * stride[1])
+        elif node.kind in ("upsample", "pixel_unshuffle"):  # downsampling by an integer
+            window = op.window(net.input_shapes(node))
+            if not window.transposed:
+                cum = (cum[0] * window.stride[0], cum[1] * window.stride[1])
         cumulative[node.name] = cum
         period = (math.lcm(period[0], cum[0]), math.lcm(period[1], cum[1]))
     return period
