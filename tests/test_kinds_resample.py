@@ -55,27 +55,37 @@ def test_shapes_by_hand(layer: str, shape: tuple[int, ...], expected: tuple[int,
     assert (report.totals.params, report.totals.buffers, report.macs) == (0, 0, 0)
 
 
-# One layer on 4×6×8 (batch 1): fvcore counts aten::upsample_nearest2d 1 and
-# upsample_bilinear2d 4 per output element, nothing else; ptflops' nn.Upsample hook counts
-# the output elements and its F.interpolate hook the size's product (or input · scale);
-# ptflops-aten and torchinfo (no parameters) count 0.
+# One layer on 4×6×8 (batch 1) as fvcore 0.1.5.post20221221, ptflops 0.7.5 (pytorch and aten
+# backends) and torchinfo 1.8.0 count it, measured with torch 2.13.0 on nn.Upsample,
+# F.interpolate, nn.PixelShuffle/PixelUnshuffle, nn.ReflectionPad2d and cnncalc's Crop:
+# fvcore counts aten::upsample_nearest2d 1 and upsample_bilinear2d 4 per output element and
+# nothing else; ptflops' nn.Upsample hook counts the output elements and the F.interpolate
+# it calls N·C·∏size (an int size to the rank) or input · scale^rank, unrounded until the end.
 TOOLS = [
-    # layer, fvcore, ptflops, ptflops-aten, torchinfo
-    ("upsample: {scale: 2}", 768, 768 + 384, 0, 0),
-    ("upsample: {scale: 2, mode: bilinear}", 3072, 768 + 384, 0, 0),
-    ("upsample: {scale: 2, mode: bicubic}", 0, 768 + 384, 0, 0),
-    ("upsample: {size: [5, 7]}", 280, 280 + 35, 0, 0),
-    ("upsample: {size: [5, 7], functional: true}", 280, 35, 0, 0),
-    ("pixel_shuffle: {factor: 2}", 0, 0, 0, 0),
-    ("pixel_unshuffle: {factor: 2}", 0, 0, 0, 0),
-    ("pad: {padding: 1, mode: reflect}", 0, 0, 0, 0),
-    ("crop: {cropping: 1}", 0, 0, 0, 0),
+    # layer, fvcore, ptflops, ptflops-aten, torchinfo, input
+    ("upsample: {scale: 2}", 768, 1536, 0, 0, (4, 6, 8)),
+    ("upsample: {scale: 2, mode: bilinear}", 3072, 1536, 0, 0, (4, 6, 8)),
+    ("upsample: {scale: 2, mode: bicubic}", 0, 1536, 0, 0, (4, 6, 8)),
+    ("upsample: {scale: 1.5, mode: bilinear}", 1728, 864, 0, 0, (4, 6, 8)),
+    ("upsample: {scale: 1.5}", 49, 105, 0, 0, (5, 5, 1)),  # 49 + 25·2.25
+    ("upsample: {scale: [2, 3]}", 240, 480, 0, 0, (4, 5, 2)),
+    ("upsample: {size: [5, 7]}", 280, 560, 0, 0, (4, 6, 8)),
+    ("upsample: {size: 5}", 200, 400, 0, 0, (4, 6, 8)),
+    ("upsample: {size: [5, 7], functional: true}", 280, 280, 0, 0, (4, 6, 8)),
+    ("upsample: {scale: 2, mode: linear}", 0, 192, 0, 0, (6, 8)),
+    ("upsample: {scale: 2}", 0, 192, 0, 0, (6, 8)),
+    ("upsample: {scale: 2, mode: trilinear}", 0, 128, 0, 0, (2, 2, 2, 1)),
+    ("pixel_shuffle: {factor: 2}", 0, 0, 0, 0, (4, 6, 8)),
+    ("pixel_unshuffle: {factor: 2}", 0, 0, 0, 0, (4, 6, 8)),
+    ("pad: {padding: 1, mode: reflect}", 0, 0, 0, 0, (4, 6, 8)),
+    ("pad: {padding: 1}", 0, 0, 0, 0, (4, 6, 8)),
+    ("crop: {cropping: 1}", 0, 0, 0, 0, (4, 6, 8)),
 ]
 
 
-@pytest.mark.parametrize(("layer", "fvcore", "ptflops", "aten", "torchinfo"), TOOLS)
-def test_each_tool(layer: str, fvcore: int, ptflops: int, aten: int, torchinfo: int) -> None:
-    assert_each_tool(net(layer), fvcore, ptflops, aten, torchinfo)
+@pytest.mark.parametrize(("layer", "fvcore", "ptflops", "aten", "torchinfo", "shape"), TOOLS)
+def test_each_tool(layer, fvcore, ptflops, aten, torchinfo, shape) -> None:
+    assert_each_tool(net(layer, shape), fvcore, ptflops, aten, torchinfo)
 
 
 def test_own_flops_are_a_weighted_sum_of_taps():
@@ -243,11 +253,8 @@ def test_torch_agrees_in_every_rank(shape: tuple[int, ...], layer: str) -> None:
 def test_export_writes_the_modules():
     from cnncalc.io.pytorch_code import write
 
-    source = write(
-        net(
-            "upsample: {size: 8, mode: bilinear}, pad: {padding: 1, mode: reflect}, crop: {cropping: 1}"
-        )
-    )
+    layers = "upsample: {size: 8, mode: bilinear}, pad: {padding: 1, mode: reflect}, crop: 2"
+    source = write(net(layers.replace("crop: 2", "crop: {cropping: 1}")))
     assert 'nn.Upsample(size=8, mode="bilinear", align_corners=False)' in source
     assert "nn.ReflectionPad2d((1, 1, 1, 1))" in source
     assert "class Crop(nn.Module)" in source

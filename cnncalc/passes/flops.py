@@ -153,18 +153,20 @@ def _fvcore_upsample(site: Site) -> int:
 
 
 def _ptflops_interpolate(site: Site) -> int:
-    """ptflops' F.interpolate hook (batch 1): the `size` argument's product (an int size
-    counts as itself), or input elements · scale (the product of a per-axis scale); the
-    nn.Upsample hook adds the output elements, unless applied as F.interpolate."""
+    """ptflops' F.interpolate hook: N·C·(the size's product; an int size to the rank), or
+    input elements · scale^rank (a per-axis scale: its product as an int); the nn.Upsample
+    hook adds the output elements, unless applied as F.interpolate (measured on 0.7.5)."""
     op = site.node.op
+    rank = len(site.output) - 1
     if op.size is not None:  # type: ignore[attr-defined]
         size = op.size  # type: ignore[attr-defined]
-        counted = size if isinstance(size, int) else math.prod(size)
+        area = size**rank if isinstance(size, int) else math.prod(size)
+        counted: float = area * site.output[-1]
     else:
         scale = op.scale  # type: ignore[attr-defined]
-        factor = math.prod(scale) if isinstance(scale, tuple) else scale
-        counted = int(site.in_elements * factor)
-    return counted if site.node.functional else counted + site.out_elements
+        factor = int(math.prod(scale)) if isinstance(scale, tuple) else scale**rank
+        counted = site.in_elements * factor
+    return int(counted if site.node.functional else counted + site.out_elements)
 
 
 FLOPS = Convention(
