@@ -392,11 +392,17 @@ def _rf_checks(
                 compared = compared or check.status in ("ok", "fail")
         if compared:
             used.append(candidate.input_shape)
-        for name in list(pending):  # a larger input cannot help a layer that does not grow
-            if before.get(name) == candidate.shapes[name]:
+        # a larger input cannot help a layer that does not grow (an upsample to a fixed size
+        # whose input grows resamples by another factor: that can)
+        resized = {n.name: n.inputs[0] for n in candidate if n.kind == "upsample"}
+        for name in list(pending):
+            shape = candidate.shapes[name]
+            if name in resized:
+                shape = (*shape, *candidate.shapes[resized[name]])
+            if before.get(name) == shape:
                 checks[name] = Check("skip", note=RF_NOTES["fixed"])
                 pending.discard(name)
-            before[name] = candidate.shapes[name]
+            before[name] = shape
     note = failure or RF_NOTES["too_small"].format(shape="×".join(map(str, largest)))
     for name in pending:
         checks[name] = Check("skip", note=note)
