@@ -48,9 +48,11 @@ TAPS = {"nearest": 1, "linear": 2, "bilinear": 2, "trilinear": 2, "bicubic": 4}
 
 
 def _or_null(ftype: FieldType) -> FieldType:
+    """`ftype`, or null (the field not given), its branches in one flat oneOf."""
+    branches = ftype.schema.get("oneOf", [ftype.schema])
     return FieldType(
         lambda value: None if value is None else ftype.convert(value),
-        {"oneOf": [ftype.schema, {"type": "null"}]},
+        {"oneOf": [*branches, {"type": "null"}]},
         f"{ftype.expects} (or null)",
     )
 
