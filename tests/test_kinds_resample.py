@@ -152,6 +152,7 @@ ERRORS = [
     ("upsample: {scale: 2, mode: trilinear}", 3, 35, "mode trilinear needs 3", "3-D"),
     ("upsample: {scale: 2, align_corners: true}", 3, 39, "interpolating modes", "remove"),
     ("upsample: {scale: 0.1}", 3, 23, "leaves no output", "size"),
+    ("upsample: {scale: 1.0e+300}", 3, 23, "beyond 2^63 − 1", "smaller"),
     ("upsample: {scale: [2, 2, 2]}", 3, 23, "3 values", "every axis"),
     ("upsample: {scale: 0}", 3, 23, "scale > 0", None),
     ("pixel_shuffle: {factor: 3}", 3, 29, "not a multiple of factor² = 9", "C·9"),
@@ -258,3 +259,33 @@ def test_export_writes_the_modules():
     assert 'nn.Upsample(size=8, mode="bilinear", align_corners=False)' in source
     assert "nn.ReflectionPad2d((1, 1, 1, 1))" in source
     assert "class Crop(nn.Module)" in source
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        "pad: {padding: [0, 0, 0, 1], mode: reflect}",
+        "pad: {padding: [2, 1, 0, 2], mode: circular}",
+        "pad: {padding: [1, 2, 2, 0], mode: replicate}",
+        "pad: {padding: 1, value: 3}",
+        "upsample: {scale: 2}",
+        "upsample: {scale: 3, mode: bilinear}",
+        "upsample: {scale: 1.5, mode: bicubic}",
+        "upsample: {size: [5, 3], mode: bilinear, align_corners: true}",
+        "upsample: {scale: 0.5, mode: bilinear}",
+        "pixel_shuffle: {factor: 2}",
+        "pixel_unshuffle: {factor: 2}",
+        "crop: {cropping: [1, 0, 0, 1]}",
+    ],
+)
+def test_box_maps_are_what_the_forward_depends_on(layer: str) -> None:
+    """Unit by unit against NaN-probing the forward: a reflected border unit's box is its
+    source pixel's; an interpolating unit's the union of its taps' (a zero weight included)."""
+    from tests.test_reference import box_maps, nan_probe_boxes
+
+    for shape in [(4, 4, 4), (6, 4, 4)]:
+        stack = f"conv: {{filters: 4, kernel: 1}}, {layer}, conv: {{filters: 4, kernel: 2}}"
+        network = net(stack, shape)
+        probed, boxes = nan_probe_boxes(network), box_maps(network)
+        for name in probed:
+            np.testing.assert_array_equal(boxes[name], probed[name], err_msg=name)

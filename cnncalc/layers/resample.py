@@ -20,6 +20,7 @@ from cnncalc.errors import LayerError
 from cnncalc.fields import (
     BOOL,
     MAX_RANK,
+    MAX_SIZE,
     PADDING,
     POSITIVE_AXES,
     POSITIVE_INT,
@@ -102,6 +103,11 @@ EXPLICIT = FieldType(
 )
 
 
+def _floor(value: float) -> int:
+    """⌊value⌋; past 2^63 − 1 (or infinite) as one more than that, refused by the caller."""
+    return math.floor(value) if value <= MAX_SIZE else MAX_SIZE + 1
+
+
 def _ratio_plan(size: int, out: int, scale: float | None, mode: str, corners: bool) -> Any:
     """How one axis resamples: ("up", s), ("down", n) for an integer factor, else None."""
     if corners:
@@ -177,10 +183,16 @@ class Upsample(Op):
             out: Sizes = per_axis(self.size, rank, "size")  # type: ignore[arg-type]
         else:
             out = tuple(
-                Q(size) * Q(s) if isinstance(s, int) else Q(math.floor(size * s), f"⌊{size}·{s}⌋")
+                Q(size) * Q(s) if isinstance(s, int) else Q(_floor(size * s), f"⌊{size}·{s}⌋")
                 for size, s in zip(shape[:-1], scales, strict=True)
             )
         for size, n in zip(shape[:-1], out, strict=True):
+            if n > MAX_SIZE:
+                raise LayerError(
+                    f"scale makes an output of ⌊{size}·scale⌋, beyond 2^63 − 1",
+                    "a scale this large is a runaway: use a smaller one",
+                    field="scale",
+                )
             if n < 1:
                 raise LayerError(
                     f"scale leaves no output: ⌊{size}·scale⌋ = {n}",

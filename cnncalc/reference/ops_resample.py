@@ -175,9 +175,17 @@ def pixel_unshuffle_boxes(op: Any, m: Array) -> Array:
 
 
 def pad_boxes(op: Any, m: Array, pad_row: Array) -> Array:
-    """Border units of every mode are flagged: they see no input (constant) or an input
-    pixel away from their position (reflect, replicate, circular)."""
-    return pad_spatial(m, explicit_pads(op.padding, m.ndim - 2), pad_row)
+    """Border units are flagged: constant ones see no input; reflect, replicate and circular
+    ones copy the box of the input unit their value comes from (a pixel away from their
+    position)."""
+    pads = explicit_pads(op.padding, m.ndim - 2)
+    if op.mode == "constant":
+        return pad_spatial(m, pads, pad_row)
+    widths = [(0, 0), *zip(pads[::2], pads[1::2], strict=True), (0, 0)]
+    out = np.pad(m, widths, mode=NP_MODES[op.mode])  # type: ignore[call-overload]
+    border = np.pad(np.zeros(m.shape[:-1], dtype=m.dtype), widths[:-1], constant_values=1)
+    out[..., -1] = np.maximum(out[..., -1], border * pad_row[-1])
+    return cast(Array, out)
 
 
 def crop_boxes(op: Any, m: Array) -> Array:
