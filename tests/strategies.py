@@ -523,11 +523,58 @@ def _flat_step(b: Builder, x: T) -> T:
     return b.add("concat", {}, [x, other], (2 * n,))
 
 
+def _resample(b: Builder, x: T) -> T:
+    """upsample (by a scale or to a size, every mode of 2-D), pixel_shuffle/unshuffle (a conv
+    first when the channels do not divide), pad (every mode) or crop."""
+    draw = b.draw
+    h, w, c = x.shape
+    step = draw(st.sampled_from(["upsample", "shuffle", "unshuffle", "pad", "crop"]))
+    if step == "upsample":
+        mode = draw(st.sampled_from(["nearest", "bilinear", "bicubic"]))
+        fields: dict[str, Any] = {} if mode == "nearest" else {"mode": mode}
+        if mode != "nearest" and draw(st.booleans()):
+            fields["align_corners"] = draw(st.booleans())
+        if draw(st.booleans()):
+            scale = draw(st.sampled_from([1, 2, 3, 0.5, 1.5, [2, 1], [1.5, 2]]))
+            sh, sw = scale if isinstance(scale, list) else (scale, scale)
+            out = (max(int(h * sh), 1), max(int(w * sw), 1))
+            if min(int(h * sh), int(w * sw)) < 1:
+                scale, out = 2, (2 * h, 2 * w)
+            fields["scale"] = scale
+        else:
+            out = (draw(st.integers(1, 2 * h)), draw(st.integers(1, 2 * w)))
+            fields["size"] = _as_field(out, draw)
+        return b.add("upsample", fields, [x], (*out, c))
+    if step == "shuffle":
+        r = draw(st.sampled_from([1, 2]))
+        if c % (r * r):
+            x = b.add("conv", {"filters": r * r, "kernel": 1}, [x], (h, w, r * r))
+        shape = (h * r, w * r, x.shape[2] // (r * r))
+        return b.add("pixel_shuffle", {"factor": r}, [x], shape)
+    if step == "unshuffle":
+        r = draw(st.sampled_from([d for d in (2, 3) if h % d == 0 and w % d == 0] or [1]))
+        out = b.add("pixel_unshuffle", {"factor": r}, [x], (h // r, w // r, c * r * r))
+        return dataclasses.replace(out, uniform=r == 1)  # channels see different pixels
+    if step == "pad":
+        mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+        limit = (h - 1, w - 1) if mode == "reflect" else (h, w)
+        pads = [draw(st.integers(0, min(limit[a // 2], 3))) for a in range(4)]
+        fields = {"padding": pads, "mode": mode}
+        if mode == "constant" and draw(st.booleans()):
+            fields["value"] = draw(st.sampled_from([1.0, -0.5]))
+        out = (h + pads[0] + pads[1], w + pads[2] + pads[3])
+        return b.add("pad", fields, [x], (*out, c))
+    cuts = [draw(st.integers(0, (h - 1) // 2)), 0, draw(st.integers(0, (w - 1) // 2)), 0]
+    cuts[1], cuts[3] = draw(st.integers(0, (h - 1) // 2)), draw(st.integers(0, (w - 1) // 2))
+    out = (h - cuts[0] - cuts[1], w - cuts[2] - cuts[3])
+    return b.add("crop", {"cropping": cuts}, [x], (*out, c))
+
+
 def _spatial_step(b: Builder, x: T) -> T:
     draw = b.draw
     h, w, _ = x.shape
     options = ["conv"] * 4 + ["pool"] * 2 + ["pointwise"] * 3
-    options += ["residual", "concat", "se", "adaptive", "global", "channels"]
+    options += ["residual", "concat", "se", "adaptive", "global", "channels", "resample"]
     if max(h, w) <= 12:
         options += ["conv_transpose"] * 2
     step = draw(st.sampled_from(options))
@@ -549,6 +596,8 @@ def _spatial_step(b: Builder, x: T) -> T:
         return _adaptive(b, x)
     if step == "channels":
         return _channel_step(b, x)
+    if step == "resample":
+        return _resample(b, x)
     return _global(b, x)
 
 

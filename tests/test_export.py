@@ -45,7 +45,7 @@ def small(name: str) -> cnncalc.Network:
     net = cnncalc.load(name)
     if len(net.input_shape) != 3 or net.input_shape[0] <= 64:
         return net
-    for side in (64, 128):
+    for side in (64, 128, 188):  # 188: the smallest input the paper's U-Net takes
         try:
             return cnncalc.load(name, input_shape=(side, side, net.input_shape[2]))
         except SpecError:

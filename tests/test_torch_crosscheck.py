@@ -90,3 +90,43 @@ def test_pooling_padding_limit_is_pytorchs() -> None:
         cnncalc.load(
             "layers: [maxpool: {kernel: 3, dilation: 2, padding: 2}]", input_shape=(8, 8, 1)
         )
+
+
+# --- the segmentation zoo against torch definitions written from torchvision's source -------
+
+
+def _weight_macs(model: object, x: object) -> int:
+    """conv, conv_transpose and linear weight MACs, measured with forward hooks."""
+    total = [0]
+
+    def hook(module, args, out):  # type: ignore[no-untyped-def]
+        inp = args[0]
+        if isinstance(module, torch.nn.ConvTranspose2d):  # every input pixel scatters a kernel
+            total[0] += inp[0, 0].numel() * module.weight.numel()
+        else:
+            total[0] += out[0].numel() * module.weight[0].numel()
+
+    kinds = (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, kinds)]  # type: ignore[attr-defined]
+    with torch.no_grad():
+        model(x)  # type: ignore[operator]
+    for handle in handles:
+        handle.remove()
+    return total[0]
+
+
+@pytest.mark.parametrize("name", ["fcn_resnet50", "deeplabv3_mobilenet_v3_large", "unet"])
+def test_segmentation_zoo_matches_torchvisions_definitions(name: str) -> None:
+    from tests import torchvision_segmentation
+
+    model = getattr(torchvision_segmentation, name)().eval()
+    report = cnncalc.analyze(cnncalc.load(name))
+    h, w, c = report.network.input_shape
+    x = torch.zeros(1, c, h, w)
+    with torch.no_grad():
+        out = model(x)
+    assert tuple(out.permute(0, 2, 3, 1).shape[1:]) == report.layers[-1].output_shape
+    params = sum(p.numel() for p in model.parameters())
+    buffers = sum(b.numel() for n, b in model.named_buffers() if "num_batches" not in n)
+    assert (params, buffers) == (report.totals.params, report.totals.buffers)
+    assert _weight_macs(model, x) == report.macs

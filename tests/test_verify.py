@@ -33,6 +33,11 @@ def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
 # --- the zoo ------------------------------------------------------------------------------
 
 
+# U-Net's crop-and-concat joins an up-convolution, whose units pair up (the first pair's
+# centre is half a coarse unit past the mean), with a symmetric crop: "not aligned", skipped
+UNALIGNED = ("unet",)
+
+
 @pytest.mark.parametrize("name", zoo_names())
 def test_every_zoo_net_verifies(name: str) -> None:
     result = verify(name)
@@ -40,6 +45,10 @@ def test_every_zoo_net_verifies(name: str) -> None:
     counts = result.counts()
     n = len(result.layers)
     assert counts["shape"]["ok"] == n and counts["params"]["ok"] == n
+    if name in UNALIGNED:
+        skipped = [layer for layer in result.layers if layer.rf.status == "skip"]
+        assert skipped and all("not aligned" in str(layer.rf.note) for layer in skipped)
+        return
     # every spatial layer's receptive field was really compared (nothing skipped)
     assert counts["rf"]["skip"] == 0 and counts["rf"]["ok"] + counts["rf"]["n/a"] == n
 

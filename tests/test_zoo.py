@@ -90,6 +90,15 @@ EXPECTED = {
     "efficientnet_b0": (5_288_548, 42_016, (1000,)),
     # torchvision.models.regnet_y_400mf sum(p.numel()); buffers: BN channels
     "regnet_y_400mf": (4_344_144, 27_152, (1000,)),
+    # torchvision.models.segmentation.fcn_resnet50(aux_loss=False) sum(p.numel()): resnet50
+    # without fc 23,508,032 + FCNHead 2048·512·9 + 2·512 + 512·21 + 21 = 9,448,981; buffers
+    # resnet50's 53,120 + the head's BN 2·512
+    "fcn_resnet50": (32_957_013, 54_144, (224, 224, 21)),
+    # torchvision.models.segmentation.deeplabv3_mobilenet_v3_large(aux_loss=False)
+    "deeplabv3_mobilenet_v3_large": (11_025_477, 27_984, (224, 224, 21)),
+    # Ronneberger et al. 2015 with biases, no batch norm: down 37,568 + 221,440 + 885,248 +
+    # 3,539,968, bottom 14,157,824, up 9,176,576 + 2,294,528 + 573,824 + 143,552, 1×1 130
+    "unet": (31_030_658, 0, (388, 388, 2)),
 }
 
 
@@ -210,6 +219,19 @@ def test_seed_conv4_matches_shorthand_line() -> None:
         ("shufflenet_v2_x1_0", "stage3", (14, 14, 232)),
         ("shufflenet_v2_x1_0", "stage4", (7, 7, 464)),
         ("shufflenet_v2_x1_0", "mean", (1024,)),
+        ("fcn_resnet50", "layer2", (28, 28, 512)),
+        ("fcn_resnet50", "layer4", (28, 28, 2048)),  # dilated: output stride 8
+        ("fcn_resnet50", "classifier.4", (28, 28, 21)),
+        ("deeplabv3_mobilenet_v3_large", "features.12", (14, 14, 112)),
+        ("deeplabv3_mobilenet_v3_large", "features.16.2", (14, 14, 960)),  # dilated: 16
+        ("deeplabv3_mobilenet_v3_large", "classifier.0.convs.4.3", (1, 1, 256)),
+        ("deeplabv3_mobilenet_v3_large", "classifier.0.convs.4.upsample", (14, 14, 256)),
+        ("deeplabv3_mobilenet_v3_large", "classifier.0.cat", (14, 14, 1280)),
+        ("unet", "down4", (64, 64, 512)),
+        ("unet", "bottom", (28, 28, 1024)),
+        ("unet", "up1.crop", (56, 56, 512)),
+        ("unet", "up1", (52, 52, 512)),
+        ("unet", "up4.crop", (392, 392, 64)),
         ("efficientnet_b0", "stem", (112, 112, 32)),
         ("efficientnet_b0", "stage1", (112, 112, 16)),
         ("efficientnet_b0", "stage3", (28, 28, 40)),

@@ -114,6 +114,11 @@ TRAINING_RULES: dict[str, TrainingRule] = {
             "softplus",
             "log_softmax",
             "glu",
+            "upsample",
+            "pixel_shuffle",
+            "pixel_unshuffle",
+            "pad",
+            "crop",
         )
     },
 }

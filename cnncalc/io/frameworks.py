@@ -27,6 +27,7 @@ from cnncalc.io.keras_layers import (
     keras_adaptive,
     keras_batchnorm,
     keras_conv,
+    keras_crop,
     keras_dense,
     keras_field,
     keras_gelu,
@@ -34,23 +35,29 @@ from cnncalc.io.keras_layers import (
     keras_groupnorm,
     keras_layer,
     keras_layernorm,
+    keras_pad,
+    keras_pixel_shuffle,
     keras_pool,
     keras_prelu,
     keras_shuffle,
     keras_softplus,
     keras_transpose,
+    keras_upsample,
 )
 from cnncalc.io.torch_layers import (
     TorchLayer,
     torch_adaptive,
     torch_batchnorm,
+    torch_crop,
     torch_dense,
     torch_global,
     torch_groupnorm,
     torch_instancenorm,
     torch_layernorm,
     torch_module,
+    torch_pad,
     torch_transpose,
+    torch_upsample,
     torch_window,
 )
 from cnncalc.layers import Shape
@@ -185,6 +192,15 @@ BRIDGES: dict[str, Bridge] = {
         torch_module("nn.LogSoftmax", {"dim": 1}), keras_layer("layers.Activation", "log_softmax")
     ),
     "glu": Bridge(torch_module("nn.GLU", {"dim": 1}), keras_layer("layers.Activation", "glu")),
+    "upsample": Bridge(torch_upsample, keras_upsample),
+    "pixel_shuffle": Bridge(
+        torch_module("nn.PixelShuffle", upscale_factor="factor"), keras_pixel_shuffle
+    ),
+    "pixel_unshuffle": Bridge(
+        torch_module("nn.PixelUnshuffle", downscale_factor="factor"), keras_pixel_shuffle
+    ),
+    "pad": Bridge(torch_pad, keras_pad),
+    "crop": Bridge(torch_crop, keras_crop),
     "add": Bridge(None, keras_layer("layers.Add")),
     "multiply": Bridge(None, keras_layer("layers.Multiply")),
     "concat": Bridge(None, keras_layer("layers.Concatenate", axis=-1)),

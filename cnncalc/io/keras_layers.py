@@ -18,7 +18,7 @@ from cnncalc.io.calls import (
     window_pads,
 )
 from cnncalc.layers import Shape
-from cnncalc.layers.base import per_axis, window_output
+from cnncalc.layers.base import per_axis, resolve_padding, window_output
 
 # --- Keras ------------------------------------------------------------------------------
 
@@ -221,3 +221,60 @@ def keras_global(which: str) -> Callable[[Node, Shape], KerasLayers]:
 
 def keras_field(func: str, keyword: str, field: str) -> Callable[[Node, Shape], KerasLayers]:
     return lambda node, shape: (call(func, **{keyword: getattr(node.op, field)}),)
+
+
+def keras_upsample(node: Node, shape: Shape) -> KerasLayers:
+    """UpSampling1D/2D/3D for integer scales (nearest; bilinear in 2-D), Resizing for a
+    bilinear 2-D size; Keras has no equivalent of the rest."""
+    op: Any = node.op
+    rank = len(shape) - 1
+    scales = op.scales(rank)
+    if op.align_corners:
+        raise Unsupported("Keras' resizing has no align_corners")
+    whole = scales is not None and all(float(s).is_integer() for s in scales)
+    if whole and (op.mode == "nearest" or op.mode == "bilinear"):
+        size = square(tuple(int(s) for s in scales))
+        options = {"interpolation": "bilinear"} if op.mode == "bilinear" else {}
+        return (call(f"layers.UpSampling{rank}D", size, **options),)
+    if op.mode == "bilinear":
+        out = node.op.output_shape([shape])[:-1]
+        return (call("layers.Resizing", *out, interpolation="bilinear"),)
+    raise Unsupported(
+        f"Keras' {op.mode} resizing picks other source pixels than PyTorch's "
+        "(half-pixel centres, bicubic a = −0.5)"
+    )
+
+
+def keras_pixel_shuffle(node: Node, shape: Shape) -> KerasLayers:
+    """PyTorch's channel order (c·r² + i·r + j), not depth_to_space's."""
+    r = node.op.factor  # type: ignore[attr-defined]
+    h, w, c = shape
+    inner: tuple[int, ...]
+    if node.kind == "pixel_shuffle":
+        inner, order = (-1, h, w, c // (r * r), r, r), (0, 1, 4, 2, 5, 3)
+        out: tuple[int, ...] = (-1, h * r, w * r, c // (r * r))
+    else:
+        inner, order = (-1, h // r, r, w // r, r, c), (0, 1, 3, 5, 2, 4)
+        out = (-1, h // r, w // r, c * r * r)
+    text = f"lambda t: ops.reshape(ops.transpose(ops.reshape(t, {inner!r}), {order!r}), {out!r})"
+    return (call("layers.Lambda", Raw(text)),)
+
+
+KERAS_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def keras_pad(node: Node, shape: Shape) -> KerasLayers:
+    op: Any = node.op
+    pads = resolve_padding(op.padding, len(shape) - 1)
+    if op.mode == "constant" and op.value == 0:
+        return (_keras_pad(pads),)
+    widths = ((0, 0), *((pads[a], pads[a + 1]) for a in range(0, len(pads), 2)), (0, 0))
+    extra = f", constant_values={op.value!r}" if op.mode == "constant" else ""
+    mode = KERAS_PAD_MODES.get(op.mode, "constant")
+    text = f"lambda t: ops.pad(t, {widths!r}, mode={mode!r}{extra})"
+    return (call("layers.Lambda", Raw(text)),)
+
+
+def keras_crop(node: Node, shape: Shape) -> KerasLayers:
+    cuts = resolve_padding(node.op.cropping, len(shape) - 1, "cropping")  # type: ignore[attr-defined]
+    return (call(f"layers.Cropping{len(shape) - 1}D", _pairs(cuts)),)

@@ -116,6 +116,20 @@ class ChannelSlice(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x[:, self.start : self.stop]
 ''',
+    "Crop": '''
+class Crop(nn.Module):
+    """Cuts (before, after) off each spatial axis, in the spec's axis order."""
+
+    def __init__(self, cuts: tuple[int, ...]) -> None:
+        super().__init__()
+        self.cuts = cuts
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for axis in range(len(self.cuts) // 2):
+            before, after = self.cuts[2 * axis : 2 * axis + 2]
+            x = x.narrow(axis + 2, before, x.shape[axis + 2] - before - after)
+        return x
+''',
 }
 
 

@@ -18,10 +18,11 @@ from cnncalc.io.calls import (
     non_defaults,
     square,
     symmetric,
+    torch_pads,
     window_pads,
 )
 from cnncalc.layers import Shape
-from cnncalc.layers.base import per_axis
+from cnncalc.layers.base import per_axis, resolve_padding
 
 # --- PyTorch ----------------------------------------------------------------------------
 
@@ -143,6 +144,7 @@ TORCH_FUNCTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "nn.Softmax": ("F.softmax", {}),
     "nn.Dropout": ("F.dropout", {"training": Raw("self.training")}),
     "nn.LocalResponseNorm": ("F.local_response_norm", {}),
+    "nn.Upsample": ("F.interpolate", {}),
     **{
         f"nn.{module}{rank}d": (f"F.{function}{rank}d", {})
         for rank in (1, 2, 3)
@@ -211,3 +213,35 @@ def torch_adaptive(func: str) -> Callable[[Node, Shape], TorchLayer]:
         return TorchLayer(call(nd(func, shape), square(output)))
 
     return make
+
+
+PAD_MODULES = {
+    "constant": "nn.ConstantPad",
+    "reflect": "nn.ReflectionPad",
+    "replicate": "nn.ReplicationPad",
+    "circular": "nn.CircularPad",
+}
+
+
+def torch_upsample(node: Node, shape: Shape) -> TorchLayer:
+    op: Any = node.op
+    options: dict[str, Any] = {"size": op.size} if op.size is not None else {}
+    if op.scale is not None:
+        options["scale_factor"] = op.scale
+    options["mode"] = op.mode
+    if op.mode != "nearest":
+        options["align_corners"] = op.align_corners
+    return TorchLayer(call("nn.Upsample", **options))
+
+
+def torch_pad(node: Node, shape: Shape) -> TorchLayer:
+    op: Any = node.op
+    pads = torch_pads(resolve_padding(op.padding, len(shape) - 1))
+    if op.mode == "constant":
+        return TorchLayer(call(nd("nn.ConstantPad", shape), pads, op.value))
+    return TorchLayer(call(nd(PAD_MODULES[op.mode], shape), pads))
+
+
+def torch_crop(node: Node, shape: Shape) -> TorchLayer:
+    cuts = resolve_padding(node.op.cropping, len(shape) - 1, "cropping")  # type: ignore[attr-defined]
+    return TorchLayer(call("Crop", cuts))

@@ -12,6 +12,7 @@ from cnncalc.layers import (
     normalize,
     opaque,
     pool,
+    resample,
 )
 from cnncalc.layers.base import KINDS, Op, Shape, fmt_shape
 
@@ -31,4 +32,5 @@ __all__ = [
     "normalize",
     "opaque",
     "pool",
+    "resample",
 ]

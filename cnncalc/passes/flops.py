@@ -136,6 +136,39 @@ def _tensor_op(site: Site) -> int:
     return site.out_elements if site.node.functional else 0
 
 
+def _interpolation(site: Site) -> int:
+    """2·taps − 1 per output element (a weighted sum of 2^rank linear or 4^2 bicubic taps);
+    nearest copies."""
+    op = site.node.op
+    mode: str = op.mode  # type: ignore[attr-defined]
+    taps = {"nearest": 1, "bicubic": 16}.get(mode, 2 ** (len(site.output) - 1))
+    return (2 * taps - 1) * site.out_elements if taps > 1 else 0
+
+
+def _fvcore_upsample(site: Site) -> int:
+    """fvcore handles aten::upsample_nearest2d (1 per output element) and
+    upsample_bilinear2d (4); the other modes and ranks are unsupported ops: 0."""
+    per = {"nearest": 1, "bilinear": 4}.get(site.node.op.mode, 0)  # type: ignore[attr-defined]
+    return per * site.out_elements if len(site.output) == 3 else 0
+
+
+def _ptflops_interpolate(site: Site) -> int:
+    """ptflops' F.interpolate hook: N·C·(the size's product; an int size to the rank), or
+    input elements · scale^rank (a per-axis scale: its product as an int); the nn.Upsample
+    hook adds the output elements, unless applied as F.interpolate (measured on 0.7.5)."""
+    op = site.node.op
+    rank = len(site.output) - 1
+    if op.size is not None:  # type: ignore[attr-defined]
+        size = op.size  # type: ignore[attr-defined]
+        area = size**rank if isinstance(size, int) else math.prod(size)
+        counted: float = area * site.output[-1]
+    else:
+        scale = op.scale  # type: ignore[attr-defined]
+        factor = int(math.prod(scale)) if isinstance(scale, tuple) else scale**rank
+        counted = site.in_elements * factor
+    return int(counted if site.node.functional else counted + site.out_elements)
+
+
 FLOPS = Convention(
     "flops",
     "floating-point operations at inference: 2 per MAC plus bias adds, normalization, "
@@ -190,6 +223,11 @@ FLOPS = Convention(
         "softplus": _per_element(4),
         "log_softmax": _per_element(4),
         "glu": _per_element(5),  # sigmoid and multiply per output element
+        "upsample": _interpolation,
+        "pixel_shuffle": _zero,
+        "pixel_unshuffle": _zero,
+        "pad": _zero,
+        "crop": _zero,
     },
 )
 
@@ -215,6 +253,7 @@ FVCORE = Convention(
         "adaptive_avgpool": lambda s: s.in_elements,
         "global_avgpool": lambda s: s.in_elements,
         "opaque": lambda s: s.macs,
+        "upsample": _fvcore_upsample,
     },
 )
 
@@ -280,6 +319,7 @@ PTFLOPS = Convention(
         "instancenorm": _ptflops_norm("affine"),
         "layer_scale": _tensor_op,
         "scale": _tensor_op,
+        "upsample": _ptflops_interpolate,
         **{
             kind: _zero
             for kind in (
@@ -296,6 +336,10 @@ PTFLOPS = Convention(
                 "softplus",
                 "log_softmax",
                 "glu",
+                "pixel_shuffle",
+                "pixel_unshuffle",
+                "pad",
+                "crop",
             )
         },
     },

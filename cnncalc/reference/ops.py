@@ -27,6 +27,7 @@ from cnncalc.layers.dense import Dense
 from cnncalc.layers.norm import LRN, BatchNorm
 from cnncalc.layers.pool import AdaptiveAvgPool, AvgPool, MaxPool
 from cnncalc.reference.ops_more import OPS_MORE, ROW_WISE_MORE
+from cnncalc.reference.ops_resample import OPS_RESAMPLE
 from cnncalc.reference.windows import (
     DTYPE,
     Array,
@@ -283,5 +284,6 @@ OPS: dict[str, OpFn] = {
     "concat": _concat,
     "opaque": _opaque,
     **OPS_MORE,
+    **OPS_RESAMPLE,
 }
 """The reference implementation of every layer kind, keyed by kind."""

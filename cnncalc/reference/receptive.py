@@ -27,7 +27,7 @@ the original, for when the original leaves no run of clean units.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
@@ -36,6 +36,13 @@ import numpy as np
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import INPUT, Network, Node, build_network
+from cnncalc.reference.ops_resample import (
+    crop_boxes,
+    pad_boxes,
+    pixel_shuffle_boxes,
+    pixel_unshuffle_boxes,
+    upsample_boxes,
+)
 from cnncalc.reference.windows import (
     Array,
     adaptive_max,
@@ -54,6 +61,14 @@ from cnncalc.reference.windows import (
 PAD = np.array([-np.inf, -np.inf, -np.inf, -np.inf, 1.0], dtype=np.float32)
 GAP = np.array([-np.inf, -np.inf, -np.inf, -np.inf, 0.0], dtype=np.float32)
 CHANNELS = 5
+
+RESAMPLE_BOXES: dict[str, Callable[[Any, Array], Array]] = {
+    "upsample": lambda op, m: upsample_boxes(op, m, PAD),
+    "pixel_shuffle": pixel_shuffle_boxes,
+    "pixel_unshuffle": pixel_unshuffle_boxes,
+    "pad": lambda op, m: pad_boxes(op, m, PAD),
+    "crop": crop_boxes,
+}
 
 
 def input_boxes(h: int, w: int) -> Array:
@@ -110,6 +125,8 @@ def layer_boxes(node: Node, inputs: list[Array | None]) -> Array | None:
         return cast(Array, m.max(axis=(1, 2), keepdims=True))
     if kind in ("adaptive_avgpool", "adaptive_maxpool"):
         return adaptive_max(m, per_axis(op.output, 2))
+    if kind in RESAMPLE_BOXES:
+        return RESAMPLE_BOXES[kind](op, m)
     if len(maps) > 1:  # add, multiply (a 1×1 gate broadcasts), concat: the union
         out = maps[0]
         for other in maps[1:]:
@@ -287,6 +304,10 @@ def _stride_period(net: Network) -> tuple[int, int]:
         if node.kind in ("conv", "maxpool", "avgpool"):
             stride = per_axis(op.stride, 2)
             cum = (cum[0] * stride[0], cum[1] * stride[1])
+        elif node.kind in ("upsample", "pixel_unshuffle"):  # downsampling by an integer
+            window = op.window(net.input_shapes(node))
+            if not window.transposed:
+                cum = (cum[0] * window.stride[0], cum[1] * window.stride[1])
         cumulative[node.name] = cum
         period = (math.lcm(period[0], cum[0]), math.lcm(period[1], cum[1]))
     return period

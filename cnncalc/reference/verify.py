@@ -49,8 +49,9 @@ RF_NOTES = {
     "true field is their union",
     "broadcast": "a 1×1 input broadcast over H×W: the analytic size is the largest path's, "
     "the true field is their union",
-    "uneven": "adaptive pooling with bins of unequal width on the way: the analytic field is "
-    "the widest bin's, the true one varies from unit to unit",
+    "uneven": "adaptive pooling with bins of unequal width, or an upsample by no integer "
+    "factor, on the way: the analytic field is the widest bin's (the nearest integer "
+    "factor's), the true one varies from unit to unit",
     "transposed": "center not compared: a strided conv_transpose's units repeat in a pattern "
     "(one period: stride units); size is the widest, stride the mean shift",
     "after_transposed": "only the stride compared after a strided conv_transpose: the analytic "
@@ -254,6 +255,12 @@ def _categories(net: Network, fields: dict[str, ReceptiveField | None]) -> dict[
             output = per_axis(op.output, 2)
             if (h % output[0] or w % output[1]) and rank[cat] < 2:
                 cat = "uneven"
+        elif node.kind in ("upsample", "pixel_shuffle"):  # transposed windows, or uneven
+            shapes = net.input_shapes(node)
+            if node.kind == "upsample" and not op.regular(shapes):
+                cat = "uneven" if rank[cat] < 2 else cat
+            elif op.window(shapes).transposed and op.window(shapes).stride != (1, 1):
+                cat = "transposed" if cat == "regular" else cat
         elif len(node.inputs) > 1 and len(out) == 3 and out[:2] != (1, 1):
             for name in node.inputs:
                 f = fields.get(name)
@@ -282,6 +289,11 @@ def _periods(net: Network) -> dict[str, tuple[int, int]]:
             output = per_axis(op.output, 2)
             bins = (max(h // output[0], 1), max(w // output[1], 1))
             p = [p[a] // math.gcd(p[a], bins[a]) for a in range(2)]
+        elif node.kind in ("upsample", "pixel_shuffle", "pixel_unshuffle"):
+            window = op.window(net.input_shapes(node))
+            for a in range(2):
+                step = window.stride[a]
+                p[a] = p[a] * step if window.transposed else p[a] // math.gcd(p[a], step)
         elif node.kind in ("global_avgpool", "global_maxpool"):
             p = [1, 1]
         periods[node.name] = (p[0], p[1])
@@ -381,11 +393,17 @@ def _rf_checks(
                 compared = compared or check.status in ("ok", "fail")
         if compared:
             used.append(candidate.input_shape)
-        for name in list(pending):  # a larger input cannot help a layer that does not grow
-            if before.get(name) == candidate.shapes[name]:
+        # a larger input cannot help a layer that does not grow (an upsample to a fixed size
+        # whose input grows resamples by another factor: that can)
+        resized = {n.name: n.inputs[0] for n in candidate if n.kind == "upsample"}
+        for name in list(pending):
+            shape = candidate.shapes[name]
+            if name in resized:
+                shape = (*shape, *candidate.shapes[resized[name]])
+            if before.get(name) == shape:
                 checks[name] = Check("skip", note=RF_NOTES["fixed"])
                 pending.discard(name)
-            before[name] = candidate.shapes[name]
+            before[name] = shape
     note = failure or RF_NOTES["too_small"].format(shape="×".join(map(str, largest)))
     for name in pending:
         checks[name] = Check("skip", note=note)

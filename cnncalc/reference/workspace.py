@@ -21,6 +21,7 @@ from typing import Any
 from cnncalc.graph import INPUT, Network, Node
 from cnncalc.reference.ops import ROW_WISE
 from cnncalc.reference.ops_more import WHOLE_TEMPORARIES
+from cnncalc.reference.ops_resample import RESAMPLE_TEMPORARIES
 from cnncalc.reference.receptive import CHANNELS
 from cnncalc.reference.windows import (
     ROW_BLOCK_BYTES,
@@ -152,6 +153,9 @@ def forward_temporaries(node: Node, net: Network, batch: int, weight_bytes: int)
         temp += ROW_TEMPORARIES * block * FLOAT
     elif kind in WHOLE_TEMPORARIES:
         temp += WHOLE_TEMPORARIES[kind] * batch * math.prod(shape) * FLOAT
+    elif kind in RESAMPLE_TEMPORARIES:
+        largest = max(math.prod(shape), math.prod(net.shapes[node.name]))
+        temp += RESAMPLE_TEMPORARIES[kind] * batch * largest * FLOAT
     elif kind == "multiply" and len(node.inputs) > 2:
         temp += batch * math.prod(net.shapes[node.name]) * FLOAT
     return temp
