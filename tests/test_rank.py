@@ -3,6 +3,7 @@ reference and torch's Conv1d/Conv3d, with hand-computed expectations."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from fractions import Fraction
 
@@ -13,6 +14,7 @@ import cnncalc
 from cnncalc.cli import app
 from cnncalc.errors import SpecError
 from cnncalc.reference import verify_network
+from cnncalc.reference.verify import FieldValue
 
 runner = CliRunner()
 
@@ -215,3 +217,44 @@ def test_new_kinds_in_rank_1_and_3() -> None:
 
     crosscheck(cnncalc.load(KINDS_1D))
     crosscheck(cnncalc.load(KINDS_3D))
+
+
+def test_verify_measures_the_field_in_one_and_three_dimensions() -> None:
+    """The box maps carry (lo, hi) per axis: a 1-D and a 3-D net are measured and compared,
+    nothing skipped for its rank; the hand-computed fields come out."""
+    audio = verify_network(cnncalc.load(AUDIO))
+    assert audio.ok, audio.failures()
+    rows = {row.name: row for row in audio.layers}
+    assert rows["maxpool1"].rf.status == "ok"
+    assert rows["maxpool1"].rf.reference == FieldValue((128,), (16 * 4,), (Fraction(127, 2),))
+    assert rows["global_avgpool1"].rf.status == "ok"  # every unit sees the whole input
+    video = verify_network(cnncalc.load(VIDEO.replace("[16, 112, 112, 3]", "[4, 20, 20, 3]")))
+    assert video.ok, video.failures()
+    rows = {row.name: row for row in video.layers}
+    stem = rows["stem"].rf
+    assert stem.status == "ok" and stem.reference == FieldValue((3, 7, 7), (1, 2, 2), (0, 0, 0))
+    # D stride 1 pool: the 1×3×3 window adds 2·2 along H and W only
+    assert rows["maxpool1"].rf.reference == FieldValue((3, 11, 11), (1, 4, 4), (0, 0, 0))
+    up = rows["conv_transpose1"].rf
+    assert up.status == "ok" and up.reference.stride == (Fraction(1, 2), 2, 2)
+    assert all(row.rf.note != "" or row.rf.status != "skip" for row in video.layers)
+
+
+def test_a_wrong_three_dimensional_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The measurement is independent of the RF pass: a pass that forgets D's kernel fails."""
+    from cnncalc.passes import receptive_field
+
+    real = receptive_field.layer_field
+
+    def flat_depth(*args, **kwargs):  # type: ignore[no-untyped-def]
+        field = real(*args, **kwargs)
+        if field is None or len(field.size) != 3:
+            return field
+        return dataclasses.replace(field, size=(1, *field.size[1:]))
+
+    monkeypatch.setattr(receptive_field, "layer_field", flat_depth)
+    result = verify_network(
+        cnncalc.load("input: [6, 6, 6, 1]\nlayers: [conv: {filters: 1, kernel: 3}]\n")
+    )
+    failures = result.failures()
+    assert [(f.layer, f.check) for f in failures] == [("conv1", "rf")]

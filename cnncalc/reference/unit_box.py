@@ -29,7 +29,7 @@ def unit_box(
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index
-    live: dict[str, Array | None] = {INPUT: input_boxes(net.input_shape[0], net.input_shape[1])}
+    live: dict[str, Array | None] = {INPUT: input_boxes(net.input_shape[:-1])}
     for index, node in enumerate(net):
         boxes = layer_boxes(node, [live[name] for name in node.inputs])
         if node.name == layer:
