@@ -206,15 +206,16 @@ class MeasuredField:
         return tuple(axis.size for axis in self.axes)
 
 
-def _longest_run(flags: Array) -> tuple[int, int]:
-    """(start, length) of the longest run of True in a 1-D boolean array."""
-    best = (0, 0)
-    padded = np.concatenate(([False], flags, [False]))
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    for start, end in zip(edges[::2], edges[1::2], strict=True):
-        if end - start > best[1]:
-            best = (int(start), int(end - start))
-    return best
+def _longest_runs(flags: Array) -> tuple[Array, Array]:
+    """Per row of a 2-D boolean array, (start, length) of its first longest run of True
+    ((0, 0) when none): vectorized, since a 3-D map has thousands of lines per axis."""
+    n = flags.shape[1]
+    index = np.arange(n)
+    last_false = np.maximum.accumulate(np.where(flags, -1, index), axis=1)
+    ending = np.where(flags, index - last_false, 0)  # the run's length so far at each unit
+    end = ending.argmax(axis=1)
+    length = ending[np.arange(len(flags)), end]
+    return np.where(length > 0, end - length + 1, 0), length
 
 
 def _axis(lo: Array, hi: Array, clean: Array, axis: int) -> AxisField:
@@ -229,17 +230,19 @@ def _axis(lo: Array, hi: Array, clean: Array, axis: int) -> AxisField:
         return np.moveaxis(values, axis, -1).reshape(-1, values.shape[axis])
 
     clean_lines, seen_lines, lo_lines, hi_lines = map(lines, (clean, seen, lo, hi))
-    runs = [_longest_run(line) for line in clean_lines]
+    starts, lengths = _longest_runs(clean_lines)
+    rows = np.arange(len(starts))
+    seen_before = np.concatenate(
+        (np.zeros((len(rows), 1), dtype=np.int64), np.cumsum(seen_lines, axis=1)), axis=1
+    )
+    seen_units = seen_before[rows, starts + lengths] - seen_before[rows, starts]
     # the longest run among those where units see something, then the one where most do,
     # then the most central
-    score = []
-    for i, (start, length) in enumerate(runs):
-        seen_units = int(seen_lines[i, start : start + length].sum())
-        score.append((min(seen_units, 1), length, seen_units))
-    best = max(score)
-    candidates = [i for i, sc in enumerate(score) if sc == best]
-    line = candidates[len(candidates) // 2]
-    start, longest = runs[line]
+    n = clean_lines.shape[1] + 1
+    score = (np.minimum(seen_units, 1) * n + lengths) * n + seen_units
+    candidates = np.flatnonzero(score == score.max())
+    line = int(candidates[len(candidates) // 2])
+    start, longest = int(starts[line]), int(lengths[line])
     units = slice(start, start + longest)
     lo_run, hi_run = lo_lines[line, units], hi_lines[line, units]
     return AxisField(size, start, tuple(map(float, lo_run)), tuple(map(float, hi_run)))
@@ -325,15 +328,17 @@ def _rebuild(net: Network, sizes: tuple[int, ...]) -> Network | None:
 
 
 def enlarged(net: Network, max_side: int = 4096) -> Iterator[Network]:
-    """`net` itself, then `net` on inputs about 2, 4, 8, ... times larger along every axis,
-    of sizes H + m·S (see `_stride_period`) so that every layer rounds and pads as on the
-    original input; among the first eight such sizes of each step, one where adaptive
-    pooling bins divide evenly is preferred (and one where the network is valid at all is
-    needed)."""
+    """`net` itself, then `net` on inputs about 2, 4, 8, ... times larger along every axis
+    (up to `max_side`, or its square for a 1-D signal), of sizes H + m·S (see
+    `_stride_period`) so that every layer rounds and pads as on the original input; among
+    the first eight such sizes of each step, one where adaptive pooling bins divide evenly
+    is preferred (and one where the network is valid at all is needed)."""
     yield net
     if len(net.input_shape) < 2:
         return
     sizes = net.input_shape[:-1]
+    if len(sizes) == 1:  # a signal may be as long as an image has pixels
+        max_side *= max_side
     period = _stride_period(net)
     factor = 2
     while True:
