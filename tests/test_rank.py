@@ -258,3 +258,33 @@ def test_a_wrong_three_dimensional_field_is_caught(monkeypatch: pytest.MonkeyPat
     )
     failures = result.failures()
     assert [(f.layer, f.check) for f in failures] == [("conv1", "rf")]
+
+
+def test_rf_image_draws_a_one_dimensional_field_as_a_strip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Valid convs: conv 5 → r 5, j 1, c 2; pool 2 → r 6, j 2, c 2.5; conv 3 → r 10, j 2,
+    c 2.5 + 1·2 = 4.5: unit 3 of conv2 sees 4.5 + 3·2 ± 4.5 = 6..15 (NumPy measures the
+    same)."""
+    out = tmp_path / "strip.svg"
+    result = run(
+        "rf", "Conv5-2,Pool2,Conv3-2", "--input", "40x1", "--unit", "3", "--image", str(out),
+        "--empirical",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "positions 6..15 of a 1-D input of length 40" in result.stdout
+    assert "measured (NumPy): positions 6..15" in result.stdout
+    svg = out.read_text(encoding="utf-8")
+    assert 'data-role="field" data-rows="0 0" data-cols="6 15"' in svg
+    assert 'data-role="measured" data-rows="0 0" data-cols="6 15"' in svg
+    png = tmp_path / "strip.png"
+    assert run("rf", "m5", "--layer", "conv2", "--image", str(png)).exit_code == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+    bad = run("rf", "m5", "--unit", "1,2", "--image", str(png))
+    assert bad.exit_code == 2 and "--unit" in bad.stderr and "Traceback" not in bad.output
+
+
+def test_rf_image_refuses_a_three_dimensional_input_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = run("rf", "r3d_18", "--image", str(tmp_path / "rf.png"))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.startswith("error: ") and "(3-D)" in result.stderr
+    assert "without --image" in result.stderr
+    assert not (tmp_path / "rf.png").exists()
