@@ -6,8 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from fractions import Fraction
+from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import cnncalc
@@ -15,6 +19,10 @@ from cnncalc.cli import app
 from cnncalc.errors import SpecError
 from cnncalc.reference import verify_network
 from cnncalc.reference.verify import FieldValue
+from tests.strategies import dump, ranked_architectures
+from tests.test_properties import analytic_agrees_with_numpy
+from tests.test_reference import box_maps, nan_probe_boxes
+from tests.test_verify_memory import estimate, peak_under
 
 runner = CliRunner()
 
@@ -288,3 +296,38 @@ def test_rf_image_refuses_a_three_dimensional_input_cleanly(tmp_path) -> None:  
     assert result.stderr.startswith("error: ") and "(3-D)" in result.stderr
     assert "without --image" in result.stderr
     assert not (tmp_path / "rf.png").exists()
+
+
+# --- random 1-D and 3-D nets: the property tests of tests/test_properties.py and friends ----
+
+RANKED = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@RANKED
+@given(st.sampled_from([1, 3]).flatmap(lambda rank: ranked_architectures(rank)))
+def test_random_nets_of_rank_1_and_3_agree_with_numpy(spec: dict[str, Any]) -> None:
+    """Shapes, params and the measured receptive field, as for 2-D nets."""
+    analytic_agrees_with_numpy(spec)
+
+
+@RANKED
+@given(st.sampled_from([1, 3]).flatmap(lambda rank: ranked_architectures(rank, max_steps=4)))
+def test_random_boxes_of_rank_1_and_3_are_what_the_forward_depends_on(
+    spec: dict[str, Any],
+) -> None:
+    net = cnncalc.load(dump(spec))
+    probed, boxes = nan_probe_boxes(net), box_maps(net)
+    assert probed.keys() == boxes.keys()
+    for name in probed:
+        np.testing.assert_array_equal(boxes[name], probed[name], err_msg=name)
+
+
+@RANKED
+@given(st.sampled_from([1, 3]).flatmap(lambda rank: ranked_architectures(rank)))
+def test_random_nets_of_rank_1_and_3_stay_under_their_estimate(spec: dict[str, Any]) -> None:
+    net = cnncalc.load(dump(spec))
+    peak_under(net, estimate(net))
