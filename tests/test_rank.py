@@ -331,3 +331,24 @@ def test_random_boxes_of_rank_1_and_3_are_what_the_forward_depends_on(
 def test_random_nets_of_rank_1_and_3_stay_under_their_estimate(spec: dict[str, Any]) -> None:
     net = cnncalc.load(dump(spec))
     peak_under(net, estimate(net))
+
+
+def test_run_shows_and_explains_one_and_three_dimensional_outputs() -> None:
+    """`cnncalc run` prints a 1-D channel as a row and a 3-D one frame by frame (was a
+    traceback), and `--explain` takes one index per axis."""
+    signal = run("run", "Conv3-2", "--input", "10x1", "--explain", "2")
+    assert signal.exit_code == 0, signal.output
+    lines = signal.stdout.splitlines()
+    assert lines[:2] == ["conv1 (conv) output, 8×2:", "O[:, 0] ="]
+    assert len(lines[2].split()) == 8 and lines[3] == "O[:, 1] ="  # a channel is one row
+    explained = [line for line in lines if line.startswith("O[2,")]
+    assert [line[:7] for line in explained] == ["O[2,0] ", "O[2,1] "]
+    assert all(line.count("·") == 3 for line in explained)  # 3 taps · 1 input channel
+    clip = run("run", "Conv2-2", "--input", "3x4x4x1", "--explain", "1,1,1,0")
+    assert clip.exit_code == 0, clip.output
+    for frame in range(2):
+        for channel in range(2):
+            assert f"O[{frame}, :, :, {channel}] =" in clip.stdout
+    assert "O[1,1,1,0] = " in clip.stdout
+    wrong = run("run", "Conv2-2", "--input", "3x4x4x1", "--explain", "1,1")
+    assert wrong.exit_code == 2 and "i,j,k or i,j,k,c" in wrong.stderr
