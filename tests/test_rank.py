@@ -352,3 +352,39 @@ def test_run_shows_and_explains_one_and_three_dimensional_outputs() -> None:
     assert "O[1,1,1,0] = " in clip.stdout
     wrong = run("run", "Conv2-2", "--input", "3x4x4x1", "--explain", "1,1")
     assert wrong.exit_code == 2 and "i,j,k or i,j,k,c" in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    ("shape", "expect", "ok"),
+    [
+        ("[100, 1]", "rf: 5", True),  # one value stands for every axis, in any rank
+        ("[100, 1]", "rf: [5]", True),
+        ("[100, 1]", "min_rf: 6", False),
+        ("[8, 8, 8, 1]", "rf: [3, 5, 5]", True),
+        ("[8, 8, 8, 1]", "max_rf: [3, 5, 4]", False),
+        ("[8, 8, 8, 1]", "max_rf: 5", True),
+    ],
+)
+def test_check_takes_a_receptive_field_per_axis_of_any_rank(
+    tmp_path, shape: str, expect: str, ok: bool
+) -> None:  # type: ignore[no-untyped-def]
+    kernel = "5" if shape == "[100, 1]" else "[3, 5, 5]"
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        f"input: {shape}\nlayers:\n  - conv: {{name: c1, filters: 2, kernel: {kernel}}}\n"
+        f"expect:\n  layers: {{c1: {{{expect}}}}}\n"
+    )
+    result = run("check", str(spec))
+    assert result.exit_code == (0 if ok else 1), result.output
+
+
+def test_check_refuses_a_receptive_field_of_another_rank(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "input: [8, 8, 8, 1]\nlayers:\n  - conv: {name: c1, filters: 2, kernel: 3}\n"
+        "expect:\n  layers: {c1: {rf: [3, 3]}}\n"
+    )
+    result = run("check", str(spec))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{spec}:5:21: error: `rf` must be a receptive-field size" in result.stderr
+    assert "3-D field, got 2 values" in result.stderr
