@@ -8,6 +8,8 @@ same-shape gates. It tracks shapes with its own small arithmetic (PyTorch's rule
 keep every draw valid; what the tests compare is the analytic passes against the NumPy
 reference, never against this file.
 
+`ranked_architectures(rank)` draws the same kinds on 1-D (L×C) and 3-D (D×H×W×C) inputs.
+
 `invalid_specs()` draws a spec text with one defect that is certainly an error, for the
 "exit 2, no traceback" property. `to_spec(net)` renders a Network as a spec again.
 """
@@ -15,6 +17,7 @@ reference, never against this file.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,7 +119,7 @@ class T:
 
     @property
     def spatial(self) -> bool:
-        return len(self.shape) == 3
+        return len(self.shape) > 1  # L×C, H×W×C or D×H×W×C
 
 
 @dataclass
@@ -298,10 +301,12 @@ def _pool(b: Builder, x: T, keep_size: bool = False) -> T:
 def _pointwise(b: Builder, x: T) -> T:
     draw = b.draw
     choices = ["batchnorm", "dropout", *ACTIVATIONS, *SAME_SHAPE]
+    if b.torch_friendly and not x.spatial:  # torch's training-mode group_norm refuses one
+        choices.remove("groupnorm")  # value per sample (a flat tensor at batch 1: export)
     c = x.shape[-1]
     if x.spatial:
         choices.append("lrn")
-        if x.shape[0] * x.shape[1] > 1:  # torch's instance_norm refuses a single position
+        if math.prod(x.shape[:-1]) > 1:  # torch's instance_norm refuses a single position
             choices.append("instancenorm")
     kind = draw(st.sampled_from(choices))
     fields: dict[str, Any] = _same_shape_fields(draw, kind, c)
@@ -374,9 +379,10 @@ def _channel_step(b: Builder, x: T) -> T:
         return b.add("dense", fields, [x], (*x.shape[:-1], units))
     if step == "mean":
         axes = draw(st.sampled_from([["spatial"], [0], [1], [-1], ["channels", 0]]))
-        shape = tuple(1 if a in axes or a - 3 in axes else d for a, d in enumerate(x.shape))
+        n = len(x.shape)
+        shape = tuple(1 if a in axes or a - n in axes else d for a, d in enumerate(x.shape))
         if "spatial" in axes:
-            shape = (1, 1, c)
+            shape = (*[1] * (n - 1), c)
         if "channels" in axes:
             shape = (*shape[:-1], 1)
         return b.add("mean", {"axes": axes, "keepdims": True}, [x], shape)
@@ -640,6 +646,227 @@ def architectures(
 
 def dump(spec: dict[str, Any]) -> str:
     return yaml.safe_dump(spec, sort_keys=False, default_flow_style=None)
+
+
+# --- 1-D and 3-D nets ----------------------------------------------------------------------
+# The same kinds on L×C and D×H×W×C tensors: windows with one value per axis (or one for
+# all), padding as an int, one value per axis or (before, after) per axis. Small (3-D sides
+# of at most 6) so the forward, the box maps and torch stay quick.
+
+
+def _per_axis_r(value: Any, rank: int) -> tuple[int, ...]:
+    return (value,) * rank if isinstance(value, int) else tuple(value)
+
+
+def _pads_r(padding: Any, sizes: Shape, k: Shape, s: Shape, d: Shape) -> tuple[int, ...]:
+    """(before, after) per axis."""
+    rank = len(sizes)
+    if padding == "same":
+        return tuple(p for a in range(rank) for p in _same(sizes[a], _span(k[a], d[a]), s[a]))
+    if padding == "valid":
+        return (0,) * (2 * rank)
+    if isinstance(padding, int) or len(padding) == rank:
+        return tuple(p for p in _per_axis_r(padding, rank) for _ in (0, 1))
+    return tuple(padding)
+
+
+def _field_r(values: Shape, draw: Any) -> Any:
+    """One value per axis, written as one int when they agree (mostly)."""
+    if len(set(values)) == 1 and draw(st.booleans()):
+        return values[0]
+    return list(values)
+
+
+def _axes_r(draw: Any, rank: int, lo: int, hi: int) -> Shape:
+    if draw(st.booleans()):
+        return (draw(st.integers(lo, hi)),) * rank
+    return tuple(draw(st.integers(lo, hi)) for _ in range(rank))
+
+
+def _padding_r(draw: Any, rank: int, most: int) -> Any:
+    return draw(
+        st.one_of(
+            st.sampled_from(["valid", "same"]),
+            st.integers(0, most),
+            st.lists(st.integers(0, most), min_size=rank, max_size=rank),
+            st.lists(st.integers(0, most), min_size=2 * rank, max_size=2 * rank),
+        )
+    )
+
+
+def _conv_r(b: Builder, x: T, keep_size: bool = False, filters: int | None = None) -> T:
+    """A random conv on any rank; `keep_size`: stride 1, padding `same`."""
+    draw = b.draw
+    *sizes, c = x.shape
+    rank = len(sizes)
+    k = _axes_r(draw, rank, 1, 5 if rank == 1 else 3)
+    d = (1,) * rank if draw(st.integers(0, 3)) else _axes_r(draw, rank, 1, 2)
+    s = (1,) * rank if keep_size or draw(st.booleans()) else _axes_r(draw, rank, 1, 3)
+    padding = "same" if keep_size else _padding_r(draw, rank, 2)
+    pads = _pads_r(padding, tuple(sizes), k, s, d)
+    k = tuple(
+        min(k[a], (size + pads[2 * a] + pads[2 * a + 1] - 1) // d[a] + 1)
+        for a, size in enumerate(sizes)
+    )
+    pads = _pads_r(padding, tuple(sizes), k, s, d)
+    groups = draw(st.sampled_from(_divisors(c))) if draw(st.integers(0, 2)) == 0 else 1
+    if filters is None:
+        filters = groups * draw(st.integers(1, max(1, 6 // groups)))
+    elif filters % groups:
+        groups = 1
+    fields: dict[str, Any] = {"filters": filters, "kernel": _field_r(k, draw)}
+    if any(v != 1 for v in s) or draw(st.booleans()):
+        fields["stride"] = _field_r(s, draw)
+    if padding != "valid" or draw(st.booleans()):
+        fields["padding"] = padding
+    if any(v != 1 for v in d):
+        fields["dilation"] = _field_r(d, draw)
+    if groups != 1:
+        fields["groups"] = groups
+    if draw(st.integers(0, 3)) == 0:
+        fields["bias"] = False
+    out = tuple(
+        _windows(size, k[a], s[a], d[a], pads[2 * a], pads[2 * a + 1], False)
+        for a, size in enumerate(sizes)
+    )
+    return b.add("conv", fields, [x], (*out, filters))
+
+
+def _conv_transpose_r(b: Builder, x: T) -> T:
+    draw = b.draw
+    sizes = x.shape[:-1]
+    rank = len(sizes)
+    k, s = _axes_r(draw, rank, 1, 3), _axes_r(draw, rank, 1, 2)
+    op = tuple(draw(st.integers(0, s[a] - 1)) for a in range(rank))
+    full = [(size - 1) * s[a] + k[a] + op[a] for a, size in enumerate(sizes)]
+    padding: Any = _field_r(_axes_r(draw, rank, 0, 1), draw)
+    pads = _per_axis_r(padding, rank)
+    out = tuple(full[a] - 2 * pads[a] for a in range(rank))
+    if min(out) < 1:
+        padding, out = 0, tuple(full)
+    fields: dict[str, Any] = {"filters": draw(st.integers(1, 4)), "kernel": _field_r(k, draw)}
+    fields["stride"] = _field_r(s, draw)
+    fields["padding"] = padding
+    if any(op):
+        fields["output_padding"] = _field_r(op, draw)
+    return b.add("conv_transpose", fields, [x], (*out, fields["filters"]))
+
+
+def _pool_r(b: Builder, x: T, keep_size: bool = False) -> T:
+    draw = b.draw
+    *sizes, c = x.shape
+    rank = len(sizes)
+    kind = draw(st.sampled_from(["maxpool", "avgpool"]))
+    if keep_size:
+        k, s, padding, ceil = (3,) * rank, (1,) * rank, 1, False
+    else:
+        k = tuple(min(v, size) for v, size in zip(_axes_r(draw, rank, 1, 3), sizes, strict=True))
+        s = k if draw(st.booleans()) else _axes_r(draw, rank, 1, 2)
+        ceil = draw(st.booleans())
+        most = min(v // 2 for v in k)
+        # torch pads pools natively only symmetrically (see `_pool`)
+        padding = draw(st.integers(0, most))
+        if not (b.torch_friendly and (ceil or kind == "avgpool")) and draw(st.booleans()):
+            padding = "same"
+    pads = _pads_r(padding, tuple(sizes), k, s, (1,) * rank)
+    out = tuple(
+        _windows(size, k[a], s[a], 1, pads[2 * a], pads[2 * a + 1], ceil)
+        for a, size in enumerate(sizes)
+    )
+    fields: dict[str, Any] = {"kernel": _field_r(k, draw)}
+    if s != k or draw(st.booleans()):
+        fields["stride"] = _field_r(s, draw)
+    if padding != 0:
+        fields["padding"] = padding
+    if ceil:
+        fields["ceil_mode"] = True
+    return b.add(kind, fields, [x], (*out, c))
+
+
+def _pooled_r(b: Builder, x: T) -> T:
+    """Adaptive (bins of any width) or global pooling."""
+    draw = b.draw
+    *sizes, c = x.shape
+    if draw(st.booleans()):
+        kind = draw(st.sampled_from(["global_avgpool", "global_maxpool"]))
+        return b.add(kind, {}, [x], (*[1] * len(sizes), c))
+    kind = draw(st.sampled_from(["adaptive_avgpool", "adaptive_maxpool"]))
+    out = tuple(draw(st.integers(1, min(size, 4) + 1)) for size in sizes)
+    return b.add(kind, {"output": _field_r(out, draw)}, [x], (*out, c))
+
+
+def _block_r(b: Builder, x: T) -> T:
+    """A residual add, a concat of same-size branches, or a squeeze-excitation gate."""
+    draw = b.draw
+    *sizes, c = x.shape
+    step = draw(st.sampled_from(["residual", "concat", "se"]))
+    if step == "se":
+        g = b.add("global_avgpool", {}, [x], (*[1] * len(sizes), c))
+        g = b.add("conv", {"filters": c, "kernel": 1}, [g], g.shape)
+        gate = b.add("sigmoid", {}, [g], g.shape)
+        return b.add("multiply", {}, [x, gate] if draw(st.booleans()) else [gate, x], x.shape)
+    branches = []
+    # torch's AvgPool3d refuses an input smaller than the kernel, even padded (2-D ones don't)
+    pools = not (b.torch_friendly and len(sizes) == 3 and min(sizes) < 3)
+    for _ in range(draw(st.integers(1, 2))):
+        choice = draw(st.sampled_from([0, 1, 2] if pools else [0, 2]))
+        if choice == 0:
+            branches.append(
+                _conv_r(b, x, keep_size=True, filters=c if step == "residual" else None)
+            )
+        elif choice == 1:
+            branches.append(_pool_r(b, x, keep_size=True))
+        else:
+            branches.append(_pointwise(b, x))
+    if step == "residual":
+        return b.add("add", {}, [x, *branches], x.shape)
+    parts = [x, *branches]
+    return b.add("concat", {}, parts, (*sizes, sum(p.shape[-1] for p in parts)))
+
+
+def _ranked_step(b: Builder, x: T) -> T:
+    draw = b.draw
+    options = ["conv"] * 4 + ["pool"] * 2 + ["pointwise"] * 3 + ["block"] * 2
+    options += ["pooled", "channels"]
+    if math.prod(x.shape[:-1]) <= 64:
+        options.append("conv_transpose")
+    step = draw(st.sampled_from(options))
+    if step == "conv":
+        return _conv_r(b, x)
+    if step == "conv_transpose":
+        return _conv_transpose_r(b, x)
+    if step == "pool":
+        return _pool_r(b, x)
+    if step == "pointwise":
+        return _pointwise(b, x)
+    if step == "block":
+        return _block_r(b, x)
+    if step == "pooled":
+        return _pooled_r(b, x)
+    return _channel_step(b, x)
+
+
+@st.composite
+def ranked_architectures(
+    draw: Any, rank: int, max_steps: int = 6, torch_friendly: bool = False
+) -> dict[str, Any]:
+    """A random valid spec on a 1-D (L×C, L up to 40) or 3-D (D×H×W×C, sides up to 6)
+    input, sometimes ending in flatten / dense layers."""
+    b = Builder(draw, torch_friendly)
+    most = 40 if rank == 1 else 6
+    sizes = tuple(draw(st.integers(2, most)) for _ in range(rank))
+    x = T("input", (*sizes, draw(st.integers(1, 4))))
+    spec: dict[str, Any] = {"name": f"random_{rank}d", "input": list(x.shape)}
+    for _ in range(draw(st.integers(1, max_steps))):
+        x = _ranked_step(b, x) if x.spatial else _flat_step(b, x)
+        if x.spatial and math.prod(x.shape[:-1]) > 400:  # keep the forward small
+            break
+    if x.spatial and draw(st.integers(0, 3)) == 0:
+        x = b.add("flatten", {}, [x], (math.prod(x.shape),))
+        units = draw(st.integers(1, 6))
+        x = b.add("dense", {"units": units}, [x], (units,))
+    spec["layers"] = b.layers
+    return spec
 
 
 # --- rendering the IR as a spec --------------------------------------------------------------

@@ -418,7 +418,7 @@ INVALID = [
      "directly under `expect:`"),
     ("  layers:\n    conv1: 5\n", 13, 12, "the expectations of layer conv1 must be a mapping",
      None),
-    ("  layers:\n    conv1: {rf: [1, 2, 3]}\n", 13, 17, "`rf` must be a receptive-field size",
+    ("  layers:\n    conv1: {rf: [1, 2, 3, 4]}\n", 13, 17, "`rf` must be a receptive-field size",
      "[height, width]"),
     ("  layers:\n    dense1: {max_rf: 3}\n", 13, 22,
      "layer dense1 has a flat output (10): it has no receptive field", "spatial"),

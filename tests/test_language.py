@@ -368,7 +368,9 @@ def test_no_warning_when_no_input_pixel_is_lost(layer: str):
     assert unseen_pixels(net) == []
 
 
-@pytest.mark.parametrize("name", [n for n in zoo_names() if n != "seed_conv4"])
+# seed_conv4 is an exercise's net; m5 is the torchaudio tutorial's (8,000 samples: its pools
+# drop 2 and 1 samples, as in torch)
+@pytest.mark.parametrize("name", [n for n in zoo_names() if n not in ("seed_conv4", "m5")])
 def test_the_zoo_drops_no_pixels(name: str):
     assert unseen_pixels(cnncalc.load(name)) == []
 

@@ -353,39 +353,41 @@ def test_parse_bytes() -> None:
 
 
 def nan_probe_boxes(net: Network) -> dict[str, np.ndarray]:
-    """Per layer and unit, the bounding box (lo_y, hi_y, lo_x, hi_x) of the input pixels
-    whose NaN reaches it through the real forward pass (NaN·0 is NaN, so a zero weight
-    still counts: structural dependence); NaN where none does."""
-    h, w, c = net.input_shape
-    x = np.zeros((h * w, h, w, c), dtype=np.float32)
-    x[np.arange(h * w), np.arange(h * w) // w, np.arange(h * w) % w, :] = np.nan
+    """Per layer and unit, the bounding box (lo, hi per spatial axis: lo_y, hi_y, lo_x, hi_x
+    in 2-D) of the input pixels whose NaN reaches it through the real forward pass (NaN·0
+    is NaN, so a zero weight still counts: structural dependence); NaN where none does."""
+    *sizes, c = net.input_shape
+    rank, pixels = len(sizes), math.prod(sizes)
+    coords = np.unravel_index(np.arange(pixels), sizes)
+    x = np.zeros((pixels, *sizes, c), dtype=np.float32)
+    x[(np.arange(pixels), *coords)] = np.nan
     with np.errstate(invalid="ignore", over="ignore"):
         result = run_forward(net, x=x, keep_outputs=True)
-    ys, xs = np.arange(h * w) // w, np.arange(h * w) % w
     boxes = {}
     for node in net:
         out = result.outputs[node.name]
-        if out.ndim != 4:
+        if out.ndim != rank + 2:
             continue
-        reached = np.isnan(out).any(axis=-1)  # (probe, OH, OW)
-        box = np.full((*out.shape[1:3], 4), np.nan)
-        for i, j in np.ndindex(*out.shape[1:3]):
-            probes = np.flatnonzero(reached[:, i, j])
+        reached = np.isnan(out).any(axis=-1)  # (probe, *out sizes)
+        box = np.full((*out.shape[1:-1], 2 * rank), np.nan)
+        for unit in np.ndindex(*out.shape[1:-1]):
+            probes = np.flatnonzero(reached[(slice(None), *unit)])
             if len(probes):
-                py, px = ys[probes], xs[probes]
-                box[i, j] = (py.min(), py.max(), px.min(), px.max())
+                box[unit] = [f(axis[probes]) for axis in coords for f in (np.min, np.max)]
         boxes[node.name] = box
     return boxes
 
 
 def box_maps(net: Network) -> dict[str, np.ndarray]:
-    live = {"input": input_boxes(*net.input_shape[:2])}
+    live = {"input": input_boxes(net.input_shape[:-1])}
     out = {}
     for node in net:
         m = layer_boxes(node, [live[i] for i in node.inputs])
         live[node.name] = m
         if m is not None:
-            b = np.stack([-m[0, ..., 0], m[0, ..., 1], -m[0, ..., 2], m[0, ..., 3]], axis=-1)
+            rank = m.ndim - 2
+            bounds = [m[0, ..., k] * (1 if k % 2 else -1) for k in range(2 * rank)]
+            b = np.stack(bounds, axis=-1)
             out[node.name] = np.where(np.isfinite(b), b, np.nan)
     return out
 

@@ -148,8 +148,8 @@ def test_after_a_merge_the_paths_still_show(tmp_path: Path) -> None:
     assert roles.count("path") == 2
 
 
-@pytest.mark.parametrize("name", zoo_names())
-def test_every_zoo_net(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize("name", [n for n in zoo_names() if n not in ("r3d_18", "r2plus1d_18")])
+def test_every_zoo_net(tmp_path: Path, name: str) -> None:  # 3-D nets: tests/test_rank.py
     png = draw(tmp_path, name)
     pixels, meta = read_png(png)
     assert max(pixels.shape[:2]) <= colours.MAX_SIDE + 2 * colours.MAX_SCALE

@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis.strategies import sampled_from
 
 import cnncalc
 from cnncalc.zoo import zoo_names
-from tests.strategies import architectures, dump
+from tests.strategies import architectures, dump, ranked_architectures
 
 torch = pytest.importorskip("torch")
 
@@ -71,6 +72,12 @@ def random_architecture_agrees(spec: dict[str, object]) -> None:
 @QUICK
 @given(architectures(torch_friendly=True))
 def test_random_architectures_agree_with_torch(spec: dict[str, object]) -> None:
+    random_architecture_agrees(spec)
+
+
+@settings(QUICK, max_examples=60)
+@given(sampled_from([1, 3]).flatmap(lambda r: ranked_architectures(r, torch_friendly=True)))
+def test_random_1d_and_3d_architectures_agree_with_torch(spec: dict[str, object]) -> None:
     random_architecture_agrees(spec)
 
 

@@ -36,11 +36,16 @@ def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
 # U-Net's crop-and-concat joins an up-convolution, whose units pair up (the first pair's
 # centre is half a coarse unit past the mean), with a symmetric crop: "not aligned", skipped
 UNALIGNED = ("unet",)
+# The video nets run on a shorter, smaller clip (the full one costs ~30 s of NumPy). Their
+# deep layers see ~100 frames and ~400 pixels: clearing padding would need an input of
+# ~140×530×530, beyond the measurement's budget; those are skipped, saying so.
+CLIPS = {"r3d_18": (8, 64, 64, 3), "r2plus1d_18": (8, 64, 64, 3)}
+FIRST_UNMEASURED = {"r3d_18": "layer3.0.conv2.0", "r2plus1d_18": "layer3.0.conv2.0.3"}
 
 
 @pytest.mark.parametrize("name", zoo_names())
 def test_every_zoo_net_verifies(name: str) -> None:
-    result = verify(name)
+    result = verify(name, CLIPS.get(name))
     assert result.ok, result.failures()
     counts = result.counts()
     n = len(result.layers)
@@ -49,8 +54,14 @@ def test_every_zoo_net_verifies(name: str) -> None:
         skipped = [layer for layer in result.layers if layer.rf.status == "skip"]
         assert skipped and all("not aligned" in str(layer.rf.note) for layer in skipped)
         return
-    # every spatial layer's receptive field was really compared (nothing skipped)
-    assert counts["rf"]["skip"] == 0 and counts["rf"]["ok"] + counts["rf"]["n/a"] == n
+    names = [layer.name for layer in result.layers]
+    measured = names.index(FIRST_UNMEASURED[name]) if name in FIRST_UNMEASURED else n
+    # every spatial layer's receptive field was really compared (nothing skipped) up to the
+    # first that no affordable input clears of padding
+    assert all(layer.rf.status in ("ok", "n/a") for layer in result.layers[:measured])
+    assert measured == n or result.layers[measured].rf.status == "skip"
+    for layer in result.layers[measured:]:
+        assert layer.rf.status != "skip" or layer.rf.note.startswith("no run of units clear")
 
 
 def test_deep_fields_are_measured_on_an_enlarged_input() -> None:

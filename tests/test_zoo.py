@@ -6,8 +6,10 @@ BatchNorm running mean and variance (2 per BN channel), not num_batches_tracked.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,6 +101,17 @@ EXPECTED = {
     # Ronneberger et al. 2015 with biases, no batch norm: down 37,568 + 221,440 + 885,248 +
     # 3,539,968, bottom 14,157,824, up 9,176,576 + 2,294,528 + 573,824 + 143,552, 1×1 130
     "unet": (31_030_658, 0, (388, 388, 2)),
+    # torchvision.models.video.r3d_18 sum(p.numel()); buffers: BN channels as resnet18's
+    # (9,600): the same widths, each 3×3×3 conv 3× the 3×3's weights
+    "r3d_18": (33_371_472, 9_600, (400,)),
+    # torchvision.models.video.r2plus1d_18 sum(p.numel()); buffers: resnet18's 4,800 BN
+    # channels, the stem's 45 and two BNs of M = ⌊27·i·o/(9·i + 3·o)⌋ per block (M of the
+    # block's in and out planes): layer1 4·144; layer2 2·230 + 2·288; layer3 2·460 + 2·576;
+    # layer4 2·921 + 2·1,152 = 7,830; (4,800 + 45 + 7,830)·2 = 25,350
+    "r2plus1d_18": (31_505_325, 25_350, (400,)),
+    # the torchaudio tutorial's M5: convs 2,592 + 3,104 + 6,208 + 12,352, BN 2·(32 + 32 + 64
+    # + 64) = 384, fc 64·35 + 35 = 2,275: 26,915 (the tutorial prints the same)
+    "m5": (26_915, 384, (35,)),
 }
 
 
@@ -243,6 +256,22 @@ def test_seed_conv4_matches_shorthand_line() -> None:
         ("regnet_y_400mf", "trunk.block3", (14, 14, 208)),
         ("regnet_y_400mf", "trunk.block4", (7, 7, 440)),
         ("vgg19", "block5.pool", (7, 7, 512)),
+        ("r3d_18", "stem.2", (16, 56, 56, 64)),
+        ("r3d_18", "layer1", (16, 56, 56, 64)),
+        ("r3d_18", "layer2", (8, 28, 28, 128)),
+        ("r3d_18", "layer3", (4, 14, 14, 256)),
+        ("r3d_18", "layer4", (2, 7, 7, 512)),
+        ("r3d_18", "avgpool", (1, 1, 1, 512)),
+        ("r2plus1d_18", "stem.0", (16, 56, 56, 45)),
+        ("r2plus1d_18", "layer2.0.conv1.0.0", (16, 28, 28, 230)),  # spatial stride first
+        ("r2plus1d_18", "layer2.0.conv1.0.3", (8, 28, 28, 128)),  # then temporal
+        ("r2plus1d_18", "layer4", (2, 7, 7, 512)),
+        ("m5", "conv1", (496, 32)),  # ⌊(8000 − 80)/16⌋ + 1
+        ("m5", "pool1", (124, 32)),
+        ("m5", "pool2", (30, 32)),  # ⌊122/4⌋
+        ("m5", "pool3", (7, 64)),
+        ("m5", "conv4", (5, 64)),
+        ("m5", "pool4", (1, 64)),
     ],
 )
 def test_intermediate_shapes(name: str, layer: str, shape: tuple[int, ...]) -> None:
@@ -276,6 +305,9 @@ PUBLISHED_GMACS = {
     "shufflenet_v2_x1_0": 0.14,
     "efficientnet_b0": 0.39,
     "regnet_y_400mf": 0.40,
+    # video nets at their 16×112×112×3 clips
+    "r3d_18": 40.70,
+    "r2plus1d_18": 40.52,
 }
 
 
@@ -327,3 +359,63 @@ def test_efficientnet_residuals_go_through_stochastic_depth() -> None:
     assert len(depths) == 9
     assert [r.node.op.rate for r in depths][-1] == pytest.approx(0.2 * 14 / 16)  # type: ignore[attr-defined]
     assert sum(r.node.kind == "multiply" for r in rep.layers) == 16  # one SE per block
+
+
+VIDEO_AUDIO = {"r3d_18": (16, 112, 112, 3), "r2plus1d_18": (16, 112, 112, 3), "m5": (8000, 1)}
+
+
+def _torch_counts(model: Any, shape: tuple[int, ...]) -> dict[str, Any]:
+    """torch's own numbers, on an input of `shape` (channels last): params and buffers per
+    module (running statistics, not num_batches_tracked), the output, and the weight MACs of
+    every ConvNd and Linear counted by forward hooks."""
+    import torch
+
+    macs: dict[str, int] = {}
+    names = {module: name for name, module in model.named_modules()}
+
+    def hook(module: Any, args: Any, out: Any) -> None:
+        if isinstance(module, torch.nn.Conv1d | torch.nn.Conv2d | torch.nn.Conv3d):
+            taps = math.prod(module.kernel_size) * module.in_channels // module.groups
+            macs[names[module]] = out.numel() * taps
+        elif isinstance(module, torch.nn.Linear):
+            macs[names[module]] = out.numel() * module.in_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()]
+    *sizes, c = shape
+    with torch.no_grad():
+        out = model.eval()(torch.zeros(1, c, *sizes))
+    for handle in handles:
+        handle.remove()
+    per_layer = {
+        name: (
+            sum(p.numel() for p in module.parameters(recurse=False)),
+            sum(
+                b.numel() for n, b in module.named_buffers(recurse=False) if "num_batches" not in n
+            ),
+        )
+        for name, module in model.named_modules()
+        if list(module.parameters(recurse=False))
+    }
+    return {"per_layer": per_layer, "output": out.numel(), "macs": macs}
+
+
+@pytest.mark.parametrize("name", sorted(VIDEO_AUDIO))
+def test_video_and_audio_nets_agree_with_torch(name: str) -> None:
+    """The zoo's r3d_18, r2plus1d_18 and m5 against the same nets in torch (written from
+    torchvision's and torchaudio's source): every module with weights is a layer of the same
+    name with the same params and buffers and the same weight MACs; the output's size."""
+    pytest.importorskip("torch")
+    from tests import torchvision_video
+
+    theirs = _torch_counts(getattr(torchvision_video, name)(), VIDEO_AUDIO[name])
+    rep = report(name)
+    assert rep.network.input_shape == VIDEO_AUDIO[name]
+    rows = {row.node.name: row for row in rep.layers}
+    mine = {
+        n: (r.counts.params, r.counts.buffers)
+        for n, r in rows.items()
+        if r.counts.params or r.counts.buffers
+    }
+    assert mine == theirs["per_layer"]
+    assert {n: r.multiplies.macs for n, r in rows.items() if r.multiplies.macs} == theirs["macs"]
+    assert math.prod(rep.layers[-1].output_shape) == theirs["output"]

@@ -221,5 +221,24 @@ def evaluate(expectations: Expectations, report: Report, spec: str = "") -> list
     results = []
     for e in expectations.items:
         actual = measure.value(e)
-        results.append(CheckResult(e, actual, _holds(e.op, actual, e.expected), spec))
+        results.append(CheckResult(e, actual, _holds(e.op, actual, _per_axis(e, actual)), spec))
     return results
+
+
+def _per_axis(e: Expectation, actual: Value) -> Value:
+    """A receptive-field expectation on each axis of the layer's field: one value stands for
+    every axis; otherwise there must be one per axis."""
+    expected = e.expected
+    if e.quantity != "rf" or not isinstance(actual, tuple) or not isinstance(expected, tuple):
+        return expected
+    if len(expected) == 1:
+        return expected * len(actual)
+    if len(expected) != len(actual):
+        raise SpecError(
+            f"`{e.key}` must be a receptive-field size with one value per axis of layer "
+            f"{e.layer}'s {len(actual)}-D field, got {len(expected)} values",
+            e.pos,
+            "write one positive integer for every axis, or "
+            + {1: "[length]", 2: "[height, width]"}.get(len(actual), "[depth, height, width]"),
+        )
+    return expected

@@ -34,6 +34,7 @@ from cnncalc.passes.memory import (
     OPTIMIZER_STATES,
     MemoryOptions,
 )
+from cnncalc.units import fmt_pair
 from cnncalc.yamlnodes import YList, YMap
 
 
@@ -117,7 +118,7 @@ def _count_or_shape(raw: YMap, key: str, layer: str | None, convention: str) -> 
         return Expectation(key, key, "==", shape, fmt_shape(shape), pos, layer)
     if key in RF_KEYS:
         size = parse_rf(value, key, pos)
-        written = str(size[0]) if size[0] == size[1] else f"{size[0]}×{size[1]}"
+        written = fmt_pair(size)
         return Expectation(key, "rf", RF_KEYS[key], size, written, pos, layer)
     return None
 

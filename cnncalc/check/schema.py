@@ -57,14 +57,15 @@ def expect_schema() -> dict[str, Any]:
         ],
     }
     rf = {
-        "description": "receptive-field size in input pixels: n (both axes) or [h, w]",
+        "description": "receptive-field size in input pixels: n (every axis) or one per axis "
+        "([h, w])",
         "anyOf": [
             {"type": "integer", "minimum": 1},
             {
                 "type": "array",
                 "items": {"type": "integer", "minimum": 1},
-                "minItems": 2,
-                "maxItems": 2,
+                "minItems": 1,
+                "maxItems": 3,
             },
         ],
     }

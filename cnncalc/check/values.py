@@ -198,16 +198,17 @@ def parse_shape(value: Any, key: str, pos: SourcePos) -> tuple[int, ...]:
     return tuple(dims)
 
 
-def parse_rf(value: Any, key: str, pos: SourcePos) -> tuple[int, int]:
-    """A receptive-field size: `212` (both axes) or `[h, w]`."""
+def parse_rf(value: Any, key: str, pos: SourcePos) -> tuple[int, ...]:
+    """A receptive-field size: `212` (every axis: kept as one value) or one value per
+    spatial axis, `[h, w]` (`[l]`, `[d, h, w]`); matched to the layer's rank when checked."""
     if positive_int(value):
-        return (value, value)
-    if isinstance(value, list) and len(value) == 2 and all(positive_int(v) for v in value):
-        return (value[0], value[1])
+        return (value,)
+    if isinstance(value, list) and 1 <= len(value) <= 3 and all(positive_int(v) for v in value):
+        return tuple(value)
     raise SpecError(
         f"`{key}` must be a receptive-field size in pixels, got {describe(value)}",
         pos,
-        "write one positive integer for both axes (e.g. 212) or [height, width]",
+        "write one positive integer for every axis (e.g. 212) or one per axis: [height, width]",
     )
 
 

@@ -7,6 +7,7 @@ does not pay for them.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,7 @@ from cnncalc.cli.common import (
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.loader import load
 from cnncalc.passes.memory import MemoryOptions
+from cnncalc.passes.receptive_field import ReceptiveField
 from cnncalc.report import Report, analyze
 from cnncalc.units import human_bytes
 
@@ -89,13 +91,17 @@ def report(
     sys.stdout.write(f"wrote {output} ({human_bytes(len(page))})\n")
 
 
-def _unit(text: str | None, grid: tuple[int, int], layer: str) -> tuple[int, int]:
-    """`--unit i,j` (default: the middle unit), inside the layer's output grid."""
+def _unit(text: str | None, grid: tuple[int, int], layer: str, strip: bool) -> tuple[int, int]:
+    """`--unit i,j` (default: the middle unit), inside the layer's output grid; on a 1-D
+    `strip` (one row) `--unit j` as well."""
     if text is None:
         return grid[0] // 2, grid[1] // 2
     parts = text.split(",")
+    if strip and len(parts) == 1:
+        parts = ["0", *parts]
     if len(parts) != 2 or not all(p.strip().isdigit() and len(p.strip()) < 20 for p in parts):
-        raise SpecError(f"--unit {text!r} is not two whole numbers i,j", None, "e.g. --unit 3,4")
+        example = "e.g. --unit 7 (a 1-D output's position)" if strip else "e.g. --unit 3,4"
+        raise SpecError(f"--unit {text!r} is not two whole numbers i,j", None, example)
     unit = (int(parts[0]), int(parts[1]))
     if unit[0] >= grid[0] or unit[1] >= grid[1]:
         raise SpecError(
@@ -104,6 +110,11 @@ def _unit(text: str | None, grid: tuple[int, int], layer: str) -> tuple[int, int
             f"rows 0..{grid[0] - 1}, columns 0..{grid[1] - 1}",
         )
     return unit
+
+
+def _as_strip(rf: ReceptiveField) -> ReceptiveField:
+    """A 1-D field as a field on a one-row image: a row axis of one cell in front."""
+    return replace(rf, size=(1, *rf.size), stride=(1, *rf.stride), center=(0, *rf.center))
 
 
 def rf_image(
@@ -120,12 +131,14 @@ def rf_image(
         raise SpecError(
             f"--image {path.name}: cannot tell the format", None, "name it .png or .svg"
         )
-    if len(net.input_shape) != 3:
+    strip = len(net.input_shape) == 2
+    if len(net.input_shape) not in (2, 3):
         raise SpecError(
-            "--image draws 2-D inputs (H×W×C); this network's input is "
-            + "×".join(map(str, net.input_shape)),
+            "--image draws 2-D inputs (H×W×C) and 1-D ones as a strip (L×C); this network's "
+            f"input is {'×'.join(map(str, net.input_shape))}"
+            + (f" ({len(net.input_shape) - 1}-D)" if len(net.input_shape) > 3 else " (flat)"),
             None,
-            "use `cnncalc rf` without --image for its numbers",
+            "use `cnncalc rf` without --image for its numbers (every axis)",
         )
     spatial = [row for row in result.layers if row.rf is not None]
     if layer is None and spatial:
@@ -137,9 +150,9 @@ def rf_image(
             None,
             "choose a layer before the flatten (or dense) with --layer",
         )
-    rf = row.rf
-    grid = (row.output_shape[0], row.output_shape[1])
-    unit = _unit(unit_text, grid, row.name)
+    rf = _as_strip(row.rf) if strip else row.rf
+    grid = (1, row.output_shape[0]) if strip else (row.output_shape[0], row.output_shape[1])
+    unit = _unit(unit_text, grid, row.name, strip)
     neighbours = [
         unit_field(f"unit {i},{j}", rf, (i, j))
         for i, j in (
@@ -148,22 +161,26 @@ def rf_image(
         )
         if 0 <= i < grid[0] and 0 <= j < grid[1] and (i, j) != unit
     ]
-    fields = {r.node.name: r.rf for r in result.layers}
+    fields = {r.node.name: _as_strip(r.rf) if strip and r.rf else r.rf for r in result.layers}
     measured = None
     if empirical:
         from cnncalc.reference.unit_box import unit_box
 
-        measured = unit_box(net, row.name, unit)
+        box = unit_box(net, row.name, unit[1:] if strip else unit)
+        if box is not None:
+            lo, hi = ((0, *b) for b in box) if strip else box
+            measured = (lo[0], lo[1]), (hi[0], hi[1])
     picture = Picture(
         row.name,
         unit,
-        (net.input_shape[0], net.input_shape[1]),
+        (1, net.input_shape[0]) if strip else (net.input_shape[0], net.input_shape[1]),
         unit_field(row.name, rf, unit),
-        rf.size,
-        rf.stride,
+        row.rf.size,
+        row.rf.stride,
         tuple(neighbours),
         tuple(path_fields(net, fields, row.name, unit)),
         measured,
+        strip,
     )
     data = to_png(picture) if suffix == ".png" else to_svg(picture).encode("utf-8")
     write_file(path, data)

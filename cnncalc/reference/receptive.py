@@ -27,7 +27,7 @@ the original, for when the original leaves no run of clean units.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
@@ -57,41 +57,53 @@ from cnncalc.reference.windows import (
     window_reduce,
 )
 
-# channels of a box map: −lo_y, hi_y, −lo_x, hi_x (so every union is a max), flag
-PAD = np.array([-np.inf, -np.inf, -np.inf, -np.inf, 1.0], dtype=np.float32)
-GAP = np.array([-np.inf, -np.inf, -np.inf, -np.inf, 0.0], dtype=np.float32)
-CHANNELS = 5
+
+def channels(rank: int) -> int:
+    """Values per unit of a box map: −lo and hi per spatial axis (so every union is a max),
+    then the flag."""
+    return 2 * rank + 1
+
+
+def _fill(rank: int, flag: float) -> Array:
+    """A unit that sees no input pixel, flagged (padding) or not (a conv_transpose's gap)."""
+    fill = np.full(channels(rank), -np.inf, dtype=np.float32)
+    fill[-1] = flag
+    return fill
+
 
 RESAMPLE_BOXES: dict[str, Callable[[Any, Array], Array]] = {
-    "upsample": lambda op, m: upsample_boxes(op, m, PAD),
+    "upsample": lambda op, m: upsample_boxes(op, m, _fill(m.ndim - 2, 1.0)),
     "pixel_shuffle": pixel_shuffle_boxes,
     "pixel_unshuffle": pixel_unshuffle_boxes,
-    "pad": lambda op, m: pad_boxes(op, m, PAD),
+    "pad": lambda op, m: pad_boxes(op, m, _fill(m.ndim - 2, 1.0)),
     "crop": crop_boxes,
 }
 
 
-def input_boxes(h: int, w: int) -> Array:
-    m = np.zeros((1, h, w, CHANNELS), dtype=np.float32)
-    m[..., 0] = -np.arange(h, dtype=np.float32)[:, None]
-    m[..., 1] = np.arange(h, dtype=np.float32)[:, None]
-    m[..., 2] = -np.arange(w, dtype=np.float32)[None, :]
-    m[..., 3] = np.arange(w, dtype=np.float32)[None, :]
+def input_boxes(sizes: Sequence[int]) -> Array:
+    """The input's box map (1, *sizes, 2·rank + 1): every pixel sees itself, unflagged."""
+    rank = len(sizes)
+    m = np.zeros((1, *sizes, channels(rank)), dtype=np.float32)
+    for a, size in enumerate(sizes):
+        coords = np.arange(size, dtype=np.float32).reshape([-1] + [1] * (rank - 1 - a))
+        m[0, ..., 2 * a] = -coords
+        m[0, ..., 2 * a + 1] = coords
     return m
 
 
 def _conv_transpose_boxes(op: Any, m: Array) -> Array:
     """As the forward: spread `stride` apart, then a stride-1 window. The input is first
     extended by virtual units (flagged) so that windows reaching past it are flagged too."""
-    hw = (m.shape[1], m.shape[2])
-    kernel, stride, dilation = (per_axis(v, 2) for v in (op.kernel, op.stride, op.dilation))
-    ext = [-(-span(kernel[a], dilation[a]) // stride[a]) + 1 for a in range(2)]  # per side
-    extended = pad_spatial(m, (ext[0], ext[0], ext[1], ext[1]), PAD)
-    spread = dilate(extended, stride, GAP)
-    t, b, left, r = transpose_as_conv_pads(op, hw)
-    shift = (ext[0] * stride[0], ext[1] * stride[1])
-    pads = (t - shift[0], b - shift[0], left - shift[1], r - shift[1])
-    return window_reduce(pad_spatial(spread, pads, PAD), kernel, (1, 1), dilation, np.maximum)
+    sizes = m.shape[1:-1]
+    rank = len(sizes)
+    kernel, stride, dilation = (per_axis(v, rank) for v in (op.kernel, op.stride, op.dilation))
+    ext = [-(-span(kernel[a], dilation[a]) // stride[a]) + 1 for a in range(rank)]  # per side
+    extended = pad_spatial(m, tuple(e for e in ext for _ in (0, 1)), _fill(rank, 1.0))
+    spread = dilate(extended, stride, _fill(rank, 0.0))
+    pads = transpose_as_conv_pads(op, sizes)
+    shifted = tuple(p - ext[i // 2] * stride[i // 2] for i, p in enumerate(pads))
+    padded = pad_spatial(spread, shifted, _fill(rank, 1.0))
+    return window_reduce(padded, kernel, (1,) * rank, dilation, np.maximum)
 
 
 def layer_boxes(node: Node, inputs: list[Array | None]) -> Array | None:
@@ -102,29 +114,32 @@ def layer_boxes(node: Node, inputs: list[Array | None]) -> Array | None:
     op: Any = node.op
     kind = node.kind
     m = maps[0]
+    rank = m.ndim - 2
+    spatial = tuple(range(1, rank + 1))
     if kind == "mean":
         return mean_boxes(op, m)
     if kind == "groupnorm" or (kind == "instancenorm" and not op.track_running_stats):
         # per-sample statistics over all positions reach every unit
-        return cast(Array, np.maximum(m, m.max(axis=tuple(range(1, m.ndim - 1)), keepdims=True)))
+        return cast(Array, np.maximum(m, m.max(axis=spatial, keepdims=True)))
     if kind == "dense" and op.per_position:
         return m
     if kind in ("dense", "flatten"):
         return None
     if kind == "conv":
-        kernel, stride, dilation = (per_axis(v, 2) for v in (op.kernel, op.stride, op.dilation))
-        pads = window_pads(op.padding, m.shape[1:3], kernel, stride, dilation)
-        return window_reduce(pad_spatial(m, pads, PAD), kernel, stride, dilation, np.maximum)
+        kernel, stride, dilation = (per_axis(v, rank) for v in (op.kernel, op.stride, op.dilation))
+        pads = window_pads(op.padding, m.shape[1:-1], kernel, stride, dilation)
+        padded = pad_spatial(m, pads, _fill(rank, 1.0))
+        return window_reduce(padded, kernel, stride, dilation, np.maximum)
     if kind == "conv_transpose":
         return _conv_transpose_boxes(op, m)
     if kind in ("maxpool", "avgpool"):
-        padded, _ = pool_input(op, m, PAD)
-        kernel, stride, dilation = pool_window(op, 2)
+        padded, _ = pool_input(op, m, _fill(rank, 1.0))
+        kernel, stride, dilation = pool_window(op, rank)
         return window_reduce(padded, kernel, stride, dilation, np.maximum)
     if kind in ("global_avgpool", "global_maxpool"):
-        return cast(Array, m.max(axis=(1, 2), keepdims=True))
+        return cast(Array, m.max(axis=spatial, keepdims=True))
     if kind in ("adaptive_avgpool", "adaptive_maxpool"):
-        return adaptive_max(m, per_axis(op.output, 2))
+        return adaptive_max(m, per_axis(op.output, rank))
     if kind in RESAMPLE_BOXES:
         return RESAMPLE_BOXES[kind](op, m)
     if len(maps) > 1:  # add, multiply (a 1×1 gate broadcasts), concat: the union
@@ -199,84 +214,88 @@ class AxisField:
 
 @dataclass(frozen=True)
 class MeasuredField:
-    axes: tuple[AxisField, AxisField]
+    axes: tuple[AxisField, ...]  # one per spatial axis
     whole_input: bool  # every unit that sees any input sees all the layer sees (one box)
     clean: int  # units that touched no padding
     empty: bool  # no unit sees any input (all windows fell in padding)
 
     @property
-    def size(self) -> tuple[int | None, int | None]:
-        return self.axes[0].size, self.axes[1].size
+    def size(self) -> tuple[int | None, ...]:
+        return tuple(axis.size for axis in self.axes)
 
 
-def _longest_run(flags: Array) -> tuple[int, int]:
-    """(start, length) of the longest run of True in a 1-D boolean array."""
-    best = (0, 0)
-    padded = np.concatenate(([False], flags, [False]))
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    for start, end in zip(edges[::2], edges[1::2], strict=True):
-        if end - start > best[1]:
-            best = (int(start), int(end - start))
-    return best
+def _longest_runs(flags: Array) -> tuple[Array, Array]:
+    """Per row of a 2-D boolean array, (start, length) of its first longest run of True
+    ((0, 0) when none): vectorized, since a 3-D map has thousands of lines per axis."""
+    n = flags.shape[1]
+    index = np.arange(n)
+    last_false = np.maximum.accumulate(np.where(flags, -1, index), axis=1)
+    ending = np.where(flags, index - last_false, 0)  # the run's length so far at each unit
+    end = ending.argmax(axis=1)
+    length = ending[np.arange(len(flags)), end]
+    return np.where(length > 0, end - length + 1, 0), length
 
 
 def _axis(lo: Array, hi: Array, clean: Array, axis: int) -> AxisField:
-    """Measure along `axis` (0: rows, 1: columns) of (OH, OW) arrays of box bounds (NaN
-    for units that see nothing)."""
+    """Measure along spatial `axis` of arrays of box bounds over the output's units (NaN
+    for units that see nothing): along every line of units parallel to that axis."""
     seen = clean & ~np.isnan(lo)
     if not seen.any():
         return AxisField(None)
     size = int((hi - lo)[seen].max()) + 1
-    lines = clean.T if axis == 0 else clean  # one line per column (rows axis) or per row
-    seen_lines = seen.T if axis == 0 else seen
-    runs = [_longest_run(line) for line in lines]
+
+    def lines(values: Array) -> Array:  # one row per line along `axis`
+        return np.moveaxis(values, axis, -1).reshape(-1, values.shape[axis])
+
+    clean_lines, seen_lines, lo_lines, hi_lines = map(lines, (clean, seen, lo, hi))
+    starts, lengths = _longest_runs(clean_lines)
+    rows = np.arange(len(starts))
+    seen_before = np.concatenate(
+        (np.zeros((len(rows), 1), dtype=np.int64), np.cumsum(seen_lines, axis=1)), axis=1
+    )
+    seen_units = seen_before[rows, starts + lengths] - seen_before[rows, starts]
     # the longest run among those where units see something, then the one where most do,
     # then the most central
-    score = []
-    for i, (start, length) in enumerate(runs):
-        seen_units = int(seen_lines[i, start : start + length].sum())
-        score.append((min(seen_units, 1), length, seen_units))
-    best = max(score)
-    candidates = [i for i, sc in enumerate(score) if sc == best]
-    line = candidates[len(candidates) // 2]
-    start, longest = runs[line]
+    n = clean_lines.shape[1] + 1
+    score = (np.minimum(seen_units, 1) * n + lengths) * n + seen_units
+    candidates = np.flatnonzero(score == score.max())
+    line = int(candidates[len(candidates) // 2])
+    start, longest = int(starts[line]), int(lengths[line])
     units = slice(start, start + longest)
-    lo_run = lo[units, line] if axis == 0 else lo[line, units]
-    hi_run = hi[units, line] if axis == 0 else hi[line, units]
+    lo_run, hi_run = lo_lines[line, units], hi_lines[line, units]
     return AxisField(size, start, tuple(map(float, lo_run)), tuple(map(float, hi_run)))
 
 
 def measure(boxes: Array) -> MeasuredField:
-    """The field of one layer from its box map (1, OH, OW, 5)."""
+    """The field of one layer from its box map (1, *sizes, 2·rank + 1)."""
     m = boxes[0]
-    lo_y, hi_y, lo_x, hi_x = -m[..., 0], m[..., 1], -m[..., 2], m[..., 3]
-    nonempty = np.isfinite(hi_y) & np.isfinite(hi_x)
+    rank = m.ndim - 1
+    bounds = [(-m[..., 2 * a], m[..., 2 * a + 1]) for a in range(rank)]
+    nonempty = np.logical_and.reduce([np.isfinite(hi) for _, hi in bounds])
     # "whole input": every unit sees all the input the layer sees at all — the image, unless
     # strides skip pixels or drop the last rows on the way
     whole = bool(nonempty.any()) and all(
-        (bound[nonempty] == bound[nonempty].max()).all() for bound in (m[..., k] for k in range(4))
+        (bound[nonempty] == bound[nonempty].max()).all()
+        for bound in (m[..., k] for k in range(2 * rank))
     )
-    clean = m[..., 4] == 0
-    lo_y, hi_y, lo_x, hi_x = (np.where(nonempty, b, np.nan) for b in (lo_y, hi_y, lo_x, hi_x))
-    return MeasuredField(
-        (_axis(lo_y, hi_y, clean, 0), _axis(lo_x, hi_x, clean, 1)),
-        whole,
-        int((clean & nonempty).sum()),
-        not nonempty.any(),
+    clean = m[..., -1] == 0
+    axes = tuple(
+        _axis(np.where(nonempty, lo, np.nan), np.where(nonempty, hi, np.nan), clean, a)
+        for a, (lo, hi) in enumerate(bounds)
     )
+    return MeasuredField(axes, whole, int((clean & nonempty).sum()), not nonempty.any())
 
 
 def measure_fields(net: Network) -> dict[str, MeasuredField | None]:
-    """Every layer's measured field on `net`'s own input size (None for flat outputs; the
-    box maps are those of images, so 1-D and 3-D inputs are not measured either)."""
-    if len(net.input_shape) != 3:
+    """Every layer's measured field on `net`'s own input size (None for flat outputs), in
+    any spatial rank."""
+    if len(net.input_shape) < 2:
         return {node.name: None for node in net}
-    input_hw = (net.input_shape[0], net.input_shape[1])
     last_use: dict[str, int] = {}
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index
-    live: dict[str, Array | None] = {INPUT: input_boxes(*input_hw)}
+    live: dict[str, Array | None] = {INPUT: input_boxes(net.input_shape[:-1])}
     out: dict[str, MeasuredField | None] = {}
     for index, node in enumerate(net):
         boxes = layer_boxes(node, [live[name] for name in node.inputs])
@@ -291,65 +310,69 @@ def measure_fields(net: Network) -> dict[str, MeasuredField | None]:
 # --- growing the input until interior units see no padding ---------------------------------
 
 
-def _stride_period(net: Network) -> tuple[int, int]:
+def _stride_period(net: Network) -> tuple[int, ...]:
     """Per axis, an S such that input sizes H + m·S give every layer the same rounding, the
     same `same` padding and the same merges: the lcm over layers of the product of the
     strides on the way (conv_transpose multiplies sizes, so it adds no constraint)."""
-    cumulative: dict[str, tuple[int, int]] = {INPUT: (1, 1)}
-    period = (1, 1)
+    rank = len(net.input_shape) - 1
+    cumulative: dict[str, tuple[int, ...]] = {INPUT: (1,) * rank}
+    period = (1,) * rank
     for node in net:
         ins = [cumulative[name] for name in node.inputs]
-        cum = (math.lcm(*(c[0] for c in ins)), math.lcm(*(c[1] for c in ins)))
+        cum = tuple(math.lcm(*(c[a] for c in ins)) for a in range(rank))
         op: Any = node.op
         if node.kind in ("conv", "maxpool", "avgpool"):
-            stride = per_axis(op.stride, 2)
-            cum = (cum[0] * stride[0], cum[1] * stride[1])
+            cum = tuple(c * t for c, t in zip(cum, per_axis(op.stride, rank), strict=True))
         elif node.kind in ("upsample", "pixel_unshuffle"):  # downsampling by an integer
             window = op.window(net.input_shapes(node))
             if not window.transposed:
-                cum = (cum[0] * window.stride[0], cum[1] * window.stride[1])
+                cum = tuple(c * t for c, t in zip(cum, window.stride, strict=True))
         cumulative[node.name] = cum
-        period = (math.lcm(period[0], cum[0]), math.lcm(period[1], cum[1]))
+        period = tuple(math.lcm(p, c) for p, c in zip(period, cum, strict=True))
     return period
 
 
 def _adaptive_divides(net: Network) -> bool:
     for node in net:
         if node.kind in ("adaptive_avgpool", "adaptive_maxpool"):
-            h, w = net.shapes[node.inputs[0]][:2]
-            out = per_axis(cast(Any, node.op).output, 2)
-            if h % out[0] or w % out[1]:
+            sizes = net.shapes[node.inputs[0]][:-1]
+            out = per_axis(cast(Any, node.op).output, len(sizes))
+            if any(s % o for s, o in zip(sizes, out, strict=True)):
                 return False
     return True
 
 
-def _rebuild(net: Network, h: int, w: int) -> Network | None:
+def _rebuild(net: Network, sizes: tuple[int, ...]) -> Network | None:
     try:
-        return build_network(net.name, (h, w, net.input_shape[2]), list(net.nodes))
+        return build_network(net.name, (*sizes, net.input_shape[-1]), list(net.nodes))
     except SpecError:
         return None
 
 
 def enlarged(net: Network, max_side: int = 4096) -> Iterator[Network]:
-    """`net` itself, then `net` on inputs about 2, 4, 8, ... times larger, of sizes H + m·S
-    (see `_stride_period`) so that every layer rounds and pads as on the original input;
-    among the first eight such sizes of each step, one where adaptive pooling bins divide
-    evenly is preferred (and one where the network is valid at all is needed)."""
+    """`net` itself, then `net` on inputs about 2, 4, 8, ... times larger along every axis
+    (up to `max_side`, or its square for a 1-D signal), of sizes H + m·S (see
+    `_stride_period`) so that every layer rounds and pads as on the original input; among
+    the first eight such sizes of each step, one where adaptive pooling bins divide evenly
+    is preferred (and one where the network is valid at all is needed)."""
     yield net
-    if len(net.input_shape) != 3:
+    if len(net.input_shape) < 2:
         return
-    h, w = net.input_shape[0], net.input_shape[1]
-    sh, sw = _stride_period(net)
+    sizes = net.input_shape[:-1]
+    if len(sizes) == 1:  # a signal may be as long as an image has pixels
+        max_side *= max_side
+    period = _stride_period(net)
     factor = 2
     while True:
-        m0 = max(-(-(h * (factor - 1)) // sh), -(-(w * (factor - 1)) // sw), 1)
-        if h + m0 * sh > max_side or w + m0 * sw > max_side:
-            return
+        m0 = max(max(-(-(h * (factor - 1)) // s) for h, s in zip(sizes, period, strict=True)), 1)
         first: Network | None = None
         for m in range(m0, m0 + 8):
-            if h + m * sh > max_side or w + m * sw > max_side:
+            grown = tuple(h + m * s for h, s in zip(sizes, period, strict=True))
+            if max(grown) > max_side:
+                if m == m0:
+                    return
                 break
-            candidate = _rebuild(net, h + m * sh, w + m * sw)
+            candidate = _rebuild(net, grown)
             if candidate is None:
                 continue
             if _adaptive_divides(candidate):

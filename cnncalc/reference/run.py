@@ -413,10 +413,11 @@ def _check_cell(result: RunResult, cell: tuple[int, ...]) -> tuple[int, ...]:
             None,
             "choose such a layer with --layer NAME",
         )
-    rank_ok = len(cell) == len(shape) or (len(shape) == 3 and len(cell) == 2)
+    rank_ok = len(cell) == len(shape) or (len(shape) > 1 and len(cell) == len(shape) - 1)
     if not rank_ok or any(not 0 <= i < n for i, n in zip(cell, shape, strict=False)):
         written = ",".join(map(str, cell))
-        form = "n" if len(shape) == 1 else "i,j or i,j,c"
+        position = ",".join("ijkl"[: len(shape) - 1]) if len(shape) < 5 else "…"
+        form = "n" if len(shape) == 1 else f"{position} or {position},c"
         raise SpecError(
             f"--explain {written}: {node.name}'s output is {fmt_shape(shape)}",
             None,

@@ -14,10 +14,11 @@ LIMIT = 2 << 30  # as verify's default --max-memory
 
 
 def unit_box(
-    net: Network, layer: str, unit: tuple[int, int]
-) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    net: Network, layer: str, unit: tuple[int, ...]
+) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
     """((first row, first column), (last row, last column)) of the input pixels unit (i, j)
-    of `layer` depends on (padding is not a pixel); None when it depends on none."""
+    of `layer` depends on — one value per spatial axis, in any rank (padding is not a
+    pixel); None when it depends on none."""
     needed = box_bytes(net)
     if needed > LIMIT:
         raise SpecError(
@@ -29,16 +30,18 @@ def unit_box(
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index
-    live: dict[str, Array | None] = {INPUT: input_boxes(net.input_shape[0], net.input_shape[1])}
+    live: dict[str, Array | None] = {INPUT: input_boxes(net.input_shape[:-1])}
     for index, node in enumerate(net):
         boxes = layer_boxes(node, [live[name] for name in node.inputs])
         if node.name == layer:
             if boxes is None:
                 return None
-            cell = boxes[0, unit[0], unit[1]]
-            if not all(float(v) > float("-inf") for v in cell[:4]):
+            position = (0, *unit)
+            cell = boxes[position]
+            if not all(float(v) > float("-inf") for v in cell[:-1]):
                 return None
-            return (int(-cell[0]), int(-cell[2])), (int(cell[1]), int(cell[3]))
+            axes = range(len(unit))
+            return tuple(int(-cell[2 * a]) for a in axes), tuple(int(cell[2 * a + 1]) for a in axes)
         live[node.name] = boxes
         for name in set(node.inputs):
             if last_use[name] == index:

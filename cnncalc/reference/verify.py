@@ -42,7 +42,6 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 GIB = 1 << 30
 
 RF_NOTES = {
-    "rank": "not measured: the box maps are measured on images (H×W×C inputs) only",
     "whole": "whole input: the analytic size is the unclipped extent; every unit must see all "
     "the input pixels the layer sees",
     "unaligned": "merged paths not aligned: the analytic size is the largest path's, the "
@@ -81,15 +80,15 @@ class FieldValue:
     whole_input: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        def pair(p: tuple[Num, ...] | None) -> list[int | float] | None:
+        def values(p: tuple[Num, ...] | None) -> list[int | float] | None:
             if p is None:
                 return None
             return [int(v) if v == int(v) else float(v) for v in p]
 
         return {
-            "size": pair(self.size),
-            "stride": pair(self.stride),
-            "center": pair(self.center),
+            "size": values(self.size),
+            "stride": values(self.stride),
+            "center": values(self.center),
             "whole_input": self.whole_input,
         }
 
@@ -235,11 +234,16 @@ def _guard(net: Network, batch: int, max_memory: int, rf: bool) -> int:
 # --- receptive field ----------------------------------------------------------------------
 
 
+def _spatial(shape: Shape) -> Shape:
+    """A tensor's spatial sizes (none for a flat one)."""
+    return shape[:-1]
+
+
 def _categories(net: Network, fields: dict[str, ReceptiveField | None]) -> dict[str, str]:
     """What the analytic field of each layer means, as far as the comparison goes: `regular`
     (size, stride, center exact), `transposed` (a strided conv_transpose on a regular field),
     `after_transposed`, `uneven` (after adaptive bins of unequal width) or `broadcast` (after
-    a 1×1 input that is not a global pool's, broadcast over H×W)."""
+    a 1×…×1 input that is not a global pool's, broadcast over the spatial axes)."""
     rank = {"regular": 0, "after_transposed": 1, "uneven": 2, "broadcast": 2}
     cats: dict[str, str] = {INPUT: "regular"}
     for node in net:
@@ -247,67 +251,68 @@ def _categories(net: Network, fields: dict[str, ReceptiveField | None]) -> dict[
         inherited = ["after_transposed" if c == "transposed" else c for c in inherited]
         cat = max(inherited, key=lambda c: rank[c])
         op: Any = node.op
-        out = net.shapes[node.name]
-        if node.kind == "conv_transpose" and per_axis(op.stride, 2) != (1, 1):
+        out = _spatial(net.shapes[node.name])
+        if node.kind == "conv_transpose" and any(s != 1 for s in per_axis(op.stride, len(out))):
             cat = "transposed" if cat == "regular" else cat
         elif node.kind in ("adaptive_avgpool", "adaptive_maxpool"):
-            h, w = net.shapes[node.inputs[0]][:2]
-            output = per_axis(op.output, 2)
-            if (h % output[0] or w % output[1]) and rank[cat] < 2:
+            sizes = _spatial(net.shapes[node.inputs[0]])
+            output = per_axis(op.output, len(sizes))
+            if any(s % o for s, o in zip(sizes, output, strict=True)) and rank[cat] < 2:
                 cat = "uneven"
         elif node.kind in ("upsample", "pixel_shuffle"):  # transposed windows, or uneven
             shapes = net.input_shapes(node)
             if node.kind == "upsample" and not op.regular(shapes):
                 cat = "uneven" if rank[cat] < 2 else cat
-            elif op.window(shapes).transposed and op.window(shapes).stride != (1, 1):
+            elif op.window(shapes).transposed and any(s != 1 for s in op.window(shapes).stride):
                 cat = "transposed" if cat == "regular" else cat
-        elif len(node.inputs) > 1 and len(out) == 3 and out[:2] != (1, 1):
+        elif len(node.inputs) > 1 and out and any(s != 1 for s in out):
             for name in node.inputs:
                 f = fields.get(name)
-                if net.shapes[name][:2] == (1, 1) and f is not None and not f.whole_input:
+                ones = all(s == 1 for s in _spatial(net.shapes[name]))
+                if ones and f is not None and not f.whole_input:
                     cat = "broadcast"
         cats[node.name] = cat
     return cats
 
 
-def _periods(net: Network) -> dict[str, tuple[int, int]]:
+def _periods(net: Network) -> dict[str, tuple[int, ...]]:
     """Per layer and axis, a P such that unit u + P sees what unit u sees moved by a whole
     number of pixels (translation equivariance, from the layer structure alone): 1 until a
     conv_transpose spreads its input `stride` apart (P·stride); a window of stride t then
     takes P/gcd(P, t); a merge the lcm of its inputs'; global pooling leaves one unit."""
-    periods: dict[str, tuple[int, int]] = {INPUT: (1, 1)}
+    rank = len(net.input_shape) - 1
+    periods: dict[str, tuple[int, ...]] = {INPUT: (1,) * rank}
     for node in net:
         ins = [periods[name] for name in node.inputs]
-        p = [math.lcm(*(q[a] for q in ins)) for a in range(2)]
+        p = [math.lcm(*(q[a] for q in ins)) for a in range(rank)]
         op: Any = node.op
         if node.kind == "conv_transpose":
-            p = [p[a] * per_axis(op.stride, 2)[a] for a in range(2)]
+            p = [p[a] * per_axis(op.stride, rank)[a] for a in range(rank)]
         elif node.kind in ("conv", "maxpool", "avgpool"):
-            p = [p[a] // math.gcd(p[a], per_axis(op.stride, 2)[a]) for a in range(2)]
+            p = [p[a] // math.gcd(p[a], per_axis(op.stride, rank)[a]) for a in range(rank)]
         elif node.kind in ("adaptive_avgpool", "adaptive_maxpool"):
-            h, w = net.shapes[node.inputs[0]][:2]
-            output = per_axis(op.output, 2)
-            bins = (max(h // output[0], 1), max(w // output[1], 1))
-            p = [p[a] // math.gcd(p[a], bins[a]) for a in range(2)]
+            sizes = _spatial(net.shapes[node.inputs[0]])
+            output = per_axis(op.output, rank)
+            bins = [max(sizes[a] // output[a], 1) for a in range(rank)]
+            p = [p[a] // math.gcd(p[a], bins[a]) for a in range(rank)]
         elif node.kind in ("upsample", "pixel_shuffle", "pixel_unshuffle"):
             window = op.window(net.input_shapes(node))
-            for a in range(2):
+            for a in range(rank):
                 step = window.stride[a]
                 p[a] = p[a] * step if window.transposed else p[a] // math.gcd(p[a], step)
         elif node.kind in ("global_avgpool", "global_maxpool"):
-            p = [1, 1]
-        periods[node.name] = (p[0], p[1])
+            p = [1] * rank
+        periods[node.name] = tuple(p)
     return periods
 
 
-def _pair(values: tuple[Any, Any]) -> tuple[Num, Num] | None:
-    if values[0] is None or values[1] is None:
-        return None
-    return (values[0], values[1])
+def _every_axis(values: tuple[Any, ...]) -> tuple[Num, ...] | None:
+    """The values, or None when some axis has none."""
+    return None if any(v is None for v in values) else values
 
 
 def _compare_rf(
-    analytic: ReceptiveField, measured: MeasuredField, category: str, period: tuple[int, int]
+    analytic: ReceptiveField, measured: MeasuredField, category: str, period: tuple[int, ...]
 ) -> Check | None:
     """The check, or None while the measurement needs a larger input. `period`: the units
     after which the boxes repeat, moved (see `_periods`): the stride is that move over it."""
@@ -327,16 +332,17 @@ def _compare_rf(
     axes = measured.axes
     if any(a.run < 3 * p for a, p in zip(axes, period, strict=True)):
         return None  # the run must hold the pattern three times
-    found = _pair((axes[0].stride(period[0], period[0]), axes[1].stride(period[1], period[1])))
+    found = _every_axis(tuple(a.stride(p, p) for a, p in zip(axes, period, strict=True)))
     size, stride, center = analytic.size, analytic.stride, analytic.center
     if category == "regular":  # boxes move by one whole stride per unit
         want = FieldValue(size, stride, center)
-        got = FieldValue(_pair(measured.size), found, _pair((axes[0].center(), axes[1].center())))
+        centers = _every_axis(tuple(a.center() for a in axes))
+        got = FieldValue(_every_axis(measured.size), found, centers)
         return Check("ok" if want == got else "fail", want, got)
     if category == "after_transposed":
         want, got = FieldValue(stride=stride), FieldValue(stride=found)
     else:
-        want, got = FieldValue(size, stride), FieldValue(_pair(measured.size), found)
+        want, got = FieldValue(size, stride), FieldValue(_every_axis(measured.size), found)
     return Check("ok" if want == got else "fail", want, got, RF_NOTES[category])
 
 
@@ -345,7 +351,7 @@ MAX_BOX_UNITS = 30_000_000  # spatial units summed over layers: a few seconds of
 
 def _box_units(net: Network) -> int:
     """The work of measuring the field on `net`'s input: every layer's output units."""
-    return sum(shape[0] * shape[1] for shape in net.shapes.values() if len(shape) == 3)
+    return sum(math.prod(_spatial(shape)) for shape in net.shapes.values() if len(shape) > 1)
 
 
 def _rf_checks(
@@ -354,8 +360,6 @@ def _rf_checks(
     checks: dict[str, Check] = {}
     where: dict[str, Shape] = {}
     used: list[Shape] = []
-    if len(net.input_shape) not in (1, 3):
-        return {node.name: Check("skip", note=RF_NOTES["rank"]) for node in net}, where, used
     pending = {node.name for node in net}
     largest: Shape = net.input_shape
     before: dict[str, Shape] = {}  # each pending layer's output shape on the last input

@@ -6,8 +6,9 @@ the layer's temporaries: padding copies, one block of im2col rows (`ops.conv_nd`
 conv_transpose's spread input, pooling's intermediate rows, adaptive bins' gathered cells, a
 row-wise function's block (float64 in gelu), and the weights' own temporaries as they are
 drawn. The receptive-field measurement (`receptive.measure_fields`) does the same with box
-maps of five float32 per unit and no batch, and keeps each layer's measured runs. Python's
-own objects (reports, networks, results) are allowed PER_LAYER bytes a layer.
+maps of 2·rank + 1 float32 per unit (five in 2-D) and no batch, and keeps each layer's
+measured runs. Python's own objects (reports, networks, results) are allowed PER_LAYER bytes
+a layer.
 
 Every figure is an upper bound of what the code below allocates, so that a run under
 `--max-memory` stays under it (tests measure the peak with tracemalloc).
@@ -22,7 +23,7 @@ from cnncalc.graph import INPUT, Network, Node
 from cnncalc.reference.ops import ROW_WISE
 from cnncalc.reference.ops_more import WHOLE_TEMPORARIES
 from cnncalc.reference.ops_resample import RESAMPLE_TEMPORARIES
-from cnncalc.reference.receptive import CHANNELS
+from cnncalc.reference.receptive import channels
 from cnncalc.reference.windows import (
     ROW_BLOCK_BYTES,
     im2col_rows,
@@ -207,29 +208,31 @@ def forward_bytes(net: Network, batch: int, weights: dict[str, int]) -> int:
 
 def box_bytes(net: Network) -> int:
     """An upper bound of `measure_fields(net)`'s peak (0 for a flat input: nothing runs)."""
-    if len(net.input_shape) != 3:
+    if len(net.input_shape) < 2:
         return 0
-    unit = CHANNELS * FLOAT
+    rank = len(net.input_shape) - 1
+    depth = channels(rank)
+    unit = depth * FLOAT
     sizes = {name: math.prod(_hw(shape)) * unit for name, shape in net.shapes.items()}
     temps: dict[str, int] = {}
     kept: dict[str, int] = {}
     for node in net:
-        out_h, out_w = net.shapes[node.name][:2] if len(net.shapes[node.name]) == 3 else (1, 1)
+        out = _hw(net.shapes[node.name])
         temp = 0  # while the layer's map is made; then measured (below)
         if node.kind in ("conv", "conv_transpose", "maxpool", "avgpool"):
-            temp += _window(node, net, CHANNELS) * FLOAT
+            temp += _window(node, net, depth) * FLOAT
             if node.kind == "conv_transpose":  # the input first extended by virtual units
                 op: Any = node.op
-                h, w = _hw(net.shapes[node.inputs[0]])
-                k, d, t = (per_axis(v, 2) for v in (op.kernel, op.dilation, op.stride))
-                ext = [-(-span(k[a], d[a]) // t[a]) + 1 for a in (0, 1)]
-                grown = (h + 2 * ext[0], w + 2 * ext[1])
-                spread = ((grown[0] - 1) * t[0] + 1) * ((grown[1] - 1) * t[1] + 1)
-                temp += (grown[0] * grown[1] + 2 * spread) * unit
+                k, d, t = (per_axis(v, rank) for v in (op.kernel, op.dilation, op.stride))
+                ext = [-(-span(k[a], d[a]) // t[a]) + 1 for a in range(rank)]
+                sizes_in = _hw(net.shapes[node.inputs[0]])
+                grown = [s + 2 * e for s, e in zip(sizes_in, ext, strict=True)]
+                spread = math.prod((g - 1) * t[a] + 1 for a, g in enumerate(grown))
+                temp += (math.prod(grown) + 2 * spread) * unit
         elif node.kind in ("adaptive_avgpool", "adaptive_maxpool"):
-            temp += _adaptive(node, net, CHANNELS) * FLOAT
+            temp += _adaptive(node, net, depth) * FLOAT
         elif len(node.inputs) > 1:
-            temp += out_h * out_w * unit
-        temps[node.name] = max(temp, MEASURE_TEMPORARIES * out_h * out_w * unit)
-        kept[node.name] = KEPT_PER_UNIT * max(out_h, out_w)
+            temp += math.prod(out) * unit
+        temps[node.name] = max(temp, MEASURE_TEMPORARIES * math.prod(out) * unit)
+        kept[node.name] = KEPT_PER_UNIT * sum(out)  # each axis' measured run
     return _peak(net, sizes, temps, kept, keep_input=False) + BASE + PER_LAYER * len(net)

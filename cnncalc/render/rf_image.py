@@ -46,6 +46,7 @@ class Picture:
     neighbours: tuple[UnitField, ...] = ()
     paths: tuple[UnitField, ...] = ()  # one per input of the merge, if any
     measured: tuple[tuple[int, int], tuple[int, int]] | None = None  # (lo, hi) rows, cols
+    strip: bool = False  # a 1-D input, drawn as one row of MAX_SCALE pixels
 
     def _all(self) -> list[tuple[Any, Any]]:
         spans = [(f.lo, f.hi) for f in (self.field, *self.neighbours, *self.paths)]
@@ -83,12 +84,16 @@ class Picture:
         fit = Fraction(MAX_SIDE, extent)
         return Fraction(min(MAX_SCALE, math.floor(fit))) if fit >= 1 else fit
 
+    def axis_scale(self, axis: int) -> Fraction:
+        """Pixels per cell along `axis`: `scale`, except a strip's one row, MAX_SCALE tall."""
+        return Fraction(MAX_SCALE) if self.strip and axis == 0 else self.scale
+
     def pixel(self, cell: Any, axis: int) -> int:
         """The first pixel of input cell `cell` (clamped to the picture)."""
         clamped: Fraction = min(
             max(Fraction(cell), Fraction(self.origin[axis])), Fraction(self.end[axis])
         )
-        return math.ceil((clamped - self.origin[axis]) * self.scale)
+        return math.ceil((clamped - self.origin[axis]) * self.axis_scale(axis))
 
     def box(self, lo: tuple[Any, ...], hi: tuple[Any, ...]) -> tuple[int, int, int, int]:
         """Pixel rows [top, bottom) and columns [left, right) of cells lo..hi (at least 1 px)."""
@@ -107,16 +112,23 @@ class Picture:
         cols = f"columns {fmt_number(f.lo[1])}..{fmt_number(f.hi[1])}"
         size = "×".join(fmt_number(v) for v in self.size)
         stride = "×".join(fmt_number(v) for v in self.stride)
+        where = f"{rows}, {cols} of a {self.image[0]}×{self.image[1]} input"
+        unit = f"({self.unit[0]}, {self.unit[1]})"
+        if self.strip:
+            where = f"positions {fmt_number(f.lo[1])}..{fmt_number(f.hi[1])} of a 1-D input of "
+            where += f"length {self.image[1]}"
+            unit = str(self.unit[1])
         lines = [
-            f"{self.layer}, unit ({self.unit[0]}, {self.unit[1]}): {rows}, {cols} "
-            f"of a {self.image[0]}×{self.image[1]} input",
-            f"field {size}, stride {stride}; outside the image: padding",
+            f"{self.layer}, unit {unit}: {where}",
+            f"field {size}, stride {stride}; outside the {'signal' if self.strip else 'image'}: "
+            "padding",
         ]
         if self.paths:
             lines.append("paths: " + ", ".join(p.label for p in self.paths))
         if self.measured:
             (a, b), (c, d) = self.measured
-            lines.append(f"measured (NumPy): rows {a}..{c}, columns {b}..{d}")
+            measured = f"positions {b}..{d}" if self.strip else f"rows {a}..{c}, columns {b}..{d}"
+            lines.append(f"measured (NumPy): {measured}")
         return lines
 
 
@@ -192,7 +204,12 @@ def to_png(picture: Picture) -> bytes:
     height, width = canvas.shape[:2]
     rows = b"".join(b"\x00" + canvas[y].tobytes() for y in range(height))
     geometry = json.dumps(
-        {"origin": list(picture.origin), "scale": str(picture.scale), "legend": picture.legend()},
+        {
+            "origin": list(picture.origin),
+            "scale": str(picture.scale),
+            "row_scale": str(picture.axis_scale(0)),
+            "legend": picture.legend(),
+        },
         ensure_ascii=True,
     )
     return b"".join(

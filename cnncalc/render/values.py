@@ -6,6 +6,7 @@ here: the arrays arrive as nested lists of plain numbers).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from cnncalc.layers import fmt_shape
@@ -40,17 +41,29 @@ def _matrix(rows: list[list[Any]], indent: str = "  ") -> list[str]:
 
 
 def output_lines(result: RunResult) -> list[str]:
-    """Every output channel as a matrix (`O[:, :, c] =`), or a flat output as one row."""
+    """Every output channel as a matrix (`O[:, :, c] =`; a 1-D output's channel as one row,
+    `O[:, c] =`; a 3-D output's as one matrix per frame, `O[d, :, :, c] =`), or a flat output
+    as one row."""
+    import numpy as np
+
     values = result.values()
     shape = result.output.shape
     lines = [f"{result.layer.name} ({result.layer.kind}) output, {fmt_shape(shape)}:"]
     if len(shape) == 1:
         return [*lines, "O =", *_matrix([values])]
-    h, w, channels = shape
-    shown = max(1, min(channels, MAX_SHOWN // max(h * w, 1)))
+    cells = np.empty(shape, dtype=object)
+    cells[...] = values
+    *spatial, channels = shape
+    leading = spatial[:-2]
+    shown = max(1, min(channels, MAX_SHOWN // max(math.prod(spatial), 1)))
     for c in range(shown):
-        lines.append("O =" if channels == 1 else f"O[:, :, {c}] =")
-        lines += _matrix([[values[i][j][c] for j in range(w)] for i in range(h)])
+        for frame in np.ndindex(*leading):
+            axes = [*map(str, frame), *[":"] * min(len(spatial), 2), str(c)]
+            one = channels == 1 and not leading
+            lines.append("O =" if one else f"O[{', '.join(axes)}] =")
+            where = (*frame, ..., c)
+            matrix = cells[where]
+            lines += _matrix(matrix.reshape(-1, matrix.shape[-1]).tolist())
     if shown < channels:
         lines.append(f"(channels {shown}–{channels - 1} not shown; --format json has them all)")
     return lines
@@ -72,7 +85,7 @@ def note_lines(result: RunResult) -> list[str]:
 
 
 def _label(index: tuple[int, ...], single_channel: bool) -> str:
-    shown = index[:2] if single_channel and len(index) == 3 else index
+    shown = index[:-1] if single_channel else index
     return "O[" + ",".join(map(str, shown)) + "]"
 
 
@@ -106,6 +119,6 @@ def cell_lines(cells: list[CellSum | CellPool], single_channel: bool) -> list[st
 def run_text(result: RunResult, cells: list[CellSum | CellPool] | None = None) -> str:
     lines = output_lines(result)
     if cells:
-        channels = result.output.shape[-1] if result.output.ndim == 3 else 0
+        channels = result.output.shape[-1] if result.output.ndim > 1 else 0
         lines += ["", *cell_lines(cells, channels == 1)]
     return "\n".join([*lines, "", *note_lines(result)]) + "\n"
