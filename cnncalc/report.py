@@ -8,7 +8,7 @@ from typing import Any
 
 from cnncalc.errors import SpecError
 from cnncalc.gcpause import gc_paused
-from cnncalc.graph import INPUT, Network, Node
+from cnncalc.graph import Network, Node
 from cnncalc.layers import Shape
 from cnncalc.passes.flooring import SpecWarning, unseen_pixels
 from cnncalc.passes.flops import MultiplyCount, count_flops
@@ -19,6 +19,7 @@ from cnncalc.passes.memory import (
     activation_memory,
     live_timeline,
     memory_totals,
+    tensor_size,
 )
 from cnncalc.passes.params import ParamCount, count_params
 from cnncalc.passes.receptive_field import ReceptiveField, receptive_fields
@@ -130,7 +131,8 @@ class Report:
         """(layer, bytes alive while it runs) in run order from the input: the curve whose
         maximum is the inference peak."""
         sizes = {row.node.name: row.memory.activation_bytes for row in self.layers}
-        sizes[INPUT] = self.memory.input_bytes
+        for name, shape in self.network.inputs.items():
+            sizes[name] = int(tensor_size(shape, self.memory.options)[1])
         return live_timeline(self.network, sizes)
 
     def only(self, layer: str | None) -> Report:
@@ -223,10 +225,18 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `cnncalc summary --format json` (fields are only ever added)."""
+        net = self.network
         return {
-            "name": self.network.name,
-            "input_shape": list(self.network.input_shape),
-            "layers": [row.to_dict(self.network.input_shape[:2]) for row in self.layers],
+            "name": net.name,
+            "input_shape": list(net.input_shape),
+            "inputs": [
+                {"name": name, "input_shape": list(shape)} for name, shape in net.inputs.items()
+            ],
+            "outputs": [
+                {"name": name, "output_shape": list(net.shapes[name])} for name in net.outputs
+            ],
+            "unused": list(net.unused),
+            "layers": [row.to_dict(net.input_shape[:2]) for row in self.layers],
             "totals": {
                 "params": self.totals.params,
                 "trainable_params": self.totals.trainable_params,

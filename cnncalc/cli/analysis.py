@@ -65,7 +65,7 @@ from cnncalc.zoo import zoo_description, zoo_names, zoo_path
 
 def _analyze(
     arch: str,
-    input_shape: str | None,
+    input_shape: list[str] | None,
     convention: str = "macs",
     memory: MemoryOptions | None = None,
 ) -> Report:

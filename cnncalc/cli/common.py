@@ -14,11 +14,10 @@ from typer.core import TyperCommand
 
 from cnncalc import __version__
 from cnncalc.errors import CnncalcError, SourcePos, SpecError
-from cnncalc.layers import Shape
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.memory import DTYPE_BYTES, OPTIMIZER_STATES
 from cnncalc.render.output import Format
-from cnncalc.spec import parse_input_option
+from cnncalc.spec import InputOverride, parse_input_option, parse_input_options
 from cnncalc.yamltree import MAX_INT
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,12 +63,14 @@ ArchArg = Annotated[
     ),
 ]
 InputOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--input",
         "-i",
         metavar="HxWxC",
-        help="Override the spec's input shape (one sample; CxHxW if the spec says layout: chw).",
+        help="Override the spec's input shape (one sample; CxHxW if the spec says layout: chw); "
+        "NAME=HxWxC for one of several inputs, once per input.",
+        show_default=False,
     ),
 ]
 FormatOpt = Annotated[
@@ -192,17 +193,19 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def input_option(text: str | None) -> Shape | None:
-    """`--input HxWxC` (or N; CxHxW for a spec with `layout: chw`) as a shape; sizes are
-    bounded as a spec's integers are."""
-    if text is None:
+def input_option(texts: list[str] | None) -> InputOverride | None:
+    """`--input HxWxC` (or N; CxHxW for a spec with `layout: chw`) as a shape, or one
+    `--input NAME=HxWxC` per input as name → shape; sizes are bounded as a spec's integers
+    are."""
+    if not texts:
         return None
-    shape = parse_input_option(text)
-    if any(d > MAX_INT for d in shape):
-        raise SpecError(
-            f"--input sizes are at most 2^63 − 1, got {text[:40]}", SourcePos("--input")
-        )
-    return shape
+    override = parse_input_options(texts)
+    for text in texts:
+        if any(d > MAX_INT for d in parse_input_option(text.partition("=")[2] or text)):
+            raise SpecError(
+                f"--input sizes are at most 2^63 − 1, got {text[:40]}", SourcePos("--input")
+            )
+    return override
 
 
 def _version(value: bool) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from cnncalc.graph import INPUT, Network, Node
+from cnncalc.graph import Network, Node
 from cnncalc.reference.forward import LayerWeights
 from cnncalc.reference.ops import Array, transpose_crop, window_pads
 
@@ -207,18 +207,22 @@ class TorchModel:
         return params, buffers
 
     def forward(self, x: Any, keep: bool = True) -> dict[str, Any]:
-        """Run on an NCHW tensor (or an NHWC NumPy array); every layer's output by name."""
+        """Run on an NCHW tensor (or an NHWC NumPy array) for the only input, or on each
+        input's by name; every layer's output by name (`keep`), or the network's outputs."""
         torch = self.torch
-        if isinstance(x, np.ndarray):
-            x = torch.from_numpy(_to_nchw(x))
-        values: dict[str, Any] = {INPUT: x}
+        given = dict(x) if isinstance(x, Mapping) else {self.net.input_names[0]: x}
+        values: dict[str, Any] = {
+            name: torch.from_numpy(_to_nchw(v)) if isinstance(v, np.ndarray) else v
+            for name, v in given.items()
+        }
         with torch.no_grad():
             for node in self.net:
                 inputs = [values[i] for i in node.inputs]
                 values[node.name] = self._apply(node, inputs)
         if not keep:
-            return {self.net.output.name: values[self.net.output.name]}
-        del values[INPUT]
+            return {name: values[name] for name in self.net.outputs}
+        for name in given:
+            del values[name]
         return values
 
     __call__ = forward

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cnncalc.errors import SpecError
-from cnncalc.graph import INPUT, Network
+from cnncalc.graph import Network
 from cnncalc.layers import Shape
 from cnncalc.loader import load
 from cnncalc.passes.receptive_field import ReceptiveField
@@ -125,6 +125,7 @@ class VerifyResult:
     estimate_bytes: int  # the forward's estimated peak, checked against max_memory
     layers: tuple[LayerCheck, ...]
     rf_inputs: tuple[Shape, ...] = field(default=())  # the inputs the RF was compared on
+    inputs: tuple[tuple[str, Shape], ...] = ()  # each input's name and shape (random values)
 
     @property
     def ok(self) -> bool:
@@ -158,6 +159,7 @@ class VerifyResult:
         return {
             "name": self.name,
             "input_shape": list(self.input_shape),
+            "inputs": [{"name": n, "input_shape": list(s)} for n, s in self.inputs],
             "batch": self.batch,
             "seed": self.seed,
             "ok": self.ok,
@@ -236,7 +238,7 @@ def _categories(net: Network, fields: dict[str, ReceptiveField | None]) -> dict[
     `after_transposed`, `uneven` (after adaptive bins of unequal width) or `broadcast` (after
     a 1×1 input that is not a global pool's, broadcast over H×W)."""
     rank = {"regular": 0, "after_transposed": 1, "uneven": 2, "broadcast": 2}
-    cats: dict[str, str] = {INPUT: "regular"}
+    cats: dict[str, str] = dict.fromkeys(net.input_names, "regular")
     for node in net:
         inherited = [cats[name] for name in node.inputs]
         inherited = ["after_transposed" if c == "transposed" else c for c in inherited]
@@ -263,7 +265,7 @@ def _periods(net: Network) -> dict[str, tuple[int, int]]:
     number of pixels (translation equivariance, from the layer structure alone): 1 until a
     conv_transpose spreads its input `stride` apart (P·stride); a window of stride t then
     takes P/gcd(P, t); a merge the lcm of its inputs'; global pooling leaves one unit."""
-    periods: dict[str, tuple[int, int]] = {INPUT: (1, 1)}
+    periods: dict[str, tuple[int, int]] = dict.fromkeys(net.input_names, (1, 1))
     for node in net:
         ins = [periods[name] for name in node.inputs]
         p = [math.lcm(*(q[a] for q in ins)) for a in range(2)]
@@ -450,7 +452,14 @@ def verify_network(
         rf_check = rf_checks.get(name, Check("skip", note=default))
         rows.append(LayerCheck(name, row.node.kind, shape, params, rf_check, rf_where.get(name)))
     return VerifyResult(
-        net.name, net.input_shape, batch, seed, estimate, tuple(rows), tuple(rf_used)
+        net.name,
+        net.input_shape,
+        batch,
+        seed,
+        estimate,
+        tuple(rows),
+        tuple(rf_used),
+        tuple(net.inputs.items()),
     )
 
 

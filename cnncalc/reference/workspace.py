@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from cnncalc.graph import INPUT, Network, Node
+from cnncalc.graph import Network, Node
 from cnncalc.reference.ops import (
     ROW_BLOCK_BYTES,
     ROW_WISE,
@@ -143,7 +143,7 @@ def _peak(
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index
-    live = sizes[INPUT]
+    live = sum(sizes[name] for name in net.input_names)
     stays = 0
     peak = live
     for index, node in enumerate(net):
@@ -152,7 +152,7 @@ def _peak(
         peak = max(peak, live + stays + sizes[node.name] + temporaries[node.name])
         live += sizes[node.name]
         for name in set(node.inputs):
-            if last_use[name] == index and (name != INPUT or not keep_input):
+            if last_use[name] == index and (name not in net.input_names or not keep_input):
                 live -= sizes[name]
     return peak
 

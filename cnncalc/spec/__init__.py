@@ -15,79 +15,41 @@ from typing import Any
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.fields import describe
 from cnncalc.graph import INPUT, Network, build_network
-from cnncalc.layers import Shape
 from cnncalc.spec.blocks import parse_blocks
-from cnncalc.spec.expand import MAX_LAYERS, REPEAT_FIELDS, TOP_KEYS, Expander, Scope
+from cnncalc.spec.expand import (
+    MAX_LAYERS,
+    REPEAT_FIELDS,
+    SEVERAL_INPUTS,
+    TOP_KEYS,
+    Expander,
+    Scope,
+)
+from cnncalc.spec.inputs import (
+    InputOverride,
+    WrittenShape,
+    parse_input_option,
+    parse_input_options,
+    parse_inputs,
+    parse_outputs,
+    single_input,
+)
 from cnncalc.spec.layer import COMMON_FIELDS, suggest
 from cnncalc.spec.reading import decode_spec, read_text
 from cnncalc.yamltree import YMap, parse_yaml
 
 
-def _parse_input(raw: Any, layout: Any, pos: SourcePos) -> Shape:
-    order = "[C, H, W]" if layout == "chw" else "[H, W, C]"
-    example = "[3, 224, 224]" if layout == "chw" else "[224, 224, 3]"
-    hint = f"write `input: {order}`, e.g. {example}, or [N] for a flat input"
-    if isinstance(raw, str):
-        try:
-            dims = parse_input_option(raw)
-        except SpecError:
-            pass
-        else:
-            hint = f"write it as a list: `input: [{', '.join(map(str, dims))}]`"
-    elif isinstance(raw, list) and len(raw) == 2:
-        hint = f"add the channels: e.g. `input: [{raw[0]}, {raw[1]}, 3]` for an RGB image"
-    if not isinstance(raw, list) or len(raw) not in (1, 3):
-        raise SpecError(f"`input` must be {order} or [N], got {describe(raw)}", pos, hint)
-    if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in raw):
-        raise SpecError(
-            f"`input` dimensions must be positive integers, got {describe(raw)}", pos, hint
-        )
-    if layout == "chw" and len(raw) == 3:
-        return (raw[1], raw[2], raw[0])
-    return tuple(raw)
-
-
-class WrittenShape(tuple[int, ...]):
-    """An input shape as written on the command line (`--input 3x224x224`): in the order of
-    the spec's `layout`, HxWxC unless the spec says `layout: chw`."""
-
-    def in_layout(self, layout: str | None) -> Shape:
-        if layout == "chw" and len(self) == 3:
-            return (self[1], self[2], self[0])
-        return tuple(self)
-
-
-def parse_input_option(text: str) -> WrittenShape:
-    """`--input 224x224x3` (or `64`, for a flat input) → a shape, in the spec's layout."""
-    parts = text.lower().replace("×", "x").replace(",", "x").split("x")
-    try:
-        dims = tuple(int(p) for p in parts)
-    except ValueError:
-        dims = ()
-    if len(dims) == 2 and all(d > 0 for d in dims):
-        n, p = dims
-        raise SpecError(
-            f"--input {text} has two sizes; cnncalc's input is one sample, HxWxC or N",
-            SourcePos("--input"),
-            f"for a batch of {n} rows of {p} features (n, p), write `--input {p} --batch {n}`; "
-            f"for a {n}×{p} one-channel image, `--input {n}x{p}x1`",
-        )
-    if len(dims) not in (1, 3) or any(d <= 0 for d in dims):
-        raise SpecError(
-            f"--input must be HxWxC (e.g. 224x224x3) or N, got {text!r}", SourcePos("--input")
-        )
-    return WrittenShape(dims)
-
-
-def from_yaml(text: str, file: str, default_name: str, input_shape: Shape | None = None) -> Network:
+def from_yaml(
+    text: str, file: str, default_name: str, input_shape: InputOverride | None = None
+) -> Network:
     return from_document(parse_yaml(text, file), file, default_name, input_shape)
 
 
 def from_document(
-    doc: Any, file: str, default_name: str, input_shape: Shape | None = None
+    doc: Any, file: str, default_name: str, input_shape: InputOverride | None = None
 ) -> Network:
     """The network of a parsed spec (`parse_yaml`'s result), for callers that read other
-    keys of the same document (`check` reads `expect:`)."""
+    keys of the same document (`check` reads `expect:`). `input_shape` overrides the input's
+    shape: one shape, or input name → shape (`--input image=224x224x3`)."""
     top = SourcePos(file, 1, 1)
     if doc is None:
         raise SpecError("the spec is empty", top, "a spec needs `input:` and `layers:`")
@@ -102,8 +64,15 @@ def from_document(
                 doc.key_pos[key],
                 suggest(key, TOP_KEYS) or f"top-level keys: {', '.join(TOP_KEYS)}",
             )
+    if "input" in doc and "inputs" in doc:
+        raise SpecError(
+            "the spec has both `input:` and `inputs:`",
+            doc.key_pos["inputs"],
+            "keep `input: [H, W, C]` for one input, or name each in `inputs: {image: [...]}`",
+        )
     for required in ("input", "layers"):
-        if required not in doc and not (required == "input" and input_shape):
+        present = required in doc or (required == "input" and ("inputs" in doc or input_shape))
+        if not present:
             raise SpecError(
                 f"the spec has no `{required}:`",
                 doc.pos,
@@ -119,23 +88,22 @@ def from_document(
             doc.pos_of("layout"),
             "hwc: `input` is [H, W, C] (the default); chw: `input` is [C, H, W]",
         )
-    if isinstance(input_shape, WrittenShape):
-        input_shape = input_shape.in_layout(layout)
-    shape = input_shape or _parse_input(doc["input"], layout, doc.pos_of("input"))
-    expander = Expander(parse_blocks(doc.get("blocks"), doc.pos_of("blocks")), file)
-    scope = Scope("", {}, INPUT, True)
+    inputs, input_pos = parse_inputs(doc, layout, input_shape)
+    expander = Expander(parse_blocks(doc.get("blocks"), doc.pos_of("blocks")), file, input_pos)
+    scope = Scope("", {}, next(iter(inputs)) if len(inputs) == 1 else SEVERAL_INPUTS, True)
     expander.expand_list(doc["layers"], scope, doc.pos_of("layers"))
     if not expander.nodes:
-        skipped = len(expander.defined) > 1  # beyond `input`: all were skipped by `when:`
+        skipped = len(expander.defined) > len(inputs)  # all were skipped by `when:`
         raise SpecError(
             "the spec has no layers" + (" (`when:` skips them all)" if skipped else ""),
             doc.pos_of("layers"),
             "list them: `layers: [{conv: {filters: 8, kernel: 3}}, relu]`",
         )
-    return build_network(name, shape, expander.nodes)
+    outputs = parse_outputs(doc, expander, scope)
+    return build_network(name, inputs, expander.nodes, outputs, input_pos)
 
 
-def from_shorthand(text: str, input_shape: Shape | None) -> Network:
+def from_shorthand(text: str, input_shape: InputOverride | None) -> Network:
     pos = SourcePos("<shorthand>")
     if input_shape is None:
         raise SpecError(
@@ -164,7 +132,7 @@ def from_shorthand(text: str, input_shape: Shape | None) -> Network:
             )
         expander.expand_entry(stripped, scope, item_pos)
         column += len(item) + 1
-    return build_network("shorthand", tuple(input_shape), expander.nodes)
+    return build_network("shorthand", single_input(input_shape, pos), expander.nodes)
 
 
 __all__ = [
@@ -172,11 +140,13 @@ __all__ = [
     "MAX_LAYERS",
     "REPEAT_FIELDS",
     "TOP_KEYS",
+    "InputOverride",
     "WrittenShape",
     "decode_spec",
     "from_document",
     "from_shorthand",
     "from_yaml",
     "parse_input_option",
+    "parse_input_options",
     "read_text",
 ]
