@@ -18,7 +18,7 @@ from cnncalc.reference import ops, windows
 from cnncalc.reference.forward import LayerWeights, make_weights, run_forward
 from cnncalc.reference.receptive import (
     enlarged,
-    input_boxes,
+    initial_boxes,
     layer_boxes,
     measure_fields,
 )
@@ -351,10 +351,13 @@ def test_parse_bytes() -> None:
 def nan_probe_boxes(net: Network) -> dict[str, np.ndarray]:
     """Per layer and unit, the bounding box (lo_y, hi_y, lo_x, hi_x) of the input pixels
     whose NaN reaches it through the real forward pass (NaN·0 is NaN, so a zero weight
-    still counts: structural dependence); NaN where none does."""
-    h, w, c = net.input_shape
-    x = np.zeros((h * w, h, w, c), dtype=np.float32)
-    x[np.arange(h * w), np.arange(h * w) // w, np.arange(h * w) % w, :] = np.nan
+    still counts: structural dependence); NaN where none does. Several inputs (of one size)
+    are probed at the same pixel, as each counts in its own pixels."""
+    h, w, _ = net.input_shape
+    x = {}
+    for name, (_, _, c) in net.inputs.items():
+        x[name] = np.zeros((h * w, h, w, c), dtype=np.float32)
+        x[name][np.arange(h * w), np.arange(h * w) // w, np.arange(h * w) % w, :] = np.nan
     with np.errstate(invalid="ignore", over="ignore"):
         result = run_forward(net, x=x, keep_outputs=True)
     ys, xs = np.arange(h * w) // w, np.arange(h * w) % w
@@ -375,7 +378,7 @@ def nan_probe_boxes(net: Network) -> dict[str, np.ndarray]:
 
 
 def box_maps(net: Network) -> dict[str, np.ndarray]:
-    live = {"input": input_boxes(*net.input_shape[:2])}
+    live = initial_boxes(net)
     out = {}
     for node in net:
         m = layer_boxes(node, [live[i] for i in node.inputs])

@@ -35,7 +35,7 @@ from typing import Any, cast
 import numpy as np
 
 from cnncalc.errors import SpecError
-from cnncalc.graph import INPUT, Network, Node, build_network
+from cnncalc.graph import Network, Node, build_network
 from cnncalc.reference.windows import (
     Array,
     adaptive_max,
@@ -249,17 +249,25 @@ def measure(boxes: Array) -> MeasuredField:
     )
 
 
+def initial_boxes(net: Network) -> dict[str, Array | None]:
+    """Each input's boxes: every pixel sees itself (None for a flat input). Each input counts
+    in its own pixels, as the analytic pass does."""
+    return {
+        name: input_boxes(shape[0], shape[1]) if len(shape) == 3 else None
+        for name, shape in net.inputs.items()
+    }
+
+
 def measure_fields(net: Network) -> dict[str, MeasuredField | None]:
     """Every layer's measured field on `net`'s own input size (None for flat outputs; the
     box maps are those of images, so 1-D and 3-D inputs are not measured either)."""
-    if len(net.input_shape) != 3:
+    if all(len(shape) != 3 for shape in net.inputs.values()):
         return {node.name: None for node in net}
-    input_hw = (net.input_shape[0], net.input_shape[1])
     last_use: dict[str, int] = {}
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index
-    live: dict[str, Array | None] = {INPUT: input_boxes(*input_hw)}
+    live = initial_boxes(net)
     out: dict[str, MeasuredField | None] = {}
     for index, node in enumerate(net):
         boxes = layer_boxes(node, [live[name] for name in node.inputs])
@@ -278,7 +286,7 @@ def _stride_period(net: Network) -> tuple[int, int]:
     """Per axis, an S such that input sizes H + m·S give every layer the same rounding, the
     same `same` padding and the same merges: the lcm over layers of the product of the
     strides on the way (conv_transpose multiplies sizes, so it adds no constraint)."""
-    cumulative: dict[str, tuple[int, int]] = {INPUT: (1, 1)}
+    cumulative: dict[str, tuple[int, int]] = {name: (1, 1) for name in net.input_names}
     period = (1, 1)
     for node in net:
         ins = [cumulative[name] for name in node.inputs]
@@ -304,7 +312,8 @@ def _adaptive_divides(net: Network) -> bool:
 
 def _rebuild(net: Network, h: int, w: int) -> Network | None:
     try:
-        return build_network(net.name, (h, w, net.input_shape[2]), list(net.nodes))
+        inputs = {net.input_names[0]: (h, w, net.input_shape[2])}
+        return build_network(net.name, inputs, list(net.nodes), net.output_names)
     except SpecError:
         return None
 
@@ -315,8 +324,8 @@ def enlarged(net: Network, max_side: int = 4096) -> Iterator[Network]:
     among the first eight such sizes of each step, one where adaptive pooling bins divide
     evenly is preferred (and one where the network is valid at all is needed)."""
     yield net
-    if len(net.input_shape) != 3:
-        return
+    if len(net.input_shape) != 3 or len(net.input_names) > 1:
+        return  # several inputs: measured on their own sizes only
     h, w = net.input_shape[0], net.input_shape[1]
     sh, sw = _stride_period(net)
     factor = 2
