@@ -509,3 +509,99 @@ def test_export_cli_check_on_several_outputs(tmp_path: Path) -> None:
     result = cli("export", spec_file(tmp_path, TOY), "--to", "pytorch", "--check")
     assert result.exit_code == 0, result.output
     assert "return logits, aux" in result.stdout
+
+
+# --- every rank -------------------------------------------------------------------------------
+
+ONE_D = """\
+name: two_1d
+inputs: {audio: [16, 2], meta: [16, 1]}
+layers:
+  - conv: {filters: 4, kernel: 3, padding: 1, from: audio, name: ca}
+  - conv: {filters: 2, kernel: 3, padding: 1, from: meta, name: cm}
+  - concat: {from: [ca, cm], name: fuse}
+  - maxpool: {kernel: 2, name: pool}
+  - global_avgpool: {name: gap}
+  - dense: {units: 3, name: logits}
+  - dense: {units: 2, from: pool, name: aux}
+outputs: [logits, aux]
+"""
+
+THREE_D = """\
+name: two_3d
+inputs: {clip: [4, 8, 8, 3], flow: [4, 8, 8, 2]}
+layers:
+  - conv: {filters: 4, kernel: 3, padding: 1, from: clip, name: cc}
+  - conv: {filters: 4, kernel: 3, padding: 1, from: flow, name: cf}
+  - add: {from: [cc, cf], name: fuse}
+  - split: {name: s, chunks: 2}
+  - global_avgpool: {name: gap, from: s.0}
+  - dense: {units: 3, name: logits}
+outputs: [logits, s.1]
+"""
+
+
+def test_two_1d_inputs_by_hand() -> None:
+    report = cnncalc.analyze(cnncalc.load(ONE_D))
+    params = {row.name: row.counts.params for row in report.layers}
+    # ca 3·2·4 + 4; cm 3·1·2 + 2; logits 6·3 + 3; aux reads pool's 8·6 = 48 values: 48·2 + 2
+    assert params == {"ca": 28, "cm": 8, "fuse": 0, "pool": 0, "gap": 0, "logits": 21, "aux": 98}
+    # ca 16·4 outputs × 6; cm 16·2 × 3; logits 18; aux 96
+    assert report.macs == 384 + 96 + 18 + 96
+    assert report.layer("fuse").output_shape == (16, 6)
+    assert report.memory.input_bytes == (32 + 16) * 4
+    fuse, pool = report.layer("fuse").rf, report.layer("pool").rf
+    assert fuse is not None and fuse.size == (3,) and fuse.aligned
+    assert pool is not None and pool.size == (4,) and pool.stride == (2,)
+
+
+def test_two_3d_inputs_and_a_split_part_as_output_by_hand() -> None:
+    report = cnncalc.analyze(cnncalc.load(THREE_D))
+    net = report.network
+    assert net.outputs == ("logits", "s.1")
+    assert net.shapes["s.1"] == (4, 8, 8, 2)
+    # cc 27·3·4 + 4; cf 27·2·4 + 4; logits 2·3 + 3
+    assert report.totals.params == 328 + 220 + 9
+    # cc and cf: 4·8·8·4 outputs × 81 and × 54; logits 6
+    assert report.macs == 1_024 * 81 + 1_024 * 54 + 6
+    data = report.to_dict()
+    assert data["outputs"][1] == {"name": "s.1", "output_shape": [4, 8, 8, 2]}
+
+
+def test_outputs_naming_a_split_lists_its_parts() -> None:
+    error = error_of(THREE_D.replace("outputs: [logits, s.1]", "outputs: [logits, s]"))
+    assert "a split into 2 parts" in error.message
+    assert (error.pos.line, error.pos.col) == (10, 19)
+    assert "`s.0`, `s.1`" in (error.hint or "")
+
+
+def test_named_inputs_follow_the_layout_and_the_input_option() -> None:
+    text = ONE_D.replace("audio: [16, 2], meta: [16, 1]", "audio: [2, 16], meta: [1, 16]")
+    net = cnncalc.load("layout: chw\n" + text)
+    assert net.inputs == {"audio": (16, 2), "meta": (16, 1)}
+    net = cnncalc.load(ONE_D, {"audio": (32, 2), "meta": (32, 1)})
+    assert net.shapes["aux"] == (2,) and net.shapes["pool"] == (16, 6)
+
+
+@pytest.mark.parametrize("text", [ONE_D, THREE_D], ids=["1-D", "3-D"])
+def test_verify_run_and_export_at_every_rank(text: str, tmp_path: Path) -> None:
+    path = spec_file(tmp_path, text)
+    result = cli("verify", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [i["name"] for i in json.loads(result.stdout)["inputs"]] == list(
+        cnncalc.load(text).input_names
+    )
+    for command in (["run"], ["graph", "--format", "dot"], ["summary", "-f", "csv"]):
+        assert cli(command[0], path, *command[1:]).exit_code == 0, command
+
+
+@pytest.mark.filterwarnings("ignore:TF32 acceleration:UserWarning")
+@pytest.mark.parametrize("text", [ONE_D, THREE_D], ids=["1-D", "3-D"])
+def test_torch_agrees_at_every_rank(text: str, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from tests.test_export import run_pytorch
+    from tests.test_torch_crosscheck import crosscheck
+
+    net = cnncalc.load(text)
+    crosscheck(net)
+    run_pytorch(net, tmp_path)
