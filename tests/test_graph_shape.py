@@ -605,3 +605,13 @@ def test_torch_agrees_at_every_rank(text: str, tmp_path: Path) -> None:
     net = cnncalc.load(text)
     crosscheck(net)
     run_pytorch(net, tmp_path)
+
+
+def test_run_refuses_x_values_for_a_network_of_several_inputs(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    values = tmp_path / "x.npy"
+    np.save(values, np.zeros((16, 2), dtype=np.float32))
+    result = cli("run", spec_file(tmp_path, ONE_D), "--x", str(values))
+    assert result.exit_code == 2
+    assert "--x: error:" in result.output and "has 2 (audio, meta)" in result.output
+    assert "hint:" in result.output

@@ -330,7 +330,7 @@ def run_network(
         raise SpecError(
             f"--x gives one input, but {net.name} has {len(net.input_names)} "
             f"({', '.join(net.input_names)})",
-            None,
+            SourcePos("--x"),
             "leave out --x to run on seeded random inputs",
         )
     given = {net.input_names[0]: x[None].astype(DTYPE)} if x is not None else None
@@ -378,6 +378,12 @@ def run(
                 None,
                 "leave out --input: the --x values give the input's shape",
             )
+        try:  # the spec's own inputs: --x gives the only one's values
+            net = load(source, input_shape)
+        except SpecError:  # e.g. a shorthand, whose shape --x gives
+            net = None
+        if net is not None and len(net.input_names) > 1:
+            return run_network(net, x, weights, layer, seed)  # refuses --x, naming the inputs
         input_shape = tuple(int(d) for d in x.shape)
     return run_network(load(source, input_shape), x, weights, layer, seed)
 

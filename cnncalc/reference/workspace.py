@@ -173,6 +173,8 @@ def _peak(
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index
+    for name in net.outputs:  # the forward keeps them, even those later layers read
+        last_use.pop(name, None)
     live = sum(sizes[name] for name in net.input_names)
     stays = 0
     peak = live
@@ -182,7 +184,7 @@ def _peak(
         peak = max(peak, live + stays + sizes[node.name] + temporaries[node.name])
         live += sizes[node.name]
         for name in set(node.inputs):
-            if last_use[name] == index and (name not in net.input_names or not keep_input):
+            if last_use.get(name) == index and (name not in net.input_names or not keep_input):
                 live -= sizes[name]
     return peak
 
