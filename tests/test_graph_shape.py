@@ -615,3 +615,42 @@ def test_run_refuses_x_values_for_a_network_of_several_inputs(tmp_path: Path) ->
     assert result.exit_code == 2
     assert "--x: error:" in result.output and "has 2 (audio, meta)" in result.output
     assert "hint:" in result.output
+
+
+# --- training -----------------------------------------------------------------------------------
+
+AUX_IN_BLOCK = """\
+input: [4, 4, 1]
+blocks:
+  pair:
+    layers:
+      - relu: {name: a}
+      - relu: {name: b}
+layers:
+  - pair: {name: blk}
+  - relu: {name: c}
+outputs: [c, blk.a]
+"""
+
+
+def training_memory_of(tmp_path: Path, text: str, *options: str) -> dict[str, int]:
+    result = cli("memory", spec_file(tmp_path, text), "--training", *options, "-f", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["totals"]["training_memory"]  # type: ignore[no-any-return]
+
+
+def test_training_counts_every_input(tmp_path: Path) -> None:
+    # image 8·8·3 and depth 8·8·1 floats: 768 + 256 bytes
+    assert training_memory_of(tmp_path, TOY)["input_bytes"] == 1_024
+    result = cli("flops", spec_file(tmp_path, TOY), "--training")
+    assert result.exit_code == 0, result.output
+
+
+def test_training_keeps_an_output_that_later_layers_read(tmp_path: Path) -> None:
+    # 16 floats = 64 B each. Checkpointing blk.* would recompute blk.a, read only inside the
+    # segment, but it is an output: every activation stays saved
+    memory = training_memory_of(tmp_path, AUX_IN_BLOCK, "--checkpoint", "blk.*")
+    assert (memory["saved_activation_bytes"], memory["recompute_bytes"]) == (192, 0)
+    # in place: c overwrites blk.b (0 B); blk.b may not overwrite blk.a, an output
+    memory = training_memory_of(tmp_path, AUX_IN_BLOCK, "--inplace")
+    assert memory["saved_activation_bytes"] == 128
