@@ -654,3 +654,10 @@ def test_training_keeps_an_output_that_later_layers_read(tmp_path: Path) -> None
     # in place: c overwrites blk.b (0 B); blk.b may not overwrite blk.a, an output
     memory = training_memory_of(tmp_path, AUX_IN_BLOCK, "--inplace")
     assert memory["saved_activation_bytes"] == 128
+
+
+def test_the_html_report_names_the_inputs_and_outputs(tmp_path: Path) -> None:
+    page = tmp_path / "r.html"
+    assert cli("report", spec_file(tmp_path, TOY), "-o", str(page)).exit_code == 0
+    text = page.read_text(encoding="utf-8")
+    assert "inputs image 8×8×3, depth 8×8×1 · outputs logits, aux · 6 layers" in text
