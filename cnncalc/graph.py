@@ -1,7 +1,8 @@
-"""The IR: a network is its input shape and a DAG of nodes in topological (spec) order.
+"""The IR: a network is its inputs, a DAG of nodes in topological (spec) order, and outputs.
 
 Every node's output shape is inferred while the network is built, so a `Network` that exists
-is a valid one: later passes never meet a kernel larger than its input or a bad merge.
+is a valid one: later passes never meet a kernel larger than its input or a bad merge, nor a
+layer whose result no output uses (those marked `unused` are left out of the IR).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Node:
     functional: bool = False  # PyTorch applies it as F.* rather than a module (ptflops counts)
     # where each field of the layer is written, so errors can point at the value at fault
     field_pos: Mapping[str, SourcePos] = field(default_factory=dict, repr=False, compare=False)
+    unused: bool = False  # marked `unused: true`: the end of a branch no output needs
 
     def pos_of(self, name: str | None) -> SourcePos:
         """The position of field `name` (`kernel`, `from`, ...), or of the layer."""
@@ -39,9 +41,12 @@ class Node:
 @dataclass(frozen=True)
 class Network:
     name: str
-    input_shape: Shape
+    input_shape: Shape  # the first input's shape (for most networks, the only input)
     nodes: tuple[Node, ...]
-    shapes: Mapping[str, Shape] = field(repr=False)  # every node's output, and INPUT's
+    shapes: Mapping[str, Shape] = field(repr=False)  # every node's output, and each input's
+    input_names: tuple[str, ...] = (INPUT,)
+    output_names: tuple[str, ...] = ()  # () means the last layer
+    unused: tuple[str, ...] = ()  # layers left out: marked `unused`, or feeding only those
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -59,8 +64,25 @@ class Network:
         return [self.shapes[i] for i in node.inputs]
 
     @property
+    def inputs(self) -> dict[str, Shape]:
+        """Each input's name → its shape, in the spec's order."""
+        return {name: self.shapes[name] for name in self.input_names}
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The output layers' names: the spec's `outputs`, or the last layer."""
+        return self.output_names or (self.nodes[-1].name,)
+
+    @property
+    def plain(self) -> bool:
+        """Written as before `inputs:`/`outputs:`: one input called `input`, the last layer
+        the output, no layer left out (its JSON has no `inputs`/`outputs`/`unused`)."""
+        return self.input_names == (INPUT,) and not self.output_names and not self.unused
+
+    @property
     def output(self) -> Node:
-        return self.nodes[-1]
+        """The first output (the last layer unless the spec lists `outputs`)."""
+        return self.node(self.output_names[0]) if self.output_names else self.nodes[-1]
 
 
 def _describe_inputs(node: Node, shapes: Mapping[str, Shape]) -> str:
@@ -69,9 +91,19 @@ def _describe_inputs(node: Node, shapes: Mapping[str, Shape]) -> str:
     return ": " + ", ".join(f"{i} is {fmt_shape(shapes[i])}" for i in node.inputs)
 
 
-def build_network(name: str, input_shape: Shape, nodes: list[Node]) -> Network:
-    """Check arity and infer every output shape; errors point at the offending layer."""
-    shapes: dict[str, Shape] = {INPUT: input_shape}
+def build_network(
+    name: str,
+    inputs: Shape | Mapping[str, Shape],
+    nodes: list[Node],
+    outputs: tuple[str, ...] = (),
+    input_pos: Mapping[str, SourcePos] | None = None,
+) -> Network:
+    """Check arity, infer every output shape and drop the layers marked `unused`; errors
+    point at the offending layer. `inputs` is one shape (the input is called `input`) or
+    each input's name → shape; `outputs` () means the last layer."""
+    if not isinstance(inputs, Mapping):
+        inputs = {INPUT: tuple(inputs)}
+    shapes: dict[str, Shape] = dict(inputs)
     for node in nodes:
         op = node.op
         n = len(node.inputs)
@@ -109,4 +141,64 @@ def build_network(name: str, input_shape: Shape, nodes: list[Node]) -> Network:
             )
     if not nodes:
         raise SpecError("the network has no layers", None)
-    return Network(name, input_shape, tuple(nodes), shapes)
+    strict = bool(outputs) or list(inputs) != [INPUT]
+    kept, unused = _reachable(nodes, outputs, list(inputs), input_pos or {}, strict)
+    for dropped in unused:
+        del shapes[dropped]
+    first = next(iter(inputs.values()))
+    return Network(name, first, kept, shapes, tuple(inputs), tuple(outputs), unused)
+
+
+def _reachable(
+    nodes: list[Node],
+    outputs: tuple[str, ...],
+    input_names: list[str],
+    input_pos: Mapping[str, SourcePos],
+    strict: bool,
+) -> tuple[tuple[Node, ...], tuple[str, ...]]:
+    """(the layers an output needs, the names of those left out). In a `strict` network (one
+    that names its inputs or lists its outputs) a layer no output needs is an error unless
+    it is marked `unused` or feeds only layers that are: marking the end of a dead branch
+    marks the branch. Otherwise, as before outputs could be listed, every layer nobody takes
+    counts as an output unless it is marked. One walk back from the outputs, one from the
+    marks."""
+    consumed = {name for node in nodes for name in node.inputs}
+    seeds = outputs or (nodes[-1].name,)
+    if not strict:
+        seeds += tuple(n.name for n in nodes if n.name not in consumed and not n.unused)
+    needed = set(seeds)
+    for node in reversed(nodes):
+        if node.name in needed:
+            needed.update(node.inputs)
+    marked: set[str] = set()
+    for node in reversed(nodes):
+        if node.unused and node.name in needed:
+            raise SpecError(
+                f"layer {node.name} is marked `unused` but an output needs it",
+                node.pos_of("unused"),
+                "remove `unused: true`",
+            )
+        if node.unused or node.name in marked:
+            marked.update(node.inputs)
+            marked.add(node.name)
+    dead = [n for n in nodes if n.name not in needed and n.name not in marked]
+    if dead:
+        tips = [n for n in dead if n.name not in consumed]
+        tip = tips[0] if tips else dead[0]
+        more = f" (nor do {len(tips) - 1} other branches)" if len(tips) > 1 else ""
+        raise SpecError(
+            f"layer {tip.name} reaches no output of the network{more}",
+            tip.pos,
+            "take it into a later layer with `from:`, list it in `outputs:`, "
+            "or mark the end of the branch `unused: true`",
+        )
+    for name in input_names:
+        if name not in needed and name not in marked:
+            raise SpecError(
+                f"input {name} reaches no output of the network",
+                input_pos.get(name),
+                f"take it into a layer with `from: {name}`, or remove it from `inputs:`",
+            )
+    kept = tuple(n for n in nodes if n.name in needed)
+    unused = tuple(n.name for n in nodes if n.name not in needed)
+    return kept, unused

@@ -9,9 +9,8 @@ from pathlib import Path
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.gcpause import gc_paused
 from cnncalc.graph import Network
-from cnncalc.layers import Shape
 from cnncalc.shorthand import looks_like_shorthand, parse_shorthand
-from cnncalc.spec import decode_spec, from_shorthand, from_yaml, read_text
+from cnncalc.spec import InputOverride, decode_spec, from_shorthand, from_yaml, read_text
 from cnncalc.yamltree import MAX_BYTES, too_large
 from cnncalc.zoo import zoo_names, zoo_path
 
@@ -48,10 +47,11 @@ def _exists(path: Path) -> bool:
 
 
 @gc_paused
-def load(source: str | Path, input_shape: Shape | None = None) -> Network:
+def load(source: str | Path, input_shape: InputOverride | None = None) -> Network:
     """Build the IR from a path, `-` (stdin), YAML text, a zoo name, or shorthand.
 
-    `input_shape` (H, W, C) overrides the spec's `input`.
+    `input_shape` (H, W, C) overrides the spec's `input`; a mapping of input name → shape
+    overrides those of a spec with several `inputs`.
     """
     if isinstance(source, Path):
         return from_yaml(read_text(source), str(source), source.stem, input_shape)

@@ -10,7 +10,7 @@ from cnncalc.design.training import Training
 from cnncalc.design.training_memory import TrainingMemory
 from cnncalc.errors import SpecError
 from cnncalc.gcpause import gc_paused
-from cnncalc.graph import INPUT, Network, Node
+from cnncalc.graph import Network, Node
 from cnncalc.layers import Shape
 from cnncalc.passes.flat_signal import flattened_signal
 from cnncalc.passes.flooring import SpecWarning, unseen_pixels
@@ -22,6 +22,7 @@ from cnncalc.passes.memory import (
     activation_memory,
     live_timeline,
     memory_totals,
+    tensor_size,
 )
 from cnncalc.passes.params import ParamCount, count_params
 from cnncalc.passes.receptive_field import ReceptiveField, receptive_fields
@@ -135,7 +136,8 @@ class Report:
         """(layer, bytes alive while it runs) in run order from the input: the curve whose
         maximum is the inference peak."""
         sizes = {row.node.name: row.memory.activation_bytes for row in self.layers}
-        sizes[INPUT] = self.memory.input_bytes
+        for name, shape in self.network.inputs.items():
+            sizes[name] = int(tensor_size(shape, self.memory.options)[1])
         return live_timeline(self.network, sizes)
 
     def only(self, layer: str | None) -> Report:
@@ -228,7 +230,8 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `cnncalc summary --format json` (fields are only ever added)."""
-        layers = [row.to_dict(self.network.input_shape[:-1]) for row in self.layers]
+        net = self.network
+        layers = [row.to_dict(net.input_shape[:-1]) for row in self.layers]
         training: dict[str, Any] = {}
         if self.training is not None:
             for row in layers:
@@ -236,9 +239,19 @@ class Report:
             training = self.training.totals.to_dict()
         if self.training_memory is not None:
             training["training_memory"] = self.training_memory.to_dict()
+        ends: dict[str, Any] = {}
+        if not net.plain:  # a plain network's JSON stays as it was before several inputs
+            ends["inputs"] = [
+                {"name": name, "input_shape": list(shape)} for name, shape in net.inputs.items()
+            ]
+            ends["outputs"] = [
+                {"name": name, "output_shape": list(net.shapes[name])} for name in net.outputs
+            ]
+            ends["unused"] = list(net.unused)
         return {
-            "name": self.network.name,
-            "input_shape": list(self.network.input_shape),
+            "name": net.name,
+            "input_shape": list(net.input_shape),
+            **ends,
             "layers": layers,
             "totals": {
                 "params": self.totals.params,

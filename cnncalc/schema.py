@@ -163,6 +163,11 @@ COMMON: dict[str, dict[str, Any]] = {
         "description": "PyTorch applies it as a function (F.relu), which ptflops counts apart",
         **_FLAG,
     },
+    "unused": {
+        "description": "true: the end of a branch no output needs, left out of the network "
+        "with the layers that only feed it (otherwise such a branch is an error)",
+        **_FLAG,
+    },
 }
 
 
@@ -323,16 +328,31 @@ def _block() -> dict[str, Any]:
 
 def _top() -> dict[str, dict[str, Any]]:
     dims = {"type": "integer", "minimum": 1}
+    shape = {"type": "array", "items": dims, "minItems": 1, "maxItems": 4}
+    names = {"type": "string", "pattern": r"^[^ ,\t.]+$"}
     return {
         "name": {"description": "the network's name (default: the file's stem)", "type": "string"},
         "description": {"description": "a one-line summary, shown by `cnncalc zoo`"},
         "input": {
             "description": "[H, W, C] ([C, H, W] with layout: chw); [L, C] or [D, H, W, C] for "
             "1-D or 3-D; [N] for a flat input",
-            "type": "array",
-            "items": dims,
-            "minItems": 1,
-            "maxItems": 4,
+            **shape,
+        },
+        "inputs": {
+            "description": "several inputs, instead of `input`: each one's name (used in "
+            "`from:`) and shape, e.g. {image: [224, 224, 3], depth: [224, 224, 1]}",
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": names,
+            "additionalProperties": shape,
+        },
+        "outputs": {
+            "description": "the layers whose results the network gives (default: the last "
+            "layer); every layer must lead to one, or be marked `unused`",
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
+            ],
         },
         "layout": {"description": "how `input` is ordered", "enum": ["hwc", "chw"]},
         "blocks": {
@@ -375,11 +395,12 @@ def spec_schema() -> dict[str, Any]:
     return {
         "$schema": DRAFT,
         "title": "cnncalc spec",
-        "description": f"A CNN architecture for cnncalc {__version__}: `input` and `layers`, "
-        "optional `blocks`.",
+        "description": f"A CNN architecture for cnncalc {__version__}: `input` (or named "
+        "`inputs`) and `layers`, optional `blocks` and `outputs`.",
         "type": "object",
         "properties": {key: top[key] for key in TOP_KEYS},
-        "required": ["input", "layers"],
+        "required": ["layers"],
+        "oneOf": [{"required": ["input"]}, {"required": ["inputs"]}],
         "additionalProperties": False,
         # block names can be called only when the spec has blocks
         "if": {"required": ["blocks"]},

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from cnncalc.graph import Network
+from cnncalc.graph import INPUT, Network
 
 Shape = tuple[int, ...]
 ACTIVATIONS = (
@@ -615,9 +615,12 @@ def architectures(
     max_side: int = 20,
     flat_input: bool = True,
     torch_friendly: bool = False,
+    several: bool = True,
 ) -> dict[str, Any]:
     """A random valid spec: input, then up to `max_steps` steps (a layer or a small block),
-    sometimes ending in flatten / dense layers."""
+    sometimes ending in flatten / dense layers. With `several`, a quarter of the specs have
+    a second input (fused by a concat, or with a branch of its own to an output of its own)
+    and some list `outputs:`, intermediate tensors among them (aux heads)."""
     b = Builder(draw, torch_friendly)
     if flat_input and draw(st.integers(0, 19)) == 0:
         x = T("input", (draw(st.integers(1, 16)),))
@@ -631,8 +634,24 @@ def architectures(
             ),
         )
     spec: dict[str, Any] = {"name": "random", "input": list(x.shape)}
+    outputs: list[str] = []
+    if several and x.spatial and draw(st.integers(0, 3)) == 0:
+        x, second = T("image", x.shape), T("extra", (*x.shape[:2], draw(st.integers(1, 3))))
+        del spec["input"]
+        spec["inputs"] = {x.name: list(x.shape), second.name: list(second.shape)}
+        if draw(st.booleans()):  # fused: one trunk from both
+            h, w, c = x.shape
+            x = b.add("concat", {}, [x, second], (h, w, c + second.shape[2]))
+        else:  # a branch of its own, to its own output
+            y = second
+            for _ in range(draw(st.integers(1, 2))):
+                y = _spatial_step(b, y) if y.spatial else _flat_step(b, y)
+            outputs.append(y.name)
+    aux = several and draw(st.integers(0, 3)) == 0
     for _ in range(draw(st.integers(1, max_steps))):
         x = _spatial_step(b, x) if x.spatial else _flat_step(b, x)
+        if aux and draw(st.integers(0, 3)) == 0:
+            outputs.append(x.name)  # an output that later layers read on from
         if x.spatial and max(x.shape[:2]) > 64:  # keep the forward small
             break
     if x.spatial and draw(st.integers(0, 3)) == 0:
@@ -641,6 +660,8 @@ def architectures(
         units = draw(st.integers(1, 10))
         x = b.add("dense", {"units": units}, [x], (units,))
     spec["layers"] = b.layers
+    if outputs:
+        spec["outputs"] = list(dict.fromkeys([x.name, *outputs]))
     return spec
 
 
@@ -890,7 +911,14 @@ def to_spec(net: Network) -> dict[str, Any]:
         if node.functional:
             fields["functional"] = True
         layers.append({node.kind: fields})
-    return {"name": net.name, "input": list(net.input_shape), "layers": layers}
+    spec: dict[str, Any] = {"name": net.name, "input": list(net.input_shape)}
+    if net.input_names != (INPUT,):
+        del spec["input"]
+        spec["inputs"] = {name: list(shape) for name, shape in net.inputs.items()}
+    spec["layers"] = layers
+    if net.output_names:
+        spec["outputs"] = list(net.output_names)
+    return spec
 
 
 def ir_of(net: Network) -> tuple[Any, ...]:
@@ -898,6 +926,8 @@ def ir_of(net: Network) -> tuple[Any, ...]:
     return (
         net.name,
         net.input_shape,
+        net.input_names,
+        net.output_names,
         tuple((n.name, n.op, n.inputs, n.trainable, n.functional) for n in net),
         dict(net.shapes),
     )

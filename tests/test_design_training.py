@@ -118,13 +118,15 @@ def _flopcountermode_total(net: cnncalc.Network) -> int:
         module = model.layers[model.keys[node.name]] if node.name in model.keys else None
         if module is not None and not node.trainable:
             module.requires_grad_(False)
-    shape = net.input_shape
-    x = torch.empty(1, shape[-1], *shape[:-1], device="meta")
+    xs = {
+        name: torch.empty(1, shape[-1], *shape[:-1], device="meta")
+        for name, shape in net.inputs.items()
+    }
     counter = FlopCounterMode(display=False)
     with counter:
-        out = model.forward(x, keep=False, grad=True)[net.output.name]
-        if out.requires_grad:
-            out.sum().backward()
+        outs = [y for y in model.forward(xs, keep=False, grad=True).values() if y.requires_grad]
+        if outs:  # training backpropagates from every output
+            sum(y.sum() for y in outs).backward()
     return int(counter.get_total_flops())
 
 

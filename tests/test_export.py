@@ -130,10 +130,12 @@ def run_pytorch(net: cnncalc.Network, tmp_path: Path, ruff: bool = True) -> None
     for key, module in model.named_modules():
         if isinstance(module, torch.nn.modules.conv._ConvNd | torch.nn.Linear):
             module.register_forward_hook(lambda m, a, o, n=paths[key]: hook(m, a, o, n))
-    shape = net.input_shape
-    x = torch.zeros(2, shape[-1], *shape[:-1]) if len(shape) > 1 else torch.zeros(2, *shape)
+    xs = [
+        torch.zeros(2, shape[-1], *shape[:-1]) if len(shape) > 1 else torch.zeros(2, *shape)
+        for shape in net.inputs.values()
+    ]
     with torch.no_grad():
-        model(x)
+        model(*xs)
     for row in report.layers:
         assert counted.get(row.node.name, 0) == row.multiplies.macs, row.node.name
     keys = {k.rsplit(".", 1)[0] for k in model.state_dict() if "num_batches" not in k}

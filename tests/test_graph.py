@@ -38,20 +38,50 @@ layers:
 
 SPECS = {p.stem: p.read_text(encoding="utf-8") for p in sorted(ARCHITECTURES.glob("*.yaml"))}
 SPECS["weird"] = WEIRD
+SPECS["two_in_two_out"] = """\
+inputs: {image: [8, 8, 3], depth: [8, 8, 1]}
+layers:
+  - conv: {filters: 4, kernel: 3, padding: 1, from: image, name: c_img}
+  - concat: {from: [c_img, depth], name: fuse}
+  - global_avgpool
+  - dense: {units: 2, from: fuse, name: aux}
+outputs: [global_avgpool1, aux]
+"""
 
 
 def report(text: str) -> cnncalc.Report:
     return cnncalc.analyze(cnncalc.load(text))
 
 
+def terminals(rep: cnncalc.Report) -> tuple[dict[str, str], list[str]]:
+    """The labels of the input nodes (by input name) and of the output nodes, in order:
+    `input` and `output` for a network of one of each, else `input: image`, `output: fc`."""
+    net = rep.network
+    inputs = {name: "input" if name == "input" else f"input: {name}" for name in net.input_names}
+    outputs = [f"output: {name}" if net.output_names else "output" for name in net.outputs]
+    return inputs, outputs
+
+
+def node_names(rep: cnncalc.Report) -> dict[str, str]:
+    """Node id → its first label line: the inputs, the layers in order, then the outputs."""
+    inputs, outputs = terminals(rep)
+    first = len(inputs)
+    names = {f"n{i}": label for i, label in enumerate(inputs.values())}
+    names |= {f"n{i}": row.node.name for i, row in enumerate(rep.layers, start=first)}
+    names |= {f"n{i}": label for i, label in enumerate(outputs, start=first + len(rep.layers))}
+    return names
+
+
 def expected_edges(rep: cnncalc.Report) -> list[tuple[str, str, str]]:
-    """(source name, target name, shape) for every layer input, and the output edge."""
+    """(source name, target name, shape) for every layer input, and an edge to each output."""
+    inputs, outputs = terminals(rep)
     edges = []
     for row in rep.layers:
         for source in row.node.inputs:
-            edges.append((source, row.node.name, fmt_shape(rep.network.shapes[source])))
-    last = rep.layers[-1]
-    edges.append((last.node.name, "output", fmt_shape(last.output_shape)))
+            shape = fmt_shape(rep.network.shapes[source])
+            edges.append((inputs.get(source, source), row.node.name, shape))
+    for name, label in zip(rep.network.outputs, outputs, strict=True):
+        edges.append((name, label, fmt_shape(rep.network.shapes[name])))
     return edges
 
 
@@ -97,8 +127,7 @@ def unmermaid(text: str) -> str:
 def test_mermaid_is_well_formed(name: str):
     rep = report(SPECS[name])
     nodes, edges = parse_mermaid(to_mermaid(rep))
-    names = {"n0": "input", f"n{len(rep.layers) + 1}": "output"}
-    names |= {f"n{i}": row.node.name for i, row in enumerate(rep.layers, start=1)}
+    names = node_names(rep)
     assert {k: v[0] for k, v in nodes.items()} == names
     assert [(names[a], names[b], label) for a, b, label in edges] == expected_edges(rep)
 
@@ -140,8 +169,7 @@ def parse_dot(text: str) -> tuple[dict[str, list[str]], list[tuple[str, str, str
 def test_dot_is_well_formed(name: str):
     rep = report(SPECS[name])
     nodes, edges = parse_dot(to_dot(rep))
-    names = {"n0": "input", f"n{len(rep.layers) + 1}": "output"}
-    names |= {f"n{i}": row.node.name for i, row in enumerate(rep.layers, start=1)}
+    names = node_names(rep)
     assert {k: v[0] for k, v in nodes.items()} == names
     assert [(names[a], names[b], label) for a, b, label in edges] == expected_edges(rep)
 

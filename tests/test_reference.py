@@ -18,7 +18,7 @@ from cnncalc.reference import ops, windows
 from cnncalc.reference.forward import LayerWeights, make_weights, run_forward
 from cnncalc.reference.receptive import (
     enlarged,
-    input_boxes,
+    initial_boxes,
     layer_boxes,
     measure_fields,
 )
@@ -355,12 +355,16 @@ def test_parse_bytes() -> None:
 def nan_probe_boxes(net: Network) -> dict[str, np.ndarray]:
     """Per layer and unit, the bounding box (lo, hi per spatial axis: lo_y, hi_y, lo_x, hi_x
     in 2-D) of the input pixels whose NaN reaches it through the real forward pass (NaN·0
-    is NaN, so a zero weight still counts: structural dependence); NaN where none does."""
-    *sizes, c = net.input_shape
+    is NaN, so a zero weight still counts: structural dependence); NaN where none does.
+    Several inputs (of one size) are probed at the same pixel, as each counts in its own
+    pixels."""
+    *sizes, _ = net.input_shape
     rank, pixels = len(sizes), math.prod(sizes)
     coords = np.unravel_index(np.arange(pixels), sizes)
-    x = np.zeros((pixels, *sizes, c), dtype=np.float32)
-    x[(np.arange(pixels), *coords)] = np.nan
+    x = {}
+    for name, shape in net.inputs.items():
+        x[name] = np.zeros((pixels, *sizes, shape[-1]), dtype=np.float32)
+        x[name][(np.arange(pixels), *coords)] = np.nan
     with np.errstate(invalid="ignore", over="ignore"):
         result = run_forward(net, x=x, keep_outputs=True)
     boxes = {}
@@ -379,7 +383,7 @@ def nan_probe_boxes(net: Network) -> dict[str, np.ndarray]:
 
 
 def box_maps(net: Network) -> dict[str, np.ndarray]:
-    live = {"input": input_boxes(net.input_shape[:-1])}
+    live = initial_boxes(net)
     out = {}
     for node in net:
         m = layer_boxes(node, [live[i] for i in node.inputs])

@@ -20,6 +20,8 @@ from cnncalc.zoo import zoo_names
 from tests.strategies import architectures, dump, ranked_architectures
 
 torch = pytest.importorskip("torch")
+# switching oneDNN off for a forward (see crosscheck) makes torch warn about TF32 on Intel GPUs
+pytestmark = pytest.mark.filterwarnings("ignore:TF32 acceleration:UserWarning")
 
 from cnncalc.reference.forward import run_forward  # noqa: E402
 from cnncalc.reference.torch_model import Unsupported, build_torch_model, to_nhwc  # noqa: E402
@@ -34,9 +36,12 @@ def crosscheck(net: cnncalc.Network, batch: int = 2) -> None:
     report = cnncalc.analyze(net)
     ref = run_forward(net, batch=batch, keep_outputs=True)
     model = build_torch_model(net, ref.weights)
-    outputs = model(ref.input)
+    # torch 2.13's oneDNN conv returns uninitialized memory for some strided convs at batch 2
+    # (a 9×3 input, kernel 2, stride (1, 3) after a ZeroPad2d); torch's own kernels are right
+    with torch.backends.mkldnn.flags(enabled=False):
+        outputs = model(ref.inputs)
+        macs = model.macs(ref.inputs)
     assert model.param_count() == report.totals.params
-    macs = model.macs(ref.input)
     for row in report.layers:
         name = row.node.name
         out = outputs[name]

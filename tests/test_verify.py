@@ -41,6 +41,10 @@ UNALIGNED = ("unet",)
 # ~140×530×530, beyond the measurement's budget; those are skipped, saying so.
 CLIPS = {"r3d_18": (8, 64, 64, 3), "r2plus1d_18": (8, 64, 64, 3)}
 FIRST_UNMEASURED = {"r3d_18": "layer3.0.conv2.0", "r2plus1d_18": "layer3.0.conv2.0.3"}
+# fields verify cannot measure, each with its reason: googlenet_aux's heads pool 14×14 to 4×4
+# (bins of unequal width); inception_v3's deepest 8×8 fields (jump 32) and its aux head's
+# 5×5 conv need inputs past the measurement's 30-million-unit budget
+PARTLY_MEASURED = {"googlenet_aux": "aux", "inception_v3": "Mixed_7b"}
 
 
 @pytest.mark.parametrize("name", zoo_names())
@@ -50,6 +54,11 @@ def test_every_zoo_net_verifies(name: str) -> None:
     counts = result.counts()
     n = len(result.layers)
     assert counts["shape"]["ok"] == n and counts["params"]["ok"] == n
+    if name in PARTLY_MEASURED:
+        skipped = [layer.name for layer in result.layers if layer.rf.status == "skip"]
+        assert skipped and any(s.startswith(PARTLY_MEASURED[name]) for s in skipped)
+        assert counts["rf"]["ok"] > n // 2
+        return
     if name in UNALIGNED:
         skipped = [layer for layer in result.layers if layer.rf.status == "skip"]
         assert skipped and all("not aligned" in str(layer.rf.note) for layer in skipped)

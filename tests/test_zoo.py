@@ -76,6 +76,16 @@ EXPECTED = {
     # 3a 368, 3b 640, 4a 624, 4b 648, 4c 664, 4d 704, 4e 1,024, 5a 1,024, 5b 1,264 = 6,960
     # total 7,280, ×2 = 14,560
     "googlenet": (6_624_904, 14_560, (1000,)),
+    # torchvision.models.googlenet(aux_logits=True) sum(p.numel()): googlenet + two aux heads,
+    # each BasicConv2d(C, 128, 1) + fc1 2,048→1,024 + fc2 1,024→1,000:
+    # aux1 (C 512) 65,536 + 256 + 2,098,176 + 1,025,000 = 3,188,968; aux2 (C 528) 3,191,016;
+    # buffers googlenet's + 2·(2·128)
+    "googlenet_aux": (13_004_888, 15_072, (1000,)),
+    # torchvision.models.inception_v3 (aux_logits=True) sum(p.numel()); buffers: BN channels
+    # stem 32+32+64+80+192 = 400; Mixed_5b/c/d (432 + pool) 464+496+496 = 1,456; 6a 640;
+    # 6b-e (768 + 6·c7) 1,536+1,728+1,728+1,920 = 6,912; 7a 1,280; 7b, 7c 3,264 each;
+    # AuxLogits 128+768 = 896; total 18,112, ×2 = 36,224
+    "inception_v3": (27_161_264, 36_224, (1000,)),
     # Szegedy et al. 2014, Table 1 without the auxiliary heads: 5×5 branches, conv biases,
     # no batch norm
     "googlenet_paper": (6_998_552, 0, (1000,)),

@@ -177,8 +177,8 @@ class _Measure:
         row: LayerReport | None = self.rows[e.layer] if e.layer is not None else None
         if e.memory is not None:
             return int(getattr(self.memory(e.memory), e.quantity))
-        if e.quantity == "output_shape":
-            return (row or report.layers[-1]).output_shape
+        if e.quantity == "output_shape":  # the network's: its (first) output's
+            return row.output_shape if row else report.network.shapes[report.network.output.name]
         if e.quantity == "rf":
             assert row is not None
             if row.rf is None:

@@ -30,6 +30,7 @@ from cnncalc.cli.common import (
     TopOpt,
     app,
     input_option,
+    one_input_text,
     reports_errors,
 )
 from cnncalc.cli.design import (
@@ -78,7 +79,7 @@ from cnncalc.zoo import zoo_description, zoo_names, zoo_path
 
 def _analyze(
     arch: str,
-    input_shape: str | None,
+    input_shape: list[str] | None,
     convention: str = "macs",
     memory: MemoryOptions | None = None,
 ) -> Report:
@@ -183,7 +184,7 @@ def params(
     quiet: QuietOpt = False,
 ) -> None:
     """Output shape and parameters per layer: learnable, trainable, and buffers."""
-    if written := symbolic_input(input):  # --input HxWx3: closed forms
+    if written := symbolic_input(one_input_text(input)):  # --input HxWx3: closed forms
         return show_closed_form(arch, written, "params", format, quiet)
     output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     _show(_analyze(arch, input), params_view, ("shape", "params"), output)
@@ -207,7 +208,7 @@ def flops(
     training: TrainingOpt = False,
 ) -> None:
     """Multiply-accumulates per layer, and FLOPs under a named convention."""
-    if written := symbolic_input(input):  # --input HxWx3: closed forms
+    if written := symbolic_input(one_input_text(input)):  # --input HxWx3: closed forms
         return show_closed_form(arch, written, "flops", format, quiet, convention)
     output = Output(format, explain, layer, svg, quiet, depth, sort, top, layers)
     report = _analyze(arch, input, convention)
@@ -311,7 +312,7 @@ def memory(
     master_weights: MasterOpt = None,
 ) -> None:
     """Activation memory per layer, parameter bytes, inference peak and training estimate."""
-    if written := symbolic_input(input):  # --input HxWx3: closed forms
+    if written := symbolic_input(one_input_text(input)):  # --input HxWx3: closed forms
         options = MemoryOptions(dtype, batch, optimizer)
         return show_closed_form(arch, written, "memory", format, quiet, memory=options)
     report = _analyze(arch, input, memory=MemoryOptions(dtype, batch, optimizer))
@@ -342,7 +343,7 @@ def summary(
     quiet: QuietOpt = False,
 ) -> None:
     """Everything cnncalc knows about each layer, with totals."""
-    if written := symbolic_input(input):  # --input HxWx3: closed forms
+    if written := symbolic_input(one_input_text(input)):  # --input HxWx3: closed forms
         options = MemoryOptions(dtype, batch, optimizer)
         return show_closed_form(arch, written, "summary", format, quiet, convention, options)
     report = _analyze(arch, input, convention, MemoryOptions(dtype, batch, optimizer))

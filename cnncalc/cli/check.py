@@ -15,6 +15,7 @@ from cnncalc.cli.common import (
     FormatOpt,
     InputOpt,
     app,
+    input_option,
     reports_errors,
 )
 from cnncalc.errors import SourcePos, SpecError
@@ -23,7 +24,6 @@ from cnncalc.passes.memory import MemoryOptions
 from cnncalc.render.output import Format, emit
 from cnncalc.render.safe import visible_table
 from cnncalc.report import analyze
-from cnncalc.spec import parse_input_option
 
 
 class CheckFormat(str, Enum):
@@ -112,7 +112,7 @@ def diff(
         raise SpecError(
             "only one of A and B can be `-` (stdin)", SourcePos("-"), "give the other as a file"
         )
-    shape = parse_input_option(input) if input else None
+    shape = input_option(input)
     memory = MemoryOptions(dtype, batch)
     before = analyze(load(a, shape), convention, memory)
     after = analyze(load(b, shape), convention, memory)

@@ -14,12 +14,11 @@ from typer.core import TyperCommand, TyperGroup
 
 from cnncalc import __version__
 from cnncalc.errors import CnncalcError, SourcePos, SpecError
-from cnncalc.layers import Shape
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.memory import DTYPE_BYTES, OPTIMIZER_STATES
 from cnncalc.render.output import Format
 from cnncalc.render.safe import error_text, visible
-from cnncalc.spec import parse_input_option
+from cnncalc.spec import InputOverride, WrittenShape, parse_input_option, parse_input_options
 from cnncalc.yamltree import MAX_INT
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,12 +101,14 @@ ArchArg = Annotated[
     ),
 ]
 InputOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--input",
         "-i",
         metavar="HxWxC",
-        help="Override the spec's input shape (one sample; CxHxW if the spec says layout: chw).",
+        help="Override the spec's input shape (one sample; CxHxW if the spec says layout: chw); "
+        "NAME=HxWxC for one of several inputs, once per input.",
+        show_default=False,
     ),
 ]
 FormatOpt = Annotated[
@@ -231,17 +232,40 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def input_option(text: str | None) -> Shape | None:
-    """`--input HxWxC` (or N; CxHxW for a spec with `layout: chw`) as a shape; sizes are
-    bounded as a spec's integers are."""
-    if text is None:
-        return None
+def shape_option(text: str) -> WrittenShape:
+    """One `--input HxWxC` (or N; CxHxW for a spec with `layout: chw`); sizes are bounded as
+    a spec's integers are."""
     shape = parse_input_option(text)
     if any(d > MAX_INT for d in shape):
         raise SpecError(
             f"--input sizes are at most 2^63 − 1, got {text[:40]}", SourcePos("--input")
         )
     return shape
+
+
+def input_option(texts: list[str] | None) -> InputOverride | None:
+    """`--input HxWxC` as a shape, or one `--input NAME=HxWxC` per input as name → shape."""
+    if not texts:
+        return None
+    for text in texts:
+        shape_option(text.partition("=")[2] or text)
+    return parse_input_options(texts)
+
+
+def one_input_option(texts: list[str] | None) -> WrittenShape | None:
+    """A lone unnamed `--input HxWxC`, for what takes a single shape (importers)."""
+    if not texts:
+        return None
+    if len(texts) > 1 or "=" in texts[0]:
+        raise SpecError(
+            "this command takes one input shape", SourcePos("--input"), "write `--input HxWxC`"
+        )
+    return shape_option(texts[0])
+
+
+def one_input_text(texts: list[str] | None) -> str | None:
+    """The text of a lone unnamed `--input` (closed forms read `HxWx3` from it)."""
+    return texts[0] if texts and len(texts) == 1 and "=" not in texts[0] else None
 
 
 def _version(value: bool) -> None:

@@ -20,6 +20,7 @@ from cnncalc.cli.common import (
     app,
     input_option,
     reports_errors,
+    shape_option,
 )
 from cnncalc.design.training import training_flops
 from cnncalc.design.training_memory import WhatIf, training_memory
@@ -200,14 +201,14 @@ def sweep(
     from cnncalc.render.design import sweep_png, sweep_svg, sweep_view
 
     sets = dict(parse_values(item) for item in set_ or [])
-    shapes = [input_option(s.strip()) for s in inputs.split(",")] if inputs else []
+    shapes = [shape_option(s.strip()) for s in inputs.split(",")] if inputs else []
     text, file, stem = _spec_text(spec)
     if plot is not None and plot.suffix.lower() not in (".svg", ".png"):
         raise SpecError(f"--plot writes .svg or .png, got {plot.name!r}", SourcePos("--plot"))
     result = run_sweep(
         text,
         sets,
-        [s for s in shapes if s is not None],
+        shapes,
         file=file,
         stem=stem,
         convention=convention,
@@ -279,7 +280,7 @@ def show_closed_form(
     from cnncalc.report import analyze
 
     def analyze_at(text: str) -> Report:
-        return analyze(load(arch, input_option(text)), convention, memory)
+        return analyze(load(arch, shape_option(text)), convention, memory)
 
     form = closed_form(written, analyze_at)
     emit(lambda: closed_form_view(form, command, convention), format, form.to_dict, quiet=quiet)

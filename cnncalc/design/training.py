@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.errors import SpecError
-from cnncalc.graph import INPUT, Network
+from cnncalc.graph import Network
 from cnncalc.passes.flops import Site, site
 
 
@@ -170,7 +170,8 @@ class Training:
 
 def training_flops(net: Network) -> Training:
     """Forward and backward FLOPs of one training step on one sample."""
-    needs_grad = {INPUT: False}  # does this tensor depend on a trainable parameter?
+    # does this tensor depend on a trainable parameter? (the inputs do not)
+    needs_grad = dict.fromkeys(net.input_names, False)
     layers = {}
     for node in net:
         rule = TRAINING_RULES.get(node.kind)

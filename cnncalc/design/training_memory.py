@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.graph import INPUT, Network
+from cnncalc.graph import Network
 from cnncalc.passes.memory import DTYPE_BYTES, OPTIMIZER_STATES, MemoryOptions, tensor_size
 from cnncalc.select import select_names
 
@@ -125,12 +125,14 @@ def training_memory(
         for name in node.inputs:
             consumers.setdefault(name, []).append(node.name)
     sizes = {node.name: int(tensor_size(net.shapes[node.name], options)[1]) for node in net}
+    outputs = set(net.outputs)
     for node in net:
         source = node.inputs[0]
         if (
             whatif.inplace
             and node.kind in INPLACE_KINDS
-            and source != INPUT
+            and source not in net.input_names
+            and source not in outputs
             and consumers.get(source) == [node.name]
         ):
             sizes[node.name] = 0  # shares its input's memory
@@ -141,8 +143,9 @@ def training_memory(
         inside = set(segment)
         inner = 0
         for name in segment:
-            # a network output (no consumer) is kept for the loss
-            outside = any(c not in inside for c in consumers.get(name) or [INPUT])
+            # a network output (or a layer no one reads) is kept for the loss
+            readers = consumers.get(name)
+            outside = not readers or name in outputs or any(c not in inside for c in readers)
             if not outside:
                 inner += saved.pop(name)
             node = net.node(name)
@@ -156,7 +159,7 @@ def training_memory(
         buffers * kept,
         trainable * kept,
         trainable * kept * OPTIMIZER_STATES[options.optimizer],
-        int(tensor_size(net.input_shape, options)[1]),
+        sum(int(tensor_size(shape, options)[1]) for shape in net.inputs.values()),
         sum(saved.values()),
         recompute,
         len(segments),

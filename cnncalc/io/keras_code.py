@@ -34,18 +34,24 @@ def write(net: Network, check: bool = False, command: str = "") -> str:
         net, "Keras", lambda node: bridge(node).keras(node, net.input_shapes(node)[0])
     )
     unused = dead_ends(net)  # outputs too, or Keras would leave them out of the model
-    names = variable_names((n.name for n in net), ("x", "keras", "layers", "ops", "model"))
-    names[INPUT] = "x"
-    outputs = names[net.output.name]
-    if unused:
-        outputs = f"[{', '.join([outputs, *(names[n] for n in unused)])}]"
+    taken = ["keras", "layers", "ops", "model"]
+    if len(net.input_names) == 1:
+        inputs = {net.input_names[0]: "x"}
+        keras_names = {net.input_names[0]: INPUT}
+    else:
+        inputs = variable_names(net.input_names, taken)
+        keras_names = inputs
+    names = inputs | variable_names((n.name for n in net), [*taken, "x", *inputs.values()])
+    ends = [names[n] for n in (*net.outputs, *unused)]
+    outputs = f"[{', '.join(ends)}]" if len(ends) > 1 else ends[0]
+    given = ", ".join(inputs.values())
     lines = [_line(net, node, layers[node.name], names) for node in net]
     source = "\n".join(lines)
     how = f" (`{command}`)" if command else ""
     head = [
         f'"""{net.name}: exported by cnncalc {__version__}{how}.',
         "",
-        f"Input: a float tensor of shape {keras_shape(net.input_shape)} (channels last).",
+        _ends_doc(net),
         "count_params() includes BatchNorm's moving statistics (cnncalc's buffers).",
         '"""',
         "",
@@ -55,9 +61,13 @@ def write(net: Network, check: bool = False, command: str = "") -> str:
         "",
         "",
         "def build_model() -> keras.Model:",
-        f"    x = keras.Input(shape={tuple(net.input_shape)!r}, name={json.dumps(INPUT)})",
+        *(
+            f"    {inputs[n]} = keras.Input(shape={tuple(s)!r}, name={json.dumps(keras_names[n])})"
+            for n, s in net.inputs.items()
+        ),
         *(f"    {line}" for line in lines),
-        f"    return keras.Model(x, {outputs}, name={json.dumps(net.name)})",
+        f"    return keras.Model({given if len(inputs) == 1 else f'[{given}]'}, {outputs}, "
+        f"name={json.dumps(net.name)})",
         "",
     ]
     return "\n".join(head) + (_check(net) if check else "")
@@ -76,25 +86,46 @@ def _line(net: Network, node: Node, steps: KerasLayers, names: dict[str, str]) -
     return f"{names[node.name]} = {last.source()}({value})  # {shape}"
 
 
+def _ends_doc(net: Network) -> str:
+    if len(net.input_names) == 1:
+        text = f"Input: a float tensor of shape {keras_shape(net.input_shape)} (channels last)."
+    else:
+        shapes = ", ".join(f"{n} {keras_shape(s)}" for n, s in net.inputs.items())
+        text = f"Inputs, in this order (channels last): {shapes}."
+    if len(net.outputs) > 1:
+        text += f"\nOutputs, in this order: {', '.join(net.outputs)}."
+    return text
+
+
 def _check(net: Network) -> str:
     from cnncalc.report import analyze
 
     totals = analyze(net).totals
+    count = len(net.outputs)
+    shapes = tuple(tuple(net.shapes[name]) for name in net.outputs)
     expected = (
         f'{{"params": {totals.params + totals.buffers}, '
         f'"trainable_params": {totals.trainable_params}, '
-        f'"output_shape": {tuple(net.shapes[net.output.name])!r}}}'
+        f'"output_shape": {shapes if count > 1 else shapes[0]!r}}}'
     )
+    zeros = [f"ops.zeros((1, *{tuple(shape)!r}))" for shape in net.inputs.values()]
+    given = zeros[0] if len(zeros) == 1 else f"[{', '.join(zeros)}]"
+    if count > 1:
+        first = f"    y = y[:{count}]  # the network's outputs come first"
+        shape_of_y = "tuple(tuple(t.shape[1:]) for t in y)"
+    else:
+        first = "    y = y[0] if isinstance(y, list) else y  # the network's output comes first"
+        shape_of_y = "tuple(y.shape[1:])"
     return f"""
 
 if __name__ == "__main__":
     model = build_model()
-    y = model(ops.zeros((1, *{tuple(net.input_shape)!r})))
-    y = y[0] if isinstance(y, list) else y  # the network's output comes first
+    y = model({given})
+{first}
     found = {{
         "params": model.count_params(),
         "trainable_params": sum(math.prod(w.shape) for w in model.trainable_weights),
-        "output_shape": tuple(y.shape[1:]),
+        "output_shape": {shape_of_y},
     }}
     expected = {expected}
     if found != expected:

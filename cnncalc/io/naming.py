@@ -69,7 +69,8 @@ def each_layer(net: Network, framework: str, convert: Callable[[Node], T]) -> di
 
 
 def dead_ends(net: Network) -> list[str]:
-    """Layers whose output nothing uses but which are not the network's output: cnncalc
-    counts them, so the exported model must run them too."""
+    """Layers whose output nothing uses but which are not among the network's outputs:
+    cnncalc counts them, so the exported model must run them too."""
     used = {i for node in net for i in node.inputs}
-    return [n.name for n in net.nodes[:-1] if n.name not in used]
+    used.update(net.outputs)
+    return [n.name for n in net if n.name not in used]

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from cnncalc import __version__
 from cnncalc.gcpause import gc_paused
-from cnncalc.graph import INPUT, Network, Node
+from cnncalc.graph import Network, Node
 from cnncalc.io.calls import literal, torch_pads
 from cnncalc.io.frameworks import bridge
 from cnncalc.io.naming import class_name, dead_ends, each_layer, variable_names
@@ -128,9 +128,7 @@ def write(net: Network, check: bool = False, command: str = "") -> str:
     layers = _layers(net)
     modules = _modules(net, layers)
     paths = attribute_paths(modules)
-    taken = ("x", "self", "torch", "nn", "F")
-    names = variable_names((n.name for n in net), taken, dead_ends(net))
-    names[INPUT] = "x"
+    names = _variables(net)
     init: list[str] = []
     declared: set[Path] = set()
     frozen = {node.name for node in net if not node.trainable}
@@ -161,21 +159,45 @@ def write(net: Network, check: bool = False, command: str = "") -> str:
             "        super().__init__()",
             *(f"        {line}" for line in init),
             "",
-            "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
+            *_forward_def(net, names),
             *(f"        {line}" for line in forward),
-            f"        return {names[net.output.name]}",
+            f"        return {', '.join(names[name] for name in net.outputs)}",
             "",
         ]
     )
     return body + (_check(net) if check else "")
 
 
+def _variables(net: Network) -> dict[str, str]:
+    """Each input's and layer's variable in `forward`: the only input is `x`, several are
+    named after themselves; a layer after its name."""
+    taken = ["self", "torch", "nn", "F"]
+    if len(net.input_names) == 1:
+        names = variable_names((n.name for n in net), ["x", *taken], dead_ends(net))
+        return names | {net.input_names[0]: "x"}
+    inputs = variable_names(net.input_names, taken)
+    return inputs | variable_names((n.name for n in net), [*taken, *inputs.values()])
+
+
+def _forward_def(net: Network, names: dict[str, str]) -> list[str]:
+    args = ", ".join(f"{names[name]}: torch.Tensor" for name in net.input_names)
+    several = len(net.outputs) > 1
+    returns = f"tuple[{', '.join(['torch.Tensor'] * len(net.outputs))}]" if several else ""
+    return [f"    def forward(self, {args}) -> {returns or 'torch.Tensor'}:"]
+
+
 def _header(net: Network, command: str) -> str:
-    shape = torch_shape(net.input_shape)
     how = f" (`{command}`)" if command else ""
+    if len(net.input_names) == 1:
+        given = f"Input: a float tensor of shape {torch_shape(net.input_shape)}."
+    else:
+        shapes = ", ".join(f"{n} {torch_shape(s)}" for n, s in net.inputs.items())
+        given = f"Inputs, in this order: {shapes}."
+    if len(net.outputs) > 1:
+        given += f" Outputs, in this order: {', '.join(net.outputs)}."
     return (
         f'"""{net.name}: exported by cnncalc {__version__}{how}.\n\n'
-        f"Input: a float tensor of shape {shape}. The state_dict keys are the spec's layer\n"
+        f"{given} The state_dict keys are the spec's layer\n"
         "names; a flatten reads C, H, W (PyTorch's order, where cnncalc's tensors are H, W, C).\n"
         '"""'
     )
@@ -221,18 +243,22 @@ def _check(net: Network) -> str:
     from cnncalc.report import analyze
 
     totals = analyze(net).totals
-    dims = output_numbers(net)
-    batch_shape = torch_shape(net.input_shape).replace("N", "1")
+    several = len(net.outputs) > 1
+    dims = tuple(output_numbers(net, name) for name in net.outputs) if several else None
+    zeros = ", ".join(
+        "torch.zeros" + torch_shape(shape).replace("N", "1") for shape in net.inputs.values()
+    )
     expected = (
         f'{{"params": {totals.params}, "trainable_params": {totals.trainable_params}, '
-        f'"buffers": {totals.buffers}, "output_shape": {dims!r}}}'
+        f'"buffers": {totals.buffers}, "output_shape": {dims or output_numbers(net)!r}}}'
     )
+    shape_of_y = "tuple(tuple(t.shape[1:]) for t in y)" if several else "tuple(y.shape[1:])"
     return f"""
 
 if __name__ == "__main__":
     model = {class_name(net.name)}().eval()
     with torch.no_grad():
-        y = model(torch.zeros{batch_shape})
+        y = model({zeros})
     found = {{
         "params": sum(p.numel() for p in model.parameters()),
         "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
@@ -241,7 +267,7 @@ if __name__ == "__main__":
             for name, b in model.named_buffers()
             if not name.endswith("num_batches_tracked")
         ),
-        "output_shape": tuple(y.shape[1:]),
+        "output_shape": {shape_of_y},
     }}
     expected = {expected}
     if found != expected:
@@ -250,7 +276,8 @@ if __name__ == "__main__":
 """
 
 
-def output_numbers(net: Network) -> tuple[int, ...]:
-    """The model's output shape without the batch, as PyTorch gives it."""
-    out = net.shapes[net.output.name]
-    return (out[2], out[0], out[1]) if len(out) == 3 else out
+def output_numbers(net: Network, name: str | None = None) -> tuple[int, ...]:
+    """An output's shape (the first output's by default) without the batch, as PyTorch
+    gives it (channels first)."""
+    out = net.shapes[name or net.output.name]
+    return (out[-1], *out[:-1]) if len(out) > 1 else out

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.errors import SourcePos
-from cnncalc.graph import INPUT, Network, Node
+from cnncalc.graph import Network, Node
 from cnncalc.layers import fmt_shape
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.pool import AvgPool, MaxPool
@@ -76,7 +76,7 @@ def _unseen(node: Node, net: Network, window_of: WindowOf) -> SpecWarning | None
     )
     channels = inputs[0][-1:]
     larger, smaller = (fmt_shape((*e, *channels)) for e in (exact[1], exact[0]))
-    what = "an input" if node.inputs[0] == INPUT else "an input to this layer"
+    what = "an input" if node.inputs[0] in net.input_names else "an input to this layer"
     return SpecWarning(
         node.name,
         node.pos,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnncalc.errors import SpecError
-from cnncalc.graph import INPUT, Network
+from cnncalc.graph import Network
 from cnncalc.layers.base import prod
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -95,22 +95,27 @@ def activation_memory(net: Network, options: MemoryOptions) -> dict[str, LayerMe
 
 
 def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
-    """(layer, bytes alive while it runs) in run order, starting with (INPUT, its bytes);
-    `sizes` holds every tensor's bytes and INPUT's.
+    """(layer, bytes alive while it runs) in run order, starting with each input (all the
+    inputs are alive from the start); `sizes` holds every tensor's bytes and each input's.
 
-    Layers nobody consumes are network outputs and stay alive to the end.
+    The network's outputs stay alive to the end, as do layers nobody consumes.
     """
     last_use: dict[str, int] = {}
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index  # visited in order, so the last consumer wins
+    for name in net.outputs:  # an output read by later layers is still returned
+        last_use.pop(name, None)
     freed: dict[int, int] = {}  # bytes freed after the layer at each index
     end = len(net)
     for name, size in sizes.items():
         at = last_use.get(name, end)
         freed[at] = freed.get(at, 0) + size
-    live = sizes[INPUT]
-    timeline = [(INPUT, live)]
+    live = 0
+    timeline = []
+    for name in net.input_names:
+        live += sizes[name]
+        timeline.append((name, live))
     for index, node in enumerate(net):
         live += sizes[node.name]  # inputs and output are alive together while it runs
         timeline.append((node.name, live))
@@ -133,9 +138,10 @@ def memory_totals(
     options: MemoryOptions,
 ) -> MemoryTotals:
     per_value = options.bytes_per_value
-    input_bytes = int(tensor_size(net.input_shape, options)[1])
     sizes = {name: m.activation_bytes for name, m in per_layer.items()}
-    sizes[INPUT] = input_bytes
+    for name, shape in net.inputs.items():
+        sizes[name] = int(tensor_size(shape, options)[1])
+    input_bytes = sum(sizes[name] for name in net.input_names)
     peak, peak_layer = inference_peak(net, sizes)
     activations = sum(m.activation_bytes for m in per_layer.values())
     param_bytes = params * per_value

@@ -22,7 +22,7 @@ from typing import cast
 
 from cnncalc.errors import SpecError
 from cnncalc.fields import MAX_SIZE
-from cnncalc.graph import INPUT, Network, Node
+from cnncalc.graph import Network, Node
 from cnncalc.layers.base import Window
 from cnncalc.layers.opaque import Opaque
 from cnncalc.passes.window_cache import WindowOf, window_memo
@@ -209,10 +209,16 @@ def _window_derivation(window: Window, field: ReceptiveField) -> tuple[str, ...]
 
 
 def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
-    rank = len(net.input_shape) - 1
-    fields: dict[str, ReceptiveField | None] = {INPUT: input_field(rank) if rank else None}
+    """Each layer's field, in the pixels of the inputs it sees: every image input starts as
+    one pixel, so where paths from several inputs merge, the merge rule applies as to any
+    merge (aligned when the paths' jumps and centres agree)."""
+    fields: dict[str, ReceptiveField | None] = {
+        name: input_field(len(shape) - 1) if len(shape) > 1 else None
+        for name, shape in net.inputs.items()
+    }
     window_of = window_memo()
     for node in net:
         fields[node.name] = layer_field(net, node, fields, window_of)
-    del fields[INPUT]
+    for name in net.input_names:
+        del fields[name]
     return fields

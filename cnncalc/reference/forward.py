@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from cnncalc.graph import INPUT, Network, Node
+from cnncalc.graph import Network, Node
 from cnncalc.layers import Shape
 from cnncalc.reference.ops import OPS
 from cnncalc.reference.windows import DTYPE, Array, per_axis
@@ -109,7 +109,12 @@ class ForwardResult:
     shapes: dict[str, Shape]  # every layer's output shape without the batch (H, W, C) or (N,)
     weights: dict[str, LayerWeights]
     outputs: dict[str, Array]  # every layer's output when kept, else only the network's
-    input: Array
+    inputs: dict[str, Array]  # each input's values, by name
+
+    @property
+    def input(self) -> Array:
+        """The first input's values (for most networks, the only input's)."""
+        return next(iter(self.inputs.values()))
 
 
 class ForwardError(Exception):
@@ -126,7 +131,16 @@ def layer_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, index])
 
 
+def random_inputs(net: Network, batch: int, seed: int) -> dict[str, Array]:
+    """A standard normal batch for each input; input i draws from (seed, layers + i)."""
+    return {
+        name: layer_rng(seed, len(net) + i).standard_normal((batch, *shape), dtype=DTYPE)
+        for i, (name, shape) in enumerate(net.inputs.items())
+    }
+
+
 def random_input(net: Network, batch: int, seed: int) -> Array:
+    """The first input's random batch (see `random_inputs`)."""
     return layer_rng(seed, len(net)).standard_normal((batch, *net.input_shape), dtype=DTYPE)
 
 
@@ -137,18 +151,26 @@ def run_forward(
     *,
     keep_outputs: bool = False,
     weights: Mapping[str, LayerWeights] | None = None,
-    x: Array | None = None,
+    x: Array | Mapping[str, Array] | None = None,
     on_layer: ProgressFn | None = None,
 ) -> ForwardResult:
-    """Run `net` on a random N×H×W×C input (or `x`), allocating each layer's weights (or using
-    `weights`). Tensors are freed after their last consumer unless `keep_outputs`."""
+    """Run `net` on a random N×H×W×C input for each of its inputs (or `x`: the only input's
+    values, or each input's by name), allocating each layer's weights (or using `weights`).
+    Tensors are freed after their last consumer unless `keep_outputs`; the network's outputs
+    are kept."""
     if x is None:
-        x = random_input(net, batch, seed)
+        given = random_inputs(net, batch, seed)
+    elif isinstance(x, Mapping):
+        given = dict(x)
+    else:
+        given = {net.input_names[0]: x}
     last_use: dict[str, int] = {}
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index
-    live: dict[str, Array] = {INPUT: x}
+    for name in (*net.outputs, *given):
+        last_use.pop(name, None)  # never freed
+    live: dict[str, Array] = dict(given)
     made: dict[str, LayerWeights] = {}
     shapes: dict[str, Shape] = {}
     # values only have to be finite where they are compared (the torch cross-check)
@@ -167,14 +189,16 @@ def run_forward(
                 if out.dtype != DTYPE:
                     raise TypeError(f"{node.kind} returned {out.dtype}, not float32")
             except Exception as exc:  # the analytic passes took it; NumPy cannot run it
-                partial = ForwardResult(shapes, made, {}, x)
+                partial = ForwardResult(shapes, made, {}, given)
                 raise ForwardError(node.name, f"{type(exc).__name__}: {exc}", partial) from exc
             live[node.name] = out
             shapes[node.name] = tuple(int(d) for d in out.shape[1:])
             if not keep_outputs:
                 for name in set(node.inputs):
-                    if last_use[name] == index and name != INPUT:
+                    if last_use.get(name) == index:
                         del live[name]
-    outputs = live if keep_outputs else {n: a for n, a in live.items() if n not in last_use}
-    outputs.pop(INPUT, None)
-    return ForwardResult(shapes, made, outputs, x)
+    if keep_outputs:
+        outputs = {n: a for n, a in live.items() if n not in given}
+    else:
+        outputs = {n: live[n] for n in net.outputs}
+    return ForwardResult(shapes, made, outputs, given)

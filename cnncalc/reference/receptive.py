@@ -35,7 +35,7 @@ from typing import Any, cast
 import numpy as np
 
 from cnncalc.errors import SpecError
-from cnncalc.graph import INPUT, Network, Node, build_network
+from cnncalc.graph import Network, Node, build_network
 from cnncalc.reference.ops_resample import (
     crop_boxes,
     pad_boxes,
@@ -286,16 +286,25 @@ def measure(boxes: Array) -> MeasuredField:
     return MeasuredField(axes, whole, int((clean & nonempty).sum()), not nonempty.any())
 
 
+def initial_boxes(net: Network) -> dict[str, Array | None]:
+    """Each input's boxes: every pixel sees itself (None for a flat input). Each input counts
+    in its own pixels, as the analytic pass does."""
+    return {
+        name: input_boxes(shape[:-1]) if len(shape) > 1 else None
+        for name, shape in net.inputs.items()
+    }
+
+
 def measure_fields(net: Network) -> dict[str, MeasuredField | None]:
     """Every layer's measured field on `net`'s own input size (None for flat outputs), in
     any spatial rank."""
-    if len(net.input_shape) < 2:
+    if all(len(shape) < 2 for shape in net.inputs.values()):
         return {node.name: None for node in net}
     last_use: dict[str, int] = {}
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index
-    live: dict[str, Array | None] = {INPUT: input_boxes(net.input_shape[:-1])}
+    live = initial_boxes(net)
     out: dict[str, MeasuredField | None] = {}
     for index, node in enumerate(net):
         boxes = layer_boxes(node, [live[name] for name in node.inputs])
@@ -315,7 +324,7 @@ def _stride_period(net: Network) -> tuple[int, ...]:
     same `same` padding and the same merges: the lcm over layers of the product of the
     strides on the way (conv_transpose multiplies sizes, so it adds no constraint)."""
     rank = len(net.input_shape) - 1
-    cumulative: dict[str, tuple[int, ...]] = {INPUT: (1,) * rank}
+    cumulative: dict[str, tuple[int, ...]] = dict.fromkeys(net.input_names, (1,) * rank)
     period = (1,) * rank
     for node in net:
         ins = [cumulative[name] for name in node.inputs]
@@ -344,7 +353,8 @@ def _adaptive_divides(net: Network) -> bool:
 
 def _rebuild(net: Network, sizes: tuple[int, ...]) -> Network | None:
     try:
-        return build_network(net.name, (*sizes, net.input_shape[-1]), list(net.nodes))
+        inputs = {net.input_names[0]: (*sizes, net.input_shape[-1])}
+        return build_network(net.name, inputs, list(net.nodes), net.output_names)
     except SpecError:
         return None
 
@@ -356,8 +366,8 @@ def enlarged(net: Network, max_side: int = 4096) -> Iterator[Network]:
     the first eight such sizes of each step, one where adaptive pooling bins divide evenly
     is preferred (and one where the network is valid at all is needed)."""
     yield net
-    if len(net.input_shape) < 2:
-        return
+    if len(net.input_shape) < 2 or len(net.input_names) > 1:
+        return  # flat, or several inputs: measured on their own sizes only
     sizes = net.input_shape[:-1]
     if len(sizes) == 1:  # a signal may be as long as an image has pixels
         max_side *= max_side

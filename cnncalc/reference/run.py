@@ -14,21 +14,22 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.graph import INPUT, Network, Node
+from cnncalc.graph import Network, Node
 from cnncalc.layers import Shape, fmt_shape
 from cnncalc.loader import load
 from cnncalc.reference.forward import (
     LayerWeights,
     layer_rng,
     make_weights,
-    random_input,
+    random_inputs,
     run_forward,
 )
 from cnncalc.reference.value_files import read_values
@@ -44,6 +45,7 @@ from cnncalc.reference.windows import (
     pool_window,
     window_pads,
 )
+from cnncalc.spec import InputOverride
 from cnncalc.units import human_bytes
 
 MAX_BYTES = 2 << 30  # the forward's peak: activations, weights and their temporaries
@@ -256,7 +258,7 @@ def _prefix(net: Network, layer: str | None) -> Network:
             f"did you mean {close[0]}?" if close else "`cnncalc params` lists the layer names",
         )
     nodes = net.nodes[: names.index(layer) + 1]
-    return Network(net.name, net.input_shape, nodes, net.shapes)
+    return replace(net, nodes=nodes, output_names=())
 
 
 def _guard(net: Network) -> None:
@@ -324,10 +326,18 @@ def run_network(
     part = _prefix(net, layer)
     _guard(part)
     made, random, zero_bias = _assemble_weights(part, args, seed)
-    batch = random_input(net, 1, seed) if x is None else x[None].astype(DTYPE)
+    if x is not None and len(net.input_names) > 1:
+        raise SpecError(
+            f"--x gives one input, but {net.name} has {len(net.input_names)} "
+            f"({', '.join(net.input_names)})",
+            SourcePos("--x"),
+            "leave out --x to run on seeded random inputs",
+        )
+    given = {net.input_names[0]: x[None].astype(DTYPE)} if x is not None else None
+    batch = random_inputs(net, 1, seed) if given is None else given
     result = run_forward(part, 1, seed, keep_outputs=True, weights=made, x=batch)
     node = part.output
-    live = {**result.outputs, INPUT: batch}
+    live = {**result.outputs, **result.inputs}
     return RunResult(
         network=net.name,
         layer=node,
@@ -349,19 +359,31 @@ def run(
     *,
     layer: str | None = None,
     seed: int = 0,
-    input_shape: Shape | None = None,
+    input_shape: InputOverride | None = None,
 ) -> RunResult:
     """`cnncalc run`: load `source` (its input shape taken from the `--x` files, when given)
     and run it; see `run_network`."""
     x = read_input(x_files) if x_files else None
     if x is not None:
-        if input_shape is not None and tuple(input_shape) != x.shape:
+        if input_shape is not None and (
+            isinstance(input_shape, Mapping) or tuple(input_shape) != x.shape
+        ):
+            given = (
+                "--input NAME=…"
+                if isinstance(input_shape, Mapping)
+                else f"--input {fmt_shape(input_shape)}"
+            )
             raise SpecError(
-                f"--input {fmt_shape(input_shape)} differs from the --x values, "
-                f"{fmt_shape(x.shape)}",
+                f"{given} differs from the --x values, {fmt_shape(x.shape)}",
                 None,
                 "leave out --input: the --x values give the input's shape",
             )
+        try:  # the spec's own inputs: --x gives the only one's values
+            net = load(source, input_shape)
+        except SpecError:  # e.g. a shorthand, whose shape --x gives
+            net = None
+        if net is not None and len(net.input_names) > 1:
+            return run_network(net, x, weights, layer, seed)  # refuses --x, naming the inputs
         input_shape = tuple(int(d) for d in x.shape)
     return run_network(load(source, input_shape), x, weights, layer, seed)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from cnncalc.graph import INPUT, Network, Node
+from cnncalc.graph import Network, Node
 from cnncalc.io.calls import Pads, Unsupported, torch_pads
 from cnncalc.io.frameworks import bridge
 from cnncalc.io.torch_helpers import helper_classes
@@ -115,19 +115,23 @@ class TorchModel:
         return params, buffers
 
     def forward(self, x: Any, keep: bool = True, grad: bool = False) -> dict[str, Any]:
-        """Run on an NCHW tensor (or an NHWC NumPy array); every layer's output by name.
+        """Run on an NCHW tensor (or an NHWC NumPy array) for the only input, or on each
+        input's by name; every layer's output by name (`keep`), or the network's outputs.
         `grad`: record the autograd graph (for a backward pass)."""
         torch = self.torch
-        if isinstance(x, np.ndarray):
-            x = torch.from_numpy(_to_nchw(x))
-        values: dict[str, Any] = {INPUT: x}
+        given = dict(x) if isinstance(x, Mapping) else {self.net.input_names[0]: x}
+        values: dict[str, Any] = {
+            name: torch.from_numpy(_to_nchw(v)) if isinstance(v, np.ndarray) else v
+            for name, v in given.items()
+        }
         with torch.set_grad_enabled(grad):
             for node in self.net:
                 inputs = [values[i] for i in node.inputs]
                 values[node.name] = self._apply(node, inputs)
         if not keep:
-            return {self.net.output.name: values[self.net.output.name]}
-        del values[INPUT]
+            return {name: values[name] for name in self.net.outputs}
+        for name in given:
+            del values[name]
         return values
 
     __call__ = forward

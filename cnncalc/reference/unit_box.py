@@ -4,9 +4,8 @@ measures), for `cnncalc rf --image --empirical`."""
 from __future__ import annotations
 
 from cnncalc.errors import SpecError
-from cnncalc.graph import INPUT, Network
-from cnncalc.reference.receptive import input_boxes, layer_boxes
-from cnncalc.reference.windows import Array
+from cnncalc.graph import Network
+from cnncalc.reference.receptive import initial_boxes, layer_boxes
 from cnncalc.reference.workspace import box_bytes
 from cnncalc.units import human_bytes
 
@@ -30,7 +29,7 @@ def unit_box(
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index
-    live: dict[str, Array | None] = {INPUT: input_boxes(net.input_shape[:-1])}
+    live = initial_boxes(net)
     for index, node in enumerate(net):
         boxes = layer_boxes(node, [live[name] for name in node.inputs])
         if node.name == layer:

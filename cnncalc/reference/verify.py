@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from cnncalc.check.values import parse_bytes as parse_size
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.graph import INPUT, Network
+from cnncalc.graph import Network
 from cnncalc.layers import Shape
 from cnncalc.loader import load
 from cnncalc.passes.receptive_field import ReceptiveField
@@ -34,6 +34,7 @@ from cnncalc.reference.forward import ForwardError, run_forward
 from cnncalc.reference.receptive import MeasuredField, enlarged, measure_fields
 from cnncalc.reference.windows import per_axis
 from cnncalc.report import analyze
+from cnncalc.spec import InputOverride
 from cnncalc.units import human_bytes
 
 Status = Literal["ok", "fail", "skip", "n/a"]
@@ -128,6 +129,8 @@ class VerifyResult:
     estimate_bytes: int  # the forward's estimated peak, checked against max_memory
     layers: tuple[LayerCheck, ...]
     rf_inputs: tuple[Shape, ...] = field(default=())  # the inputs the RF was compared on
+    # each input's name and shape (random values); () for a plain network (one `input`)
+    inputs: tuple[tuple[str, Shape], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -161,6 +164,11 @@ class VerifyResult:
         return {
             "name": self.name,
             "input_shape": list(self.input_shape),
+            **(
+                {"inputs": [{"name": n, "input_shape": list(s)} for n, s in self.inputs]}
+                if self.inputs
+                else {}
+            ),
             "batch": self.batch,
             "seed": self.seed,
             "ok": self.ok,
@@ -245,7 +253,7 @@ def _categories(net: Network, fields: dict[str, ReceptiveField | None]) -> dict[
     `after_transposed`, `uneven` (after adaptive bins of unequal width) or `broadcast` (after
     a 1×…×1 input that is not a global pool's, broadcast over the spatial axes)."""
     rank = {"regular": 0, "after_transposed": 1, "uneven": 2, "broadcast": 2}
-    cats: dict[str, str] = {INPUT: "regular"}
+    cats: dict[str, str] = dict.fromkeys(net.input_names, "regular")
     for node in net:
         inherited = [cats[name] for name in node.inputs]
         inherited = ["after_transposed" if c == "transposed" else c for c in inherited]
@@ -281,7 +289,7 @@ def _periods(net: Network) -> dict[str, tuple[int, ...]]:
     conv_transpose spreads its input `stride` apart (P·stride); a window of stride t then
     takes P/gcd(P, t); a merge the lcm of its inputs'; global pooling leaves one unit."""
     rank = len(net.input_shape) - 1
-    periods: dict[str, tuple[int, ...]] = {INPUT: (1,) * rank}
+    periods: dict[str, tuple[int, ...]] = dict.fromkeys(net.input_names, (1,) * rank)
     for node in net:
         ins = [periods[name] for name in node.inputs]
         p = [math.lcm(*(q[a] for q in ins)) for a in range(rank)]
@@ -480,11 +488,20 @@ def verify_network(
         rf_check = rf_checks.get(name, Check("skip", note=default))
         rows.append(LayerCheck(name, row.node.kind, shape, params, rf_check, rf_where.get(name)))
     return VerifyResult(
-        net.name, net.input_shape, batch, seed, estimate, tuple(rows), tuple(rf_used)
+        net.name,
+        net.input_shape,
+        batch,
+        seed,
+        estimate,
+        tuple(rows),
+        tuple(rf_used),
+        () if net.plain else tuple(net.inputs.items()),
     )
 
 
-def verify(source: str | Path, input_shape: Shape | None = None, **options: Any) -> VerifyResult:
+def verify(
+    source: str | Path, input_shape: InputOverride | None = None, **options: Any
+) -> VerifyResult:
     """`verify_network(cnncalc.load(source, input_shape), **options)`."""
     return verify_network(load(source, input_shape), **options)
 

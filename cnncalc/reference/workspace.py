@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from cnncalc.graph import INPUT, Network, Node
+from cnncalc.graph import Network, Node
 from cnncalc.reference.ops import ROW_WISE
 from cnncalc.reference.ops_more import WHOLE_TEMPORARIES
 from cnncalc.reference.ops_resample import RESAMPLE_TEMPORARIES
@@ -178,7 +178,9 @@ def _peak(
     for index, node in enumerate(net):
         for name in node.inputs:
             last_use[name] = index
-    live = sizes[INPUT]
+    for name in net.outputs:  # the forward keeps them, even those later layers read
+        last_use.pop(name, None)
+    live = sum(sizes[name] for name in net.input_names)
     stays = 0
     peak = live
     for index, node in enumerate(net):
@@ -187,7 +189,7 @@ def _peak(
         peak = max(peak, live + stays + sizes[node.name] + temporaries[node.name])
         live += sizes[node.name]
         for name in set(node.inputs):
-            if last_use[name] == index and (name != INPUT or not keep_input):
+            if last_use.get(name) == index and (name not in net.input_names or not keep_input):
                 live -= sizes[name]
     return peak
 

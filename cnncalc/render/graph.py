@@ -1,8 +1,9 @@
 """The layer graph as Mermaid or Graphviz DOT text, with the tensor shapes on the edges.
 
-Nodes are numbered (`n0` is the input, `n1`… the layers in spec order, the last the output),
-so no layer name can collide with a keyword of either language; names appear only inside
-quoted, escaped labels.
+Nodes are numbered (`n0` is the input, `n1`… the layers in spec order, the last the output;
+a network of several inputs or outputs has one terminal node for each, named after it), so no
+layer name can collide with a keyword of either language; names appear only inside quoted,
+escaped labels.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ class _Edge:
 
 def _layout(report: Report) -> tuple[list[_Node], list[_Edge]]:
     net = report.network
-    ids = {INPUT: "n0"}
-    nodes = [_Node("n0", ("input",), True)]
+    ids = {name: f"n{index}" for index, name in enumerate(net.input_names)}
+    nodes = [_Node(ids[n], ("input" if n == INPUT else f"input: {n}",), True) for n in ids]
     edges = []
-    for index, row in enumerate(report.layers, start=1):
+    for index, row in enumerate(report.layers, start=len(ids)):
         node = row.node
         ids[node.name] = f"n{index}"
         detail = node.kind
@@ -43,10 +44,10 @@ def _layout(report: Report) -> tuple[list[_Node], list[_Edge]]:
         nodes.append(_Node(ids[node.name], (node.name, detail), False))
         for source in node.inputs:
             edges.append(_Edge(ids[source], ids[node.name], fmt_shape(net.shapes[source])))
-    last = report.layers[-1].node.name
-    out = f"n{len(report.layers) + 1}"
-    nodes.append(_Node(out, ("output",), True))
-    edges.append(_Edge(ids[last], out, fmt_shape(net.shapes[last])))
+    for index, name in enumerate(net.outputs, start=len(ids)):
+        label = f"output: {name}" if net.output_names else "output"
+        nodes.append(_Node(f"n{index}", (label,), True))
+        edges.append(_Edge(ids[name], f"n{index}", fmt_shape(net.shapes[name])))
     return nodes, edges
 
 

@@ -105,8 +105,11 @@ def verify_view(result: VerifyResult) -> Tabular:
     failures = len(result.failures())
     verdict = "✓ all agree" if result.ok else f"✗ {failures} disagreement(s)"
     table.notes.append(f"{verdict}: " + " · ".join(summary))
+    inputs = f"a random {fmt_shape(result.input_shape)} input"
+    if len(result.inputs) > 1:
+        inputs = "random inputs " + ", ".join(f"{n} {fmt_shape(s)}" for n, s in result.inputs)
     table.notes.append(
-        f"NumPy forward on a random {fmt_shape(result.input_shape)} input, batch "
+        f"NumPy forward on {inputs}, batch "
         f"{result.batch}, seed {result.seed}, float32 (estimated peak "
         f"{human_bytes(result.estimate_bytes)}); ✗ cells read analytic ≠ NumPy"
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from cnncalc.graph import INPUT
 from cnncalc.layers import Shape, fmt_shape
 from cnncalc.layers.base import Window
 from cnncalc.passes.flops import CONVENTIONS
@@ -50,8 +51,12 @@ class Col:
 
 def _table(title: str, report: Report, columns: list[Col]) -> Tabular:
     table = Tabular(f"{report.name} — {title}", [c.column for c in columns])
+    outputs = set(report.network.output_names)  # marked when the spec lists `outputs`
     for index, row in enumerate(report.layers):
-        table.rows.append([c.cell(row, index) for c in columns])
+        cells = [c.cell(row, index) for c in columns]
+        if row.block is None and row.node.name in outputs and columns[0].column.name:
+            cells[0] += " (output)"
+        table.rows.append(cells)
     table.totals = [c.total for c in columns]
     return table
 
@@ -78,10 +83,25 @@ def _shape_column(drop: int) -> Col:
 def _footer(report: Report) -> str:
     t = report.totals
     return (
-        f"input {fmt_shape(report.network.input_shape)} · {len(report.network)} layers · "
+        f"{_ends(report)}{len(report.network)} layers · "
         f"params {num(t.params)} · trainable {num(t.trainable_params)} · "
         f"buffers {num(t.buffers)}"
     )
+
+
+def _ends(report: Report) -> str:
+    """`input 224×224×3 · `; for a network of several inputs or outputs, each one, and the
+    layers `unused` left out."""
+    net = report.network
+    if net.input_names == (INPUT,):
+        text = f"input {fmt_shape(net.input_shape)} · "
+    else:
+        text = "inputs " + ", ".join(f"{n} {fmt_shape(s)}" for n, s in net.inputs.items()) + " · "
+    if net.output_names:
+        text += "outputs " + ", ".join(net.outputs) + " · "
+    if net.unused:
+        text += f"{len(net.unused)} unused layers left out · "
+    return text
 
 
 def _multiplies(report: Report) -> str:

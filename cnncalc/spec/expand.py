@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cnncalc.errors import LayerError, SourcePos, SpecError
@@ -28,8 +28,19 @@ from cnncalc.spec.layer import (
 from cnncalc.spec.split import SPLIT_KINDS, expand_split, refuse_split
 from cnncalc.yamlnodes import YList, YMap
 
-TOP_KEYS = ("name", "description", "input", "layout", "blocks", "layers", "expect")
+TOP_KEYS = (
+    "name",
+    "description",
+    "input",
+    "inputs",
+    "layout",
+    "blocks",
+    "layers",
+    "outputs",
+    "expect",
+)
 REPEAT_FIELDS = ("block", "times", "args", "name", "from", "trainable", "when")
+SEVERAL_INPUTS = ""  # the top level's `input` when the network has several: say which
 MAX_LAYERS = 100_000  # names a spec may expand to: layers, skipped layers, block instances
 MAX_BLOCK_DEPTH = 32
 
@@ -47,7 +58,7 @@ class Scope:
 
     prefix: str  # "" or "layer2.0."
     names: dict[str, Any]  # block arguments visible to $ expressions
-    input_name: str  # what `input` means here
+    input_name: str  # what `input` means here (SEVERAL_INPUTS: ambiguous)
     trainable: bool
     depth: int = 0
     previous: str | None = None  # resolved output of the last layer, for the default `from`
@@ -66,11 +77,18 @@ def _written_name(entry: Any) -> str | None:
 
 
 class Expander:
-    def __init__(self, blocks: dict[str, Block], file: str) -> None:
+    def __init__(
+        self,
+        blocks: dict[str, Block],
+        file: str,
+        inputs: dict[str, SourcePos] | None = None,
+    ) -> None:
+        """`inputs`: the network's inputs by name, where each is written (default: `input`)."""
         self.blocks = blocks
         self.file = file
         self.nodes: list[Node] = []
-        self.defined: dict[str, SourcePos] = {INPUT: SourcePos(file)}
+        self.defined: dict[str, SourcePos] = dict(inputs or {INPUT: SourcePos(file)})
+        self.inputs = list(self.defined)
         self.alias: dict[str, str] = {}  # skipped layers and block instances → a real name
         self.splits: dict[str, int] = {}  # each split → its number of parts
         self.budget = Budget()  # the work all `$` expressions of the spec may do
@@ -109,7 +127,7 @@ class Expander:
             )
         self.defined[full] = pos
 
-    def _resolve(
+    def resolve(
         self, ref: Any, scope: Scope, pos: SourcePos, what: str = "`from`", own: str | None = None
     ) -> str:
         """The real layer that `ref` names here; `own` is the name of the layer asking."""
@@ -119,8 +137,9 @@ class Expander:
                 pos,
                 "write `from: name` or `from: [name1, name2]`",
             )
-        if ref == INPUT:
-            return scope.input_name
+        if ref == INPUT:  # the block's input; an input of several may be called `input` too
+            several = scope.input_name == SEVERAL_INPUTS and INPUT in self.defined
+            return INPUT if several else self._scope_input(scope, pos, own)
         for candidate in (scope.prefix + ref, ref):
             if candidate in self.defined and candidate != INPUT:
                 resolved = self.alias.get(candidate, candidate)
@@ -150,6 +169,18 @@ class Expander:
             f"unknown layer {ref!r} in {what}",
             pos,
             suggest(ref, [INPUT, *known]) or _listing(listing, known),
+        )
+
+    def _scope_input(self, scope: Scope, pos: SourcePos, own: str | None) -> str:
+        """What `input` means in `scope`; at the top of a network of several, an error."""
+        if scope.input_name != SEVERAL_INPUTS:
+            return scope.input_name
+        names = ", ".join(self.inputs)
+        layer = f"layer {own}: " if own else ""
+        raise SpecError(
+            f"{layer}the network has several inputs ({names}): say which this layer takes",
+            pos,
+            f"write `from: {self.inputs[0]}`, or `from: [{self.inputs[0]}, ...]` to merge them",
         )
 
     def _defined_later(self, ref: str, scope: Scope) -> SourcePos | None:
@@ -299,9 +330,9 @@ class Expander:
             refs = refs if isinstance(refs, list) else [refs]
             if not refs:
                 raise SpecError("`from` is empty", fields.pos_of("from"))
-            inputs = [self._resolve(r, scope, fields.pos_of("from"), own=name) for r in refs]
+            inputs = [self.resolve(r, scope, fields.pos_of("from"), own=name) for r in refs]
         else:
-            inputs = [scope.previous or scope.input_name]
+            inputs = [scope.previous or self._scope_input(scope, fields.pos, name)]
             if included:  # a skipped layer stands for its input: naming it is refused
                 where = f"layer {scope.prefix}{name} has no `from`;"
                 refuse_split(self, inputs[0], fields.pos, where)
@@ -319,11 +350,14 @@ class Expander:
         values = {name: self._value(fields, key, scope) for name, key in written.items()}
         op = self._shared(make_op(kind, values, written, fields, full, pos))
         functional = self._flag(fields, "functional", scope, False)
+        unused = self._flag(fields, "unused", scope, False)
         field_pos: Mapping[str, SourcePos] = fields.value_pos  # packed; no copy when
         if any(name != key for name, key in written.items()):  # no field has an alias
             field_pos = {name: fields.pos_of(key) for name, key in written.items()}
             field_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
-        self.nodes.append(Node(full, op, tuple(inputs), trainable, pos, functional, field_pos))
+        self.nodes.append(
+            Node(full, op, tuple(inputs), trainable, pos, functional, field_pos, unused)
+        )
         scope.previous = full
         if ACTIVATION_FIELD in fields:
             self._add_activation(fields, scope, full)
@@ -337,7 +371,10 @@ class Expander:
             return
         name = full + ".act"
         self._claim(name, pos)
-        self.nodes.append(Node(name, KINDS[kind](), (full,), True, pos))
+        layer = self.nodes[-1]  # `unused` marks what the name stands for: the activation
+        if layer.unused:
+            self.nodes[-1] = replace(layer, unused=False)
+        self.nodes.append(Node(name, KINDS[kind](), (full,), True, pos, unused=layer.unused))
         self.alias[full] = name
         scope.previous = name
 
@@ -360,11 +397,13 @@ class Expander:
         names = dict(extra or {})
         args = dict(block.args)
         for key in fields:
-            if key == "functional":
+            if key in ("functional", "unused"):
                 raise SpecError(
-                    "`functional` applies to a layer, not to a block call",
+                    f"`{key}` applies to a layer, not to a block call",
                     fields.key_pos.get(key, pos),
-                    f"put `functional: true` on the layers inside block {block.name}",
+                    f"put `{key}: true` on the last layer of block {block.name}"
+                    if key == "unused"
+                    else f"put `functional: true` on the layers inside block {block.name}",
                 )
             if key in COMMON_FIELDS:
                 continue
@@ -411,9 +450,7 @@ class Expander:
         )
         self.expand_list(block.layers, inner, block.pos)
         if block.output is not None:
-            output = self._resolve(
-                block.output, inner, block.pos, f"`output` of block {block.name}"
-            )
+            output = self.resolve(block.output, inner, block.pos, f"`output` of block {block.name}")
         else:
             output = inner.previous or inner.input_name
         self.alias[full] = output

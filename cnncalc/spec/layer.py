@@ -19,7 +19,7 @@ from cnncalc.layers.base import FieldInfo, kind_named, own_aliases
 from cnncalc.shorthand import shorthand_hint
 from cnncalc.yamlnodes import YMap
 
-COMMON_FIELDS = ("name", "from", "trainable", "when", "functional")
+COMMON_FIELDS = ("name", "from", "trainable", "when", "functional", "unused")
 ACTIVATION_FIELD = "activation"  # Keras' habit, on kinds that take it: a layer right after
 NO_ACTIVATION = ("linear", "none")  # Keras' default `linear`: no activation layer
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 from cnncalc import __version__
-from cnncalc.graph import INPUT
+from cnncalc.graph import INPUT, Network
 from cnncalc.layers import fmt_shape
 from cnncalc.passes.explain import Explanation
 from cnncalc.render.html.dag import BOX_HEIGHT, layered
@@ -135,6 +135,15 @@ def _layer_bars(report: Report) -> dict[str, list[Bar]]:
     }
 
 
+def _inputs(net: Network) -> str:
+    """`input 224×224×3`, or each input's name and shape, and the outputs a spec lists."""
+    if net.input_names == (INPUT,):
+        text = f"input {fmt_shape(net.input_shape)}"
+    else:
+        text = "inputs " + ", ".join(f"{n} {fmt_shape(s)}" for n, s in net.inputs.items())
+    return text + (f" · outputs {', '.join(net.outputs)}" if net.output_names else "")
+
+
 def render_html(report: Report, explanations: Sequence[Explanation]) -> str:
     """The whole page. `explanations`: every layer's `--explain` derivation, in order."""
     from jinja2 import Environment, StrictUndefined, select_autoescape
@@ -147,8 +156,7 @@ def render_html(report: Report, explanations: Sequence[Explanation]) -> str:
     return env.from_string(template_text).render(
         report=report,
         version=__version__,
-        input_shape=fmt_shape(report.network.input_shape),
-        input_name=INPUT,
+        inputs=_inputs(report.network),
         tables=_tables(report),
         totals={
             "params": report.totals.params,
