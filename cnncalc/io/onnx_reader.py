@@ -1,6 +1,11 @@
 """ONNX → imported layers, with the `onnx` package (`pip install "cnncalc[onnx]"`).
 
-Each ONNX op maps to a layer kind through `OPS`, one converter per op type. Layer names come
+Each ONNX op maps to a layer kind through `onnx_ops.OPS`, one converter per op type. A few
+patterns span several nodes: ConvNeXt's Transpose → LayerNormalization / MatMul + Add (a
+`dense` per position with its bias) / Gelu → Transpose, ShuffleNet's Reshape → Transpose →
+Reshape (`channel_shuffle`), Sigmoid → Mul (SiLU), Split / Slice on the channels (computed
+from the input's Shape: the small shape computations are evaluated), Mul by a constant
+(`scale`, or `layer_scale` per channel). Layer names come
 from the exporter's scopes (`/layer1/layer1.0/conv1/Conv` → `layer1.0.conv1`; an op applied
 in a module's forward, such as the residual `Add`, → `layer1.0.add`). Every layer keeps the
 element count of the initializers it reads, which must equal cnncalc's params + buffers.
@@ -13,7 +18,6 @@ before it, and the file then has no BatchNorm to import.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,231 +27,25 @@ import numpy as np
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.graph import INPUT
 from cnncalc.io.imported import Imported, hwc
-
-Fields = dict[str, Any]
-
-
-class Unsupported(Exception):
-    """This node (or this use of its op) has no layer kind."""
-
-
-@dataclass
-class OnnxNode:
-    """One node, with what a converter needs: attributes, data inputs, weights."""
-
-    op_type: str
-    attrs: dict[str, Any]
-    data: list[str]  # the activation tensors it reads, in order
-    weights: list[Any]  # the constant inputs, as NumPy arrays (None for an absent input)
-    initializers: list[bool]  # which of them are the graph's initializers
-    rank: int  # rank of its first data input (4: N×C×H×W, 2: N×F)
-
-    def attr(self, name: str, default: Any) -> Any:
-        return self.attrs.get(name, default)
-
-    def weight_elements(self) -> int:
-        """Elements of its float initializers (weights, biases, statistics), not of integer
-        or scalar arguments (a Reshape's shape, a Clip's bounds) nor of Constant nodes (a
-        Resize's scales)."""
-        return sum(
-            int(w.size)
-            for w, initializer in zip(self.weights, self.initializers, strict=True)
-            if initializer and w is not None and w.ndim >= 1 and w.dtype.kind == "f"
-        )
-
-
-Converter = Callable[[OnnxNode], tuple[str, Fields]]
-
-
-def _float(value: Any) -> float:
-    """A float attribute as written before ONNX stored it in float32 (1e-05, not 9.99e-06)."""
-    return float(f"{float(value):.7g}")
-
-
-def _pads(node: OnnxNode) -> Any:
-    auto = node.attr("auto_pad", "NOTSET")
-    if auto == "SAME_UPPER":
-        return "same"
-    if auto == "VALID":
-        return (0, 0, 0, 0)
-    if auto != "NOTSET":
-        raise Unsupported(f"auto_pad {auto}")
-    t, left, b, r = node.attr("pads", [0, 0, 0, 0])
-    return (t, b, left, r)
-
-
-def _pair(values: list[int]) -> tuple[int, int]:
-    if len(values) != 2:
-        raise Unsupported(f"{len(values)} spatial axes")
-    return (int(values[0]), int(values[1]))
-
-
-def _conv(node: OnnxNode) -> tuple[str, Fields]:
-    weight = node.weights[0]
-    kernel = _pair(node.attr("kernel_shape", list(weight.shape[2:])))
-    groups = node.attr("group", 1)
-    fields: Fields = {
-        "kernel": kernel,
-        "stride": _pair(node.attr("strides", [1, 1])),
-        "dilation": _pair(node.attr("dilations", [1, 1])),
-        "groups": groups,
-        "bias": len(node.weights) > 1 and node.weights[1] is not None,
-        "padding": _pads(node),
-    }
-    if node.op_type == "Conv":
-        return "conv", {"filters": int(weight.shape[0]), **fields}
-    if "output_shape" in node.attrs:
-        raise Unsupported("an explicit output_shape")
-    output_padding = _pair(node.attr("output_padding", [0, 0]))
-    return "conv_transpose", {
-        "filters": int(weight.shape[1]) * groups,
-        "output_padding": output_padding,
-        **fields,
-    }
-
-
-def _gemm(node: OnnxNode) -> tuple[str, Fields]:
-    if node.attr("transA", 0):
-        raise Unsupported("transA")
-    weight = node.weights[0]
-    units = weight.shape[0] if node.attr("transB", 0) else weight.shape[1]
-    return "dense", {"units": int(units), "bias": len(node.weights) > 1}
-
-
-def _matmul(node: OnnxNode) -> tuple[str, Fields]:
-    if len(node.weights) != 1 or node.weights[0].ndim != 2:
-        raise Unsupported("a MatMul of two activations")
-    return "dense", {"units": int(node.weights[0].shape[1]), "bias": False}
-
-
-def _batchnorm(node: OnnxNode) -> tuple[str, Fields]:
-    momentum = _float(1.0 - _float(node.attr("momentum", 0.9)))  # ONNX keeps 1 − PyTorch's
-    return "batchnorm", {"eps": _float(node.attr("epsilon", 1e-5)), "momentum": momentum}
-
-
-def _clip(node: OnnxNode) -> tuple[str, Fields]:
-    low = node.attr("min", None)
-    high = node.attr("max", None)
-    if len(node.weights) >= 2:
-        low = None if node.weights[0] is None else float(node.weights[0])
-        high = None if node.weights[1] is None else float(node.weights[1])
-    if low == 0.0 and high == 6.0:
-        return "relu6", {}
-    raise Unsupported(f"Clip to [{low}, {high}] (only [0, 6], ReLU6, has a kind)")
-
-
-def _window(kind: str) -> Converter:
-    def convert(node: OnnxNode) -> tuple[str, Fields]:
-        kernel = _pair(node.attr("kernel_shape", []))
-        fields: Fields = {
-            "kernel": kernel,
-            "stride": _pair(node.attr("strides", [1, 1])),
-            "padding": _pads(node),
-            "ceil_mode": bool(node.attr("ceil_mode", 0)),
-        }
-        if kind == "maxpool":
-            fields["dilation"] = _pair(node.attr("dilations", [1, 1]))
-        else:
-            fields["count_include_pad"] = bool(node.attr("count_include_pad", 0))
-        return kind, fields
-
-    return convert
-
-
-def _softmax(node: OnnxNode) -> tuple[str, Fields]:
-    axis = node.attr("axis", -1)
-    if (axis in (-1, node.rank - 1) and node.rank == 2) or (axis == 1 and node.rank == 4):
-        return "softmax", {}
-    raise Unsupported(f"softmax over axis {axis}")
-
-
-def _hardsigmoid(node: OnnxNode) -> tuple[str, Fields]:
-    if not math.isclose(node.attr("alpha", 0.2), 1 / 6) or node.attr("beta", 0.5) != 0.5:
-        raise Unsupported("HardSigmoid other than relu6(x + 3)/6")
-    return "hardsigmoid", {}
-
-
-def _flatten(node: OnnxNode) -> tuple[str, Fields]:
-    if node.attr("axis", 1) != 1:
-        raise Unsupported(f"Flatten from axis {node.attr('axis', 1)}")
-    return "flatten", {}
-
-
-def _reshape(node: OnnxNode) -> tuple[str, Fields]:
-    shape = node.weights[0] if node.weights else None
-    if shape is None or shape.size == 2:
-        return "flatten", {}  # N × everything: what `x.view(x.size(0), -1)` exports
-    raise Unsupported(f"Reshape to {list(map(int, shape))}")
-
-
-def _merge(kind: str) -> Converter:
-    def convert(node: OnnxNode) -> tuple[str, Fields]:
-        if node.weights or len(node.data) < 2:
-            raise Unsupported(f"{node.op_type} with a constant")
-        return kind, {}
-
-    return convert
-
-
-def _concat(node: OnnxNode) -> tuple[str, Fields]:
-    if node.attr("axis", 1) not in (1, -3 if node.rank == 4 else -1):
-        raise Unsupported(f"Concat along axis {node.attr('axis', 1)}")
-    return _merge("concat")(node)
-
-
-def _prelu(node: OnnxNode) -> tuple[str, Fields]:
-    return "prelu", {"per_channel": node.weights[0].size > 1}
-
-
-def _plain(kind: str, **fields: Any) -> Converter:
-    return lambda node: (kind, dict(fields))
-
-
-OPS: dict[str, Converter] = {
-    "Conv": _conv,
-    "ConvTranspose": _conv,
-    "Gemm": _gemm,
-    "MatMul": _matmul,
-    "BatchNormalization": _batchnorm,
-    "LRN": lambda n: (
-        "lrn",
-        {
-            "size": n.attr("size", 5),
-            "alpha": _float(n.attr("alpha", 1e-4)),
-            "beta": _float(n.attr("beta", 0.75)),
-            "k": _float(n.attr("bias", 1.0)),
-        },
-    ),
-    "Relu": _plain("relu"),
-    "Clip": _clip,
-    "LeakyRelu": lambda n: ("leaky_relu", {"negative_slope": _float(n.attr("alpha", 0.01))}),
-    "Elu": lambda n: ("elu", {"alpha": _float(n.attr("alpha", 1.0))}),
-    "Gelu": lambda n: ("gelu", {"approximate": n.attr("approximate", "none")}),
-    "Sigmoid": _plain("sigmoid"),
-    "Tanh": _plain("tanh"),
-    "HardSwish": _plain("hardswish"),
-    "HardSigmoid": _hardsigmoid,
-    "Softmax": _softmax,
-    "PRelu": _prelu,
-    "MaxPool": _window("maxpool"),
-    "AveragePool": _window("avgpool"),
-    "GlobalAveragePool": _plain("global_avgpool"),
-    "GlobalMaxPool": _plain("global_maxpool"),
-    "Flatten": _flatten,
-    "Reshape": _reshape,
-    "Dropout": lambda n: ("dropout", {"rate": _float(n.attr("ratio", 0.5))}),
-    "Add": _merge("add"),
-    "Sum": _merge("add"),
-    "Mul": _merge("multiply"),
-    "Concat": _concat,
-}
-"""The layer kind of each ONNX op type; an op type not listed is reported as unsupported."""
+from cnncalc.io.onnx_ops import OPS, PER_POSITION, Fields, OnnxNode, Unsupported
+from cnncalc.io.onnx_values import evaluate
 
 _SMALL = 64  # constants read as values (a Clip's bounds, a Reshape's shape); larger: sizes
 # ops that only compute shapes or pass their input through
 _SHAPE_OPS = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "Constant", "ConstantOfShape"}
 _PASS_THROUGH = {"Identity"}
-_FUNCTIONAL = {"Add", "Sum", "Mul", "Concat", "Flatten", "Reshape"}  # named in their scope
+_FUNCTIONAL = {"Add", "Sum", "Mul", "Div", "Concat", "Flatten", "Reshape", "ReduceMean"}
+# named in their scope (`layer1.0.add`), not by it
+_LAST_INT = 2**62  # a Slice's end this large: to the end
+
+
+@dataclass
+class Grouped:
+    """A channel shuffle under way: `layer`'s channels viewed as g × C/g (transposed: C/g × g)."""
+
+    layer: str
+    groups: int
+    transposed: bool = False
 
 
 def _scope(node_name: str) -> tuple[str, str]:
@@ -294,7 +92,7 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
             'pip install "cnncalc[onnx]"',
         ) from None
     try:
-        model = onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # a protobuf DecodeError, a truncated file
         raise SpecError(
             f"cannot read ONNX: {type(exc).__name__}: {str(exc)[:200]}",
@@ -302,8 +100,8 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
             "is this a .onnx file? export one with torch.onnx.export",
         ) from None
     graph = model.graph
-    constants: dict[str, Any] = {init.name: init for init in graph.initializer}
-    inputs = [i for i in graph.input if i.name not in constants]
+    initializers = {init.name for init in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializers]
     if not inputs:
         raise SpecError("the ONNX graph has no input", SourcePos(str(path)))
     dims = [d.dim_value or 1 for d in inputs[0].type.tensor_type.shape.dim]
@@ -312,77 +110,308 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
     except ValueError as exc:
         raise SpecError(f"input {inputs[0].name}: {exc}", SourcePos(str(path))) from None
     imported = Imported(path.stem, str(path), input_shape)
-    produced: dict[str, str] = {inputs[0].name: INPUT}  # tensor → the layer that makes it
-    derived: set[str] = set()  # tensors computed from shapes and constants only
-    missing: set[str] = set()  # unsupported layers not imported, and what depends on them
-    containers = _containers([_scope(n.name)[0] for n in graph.node])
-    inferred: dict[str, list[int]] | None = None
+    walk = Walk(onnx, numpy_helper, model, imported, allow_unsupported)
+    walk.produced[inputs[0].name] = INPUT
+    walk.run()
+    imported.check_supported(allow_unsupported)
+    return imported
 
-    def value(name: str) -> Any:
+
+class Walk:
+    """The state of one walk over the graph: what each tensor stands for."""
+
+    def __init__(
+        self, onnx: Any, numpy_helper: Any, model: Any, imported: Imported, allow: bool
+    ) -> None:
+        self.onnx, self.numpy_helper, self.model = onnx, numpy_helper, model
+        self.imported, self.allow = imported, allow
+        self.constants: dict[str, Any] = {i.name: i for i in model.graph.initializer}
+        self.produced: dict[str, str] = {}  # tensor → the layer that makes it
+        self.last: set[str] = set()  # tensors with their channels last (after a Transpose)
+        self.grouped: dict[str, Grouped] = {}
+        self.values: dict[str, Any] = {}  # shape computations evaluated (Shape → Gather → …)
+        self.derived: set[str] = set()  # tensors computed from shapes and constants only
+        self.missing: set[str] = set()  # unsupported layers not imported, and what follows
+        self.containers = _containers([_scope(n.name)[0] for n in model.graph.node])
+        self.inferred: dict[str, list[int]] | None = None
+
+    def value(self, name: str) -> Any:
         """A constant as an array; a large initializer only as its shape and dtype (a
         broadcast view of one zero), without reading its data."""
-        held = constants.get(name)
+        if name in self.values:
+            return self.values[name]
+        held = self.constants.get(name)
         if held is None or not hasattr(held, "dims"):
             return held
         if math.prod(held.dims) <= _SMALL:
-            return numpy_helper.to_array(held)
-        dtype = onnx.helper.tensor_dtype_to_np_dtype(held.data_type)
+            return self.numpy_helper.to_array(held)
+        dtype = self.onnx.helper.tensor_dtype_to_np_dtype(held.data_type)
         return np.broadcast_to(np.zeros((), dtype), tuple(held.dims))
 
-    for proto in graph.node:
-        data = [i for i in proto.input if i in produced]
-        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in proto.attribute}
-        attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
-        if proto.op_type == "Constant":
-            constants[proto.output[0]] = numpy_helper.to_array(attrs["value"])
-            continue
-        if not data and proto.op_type in _PASS_THROUGH and proto.input[0] in constants:
-            constants[proto.output[0]] = constants[proto.input[0]]  # a shared initializer
-            continue
+    def first_value(self, name: str) -> float:
+        held = self.constants[name]
+        array = self.numpy_helper.to_array(held) if hasattr(held, "dims") else held
+        return float(f"{float(np.asarray(array).flat[0]):.7g}")
+
+    def nchw(self, tensor: str) -> tuple[int, ...]:
+        """A tensor's shape as the framework has it (N first, channels second or last)."""
+        shape = self.imported.shapes[self.produced[tensor]]
+        if len(shape) == 1:
+            return (1, shape[0])
+        if tensor in self.last:
+            return (1, *shape)
+        return (1, shape[-1], *shape[:-1])
+
+    def run(self) -> None:
+        for proto in self.model.graph.node:
+            attrs = {a.name: self.onnx.helper.get_attribute_value(a) for a in proto.attribute}
+            attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
+            if proto.op_type == "Constant":
+                self.constants[proto.output[0]] = self.numpy_helper.to_array(attrs["value"])
+                continue
+            self._node(proto, attrs)
+
+    def _node(self, proto: Any, attrs: dict[str, Any]) -> None:
+        data = [i for i in proto.input if i in self.produced]
+        first = proto.input[0] if proto.input else ""
+        if not data and first in self.grouped:
+            self._shuffle(proto, attrs, self.grouped[first])
+            return
+        if not data and proto.op_type in _PASS_THROUGH and first in self.constants:
+            self.constants[proto.output[0]] = self.constants[first]  # a shared initializer
+            return
         if not data or proto.op_type in _SHAPE_OPS:
-            derived.update(proto.output)
-            continue
+            if proto.op_type == "Shape" and data:
+                shape = np.array(self.nchw(data[0]), dtype=np.int64)
+                self.values[proto.output[0]] = shape[attrs.get("start", 0) : attrs.get("end")]
+            else:
+                known = [self.value(i) if i else None for i in proto.input]
+                result = evaluate(proto.op_type, attrs, known)
+                if result is not None:
+                    self.values[proto.output[0]] = result
+            self.derived.update(proto.output)
+            return
         if proto.op_type in _PASS_THROUGH:
-            produced[proto.output[0]] = produced[data[0]]
-            continue
-        constant_inputs = [i for i in proto.input if i not in produced and i not in derived]
-        weights = [value(i) if i else None for i in constant_inputs]
-        from_file = [hasattr(constants.get(i), "dims") for i in constant_inputs]
-        sources = [produced[i] for i in data]
-        blocked = bool(missing.intersection(sources))  # after an op that was not imported
-        rank = 4 if len(imported.shapes.get(sources[0], (1, 1, 1))) == 3 else 2
-        node = OnnxNode(proto.op_type, attrs, data, weights, from_file, rank)
-        name = layer_name(proto.name or proto.output[0], proto.op_type, containers)
-        convert = OPS.get(proto.op_type)
+            self._same(proto.output[0], data[0])
+            return
+        name = layer_name(proto.name or proto.output[0], proto.op_type, self.containers)
+        if any(self.produced[i] not in self.imported.shapes for i in data):
+            # after an op not imported: only look for other unsupported ops
+            if proto.op_type in OPS:
+                self.produced[proto.output[0]] = name
+                self.missing.add(name)
+            else:
+                self._unsupported(proto, name, [self.produced[i] for i in data], 0)
+            return
+        if self._pattern(proto, attrs, data, name):
+            return
+        constant_inputs = [
+            i for i in proto.input if i not in self.produced and i not in self.derived
+        ]
+        weights = [self.value(i) if i else None for i in constant_inputs]
+        from_file = [hasattr(self.constants.get(i), "dims") for i in constant_inputs]
+        sources = [self.produced[i] for i in data]
+        lasts = {i in self.last for i in data}
+        rank = len(self.nchw(data[0]))
+        node = OnnxNode(proto.op_type, attrs, data, weights, from_file, rank, lasts == {True})
         try:
-            if convert is None:
+            convert = OPS.get(proto.op_type)
+            if convert is None or len(lasts) > 1:
                 raise Unsupported(proto.op_type)
             kind, fields = convert(node)
+            if node.channels_last and kind not in PER_POSITION:
+                raise Unsupported(f"{kind} on a channels-last tensor")
         except Unsupported:
-            if allow_unsupported and inferred is None:
-                inferred = _inferred_shapes(onnx, model)
-            shape = inferred.get(proto.output[0]) if inferred else None
-            made = imported.add_unsupported(
-                allow_unsupported and not blocked,
-                proto.op_type,
-                name,
-                sources,
-                hwc(shape) if shape else None,
-                node.weight_elements(),
-            )
-            produced[proto.output[0]] = made or name
-            if made is None:
-                missing.add(name)
-            continue
-        if blocked:  # only look for other unsupported ops
-            produced[proto.output[0]] = name
-            missing.add(name)
-            continue
-        produced[proto.output[0]] = imported.add(
-            name, kind, fields, sources, node.weight_elements()
+            self._unsupported(proto, name, sources, node.weight_elements())
+            return
+        self._add(proto.output[0], name, kind, fields, sources, node.weight_elements())
+        if node.channels_last:
+            self.last.add(proto.output[0])
+
+    def _same(self, tensor: str, source: str) -> None:
+        self.produced[tensor] = self.produced[source]
+        if source in self.last:
+            self.last.add(tensor)
+
+    def _add(
+        self,
+        tensor: str,
+        name: str,
+        kind: str,
+        fields: Fields,
+        sources: list[str],
+        weights: int | None,
+    ) -> None:
+        if self.missing.intersection(sources):  # only look for other unsupported ops
+            self.produced[tensor] = name
+            self.missing.add(name)
+            return
+        self.produced[tensor] = self.imported.add(name, kind, fields, sources, weights)
+
+    def _unsupported(self, proto: Any, name: str, sources: list[str], weights: int) -> None:
+        blocked = bool(self.missing.intersection(sources))
+        if self.allow and self.inferred is None:
+            self.inferred = _inferred_shapes(self.onnx, self.model)
+        shape = self.inferred.get(proto.output[0]) if self.inferred else None
+        made = self.imported.add_unsupported(
+            self.allow and not blocked,
+            proto.op_type,
+            name,
+            sources,
+            hwc(shape) if shape else None,
+            weights,
         )
-    imported.check_supported(allow_unsupported)
-    return imported
+        self.produced[proto.output[0]] = made or name
+        if made is None:
+            self.missing.add(name)
+
+    # --- patterns that span several nodes ------------------------------------------------
+
+    def _pattern(self, proto: Any, attrs: dict[str, Any], data: list[str], name: str) -> bool:
+        """Handle `proto` as a step of a pattern; False when it is an ordinary op."""
+        op, source = proto.op_type, data[0]
+        rank = len(self.nchw(source))
+        if op == "Transpose":
+            return self._transpose(proto, attrs.get("perm", []), source, rank)
+        if op == "Reshape" and len(data) == 1 and source not in self.last:
+            target = self.value(proto.input[1]) if len(proto.input) > 1 else None
+            return target is not None and self._group(proto, source, [int(d) for d in target])
+        if op == "Split" and source not in self.last:
+            return self._split(proto, attrs, source, name, rank)
+        if op == "Slice" and source not in self.last:
+            return self._slice(proto, source, name, rank)
+        if len(data) == 2 and op == "Mul":
+            return self._silu(proto, data)
+        constants = [i for i in proto.input if i not in self.produced]
+        if len(data) == 1 and len(constants) == 1 and op in ("Add", "Mul", "Div"):
+            return self._with_constant(proto, source, constants[0], name)
+        return False
+
+    def _transpose(self, proto: Any, perm: list[int], source: str, rank: int) -> bool:
+        order = tuple(int(p) for p in perm)
+        if source not in self.last and order == (0, *range(2, rank), 1) and rank > 2:
+            self.produced[proto.output[0]] = self.produced[source]
+            self.last.add(proto.output[0])
+            return True
+        if source in self.last and order == (0, rank - 1, *range(1, rank - 1)):
+            self.produced[proto.output[0]] = self.produced[source]
+            return True
+        return False
+
+    def _group(self, proto: Any, source: str, target: list[int]) -> bool:
+        """The first Reshape of a channel shuffle: (N, C, …) → (N, g, C/g, …)."""
+        before = self.nchw(source)
+        if len(target) != len(before) + 1 or len(before) <= 2 or target[1] <= 1:
+            return False
+        if target[1] * target[2] != before[1] or tuple(target[3:]) != before[2:]:
+            return False
+        self.grouped[proto.output[0]] = Grouped(self.produced[source], target[1])
+        return True
+
+    def _shuffle(self, proto: Any, attrs: dict[str, Any], grouped: Grouped) -> None:
+        perm = [int(p) for p in attrs.get("perm", [])]
+        if proto.op_type == "Transpose" and perm[:3] == [0, 2, 1] and not grouped.transposed:
+            self.grouped[proto.output[0]] = Grouped(grouped.layer, grouped.groups, True)
+            return
+        scope = _scope(proto.name or proto.output[0])[0]
+        if proto.op_type == "Reshape" and grouped.transposed:
+            named = f"{scope}.channel_shuffle".lstrip(".")
+            fields = {"groups": grouped.groups}
+            self._add(proto.output[0], named, "channel_shuffle", fields, [grouped.layer], 0)
+            return
+        name = layer_name(proto.name or proto.output[0], proto.op_type, self.containers)
+        self._unsupported(proto, name, [grouped.layer], 0)
+
+    def _split(self, proto: Any, attrs: dict[str, Any], source: str, name: str, rank: int) -> bool:
+        channels = self.nchw(source)[1]
+        node = OnnxNode("Split", attrs, [source], [], [], rank)
+        if not node.is_channels(attrs.get("axis", 0)):
+            return False
+        given = attrs.get("split")
+        if given is None and len(proto.input) > 1 and proto.input[1]:
+            given = self.value(proto.input[1])
+        count = len(proto.output)
+        if given is None:
+            slices: list[Fields] = [{"parts": count, "part": i} for i in range(count)]
+        else:
+            sizes = [int(s) for s in given]
+            bounds = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
+            slices = [
+                {"start": bounds[i], "stop": bounds[i + 1], "total": channels} for i in range(count)
+            ]
+        for index, output in enumerate(proto.output):
+            self._add(output, f"{name}.{index}", "slice", slices[index], [self.produced[source]], 0)
+        return True
+
+    def _slice(self, proto: Any, source: str, name: str, rank: int) -> bool:
+        starts, ends, axes, steps = (
+            self.value(i) if i else None for i in [*proto.input[1:5], "", "", ""][:4]
+        )
+        if starts is None or ends is None or len(starts) != 1:
+            return False
+        axis = int(axes[0]) % rank if axes is not None else 0
+        if axis != 1 or (steps is not None and int(steps[0]) != 1):
+            return False
+        channels = self.nchw(source)[1]
+        start = max(int(starts[0]) + (channels if int(starts[0]) < 0 else 0), 0)
+        end = int(ends[0])
+        stop = None if end >= channels else end + (channels if end < 0 else 0)
+        fields = {"start": start, "stop": stop}
+        self._add(proto.output[0], name, "slice", fields, [self.produced[source]], 0)
+        return True
+
+    def _silu(self, proto: Any, data: list[str]) -> bool:
+        """Mul(x, Sigmoid(x)), as torch exports SiLU: the Sigmoid layer becomes `silu`."""
+        layers = self.imported.layers
+        if not layers:
+            return False
+        gate = layers[-1]
+        for x, other in (data, data[::-1]):
+            same_layout = (x in self.last) == (other in self.last)
+            gated = gate.kind == "sigmoid" and gate.inputs == [self.produced[x]]
+            if self.produced[other] == gate.name and gated and same_layout:
+                gate.kind = "silu"
+                self._same(proto.output[0], other)
+                return True
+        return False
+
+    def _with_constant(self, proto: Any, source: str, constant: str, name: str) -> bool:
+        """A bias Add after a MatMul (its dense gets the bias), a Mul or Div by a number
+        (`scale`) or a Mul by one factor per channel (`layer_scale`)."""
+        array = self.value(constant)
+        if array is None:
+            return False
+        layer = self.imported.layers[-1] if self.imported.layers else None
+        op, size = proto.op_type, int(array.size)
+        produced = self.produced[source]
+        if op == "Add" and layer is not None and layer.name == produced:
+            if layer.kind == "dense" and not layer.fields["bias"] and size == layer.fields["units"]:
+                layer.fields["bias"] = True
+                layer.weights = (layer.weights or 0) + size
+                self._same(proto.output[0], source)
+                return True
+            return False
+        if op in ("Mul", "Div") and size == 1:
+            factor = self.first_value(constant)
+            if op == "Div" and factor == 0:
+                return False
+            fields = {"factor": factor if op == "Mul" else 1.0 / factor}
+            self._add(proto.output[0], name, "scale", fields, [produced], 0)
+            if source in self.last:
+                self.last.add(proto.output[0])
+            return True
+        nchw = self.nchw(source)
+        channel_axis = len(nchw) - 1 if source in self.last or len(nchw) == 2 else 1
+        lined_up = (1,) * (len(nchw) - array.ndim) + tuple(array.shape)
+        per_channel = len(lined_up) == len(nchw) and lined_up[channel_axis] == size
+        if op == "Mul" and per_channel and size == nchw[channel_axis]:
+            named = f"{_scope(proto.name or proto.output[0])[0]}.layer_scale".lstrip(".")
+            fields = {"init": self.first_value(constant)}
+            self._add(proto.output[0], named, "layer_scale", fields, [produced], size)
+            if source in self.last:
+                self.last.add(proto.output[0])
+            return True
+        return False
 
 
 def _inferred_shapes(onnx: Any, model: Any) -> dict[str, list[int]]:
@@ -394,6 +423,6 @@ def _inferred_shapes(onnx: Any, model: Any) -> dict[str, list[int]]:
     out = {}
     for info in [*inferred.graph.value_info, *inferred.graph.output]:
         dims = [d.dim_value or 1 for d in info.type.tensor_type.shape.dim]
-        if len(dims) in (2, 4):
+        if 2 <= len(dims) <= 5:
             out[info.name] = dims
     return out
