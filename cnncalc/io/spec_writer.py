@@ -21,15 +21,17 @@ Entry = dict[str, Any]  # one item of a `layers:` list: {kind: {field: value}}
 
 
 def written_value(value: Any) -> Any:
-    """How a field value reads in a spec: a square pair as one number, symmetric padding as
-    one number or [h, w], tuples as lists."""
-    if isinstance(value, tuple):
-        if len(value) == 2 and value[0] == value[1]:
-            return value[0]
-        if len(value) == 4 and value[0] == value[1] and value[2] == value[3]:
-            return value[0] if value[0] == value[2] else [value[0], value[2]]
-        return list(value)
-    return value
+    """How a field value reads in a spec: equal values per axis as one number, symmetric
+    padding (before, after per axis) as one value per axis, tuples as lists."""
+    if not isinstance(value, tuple):
+        return value
+    numbers = all(isinstance(v, int) for v in value)
+    if numbers and len(value) > 1 and all(v == value[0] for v in value):
+        return value[0]
+    symmetric = all(value[a] == value[a + 1] for a in range(0, len(value) - 1, 2))
+    if numbers and len(value) in (4, 6) and symmetric:
+        return list(value[::2])
+    return list(value)
 
 
 def written_fields(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +43,7 @@ def written_fields(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
         value = fields[info.name]
         if info.default_from is not None and value == fields.get(info.default_from):
             continue
-        if not info.required and value == info.default:
+        if not info.required and written_value(value) == info.default:
             continue
         out[info.name] = written_value(value)
     return out

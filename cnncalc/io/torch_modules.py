@@ -134,7 +134,7 @@ def _pool(kind: str) -> ModuleConverter:
         if kind == "maxpool":
             fields["dilation"] = sizes(m.dilation, rank)
         else:
-            if m.divisor_override is not None:
+            if getattr(m, "divisor_override", None) is not None:
                 raise Unsupported("divisor_override")
             fields["count_include_pad"] = m.count_include_pad
         return kind, fields
