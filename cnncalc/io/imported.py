@@ -81,6 +81,13 @@ class Imported:
         self.shapes[name] = shape
         return name
 
+    def drop_last(self) -> Layer:
+        """Take back the last layer added (a reader that finds it began a longer pattern)."""
+        layer = self.layers.pop()
+        del self.shapes[layer.name]
+        self._taken.discard(layer.name)
+        return layer
+
     def _feeds(self, early: str, late: str, steps: int = 64) -> bool:
         """Whether `late` is computed from `early` along first inputs (a few steps back)."""
         first_input = {layer.name: layer.inputs[0] for layer in self.layers[-steps:]}

@@ -132,8 +132,8 @@ def _batchnorm(node: OnnxNode) -> tuple[str, Fields]:
 
 def _normalization(node: OnnxNode) -> tuple[str, Fields]:
     eps = _float(node.attr("epsilon", 1e-5))
-    if node.op_type == "InstanceNormalization":
-        return "instancenorm", {"eps": eps, "affine": True}
+    if node.op_type == "InstanceNormalization":  # torch writes affine=False as constants
+        return "instancenorm", {"eps": eps, "affine": all(node.initializers[:2])}
     if node.op_type == "GroupNormalization":
         return "groupnorm", {"groups": int(node.attr("num_groups", 1)), "eps": eps}
     if node.attr("axis", -1) % node.rank != node.rank - 1 or not node.is_channels(-1):

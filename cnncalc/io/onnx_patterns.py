@@ -44,6 +44,8 @@ class Patterns:
         self.produced: dict[str, str] = {}  # tensor → the layer that makes it
         self.last: set[str] = set()  # tensors with their channels last (after a Transpose)
         self.grouped: dict[str, Grouped] = {}
+        self.group_norms: dict[str, tuple[str, int, float | None]] = {}  # layer, groups, eps
+        self.norms: dict[str, tuple[str, float]] = {}  # ReduceL2 → Clip: layer, eps
         self.values: dict[str, Any] = {}  # shape computations evaluated (Shape → Gather → …)
         self.derived: set[str] = set()  # tensors computed from shapes and constants only
         self.missing: set[str] = set()  # unsupported layers not imported, and what follows
@@ -124,16 +126,84 @@ class Patterns:
             return self._transpose(proto, attrs.get("perm", []), source, rank)
         if op == "Reshape" and len(data) == 1 and source not in self.last:
             target = self.value(proto.input[1]) if len(proto.input) > 1 else None
-            return target is not None and self._group(proto, source, [int(d) for d in target])
+            if target is None:
+                return False
+            target = [int(d) for d in target]
+            return self._group(proto, source, target) or self._norm_groups(proto, source, target)
+        if op == "ReduceL2" and source not in self.last:
+            axes = attrs.get("axes")
+            if axes is None and len(proto.input) > 1:
+                axes = self.value(proto.input[1])
+            if axes is None or [int(a) % rank for a in axes] != [1] or not attrs.get("keepdims", 1):
+                return False
+            self.norms[proto.output[0]] = (self.produced[source], 0.0)
+            return True
+        if op == "Div" and len(proto.input) == 2 and proto.input[1] in self.norms:
+            layer, eps = self.norms[proto.input[1]]
+            if layer != self.produced[source]:
+                return False
+            self._add(proto.output[0], name, "l2norm", {"eps": eps}, [layer], 0)
+            return True
         if op == "Split" and source not in self.last:
             return self._split(proto, attrs, source, name, rank)
         if op == "Slice" and source not in self.last:
             return self._slice(proto, source, name, rank)
         if len(data) == 2 and op == "Mul":
-            return self._silu(proto, data)
+            return self._silu(proto, data) or self._mish(proto, data)
         constants = [i for i in proto.input if i not in self.produced]
         if len(data) == 1 and len(constants) == 1 and op in ("Add", "Mul", "Div"):
             return self._with_constant(proto, source, constants[0], name)
+        return False
+
+    def _pending(self, proto: Any, attrs: dict[str, Any], first: str) -> bool:
+        """A node on a tensor that is part of a pattern under way (no layer yet)."""
+        if first in self.grouped:
+            self._shuffle(proto, attrs, self.grouped[first])
+            return True
+        if first in self.group_norms:
+            layer, groups, eps = self.group_norms[first]
+            if proto.op_type == "InstanceNormalization" and eps is None:
+                eps = float(f"{float(attrs.get('epsilon', 1e-5)):.7g}")
+                self.group_norms[proto.output[0]] = (layer, groups, eps)
+                return True
+            if proto.op_type == "Reshape" and eps is not None:
+                named = scope(proto.name or proto.output[0])[0] or "groupnorm"
+                fields = {"groups": groups, "eps": eps, "affine": False}
+                self._add(proto.output[0], named, "groupnorm", fields, [layer], 0)
+                return True
+        if first in self.norms:
+            layer, eps = self.norms[first]
+            if proto.op_type == "Clip":
+                low = self.value(proto.input[1]) if len(proto.input) > 1 else attrs.get("min")
+                eps = float(f"{float(np.asarray(low).flat[0]):.7g}") if low is not None else eps
+            if proto.op_type in ("Clip", "Expand"):
+                self.norms[proto.output[0]] = (layer, eps)
+                return True
+        return False
+
+    def _norm_groups(self, proto: Any, source: str, target: list[int]) -> bool:
+        """GroupNorm's first Reshape: (N, C, …) → (N, G, everything else)."""
+        channels = self.nchw(source)[1]
+        if len(target) != 3 or target[0] not in (0, 1) or target[1] <= 0:
+            return False
+        if channels % target[1] or target[2] not in (-1, math.prod(self.nchw(source)) // target[1]):
+            return False
+        self.group_norms[proto.output[0]] = (self.produced[source], target[1], None)
+        return True
+
+    def _mish(self, proto: Any, data: list[str]) -> bool:
+        """Mul(x, Tanh(Softplus(x))), as torch exports Mish."""
+        layers = self.imported.layers
+        if len(layers) < 2 or layers[-1].kind != "tanh" or layers[-2].kind != "softplus":
+            return False
+        tanh, softplus = layers[-1], layers[-2]
+        for x, other in (data, data[::-1]):
+            chained = tanh.inputs == [softplus.name] and softplus.inputs == [self.produced[x]]
+            if self.produced[other] == tanh.name and chained and softplus.fields == {}:
+                self.imported.drop_last()
+                self.imported.drop_last()
+                self._add(proto.output[0], softplus.name, "mish", {}, softplus.inputs, None)
+                return True
         return False
 
     def _transpose(self, proto: Any, perm: list[int], source: str, rank: int) -> bool:
@@ -233,6 +303,12 @@ class Patterns:
         layer = self.imported.layers[-1] if self.imported.layers else None
         op, size = proto.op_type, int(array.size)
         produced = self.produced[source]
+        follows_norm = layer is not None and layer.name == produced and layer.kind == "groupnorm"
+        if follows_norm and self._norm_affine(op, layer, size, self.nchw(source)[1]):
+            self._same(proto.output[0], source)
+            return True
+        if op == "Div" and size == 1 and self._softplus_beta(proto, produced, constant):
+            return True
         if op == "Add" and layer is not None and layer.name == produced:
             if layer.kind == "dense" and not layer.fields["bias"] and size == layer.fields["units"]:
                 layer.fields["bias"] = True
@@ -261,6 +337,37 @@ class Patterns:
                 self.last.add(proto.output[0])
             return True
         return False
+
+    def _norm_affine(self, op: str, layer: Any, size: int, channels: int) -> bool:
+        """GroupNorm's Mul by γ then Add of β (C each) after its normalization."""
+        if size != channels:
+            return False
+        if op == "Mul" and not layer.fields["affine"]:
+            layer.fields["affine"] = True
+            layer.weights = size
+            return True
+        if op == "Add" and layer.fields["affine"] and layer.weights == size:
+            layer.weights = 2 * size
+            return True
+        return False
+
+    def _softplus_beta(self, proto: Any, produced: str, constant: str) -> bool:
+        """softplus(β·x)/β, as torch exports Softplus(beta=β): Mul, Softplus, Div."""
+        layers = self.imported.layers
+        if len(layers) < 2 or layers[-1].name != produced or layers[-1].kind != "softplus":
+            return False
+        scaled, softplus = layers[-2], layers[-1]
+        beta = self.first_value(constant)
+        if (
+            scaled.kind != "scale"
+            or softplus.inputs != [scaled.name]
+            or scaled.fields != {"factor": beta}
+        ):
+            return False
+        self.imported.drop_last()
+        self.imported.drop_last()
+        self._add(proto.output[0], softplus.name, "softplus", {"beta": beta}, scaled.inputs, 0)
+        return True
 
 
 def _inferred_shapes(onnx: Any, model: Any) -> dict[str, list[int]]:

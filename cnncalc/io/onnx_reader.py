@@ -86,8 +86,7 @@ class Walk(Patterns):
     def _node(self, proto: Any, attrs: dict[str, Any]) -> None:
         data = [i for i in proto.input if i in self.produced]
         first = proto.input[0] if proto.input else ""
-        if not data and first in self.grouped:
-            self._shuffle(proto, attrs, self.grouped[first])
+        if not data and self._pending(proto, attrs, first):
             return
         if not data and proto.op_type in _PASS_THROUGH and first in self.constants:
             self.constants[proto.output[0]] = self.constants[first]  # a shared initializer

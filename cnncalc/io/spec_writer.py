@@ -26,7 +26,7 @@ def written_value(value: Any) -> Any:
     if not isinstance(value, tuple):
         return value
     numbers = all(isinstance(v, int) for v in value)
-    if numbers and len(value) > 1 and all(v == value[0] for v in value):
+    if numbers and value and all(v == value[0] for v in value):
         return value[0]
     symmetric = all(value[a] == value[a + 1] for a in range(0, len(value) - 1, 2))
     if numbers and len(value) in (4, 6) and symmetric:
