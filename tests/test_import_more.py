@@ -82,9 +82,9 @@ def test_torchvision_net_imports_via_fx_and_onnx_with_torchs_numbers(
     model = getattr(tv, name)(num_classes=10).eval()
     expected = _expected(tv, model, shape)
     expected["output"] = (10,)
-    via_fx = import_model(f"tests.torchvision_more:{name}", "torch", False, shape, True, {
-        "num_classes": 10
-    })
+    via_fx = import_model(
+        f"tests.torchvision_more:{name}", "torch", False, shape, True, {"num_classes": 10}
+    )
     assert _numbers(via_fx.network) == expected
     assert same_network(cnncalc.load(via_fx.text), via_fx.network)
 
@@ -151,3 +151,56 @@ def test_1d_and_3d_nets_import_via_fx_and_onnx(tv: Any, name: str, tmp_path: Pat
     _export(model, shape, path)
     via_onnx = import_model(str(path), allow_unsupported=True)
     assert _numbers(via_onnx.network) == expected
+
+
+# --- Keras ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keras() -> Any:
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    return pytest.importorskip("keras")
+
+
+def _keras_import(keras: Any, model: Any, tmp_path: Path) -> Any:
+    path = tmp_path / "m.keras"
+    model.save(path)
+    result = import_model(str(path))
+    totals = analyze(result.network).totals
+    assert totals.params + totals.buffers == model.count_params()
+    assert result.network.shapes[result.network.output.name] == tuple(model.output.shape[1:])
+    return result.network
+
+
+def test_keras_1d_net_with_the_new_normalizations(keras: Any, tmp_path: Path) -> None:
+    layers = keras.layers
+    x = keras.Input((100, 4))
+    y = layers.Conv1D(16, 5, strides=2, padding="same", activation="mish", name="conv")(x)
+    y = layers.BatchNormalization(scale=False, name="bn_center_only")(y)
+    y = layers.MaxPooling1D(3, name="pool")(y)
+    y = layers.GroupNormalization(groups=4, name="gn")(y)
+    y = layers.Conv1D(32, 3, activation="selu", name="conv2")(y)
+    y = layers.LayerNormalization(name="ln")(y)
+    y = layers.Dense(8, name="per_position")(y)  # Keras' Dense acts on the last axis
+    y = layers.UnitNormalization(name="unit")(y)
+    y = layers.GlobalAveragePooling1D(name="gap")(y)
+    model = keras.Model(x, layers.Dense(3, activation="softplus", name="head")(y))
+    net = _keras_import(keras, model, tmp_path)
+    kinds = {n.name: n.kind for n in net}
+    assert kinds["bn_center_only"] == "batchnorm" and kinds["gn"] == "groupnorm"
+    assert kinds["ln"] == "layernorm" and kinds["unit"] == "l2norm"
+    assert kinds["conv.act"] == "mish" and kinds["head.act"] == "softplus"
+    assert net.shapes["per_position"] == (14, 8)  # 100 → 50 (stride 2) → 16 (pool 3) → 14
+
+
+def test_keras_3d_net(keras: Any, tmp_path: Path) -> None:
+    layers = keras.layers
+    x = keras.Input((8, 16, 16, 3))
+    y = layers.Conv3D(8, (3, 5, 5), strides=(1, 2, 2), padding="same", name="stem")(x)
+    y = layers.BatchNormalization(center=False, scale=False, name="bn_plain")(y)
+    y = layers.AveragePooling3D(2, name="pool")(y)
+    y = layers.Conv3DTranspose(4, 2, strides=2, name="up")(y)
+    y = layers.GlobalMaxPooling3D(name="gmp")(y)
+    model = keras.Model(x, layers.Dense(2, name="fc")(y))
+    net = _keras_import(keras, model, tmp_path)
+    assert net.shapes["stem"] == (8, 8, 8, 8) and net.shapes["up"] == (8, 8, 8, 4)

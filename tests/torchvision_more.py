@@ -60,12 +60,18 @@ class Conv2dNormActivation(nn.Sequential):
         if bias is None:
             bias = norm_layer is None
         layers: list[nn.Module] = [
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, groups=groups, bias=bias)
+            nn.Conv2d(
+                in_channels, out_channels, kernel_size, stride, padding, groups=groups, bias=bias
+            )
         ]
         if norm_layer is not None:
             layers.append(norm_layer(out_channels))
         if activation_layer is not None:
-            layers.append(activation_layer(inplace=True) if activation_layer is not nn.GELU else activation_layer())
+            layers.append(
+                activation_layer(inplace=True)
+                if activation_layer is not nn.GELU
+                else activation_layer()
+            )
         super().__init__(*layers)
 
 
@@ -132,7 +138,9 @@ class ConvNeXt(nn.Module):
         layers: list[nn.Module] = []
         first = settings[0][0]
         layers.append(
-            Conv2dNormActivation(3, first, 4, 4, norm_layer=norm_layer, activation_layer=None, bias=True)
+            Conv2dNormActivation(
+                3, first, 4, 4, norm_layer=norm_layer, activation_layer=None, bias=True
+            )
         )
         total = sum(s[2] for s in settings)
         stage_block_id = 0
@@ -153,7 +161,9 @@ class ConvNeXt(nn.Module):
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         last = settings[-1][1] if settings[-1][1] is not None else settings[-1][0]
-        self.classifier = nn.Sequential(norm_layer(last), nn.Flatten(1), nn.Linear(last, num_classes))
+        self.classifier = nn.Sequential(
+            norm_layer(last), nn.Flatten(1), nn.Linear(last, num_classes)
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.avgpool(self.features(x)))
@@ -195,7 +205,9 @@ class InvertedResidual(nn.Module):
             nn.Conv2d(inp if stride > 1 else branch_features, branch_features, 1, bias=False),
             nn.BatchNorm2d(branch_features),
             nn.ReLU(inplace=True),
-            nn.Conv2d(branch_features, branch_features, 3, stride, 1, bias=False, groups=branch_features),
+            nn.Conv2d(
+                branch_features, branch_features, 3, stride, 1, bias=False, groups=branch_features
+            ),
             nn.BatchNorm2d(branch_features),
             nn.Conv2d(branch_features, branch_features, 1, bias=False),
             nn.BatchNorm2d(branch_features),
@@ -224,7 +236,9 @@ class ShuffleNetV2(nn.Module):
         )
         input_channels = output_channels
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        for name, count, output_channels in zip(["stage2", "stage3", "stage4"], repeats, channels[1:]):
+        for name, count, output_channels in zip(
+            ["stage2", "stage3", "stage4"], repeats, channels[1:], strict=True
+        ):
             seq = [InvertedResidual(input_channels, output_channels, 2)]
             seq += [InvertedResidual(output_channels, output_channels, 1) for _ in range(count - 1)]
             setattr(self, name, nn.Sequential(*seq))
@@ -252,7 +266,9 @@ def shufflenet_v2_x1_0(num_classes: int = 1000) -> ShuffleNetV2:
 
 
 class MBConv(nn.Module):
-    def __init__(self, expand: float, kernel: int, stride: int, cin: int, cout: int, sd_prob: float):
+    def __init__(
+        self, expand: float, kernel: int, stride: int, cin: int, cout: int, sd_prob: float
+    ):
         super().__init__()
         self.use_res_connect = stride == 1 and cin == cout
         layers: list[nn.Module] = []
@@ -260,9 +276,13 @@ class MBConv(nn.Module):
         if expanded != cin:
             layers.append(Conv2dNormActivation(cin, expanded, 1, activation_layer=nn.SiLU))
         layers.append(
-            Conv2dNormActivation(expanded, expanded, kernel, stride, groups=expanded, activation_layer=nn.SiLU)
+            Conv2dNormActivation(
+                expanded, expanded, kernel, stride, groups=expanded, activation_layer=nn.SiLU
+            )
         )
-        layers.append(SqueezeExcitation(expanded, max(1, cin // 4), activation=lambda: nn.SiLU(inplace=True)))
+        layers.append(
+            SqueezeExcitation(expanded, max(1, cin // 4), activation=lambda: nn.SiLU(inplace=True))
+        )
         layers.append(Conv2dNormActivation(expanded, cout, 1, activation_layer=None))
         self.block = nn.Sequential(*layers)
         self.stochastic_depth = StochasticDepth(sd_prob, "row")
@@ -285,21 +305,34 @@ def _make_divisible(v: float, divisor: int) -> int:
 class EfficientNet(nn.Module):
     def __init__(self, settings, dropout: float, num_classes: int = 1000) -> None:
         super().__init__()
-        layers: list[nn.Module] = [Conv2dNormActivation(3, settings[0][3], 3, 2, activation_layer=nn.SiLU)]
+        layers: list[nn.Module] = [
+            Conv2dNormActivation(3, settings[0][3], 3, 2, activation_layer=nn.SiLU)
+        ]
         total = sum(s[5] for s in settings)
         block_id = 0
         for expand, kernel, stride, cin, cout, repeats in settings:
             stage: list[nn.Module] = []
             for i in range(repeats):
                 sd_prob = 0.2 * float(block_id) / total
-                stage.append(MBConv(expand, kernel, stride if i == 0 else 1, cin if i == 0 else cout, cout, sd_prob))
+                stage.append(
+                    MBConv(
+                        expand,
+                        kernel,
+                        stride if i == 0 else 1,
+                        cin if i == 0 else cout,
+                        cout,
+                        sd_prob,
+                    )
+                )
                 block_id += 1
             layers.append(nn.Sequential(*stage))
         last = settings[-1][4]
         layers.append(Conv2dNormActivation(last, 4 * last, 1, activation_layer=nn.SiLU))
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Sequential(nn.Dropout(p=dropout, inplace=True), nn.Linear(4 * last, num_classes))
+        self.classifier = nn.Sequential(
+            nn.Dropout(p=dropout, inplace=True), nn.Linear(4 * last, num_classes)
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.avgpool(self.features(x))
@@ -324,13 +357,15 @@ def efficientnet_b0(num_classes: int = 1000) -> EfficientNet:
 
 
 class BottleneckTransform(nn.Sequential):
-    def __init__(self, width_in: int, width_out: int, stride: int, group_width: int, se_ratio: float):
+    def __init__(
+        self, width_in: int, width_out: int, stride: int, group_width: int, se_ratio: float
+    ):
         w_b = width_out
         g = w_b // group_width
         layers = {
             "a": Conv2dNormActivation(width_in, w_b, 1),
             "b": Conv2dNormActivation(w_b, w_b, 3, stride, groups=g),
-            "se": SqueezeExcitation(w_b, int(round(se_ratio * width_in))),
+            "se": SqueezeExcitation(w_b, round(se_ratio * width_in)),
             "c": Conv2dNormActivation(w_b, width_out, 1, activation_layer=None),
         }
         super().__init__()
@@ -339,7 +374,9 @@ class BottleneckTransform(nn.Sequential):
 
 
 class ResBottleneckBlock(nn.Module):
-    def __init__(self, width_in: int, width_out: int, stride: int, group_width: int, se_ratio: float):
+    def __init__(
+        self, width_in: int, width_out: int, stride: int, group_width: int, se_ratio: float
+    ):
         super().__init__()
         self.proj = None
         if width_in != width_out or stride != 1:
@@ -348,7 +385,7 @@ class ResBottleneckBlock(nn.Module):
         self.activation = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.proj is not None:
+        if self.proj is not None:  # noqa: SIM108 (torchvision's code, as fx traces it)
             x = self.proj(x) + self.f(x)
         else:
             x = x + self.f(x)
@@ -361,10 +398,12 @@ class RegNet(nn.Module):
         self.stem = Conv2dNormActivation(3, 32, 3, 2)
         stages = []
         current = 32
-        for i, (depth, width) in enumerate(zip(depths, widths)):
+        for i, (depth, width) in enumerate(zip(depths, widths, strict=True)):
             stage = nn.Sequential()
             for j in range(depth):
-                block = ResBottleneckBlock(current if j == 0 else width, width, 2 if j == 0 else 1, group_width, 0.25)
+                block = ResBottleneckBlock(
+                    current if j == 0 else width, width, 2 if j == 0 else 1, group_width, 0.25
+                )
                 stage.add_module(f"block{i + 1}-{j}", block)
             stages.append((f"block{i + 1}", stage))
             current = width
