@@ -237,7 +237,7 @@ class ShuffleNetV2(nn.Module):
         input_channels = output_channels
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         for name, count, output_channels in zip(
-            ["stage2", "stage3", "stage4"], repeats, channels[1:], strict=True
+            ["stage2", "stage3", "stage4"], repeats, channels[1:], strict=False
         ):
             seq = [InvertedResidual(input_channels, output_channels, 2)]
             seq += [InvertedResidual(output_channels, output_channels, 1) for _ in range(count - 1)]
