@@ -18,9 +18,21 @@ from typing import Any
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.io.imported import Imported
 from cnncalc.io.torch_graph import Walk
+from cnncalc.io.torch_modules import module_class
 from cnncalc.layers import Shape
 
 DEFAULT_INPUT: Shape = (224, 224, 3)
+
+
+def _trace(torch: Any, model: Any) -> Any:
+    """fx's trace, also keeping whole the subclasses of torch.nn modules that keep their
+    forward (torchvision's Conv3DSimple), as fx keeps nn.Conv3d itself."""
+
+    class Tracer(torch.fx.Tracer):  # type: ignore[misc]
+        def is_leaf_module(self, m: Any, qualname: str) -> bool:
+            return bool(super().is_leaf_module(m, qualname)) or module_class(m) is not None
+
+    return torch.fx.GraphModule(model, Tracer().trace(model))
 
 
 def _load_model(source: str, kwargs: dict[str, Any]) -> Any:
@@ -87,7 +99,7 @@ def read_torch(
             SourcePos("--input"),
         )
     try:
-        traced = torch.fx.symbolic_trace(model)
+        traced = _trace(torch, model)
         with torch.no_grad():
             ShapeProp(traced).propagate(torch.zeros(1, shape[-1], *shape[:-1]))
     except Exception as exc:  # fx's TraceError, a shape error in the user's model

@@ -26,7 +26,14 @@ from cnncalc.io.torch_functions import (
     Applied,
     operation_name,
 )
-from cnncalc.io.torch_modules import MODULES, PER_POSITION, At, Fields, Unsupported
+from cnncalc.io.torch_modules import (
+    MODULES,
+    PER_POSITION,
+    At,
+    Fields,
+    Unsupported,
+    module_class,
+)
 from cnncalc.layers import fmt_shape
 
 
@@ -322,9 +329,9 @@ class Walk:
             if len(lasts) > 1:
                 raise Unsupported("a merge of channels-first and channels-last tensors")
             if module is not None:
-                cls = type(module).__name__
-                if cls not in MODULES:
-                    raise Unsupported(cls)
+                cls = module_class(module)
+                if cls is None:
+                    raise Unsupported(type(module).__name__)
                 kind, fields = MODULES[cls](module, at)
             else:
                 if name not in FUNCTIONS:

@@ -214,6 +214,18 @@ MODULES: dict[str, ModuleConverter] = {
 }
 """The layer kind of each torch.nn module, by class name; nn.Identity passes its input on."""
 
+
+def module_class(module: Any) -> str | None:
+    """The name `MODULES` knows `module` by: its class's, or that of the torch.nn class it
+    extends without changing its forward (torchvision's Conv3DSimple is an nn.Conv3d)."""
+    for cls in type(module).__mro__:
+        if cls.__name__ in MODULES and cls.__module__.startswith("torch.nn"):
+            if type(module).forward is not getattr(cls, "forward", None):
+                return None
+            return cls.__name__
+    return None
+
+
 PER_POSITION = {
     "relu", "relu6", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "silu", "hardswish",
     "hardsigmoid", "mish", "hardtanh", "selu", "celu", "softplus", "softmax", "log_softmax",
