@@ -204,3 +204,28 @@ def test_keras_3d_net(keras: Any, tmp_path: Path) -> None:
     model = keras.Model(x, layers.Dense(2, name="fc")(y))
     net = _keras_import(keras, model, tmp_path)
     assert net.shapes["stem"] == (8, 8, 8, 8) and net.shapes["up"] == (8, 8, 8, 4)
+
+
+def test_skimmed_onnx_keeps_every_tensor_but_the_large_values(tv: Any, tmp_path: Path) -> None:
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    from cnncalc.io.onnx_skim import KEEP_BYTES, skim
+
+    path = tmp_path / "c.onnx"
+    _export(tv.convnext_tiny(num_classes=10).eval(), (32, 32, 3), path)
+    full, skimmed = onnx.load(str(path)), skim(str(path), onnx)
+    assert [n.name for n in skimmed.graph.node] == [n.name for n in full.graph.node]
+    assert skimmed.graph.input == full.graph.input and skimmed.opset_import == full.opset_import
+    kept = 0
+    for a, b in zip(full.graph.initializer, skimmed.graph.initializer, strict=True):
+        assert (a.name, list(a.dims), a.data_type) == (b.name, list(b.dims), b.data_type)
+        if a.ByteSize() <= KEEP_BYTES:
+            assert (numpy_helper.to_array(a) == numpy_helper.to_array(b)).all()
+            kept += 1
+        else:
+            assert b.ByteSize() < 200  # the weights themselves left out
+    assert 0 < kept < len(full.graph.initializer)
+    assert skim(str(tmp_path / "missing.onnx"), onnx) is None
+    (tmp_path / "junk.onnx").write_bytes(b"\xff" * 64)
+    assert skim(str(tmp_path / "junk.onnx"), onnx) is None

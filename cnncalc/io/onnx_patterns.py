@@ -65,10 +65,14 @@ class Patterns:
         dtype = self.onnx.helper.tensor_dtype_to_np_dtype(held.data_type)
         return np.broadcast_to(np.zeros((), dtype), tuple(held.dims))
 
-    def first_value(self, name: str) -> float:
+    def first_value(self, name: str) -> float | None:
+        """A constant's first element; None when the file's values were not read."""
         held = self.constants[name]
-        array = self.numpy_helper.to_array(held) if hasattr(held, "dims") else held
-        return float(f"{float(np.asarray(array).flat[0]):.7g}")
+        try:
+            array = self.numpy_helper.to_array(held) if hasattr(held, "dims") else held
+            return float(f"{float(np.asarray(array).flat[0]):.7g}")
+        except (ValueError, IndexError):
+            return None
 
     def nchw(self, tensor: str) -> tuple[int, ...]:
         """A tensor's shape as the framework has it (N first, channels second or last)."""
@@ -318,7 +322,7 @@ class Patterns:
             return False
         if op in ("Mul", "Div") and size == 1:
             factor = self.first_value(constant)
-            if op == "Div" and factor == 0:
+            if factor is None or (op == "Div" and factor == 0):
                 return False
             fields = {"factor": factor if op == "Mul" else 1.0 / factor}
             self._add(proto.output[0], name, "scale", fields, [produced], 0)
@@ -331,7 +335,8 @@ class Patterns:
         per_channel = len(lined_up) == len(nchw) and lined_up[channel_axis] == size
         if op == "Mul" and per_channel and size == nchw[channel_axis]:
             named = f"{scope(proto.name or proto.output[0])[0]}.layer_scale".lstrip(".")
-            fields = {"init": self.first_value(constant)}
+            init = self.first_value(constant)
+            fields = {} if init is None else {"init": init}
             self._add(proto.output[0], named, "layer_scale", fields, [produced], size)
             if source in self.last:
                 self.last.add(proto.output[0])
@@ -358,7 +363,7 @@ class Patterns:
             return False
         scaled, softplus = layers[-2], layers[-1]
         beta = self.first_value(constant)
-        if (
+        if beta is None or (
             scaled.kind != "scale"
             or softplus.inputs != [scaled.name]
             or scaled.fields != {"factor": beta}

@@ -28,6 +28,7 @@ from cnncalc.io.imported import Imported, hwc
 from cnncalc.io.onnx_names import layer_name
 from cnncalc.io.onnx_ops import OPS, PER_POSITION, OnnxNode, Unsupported
 from cnncalc.io.onnx_patterns import Patterns
+from cnncalc.io.onnx_skim import skim
 from cnncalc.io.onnx_values import evaluate
 
 # ops that only compute shapes or pass their input through
@@ -46,7 +47,7 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
             'pip install "cnncalc[onnx]"',
         ) from None
     try:
-        model = onnx.load(str(path), load_external_data=False)
+        model = skim(str(path), onnx) or onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # a protobuf DecodeError, a truncated file
         raise SpecError(
             f"cannot read ONNX: {type(exc).__name__}: {str(exc)[:200]}",
