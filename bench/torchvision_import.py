@@ -1,7 +1,7 @@
 """Which torchvision models `cnncalc import` reads, via torch.fx and via ONNX (not part of CI).
 
     pip install torch torchvision onnx && python bench/torchvision_import.py [NAME ...]
-        [--no-onnx] [--onnx-max-params 100e6]
+        [--no-onnx] [--onnx-max-params 100e6] [--max-params 1e9]
 
 For every classification model (and the segmentation and video ones) built with
 `weights=None`: whether the import succeeded, whether params and buffers equal torch's, and
@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("names", nargs="*")
     parser.add_argument("--no-onnx", action="store_true")
     parser.add_argument("--onnx-max-params", type=float, default=100e6)
+    parser.add_argument("--max-params", type=float, default=1e9, help="skip larger models")
     args = parser.parse_args()
     torchvision = load_torchvision()
     if torchvision is None:
@@ -92,6 +93,10 @@ def main() -> None:
                 shape, kwargs = INPUTS[family], KWARGS[family]
                 model = torchvision.models.get_model(name, weights=None, **kwargs).eval()
                 expected = torch_numbers(model)
+                if expected[0] > args.max_params:
+                    print(f"{name:28s} skipped: {expected[0]:,} params")
+                    summary["skipped"] += 1
+                    continue
                 routes = [("torch", f"{module}:{name}")]
                 if not args.no_onnx and expected[0] <= args.onnx_max_params:
                     path = Path(tmp) / f"{name}.onnx"

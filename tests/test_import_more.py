@@ -136,7 +136,7 @@ def test_shufflenet_chunk_and_shuffle_become_slices_and_channel_shuffle(tv: Any)
     assert nodes["mean"].kind == "mean"
 
 
-SMALL = {"Audio1d": (100, 2), "Video3d": (8, 32, 32, 3)}
+SMALL = {"Audio1d": (100, 2), "Video3d": (8, 32, 32, 3), "Functional": (17, 17, 3)}
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
@@ -151,6 +151,15 @@ def test_1d_and_3d_nets_import_via_fx_and_onnx(tv: Any, name: str, tmp_path: Pat
     _export(model, shape, path)
     via_onnx = import_model(str(path), allow_unsupported=True)
     assert _numbers(via_onnx.network) == expected
+
+
+def test_function_forms_map_as_their_modules_do(tv: Any) -> None:
+    net = import_model("tests.torchvision_more:Functional", "torch", False, (17, 17, 3)).network
+    ops = {n.name: n.op for n in net}
+    assert net.shapes["max_pool2d"] == (9, 9, 16)  # ceil((17 + 2 − 3) / 2) + 1
+    assert net.shapes["avg_pool2d"] == (4, 4, 16)
+    assert (ops["getitem"].start, ops["getitem"].stop) == (4, 12)  # type: ignore[attr-defined]
+    assert [n.kind for n in net if n.name in ("glu", "add_", "mean")] == ["glu", "add", "mean"]
 
 
 # --- Keras ----------------------------------------------------------------------------------

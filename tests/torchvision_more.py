@@ -488,6 +488,22 @@ def channel_shuffle_3d(x: Tensor, groups: int) -> Tensor:
     return x.reshape(n, c, d, h, w)
 
 
+class Functional(nn.Module):
+    """The function and method forms: F pools, in-place methods, an index slice, a mean."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, padding=1)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = F.max_pool2d(self.conv(x), 3, 2, 1, ceil_mode=True)
+        x = F.avg_pool2d(x, 2, count_include_pad=False).relu_()
+        x = x[:, 4:12] * torch.sigmoid(x[:, :8])
+        x = F.glu(torch.cat([x, x], dim=1), dim=1).add_(x)
+        return self.fc(x.mean((2, 3)))
+
+
 def mac_count(model: nn.Module, x: Tensor) -> int:
     """The multiply-accumulates of conv and linear layers, by forward hooks."""
     macs = 0

@@ -16,7 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnncalc.io.torch_modules import At, Fields, Unsupported, adaptive_fields, over_channels
+from cnncalc.io.torch_modules import (
+    At,
+    Fields,
+    Unsupported,
+    adaptive_fields,
+    over_channels,
+    padding,
+    sizes,
+)
 
 
 @dataclass
@@ -151,6 +159,32 @@ def _dimmed(kind: str, default: Any) -> Converter:
     return lambda c: over_channels(kind, c.arg(1, "dim", default), c.at)
 
 
+def _pool(kind: str) -> Converter:
+    """F.max_pool2d / F.avg_pool2d and their 1-D and 3-D forms, with torch's arguments."""
+
+    def convert(c: Applied) -> tuple[str, Fields]:
+        rank = c.at.spatial
+        kernel = c.arg(1, "kernel_size")
+        fields: Fields = {
+            "kernel": sizes(kernel, rank),
+            "stride": sizes(c.arg(2, "stride") or kernel, rank),
+            "padding": padding(c.arg(3, "padding", 0), rank),
+        }
+        if kind == "maxpool":
+            if c.arg(6, "return_indices", False):
+                raise Unsupported("max pooling that returns indices")
+            fields["dilation"] = sizes(c.arg(4, "dilation", 1), rank)
+            fields["ceil_mode"] = bool(c.arg(5, "ceil_mode", False))
+        else:
+            if c.arg(6, "divisor_override") is not None:
+                raise Unsupported("divisor_override")
+            fields["ceil_mode"] = bool(c.arg(4, "ceil_mode", False))
+            fields["count_include_pad"] = bool(c.arg(5, "count_include_pad", True))
+        return kind, fields
+
+    return convert
+
+
 def _adaptive(kind: str) -> Converter:
     return lambda c: (kind, adaptive_fields(c.arg(1, "output_size"), c.at.spatial))
 
@@ -186,6 +220,8 @@ FUNCTIONS: dict[str, Converter] = {
     "dropout": _with("dropout", rate=(1, "p", 0.5)),
     "stochastic_depth": _with("stochastic_depth", rate=(1, "p", 0.0), mode=(2, "mode", "row")),
     "channel_shuffle": _with("channel_shuffle", groups=(1, "groups", 1)),
+    **{f"max_pool{r}d": _pool("maxpool") for r in (1, 2, 3)},
+    **{f"avg_pool{r}d": _pool("avgpool") for r in (1, 2, 3)},
     **{
         f"adaptive_{pool}_pool{r}d": _adaptive(f"adaptive_{pool}pool")
         for pool in ("avg", "max")
@@ -198,7 +234,13 @@ RESHAPES = {"view", "reshape", "flatten"}  # also a channel shuffle's views
 NON_TENSOR = {"size", "dim", "numel"}
 PASS_THROUGH = {"contiguous", "clone", "detach"}
 _BY_NAME = {"stochastic_depth", "channel_shuffle"}  # torchvision's fx-wrapped functions
-_ALIASES = {"iadd": "add", "imul": "mul", "concat": "cat", "concatenate": "cat"}
+_ALIASES = {
+    "iadd": "add",
+    "imul": "mul",
+    "concat": "cat",
+    "concatenate": "cat",
+    **{f"{name}_": name for name in ("add", "mul", "relu", "sigmoid", "tanh", "hardtanh")},
+}  # in-place methods (x.add_(y)) do what their functions do
 
 
 @functools.cache

@@ -150,6 +150,26 @@ def _chunks(name: str, node: Any, channels: int) -> list[Fields]:
     ]
 
 
+def _argument_nodes(node: Any) -> list[Any]:
+    """The fx nodes among a node's arguments in order, repeats kept (`torch.cat([x, x])`
+    reads x twice; fx's `all_input_nodes` lists it once)."""
+    found: list[Any] = []
+
+    def visit(value: Any) -> None:
+        if isinstance(value, list | tuple):
+            for item in value:
+                visit(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+        elif hasattr(value, "op") and hasattr(value, "all_input_nodes"):
+            found.append(value)
+
+    visit(node.args)
+    visit(node.kwargs)
+    return found
+
+
 def _channel_range(index: Any) -> tuple[int, int | None] | None:
     """x[:, a:b] (or x[:, a:b, ...]) as (a, b); None for any other index."""
     if not isinstance(index, tuple) or len(index) < 2 or index[0] != slice(None):
@@ -190,7 +210,7 @@ class Walk:
         if node.op == "call_method" and node.target in NON_TENSOR:
             return  # x.size(0) and the like: shape arithmetic
         name = operation_name(self.torch, node) if node.op != "call_module" else None
-        inputs = node.all_input_nodes
+        inputs = _argument_nodes(node)
         first = inputs[0] if inputs else None
         if first in self.grouped or first in self.parts:
             self._pattern(node, name, first)
