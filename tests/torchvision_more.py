@@ -500,7 +500,7 @@ class Functional(nn.Module):
         x = F.max_pool2d(self.conv(x), 3, 2, 1, ceil_mode=True)
         x = F.avg_pool2d(x, 2, count_include_pad=False).relu_()
         x = x[:, 4:12] * torch.sigmoid(x[:, :8])
-        x = F.glu(torch.cat([x, x], dim=1), dim=1).add_(x)
+        x = F.glu(torch.cat([x, x], dim=1), dim=1).add_(torch.cat([x], 1))
         return self.fc(x.mean((2, 3)))
 
 

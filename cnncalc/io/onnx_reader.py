@@ -103,7 +103,8 @@ class Walk(Patterns):
                     self.values[proto.output[0]] = result
             self.derived.update(proto.output)
             return
-        if proto.op_type in _PASS_THROUGH:
+        lone_concat = proto.op_type == "Concat" and len(proto.input) == 1  # DenseNet's first
+        if proto.op_type in _PASS_THROUGH or lone_concat:
             self._same(proto.output[0], data[0])
             return
         name = layer_name(proto.name or proto.output[0], proto.op_type, self.containers)

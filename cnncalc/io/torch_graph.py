@@ -223,7 +223,8 @@ class Walk:
             return
         tensors = [a for a in inputs if a in self.produced]
         sources = [self.produced[a] for a in tensors]
-        if tensors and (name in PASS_THROUGH or self._is_identity(node)):
+        lone_cat = name == "cat" and len(tensors) == 1  # torch.cat([x], 1): DenseNet's first
+        if tensors and (name in PASS_THROUGH or lone_cat or self._is_identity(node)):
             self._same(node, tensors[0])
             return
         if tensors and self._rearranged(node, name, first, measured):
