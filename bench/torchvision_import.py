@@ -28,6 +28,7 @@ MODULES = {
     "video": "torchvision.models.video",
 }
 KWARGS = {"segmentation": {"weights_backbone": None}, "video": {}, "classification": {}}
+NO_AUX = {"googlenet", "inception_v3"}  # their auxiliary classifiers run only in training
 
 
 def load_torchvision() -> Any:
@@ -91,6 +92,8 @@ def main() -> None:
                 if args.names and name not in args.names:
                     continue
                 shape, kwargs = INPUTS[family], KWARGS[family]
+                if name in NO_AUX:
+                    kwargs = {"aux_logits": False, "init_weights": False}
                 model = torchvision.models.get_model(name, weights=None, **kwargs).eval()
                 expected = torch_numbers(model)
                 if expected[0] > args.max_params:
