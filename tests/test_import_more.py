@@ -238,3 +238,15 @@ def test_skimmed_onnx_keeps_every_tensor_but_the_large_values(tv: Any, tmp_path:
     assert skim(str(tmp_path / "missing.onnx"), onnx) is None
     (tmp_path / "junk.onnx").write_bytes(b"\xff" * 64)
     assert skim(str(tmp_path / "junk.onnx"), onnx) is None
+
+
+def test_shape_arithmetic_after_an_unsupported_op_is_still_a_clear_error(
+    tv: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "erf.onnx"
+    _export(tv.AfterUnsupported().eval(), (8, 8, 3), path)
+    failed = runner.invoke(app, ["import", str(path)])
+    assert failed.exit_code == 2 and "Erf ×1" in failed.stderr
+    assert "Traceback" not in failed.stderr and "unexpected content" not in failed.stderr
+    net = import_model(str(path), allow_unsupported=True).network
+    assert [n.kind for n in net] == ["conv", "opaque", "flatten", "dense"]

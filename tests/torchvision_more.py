@@ -504,6 +504,19 @@ class Functional(nn.Module):
         return self.fc(x.mean((2, 3)))
 
 
+class AfterUnsupported(nn.Module):
+    """An op without a kind (erf), then shape arithmetic on its output (x.size(0))."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.fc = nn.Linear(4 * 6 * 6, 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = torch.erf(self.conv(x))
+        return self.fc(x.view(x.size(0), -1))
+
+
 def mac_count(model: nn.Module, x: Tensor) -> int:
     """The multiply-accumulates of conv and linear layers, by forward hooks."""
     macs = 0

@@ -94,6 +94,9 @@ class Walk(Patterns):
             return
         if not data or proto.op_type in _SHAPE_OPS:
             if proto.op_type == "Shape" and data:
+                if self.produced[data[0]] not in self.imported.shapes:  # after a missing op
+                    self.derived.update(proto.output)
+                    return
                 shape = np.array(self.nchw(data[0]), dtype=np.int64)
                 self.values[proto.output[0]] = shape[attrs.get("start", 0) : attrs.get("end")]
             else:
