@@ -90,7 +90,9 @@ class Imported:
 
     def _feeds(self, early: str, late: str, steps: int = 64) -> bool:
         """Whether `late` is computed from `early` along first inputs (a few steps back)."""
-        first_input = {layer.name: layer.inputs[0] for layer in self.layers[-steps:]}
+        first_input = {
+            layer.name: layer.inputs[0] for layer in self.layers[-steps:] if layer.inputs
+        }
         for _ in range(steps):
             if late not in first_input:
                 return False

@@ -188,7 +188,10 @@ def _over_channels(kind: str, default: int) -> Converter:
 
 
 def _hardsigmoid(node: OnnxNode) -> tuple[str, Fields]:
-    if not math.isclose(node.attr("alpha", 0.2), 1 / 6) or node.attr("beta", 0.5) != 0.5:
+    if (
+        not math.isclose(node.attr("alpha", 0.2), 1 / 6, rel_tol=1e-6)
+        or node.attr("beta", 0.5) != 0.5
+    ):
         raise Unsupported("HardSigmoid other than relu6(x + 3)/6")
     return "hardsigmoid", {}
 

@@ -223,6 +223,8 @@ class Walk:
             return
         tensors = [a for a in inputs if a in self.produced]
         sources = [self.produced[a] for a in tensors]
+        if not tensors and all(a in self.constants for a in inputs):
+            return  # computed from parameters alone (Swin's position bias table): no layer
         lone_cat = name == "cat" and len(tensors) == 1  # torch.cat([x], 1): DenseNet's first
         if tensors and (name in PASS_THROUGH or lone_cat or self._is_identity(node)):
             self._same(node, tensors[0])
