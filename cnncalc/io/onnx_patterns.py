@@ -183,7 +183,13 @@ class Patterns:
             if proto.op_type in ("Clip", "Expand"):
                 self.norms[proto.output[0]] = (layer, eps)
                 return True
-        return False
+        pending = self.group_norms.get(first) or self.norms.get(first)
+        if pending is None:
+            return False
+        # the pattern broke off: this op is reported, never dropped
+        name = layer_name(proto.name or proto.output[0], proto.op_type, self.containers)
+        self._unsupported(proto, name, [pending[0]], 0)
+        return True
 
     def _norm_groups(self, proto: Any, source: str, target: list[int]) -> bool:
         """GroupNorm's first Reshape: (N, C, …) → (N, G, everything else)."""

@@ -124,6 +124,8 @@ class Walk(Patterns):
         constant_inputs = [
             i for i in proto.input if i not in self.produced and i not in self.derived
         ]
+        if proto.op_type == "Reshape" and proto.input[1] in self.values:
+            constant_inputs = [proto.input[1]]  # its target computed from the input's Shape
         weights = [self.value(i) if i else None for i in constant_inputs]
         from_file = [hasattr(self.constants.get(i), "dims") for i in constant_inputs]
         sources = [self.produced[i] for i in data]
