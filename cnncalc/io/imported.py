@@ -81,9 +81,18 @@ class Imported:
         self.shapes[name] = shape
         return name
 
+    def drop_last(self) -> Layer:
+        """Take back the last layer added (a reader that finds it began a longer pattern)."""
+        layer = self.layers.pop()
+        del self.shapes[layer.name]
+        self._taken.discard(layer.name)
+        return layer
+
     def _feeds(self, early: str, late: str, steps: int = 64) -> bool:
         """Whether `late` is computed from `early` along first inputs (a few steps back)."""
-        first_input = {layer.name: layer.inputs[0] for layer in self.layers[-steps:]}
+        first_input = {
+            layer.name: layer.inputs[0] for layer in self.layers[-steps:] if layer.inputs
+        }
         for _ in range(steps):
             if late not in first_input:
                 return False
@@ -154,10 +163,13 @@ class Imported:
 
 
 def hwc(shape: Sequence[int]) -> Shape:
-    """A framework's (N, C, H, W) or (N, F) activation shape as cnncalc's (H, W, C) or (F,)."""
+    """A framework's channels-first activation shape (N, C, L), (N, C, H, W), (N, C, D, H, W)
+    or (N, F) as cnncalc's channels-last (L, C), (H, W, C), (D, H, W, C) or (F,)."""
     dims = [int(d) for d in shape]
-    if len(dims) == 4:
-        return (dims[2], dims[3], dims[1])
+    if 3 <= len(dims) <= 5:
+        return (*dims[2:], dims[1])
     if len(dims) == 2:
         return (dims[1],)
-    raise ValueError(f"shape {fmt_shape(tuple(dims))} is neither N×C×H×W nor N×F")
+    raise ValueError(
+        f"shape {fmt_shape(tuple(dims))} is neither N×C×spatial (1 to 3 spatial axes) nor N×F"
+    )

@@ -29,23 +29,42 @@ class Unsupported(Exception):
     """This layer (or this use of it) has no layer kind."""
 
 
-def _pair(value: Any) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+def _rank(c: dict[str, Any], shape: Shape) -> int:
+    """The spatial rank the layer acts on: its input's (L×C: 1, H×W×C: 2, D×H×W×C: 3)."""
+    return max(len(shape) - 1, 1)
 
 
-def _padding(value: str) -> Any:
-    return "same" if value == "same" else (0, 0, 0, 0)
+def _sizes(value: Any, rank: int) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return (value,) * rank
+    values = tuple(int(v) for v in value)
+    if len(values) != rank:
+        raise Unsupported(f"{len(values)} sizes for {rank} spatial axes")
+    return values
+
+
+def _padding(value: str, rank: int) -> Any:
+    if value == "causal":
+        raise Unsupported("causal padding")
+    return "same" if value == "same" else (0,) * (2 * rank)
+
+
+def _channels_last(c: dict[str, Any]) -> None:
+    if c.get("data_format", "channels_last") not in (None, "channels_last"):
+        raise Unsupported("data_format channels_first")
 
 
 def _conv(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    _channels_last(c)
+    rank = _rank(c, shape)
     return "conv", {
         "filters": c["filters"],
-        "kernel": _pair(c["kernel_size"]),
-        "stride": _pair(c.get("strides", 1)),
-        "dilation": _pair(c.get("dilation_rate", 1)),
+        "kernel": _sizes(c["kernel_size"], rank),
+        "stride": _sizes(c.get("strides", 1), rank),
+        "dilation": _sizes(c.get("dilation_rate", 1), rank),
         "groups": c.get("groups", 1),
         "bias": c.get("use_bias", True),
-        "padding": _padding(c.get("padding", "valid")),
+        "padding": _padding(c.get("padding", "valid"), rank),
     }
 
 
@@ -59,27 +78,77 @@ def _depthwise(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
 
 def _conv_transpose(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
     fields = _conv(c, shape)[1]
-    fields["output_padding"] = _pair(c.get("output_padding") or 0)
+    fields["output_padding"] = _sizes(c.get("output_padding") or 0, _rank(c, shape))
     return "conv_transpose", fields
 
 
 def _batchnorm(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
-    if c.get("axis", -1) not in (-1, 3, [3], [-1]) or c.get("center", True) != c.get("scale", True):
-        raise Unsupported("BatchNormalization with only one of center and scale, or another axis")
+    if c.get("axis", -1) not in (-1, len(shape), [len(shape)], [-1]):
+        raise Unsupported("BatchNormalization over another axis than the channels")
     momentum = float(f"{1.0 - c.get('momentum', 0.99):.7g}")  # Keras keeps 1 − PyTorch's
+    scale, center = c.get("scale", True), c.get("center", True)
     return "batchnorm", {
         "eps": c.get("epsilon", 1e-3),
         "momentum": momentum,
-        "affine": c.get("center", True),
+        "affine": scale or center,
+        "scale": scale or not center,
+        "center": center or not scale,
     }
+
+
+def _over_channels(c: dict[str, Any], shape: Shape, what: str) -> None:
+    axis = c.get("axis", -1)
+    axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
+    if axis not in (-1, len(shape)):
+        raise Unsupported(f"{what} over another axis than the channels")
+
+
+def _layernorm(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    _over_channels(c, shape, "LayerNormalization")
+    scale, center = c.get("scale", True), c.get("center", True)
+    if c.get("rms_scaling") or (center and not scale):
+        raise Unsupported("LayerNormalization with RMS scaling, or an offset without a scale")
+    return "layernorm", {"eps": c.get("epsilon", 1e-3), "elementwise_affine": scale, "bias": center}
+
+
+def _groupnorm(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    _over_channels(c, shape, "GroupNormalization")
+    if c.get("scale", True) != c.get("center", True):
+        raise Unsupported("GroupNormalization with only one of center and scale")
+    return "groupnorm", {
+        "groups": c.get("groups", 32),
+        "eps": c.get("epsilon", 1e-3),
+        "affine": c.get("scale", True),
+    }
+
+
+def _unit_norm(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    _over_channels(c, shape, "UnitNormalization")
+    return "l2norm", {}
+
+
+def _dense(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    """Keras' Dense acts on the last axis: at every position of a spatial input (after a
+    global pooling, cnncalc's 1×1×C, the plain dense gives Keras' flat output)."""
+    fields: Fields = {"units": c["units"], "bias": c.get("use_bias", True)}
+    return "dense", {**fields, "per_position": True} if math.prod(shape[:-1]) > 1 else fields
+
+
+def _rescaling(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    factor, offset = c.get("scale", 1.0), c.get("offset", 0.0)
+    if offset or not isinstance(factor, int | float):
+        raise Unsupported("Rescaling with an offset or a factor per channel")
+    return "scale", {"factor": float(factor)}
 
 
 def _pool(kind: str) -> Converter:
     def convert(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+        _channels_last(c)
+        rank = _rank(c, shape)
         fields: Fields = {
-            "kernel": _pair(c.get("pool_size", 2)),
-            "stride": _pair(c.get("strides") or c.get("pool_size", 2)),
-            "padding": _padding(c.get("padding", "valid")),
+            "kernel": _sizes(c.get("pool_size", 2), rank),
+            "stride": _sizes(c.get("strides") or c.get("pool_size", 2), rank),
+            "padding": _padding(c.get("padding", "valid"), rank),
         }
         if kind == "avgpool":  # Keras averages over the real pixels only
             fields["count_include_pad"] = False
@@ -114,6 +183,13 @@ ACTIVATIONS = {
     "gelu": "gelu",
     "elu": "elu",
     "leaky_relu": "leaky_relu",
+    "mish": "mish",
+    "selu": "selu",
+    "softplus": "softplus",
+    "log_softmax": "log_softmax",
+    "celu": "celu",
+    "glu": "glu",
+    "hard_tanh": "hardtanh",
 }
 """Keras activation names → kinds (`linear` is no layer)."""
 
@@ -137,18 +213,37 @@ def _concat(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
     return "concat", {}
 
 
+def _global(kind: str) -> Converter:
+    def convert(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+        _channels_last(c)
+        if c.get("keepdims"):
+            raise Unsupported("global pooling with keepdims")
+        return kind, {}
+
+    return convert
+
+
 def _plain(kind: str, **fields: str) -> Converter:
     """A kind whose fields are config keys: field → key."""
     return lambda c, shape: (kind, {f: c[key] for f, key in fields.items() if key in c})
 
 
 LAYERS: dict[str, Converter] = {
-    "Conv2D": _conv,
-    "Convolution2D": _conv,
-    "DepthwiseConv2D": _depthwise,
-    "Conv2DTranspose": _conv_transpose,
-    "Dense": lambda c, shape: ("dense", {"units": c["units"], "bias": c.get("use_bias", True)}),
+    **{f"Conv{r}D": _conv for r in (1, 2, 3)},
+    **{f"Convolution{r}D": _conv for r in (1, 2, 3)},
+    **{f"DepthwiseConv{r}D": _depthwise for r in (1, 2)},
+    **{f"Conv{r}DTranspose": _conv_transpose for r in (1, 2, 3)},
+    **{f"MaxPooling{r}D": _pool("maxpool") for r in (1, 2, 3)},
+    **{f"AveragePooling{r}D": _pool("avgpool") for r in (1, 2, 3)},
+    **{f"GlobalAveragePooling{r}D": _global("global_avgpool") for r in (1, 2, 3)},
+    **{f"GlobalMaxPooling{r}D": _global("global_maxpool") for r in (1, 2, 3)},
+    **{f"SpatialDropout{r}D": _plain("dropout", rate="rate") for r in (1, 2, 3)},
+    "Dense": _dense,
     "BatchNormalization": _batchnorm,
+    "LayerNormalization": _layernorm,
+    "GroupNormalization": _groupnorm,
+    "UnitNormalization": _unit_norm,
+    "Rescaling": _rescaling,
     "Activation": _activation,
     "ReLU": _relu,
     "LeakyReLU": lambda c, shape: (
@@ -157,12 +252,9 @@ LAYERS: dict[str, Converter] = {
     ),
     "ELU": _plain("elu", alpha="alpha"),
     "Softmax": lambda c, shape: ("softmax", {}),
-    "MaxPooling2D": _pool("maxpool"),
-    "AveragePooling2D": _pool("avgpool"),
-    "GlobalAveragePooling2D": lambda c, shape: ("global_avgpool", {}),
-    "GlobalMaxPooling2D": lambda c, shape: ("global_maxpool", {}),
     "Flatten": lambda c, shape: ("flatten", {}),
     "Dropout": _plain("dropout", rate="rate"),
+    "Identity": lambda c, shape: ("identity", {}),
     "Add": lambda c, shape: ("add", {}),
     "Multiply": lambda c, shape: ("multiply", {}),
     "Concatenate": _concat,
@@ -268,12 +360,12 @@ def _input_shape(layers: list[dict[str, Any]], pos: SourcePos) -> Shape:
             shape = (layer.get("build_config") or {}).get("input_shape")
         if shape is not None:
             dims = shape[1:]
-            if len(dims) in (1, 3) and all(isinstance(d, int) and d > 0 for d in dims):
+            if 1 <= len(dims) <= 4 and all(isinstance(d, int) and d > 0 for d in dims):
                 return tuple(dims)
             raise SpecError(
                 f"the model's input shape {shape} has unknown sizes",
                 pos,
-                "give one with --input HxWxC",
+                "give one with --input HxWxC (or LxC, DxHxWxC)",
             )
     raise SpecError("the Keras config names no input shape", pos, "give one with --input HxWxC")
 

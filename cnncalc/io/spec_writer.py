@@ -8,6 +8,8 @@ with each layer, block call and repeat as one flow mapping on its own line.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,15 +23,17 @@ Entry = dict[str, Any]  # one item of a `layers:` list: {kind: {field: value}}
 
 
 def written_value(value: Any) -> Any:
-    """How a field value reads in a spec: a square pair as one number, symmetric padding as
-    one number or [h, w], tuples as lists."""
-    if isinstance(value, tuple):
-        if len(value) == 2 and value[0] == value[1]:
-            return value[0]
-        if len(value) == 4 and value[0] == value[1] and value[2] == value[3]:
-            return value[0] if value[0] == value[2] else [value[0], value[2]]
-        return list(value)
-    return value
+    """How a field value reads in a spec: equal values per axis as one number, symmetric
+    padding (before, after per axis) as one value per axis, tuples as lists."""
+    if not isinstance(value, tuple):
+        return value
+    numbers = all(isinstance(v, int) for v in value)
+    if numbers and value and all(v == value[0] for v in value):
+        return value[0]
+    symmetric = all(value[a] == value[a + 1] for a in range(0, len(value) - 1, 2))
+    if numbers and len(value) in (4, 6) and symmetric:
+        return list(value[::2])
+    return list(value)
 
 
 def written_fields(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +45,7 @@ def written_fields(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
         value = fields[info.name]
         if info.default_from is not None and value == fields.get(info.default_from):
             continue
-        if not info.required and value == info.default:
+        if not info.required and written_value(value) == info.default:
             continue
         out[info.name] = written_value(value)
     return out
@@ -85,6 +89,34 @@ def spec_document(imported: Imported, layers: list[Entry], blocks: dict[str, Any
 
 
 def _flow(value: Any) -> str:
+    """`value` in YAML flow style, as `yaml.safe_dump` writes it (which takes ~1 ms a layer:
+    most of an import's time): mappings, lists, numbers and plain names here, anything else
+    by PyYAML."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_flow(k)}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and _PLAIN.fullmatch(value) and _reads_as_text(value):
+        return value
+    return _dumped(value)
+
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")  # a name PyYAML writes without quotes …
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _reads_as_text(value: str) -> bool:
+    """… unless it would read back as a bool or null (`yes`, `off`, `null`)."""
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return tag == "tag:yaml.org,2002:str"
+
+
+@functools.lru_cache(maxsize=4096)
+def _dumped(value: Any) -> str:
     text: str = yaml.safe_dump(
         value, default_flow_style=True, width=1 << 30, sort_keys=False, allow_unicode=True
     )
