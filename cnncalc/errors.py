@@ -30,15 +30,23 @@ class CnncalcError(Exception):
 class SpecError(CnncalcError):
     """The spec (file, shorthand or option) is invalid: exit code 2."""
 
-    def __init__(self, message: str, pos: SourcePos | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        pos: SourcePos | None = None,
+        hint: str | None = None,
+        details: tuple[str, ...] = (),
+    ):
         super().__init__(message)
         self.message = message
         self.pos = pos
         self.hint = hint
+        self.details = details  # lines under the message (a list the message announces)
 
     def __str__(self) -> str:
         where = f"{self.pos}: " if self.pos else ""
         text = f"{where}error: {self.message}"
+        text += "".join(f"\n    {line}" for line in self.details)
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text

@@ -21,8 +21,9 @@ from typer.testing import CliRunner
 
 from cnncalc.cli import app, normalize_argv
 from cnncalc.cli import verify as verify_cli
+from cnncalc.errors import SourcePos, SpecError
 from cnncalc.render import output
-from cnncalc.render.safe import json_text, visible
+from cnncalc.render.safe import error_text, json_text, visible
 from tests.test_exports import render_markdown
 
 runner = CliRunner()
@@ -362,3 +363,18 @@ def test_command_line_values_in_errors(args: list[str]):
         assert "[bold]" in result.stderr
     else:
         error_lines(result.stderr)
+
+
+def test_an_errors_detail_lines_are_lines_each_escaped() -> None:
+    error = SpecError(
+        "2 operation(s) cnncalc cannot express:",
+        SourcePos("m.onnx"),
+        "--allow-unsupported imports the rest",
+        ("Resize ×1: up\x1b[2J", "Foo ×1: a\nerror: fake"),
+    )
+    assert error_text(error).splitlines() == [
+        "m.onnx: error: 2 operation(s) cnncalc cannot express:",
+        "    Resize ×1: up\\x1b[2J",
+        "    Foo ×1: a\\nerror: fake",  # a name's newline cannot start a line of its own
+        "  hint: --allow-unsupported imports the rest",
+    ]

@@ -133,7 +133,7 @@ class Imported:
             shown = ", ".join(nodes[:5]) + (
                 f", … ({len(nodes) - 5} more)" if len(nodes) > 5 else ""
             )
-            lines.append(f"    {op} ×{count}: {shown}")
+            lines.append(f"{op} ×{count}: {shown}")
         total = sum(counts.values())
         hint = (
             "the output shape of these could not be measured"
@@ -142,9 +142,10 @@ class Imported:
             "output shape and parameters) for each of these"
         )
         raise SpecError(
-            f"{total} operation(s) cnncalc cannot express:\n" + "\n".join(lines),
+            f"{total} operation(s) cnncalc cannot express:",
             SourcePos(self.source),
             hint,
+            tuple(lines),
         )
 
     def check_weights(self, params: dict[str, tuple[int, int]]) -> None:

@@ -56,13 +56,14 @@ def visible_table(table: Tabular) -> Tabular:
 
 
 def error_text(error: CnncalcError) -> str:
-    """`FILE:LINE:COL: error: MESSAGE` and its hint line, each part `visible` (so a name in
-    the message cannot fake a second line or a hint)."""
+    """`FILE:LINE:COL: error: MESSAGE`, its detail lines and its hint line, each part
+    `visible` (so a name in the message cannot fake another line or a hint)."""
     if not isinstance(error, SpecError):
         return visible(str(error))
     pos = error.pos._replace(file=visible(error.pos.file)) if error.pos else None
     hint = visible(error.hint) if error.hint else None
-    return str(SpecError(visible(error.message), pos, hint))
+    details = tuple(visible(line) for line in error.details)
+    return str(SpecError(visible(error.message), pos, hint, details))
 
 
 def _json_escape(match: re.Match[str]) -> str:
