@@ -8,6 +8,7 @@ wiring, shapes); otherwise the flat spec is written.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +18,7 @@ from cnncalc.graph import Network, Node, build_network
 from cnncalc.io.imported import Imported
 from cnncalc.io.spec_writer import layer_entries, spec_document, to_yaml, written_value
 from cnncalc.io.structure import recover
-from cnncalc.layers import KINDS, Shape
+from cnncalc.layers import KINDS, Op, Shape
 from cnncalc.passes.params import count_params
 from cnncalc.spec import from_yaml
 
@@ -76,14 +77,19 @@ def _existing(source: str) -> Path:
 
 
 def same_network(a: Network, b: Network) -> bool:
-    """Node by node: names, kinds, fields, inputs, flags and output shapes."""
+    """Node by node: names, kinds, fields (as a spec reads them: `stride: [1, 1, 1]` is
+    `stride: 1`), inputs, flags and output shapes."""
     if len(a) != len(b) or a.input_shape != b.input_shape:
         return False
     return all(
-        (x.name, x.op, x.inputs, x.trainable, x.functional, a.shapes[x.name])
-        == (y.name, y.op, y.inputs, y.trainable, y.functional, b.shapes[y.name])
+        (x.name, _meaning(x.op), x.inputs, x.trainable, x.functional, a.shapes[x.name])
+        == (y.name, _meaning(y.op), y.inputs, y.trainable, y.functional, b.shapes[y.name])
         for x, y in zip(a, b, strict=True)
     )
+
+
+def _meaning(op: Op) -> tuple[Any, ...]:
+    return (type(op), *(_as_read(getattr(op, f.name)) for f in dataclasses.fields(op)))  # type: ignore[arg-type]
 
 
 def _as_read(value: Any) -> Any:
