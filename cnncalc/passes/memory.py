@@ -88,9 +88,15 @@ def tensor_size(shape: tuple[int, ...], options: MemoryOptions) -> tuple[int, in
 
 def activation_memory(net: Network, options: MemoryOptions) -> dict[str, LayerMemory]:
     out = {}
+    seen: dict[tuple[int, ...], LayerMemory] = {}  # a long network has a few shapes
+    shapes = net.shapes
     for node in net:
-        elements, size = tuple(map(int, tensor_size(net.shapes[node.name], options)))
-        out[node.name] = LayerMemory(elements, size)
+        shape = shapes[node.name]
+        memory = seen.get(shape)
+        if memory is None:
+            elements, size = tuple(map(int, tensor_size(shape, options)))
+            memory = seen[shape] = LayerMemory(elements, size)
+        out[node.name] = memory
     return out
 
 
