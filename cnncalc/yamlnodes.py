@@ -104,6 +104,10 @@ class YMap(dict[str, Any]):
     def value_pos(self) -> Positions:
         return Positions(self.pos.file, self._value_at)
 
+    def packed_pos(self, key: str, default: Packed) -> Packed:
+        """Where the value of `key` is written, as stored (unpack it to read it)."""
+        return self._value_at.get(key, default)
+
     def pos_of(self, key: str) -> SourcePos:
         at = self._value_at.get(key)
         return self.pos if at is None else unpack(self.pos.file, at)
