@@ -10,6 +10,7 @@ context, in-place tricks, recomputation) are not included.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import Network
@@ -131,7 +132,7 @@ def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
 
 def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:
     """(bytes, layer) of the largest live set (the first, on a tie)."""
-    layer, peak = max(live_timeline(net, sizes), key=lambda step: step[1])
+    layer, peak = max(live_timeline(net, sizes), key=itemgetter(1))
     return peak, layer
 
 
