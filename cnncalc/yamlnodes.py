@@ -1,7 +1,7 @@
 """The dicts and lists a spec is read into: each remembers where it and its items came from.
 
-Positions are stored packed (one int per item, one per key and its value) and unpacked into `SourcePos` only when
-an error or a note needs one: a 100,000-layer spec has ~700,000 of them.
+Positions are stored packed (one int per item, one per key and its value) and unpacked into
+`SourcePos` only when an error or a note needs one: a 100,000-layer spec has ~700,000 of them.
 """
 
 from __future__ import annotations
