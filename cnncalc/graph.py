@@ -47,6 +47,10 @@ class Network:
     input_names: tuple[str, ...] = (INPUT,)
     output_names: tuple[str, ...] = ()  # () means the last layer
     unused: tuple[str, ...] = ()  # layers left out: marked `unused`, or feeding only those
+    # each node's input shapes, made on first asking: every pass asks for every node's
+    _inputs_of: dict[str, list[Shape]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -61,7 +65,11 @@ class Network:
         raise KeyError(name)
 
     def input_shapes(self, node: Node) -> list[Shape]:
-        return [self.shapes[i] for i in node.inputs]
+        """The shapes `node` takes (one list per node, shared: do not change it)."""
+        found = self._inputs_of.get(node.name)
+        if found is None:
+            found = self._inputs_of[node.name] = [self.shapes[i] for i in node.inputs]
+        return found
 
     @property
     def inputs(self) -> dict[str, Shape]:
@@ -104,8 +112,16 @@ def build_network(
     if not isinstance(inputs, Mapping):
         inputs = {INPUT: tuple(inputs)}
     shapes: dict[str, Shape] = dict(inputs)
+    # a long network repeats a few layers on a few shapes: an (op, inputs) worked out and
+    # checked once is not worked out again (equal ops are one object, see spec.expand)
+    known: dict[tuple[int, tuple[Shape, ...]], Shape] = {}
     for node in nodes:
         op = node.op
+        given = tuple([shapes[i] for i in node.inputs])
+        seen = known.get((id(op), given))
+        if seen is not None:
+            shapes[node.name] = seen
+            continue
         n = len(node.inputs)
         if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
             if op.max_inputs == 1:
@@ -121,7 +137,7 @@ def build_network(
             )
         try:
             # plain ints: a shape's derivation (see cnncalc.derive) belongs to its own layer
-            shapes[node.name] = tuple(map(int, op.output_shape([shapes[i] for i in node.inputs])))
+            shapes[node.name] = tuple(map(int, op.output_shape(list(given))))
         except LayerError as exc:
             message = f"layer {node.name}: {exc.message}"
             if exc.field == "from":  # the inputs are at fault: say which they are
@@ -139,6 +155,7 @@ def build_network(
                 node.pos,
                 "a size this large is a runaway: look for repeated concats or flattens",
             )
+        known[id(op), given] = shapes[node.name]
     if not nodes:
         raise SpecError("the network has no layers", None)
     strict = bool(outputs) or list(inputs) != [INPUT]

@@ -1,9 +1,10 @@
-"""`analyze()`: run every pass over a network and gather one row per layer plus totals."""
+"""`analyze()`: run the passes over a network and gather one row per layer plus totals."""
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from cnncalc.design.training import Training
@@ -29,21 +30,58 @@ from cnncalc.passes.receptive_field import ReceptiveField, receptive_fields
 from cnncalc.select import select_names
 
 
+class Later:
+    """What a report works out only when it is first shown (`params` shows no receptive
+    field): the receptive-field and activation-memory passes over its network, run at most
+    once each, and every row's shapes read from the network."""
+
+    def __init__(self, net: Network, memory: MemoryOptions) -> None:
+        self.net = net
+        self.memory = memory
+
+    @cached_property
+    @gc_paused
+    def fields(self) -> dict[str, ReceptiveField | None]:
+        return receptive_fields(self.net)
+
+    @cached_property
+    @gc_paused
+    def activations(self) -> dict[str, LayerMemory]:
+        return activation_memory(self.net, self.memory)
+
+
 @dataclass(frozen=True)
 class LayerReport:
     """One layer's numbers; or, folded (`block` set), the subtotals of a run of layers whose
     names share the prefix `block`, with the last one's node, shape and receptive field."""
 
     node: Node
-    input_shapes: tuple[Shape, ...]
-    output_shape: Shape
     counts: ParamCount
     multiplies: MultiplyCount
-    rf: ReceptiveField | None
-    memory: LayerMemory
+    later: Later = field(repr=False, compare=False)
     block: str | None = None
     folded: int = 1  # how many layers this row stands for
     sources: tuple[str, ...] | None = None  # a block's inputs from outside it
+    folded_memory: LayerMemory | None = None  # a block's activations: the sum of its layers'
+
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        shapes = self.later.net.shapes
+        return tuple([shapes[name] for name in self.inputs])
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.later.net.shapes[self.node.name]
+
+    @property
+    def rf(self) -> ReceptiveField | None:
+        return self.later.fields[self.node.name]
+
+    @property
+    def memory(self) -> LayerMemory:
+        if self.folded_memory is not None:
+            return self.folded_memory
+        return self.later.activations[self.node.name]
 
     @property
     def name(self) -> str:
@@ -187,20 +225,18 @@ class Report:
         last = rows[-1]
         return LayerReport(
             last.node,
-            tuple(self.network.shapes[name] for name in sources),
-            last.output_shape,
             sum((row.counts for row in rows), ParamCount(0, 0, 0)),
             MultiplyCount(
                 sum(row.multiplies.macs for row in rows), sum(row.multiplies.flops for row in rows)
             ),
-            last.rf,
+            last.later,
+            block,
+            len(rows),
+            sources,
             LayerMemory(
                 sum(row.memory.activation_elements for row in rows),
                 sum(row.memory.activation_bytes for row in rows),
             ),
-            block,
-            len(rows),
-            sources,
         )
 
     def select(self, pattern: str) -> Report:
@@ -281,23 +317,15 @@ def _runs(layers: tuple[LayerReport, ...], depth: int) -> list[tuple[str, list[L
 
 @gc_paused
 def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None = None) -> Report:
-    """Every analysis of `net`. `convention` names what `flops` counts (see CONVENTIONS)."""
+    """Every analysis of `net`. `convention` names what `flops` counts (see CONVENTIONS).
+    The receptive fields are worked out when a row's `rf` is first read (see `Later`)."""
     memory = memory or MemoryOptions()
     counts = count_params(net)
     multiplies = count_flops(net, convention)
-    fields = receptive_fields(net)
-    activations = activation_memory(net, memory)
+    later = Later(net, memory)
+    activations = later.activations
     rows = tuple(
-        LayerReport(
-            node,
-            tuple(net.input_shapes(node)),
-            net.shapes[node.name],
-            counts[node.name],
-            multiplies[node.name],
-            fields[node.name],
-            activations[node.name],
-        )
-        for node in net
+        [LayerReport(node, counts[node.name], multiplies[node.name], later) for node in net]
     )
     totals = sum(counts.values(), ParamCount(0, 0, 0))
     return Report(

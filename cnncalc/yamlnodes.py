@@ -1,7 +1,7 @@
 """The dicts and lists a spec is read into: each remembers where it and its items came from.
 
-Positions are stored packed (one int per key or item) and unpacked into `SourcePos` only when
-an error or a note needs one: a 100,000-layer spec has ~700,000 of them.
+Positions are stored packed (one int per item, one per key and its value) and unpacked into
+`SourcePos` only when an error or a note needs one: a 100,000-layer spec has ~700,000 of them.
 """
 
 from __future__ import annotations
@@ -23,37 +23,77 @@ def unpack(file: str, at: Packed) -> SourcePos:
     return SourcePos(file, at >> 22, at & (COLUMNS - 1))
 
 
+# A mapping keeps its key's and value's positions in one table, an entry per key: the
+# reader's is one int, key·2^44 + value (each packed as above, 44 bits); one that code set
+# is a (key, value) pair, either of them None when not known.
+_HALF = 44
+_VALUE_BITS = (1 << _HALF) - 1
+KEY, VALUE = 0, 1
+Entry = int | tuple[Packed | None, Packed | None]
+
+
+def _part(entry: Entry, part: int) -> Packed | None:
+    if type(entry) is int:
+        return entry >> _HALF if part == KEY else entry & _VALUE_BITS
+    return entry[part]  # type: ignore[index]
+
+
+def both_at(key_at: int, value_at: int) -> int:
+    """The table entry of a key and its value as the reader found them (packed ints)."""
+    return key_at << _HALF | value_at
+
+
 class Positions(MutableMapping[str, SourcePos]):
-    """A mapping's key or value positions, read as SourcePos from the packed table."""
+    """A mapping's key or value positions (`part`), read as SourcePos from the shared table."""
 
-    __slots__ = ("_at", "_file")
+    __slots__ = ("_at", "_file", "_part")
 
-    def __init__(self, file: str, at: dict[str, Packed]) -> None:
+    def __init__(self, file: str, at: dict[str, Entry], part: int) -> None:
         self._file = file
         self._at = at
+        self._part = part
 
     def __getitem__(self, key: str) -> SourcePos:
-        return unpack(self._file, self._at[key])
+        found = _part(self._at[key], self._part)
+        if found is None:
+            raise KeyError(key)
+        return unpack(self._file, found)
+
+    def _put(self, key: str, found: Packed | None) -> None:
+        entry = self._at.get(key)
+        pair: list[Packed | None] = [None, None]
+        if entry is not None:
+            pair = [_part(entry, KEY), _part(entry, VALUE)]
+        pair[self._part] = found
+        if pair == [None, None]:
+            del self._at[key]
+        else:
+            self._at[key] = (pair[KEY], pair[VALUE])
 
     def __setitem__(self, key: str, pos: SourcePos) -> None:
-        self._at[key] = pos
+        self._put(key, pos)
 
     def __delitem__(self, key: str) -> None:
-        del self._at[key]
+        if self.get(key) is None:
+            raise KeyError(key)
+        self._put(key, None)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._at)
+        part = self._part
+        return (key for key, entry in self._at.items() if _part(entry, part) is not None)
 
     def __len__(self) -> int:
-        return len(self._at)
+        return sum(1 for _ in self)
 
     def get(self, key: str, default: Any = None) -> Any:  # the mixin's get is 3× slower
-        at = self._at.get(key)
-        return default if at is None else unpack(self._file, at)
+        entry = self._at.get(key)
+        found = None if entry is None else _part(entry, self._part)
+        return default if found is None else unpack(self._file, found)
 
     def update(self, other: Any = (), /, **kwargs: SourcePos) -> None:
         if isinstance(other, Positions) and not kwargs:  # packed to packed, as they are
-            self._at.update(other._at)
+            for key in other:
+                self._put(key, _part(other._at[key], other._part))
         else:
             super().update(other, **kwargs)
 
@@ -89,24 +129,28 @@ class ItemPositions(Sequence[SourcePos]):
 class YMap(dict[str, Any]):
     """A YAML mapping with the position of itself, each key and each value."""
 
-    __slots__ = ("_key_at", "_value_at", "pos")
+    __slots__ = ("_at", "pos")
 
     def __init__(self, pos: SourcePos) -> None:  # dict.__init__ is not needed: it starts empty
         self.pos = pos
-        self._key_at: dict[str, Packed] = {}
-        self._value_at: dict[str, Packed] = {}
+        self._at: dict[str, Entry] = {}  # each key's and its value's position
 
     @property
     def key_pos(self) -> Positions:
-        return Positions(self.pos.file, self._key_at)
+        return Positions(self.pos.file, self._at, KEY)
 
     @property
     def value_pos(self) -> Positions:
-        return Positions(self.pos.file, self._value_at)
+        return Positions(self.pos.file, self._at, VALUE)
+
+    def packed_pos(self, key: str, default: Packed) -> Packed:
+        """Where the value of `key` is written, as stored (unpack it to read it)."""
+        entry = self._at.get(key)
+        found = None if entry is None else _part(entry, VALUE)
+        return default if found is None else found
 
     def pos_of(self, key: str) -> SourcePos:
-        at = self._value_at.get(key)
-        return self.pos if at is None else unpack(self.pos.file, at)
+        return unpack(self.pos.file, self.packed_pos(key, self.pos))
 
 
 class YList(list[Any]):

@@ -18,7 +18,7 @@ import yaml
 
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.gcpause import gc_paused
-from cnncalc.yamlnodes import COLUMNS, YList, YMap, unpack
+from cnncalc.yamlnodes import COLUMNS, YList, YMap, both_at, unpack
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALARS = yaml.constructor.SafeConstructor()
@@ -234,8 +234,7 @@ def _build(text: str, file: str) -> Any:
             container._item_at.append(at)
             return
         container[key] = value
-        container._key_at[key] = parent.key_at
-        container._value_at[key] = at
+        container._at[key] = both_at(parent.key_at, at)
         parent.key = None
 
     scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
@@ -259,7 +258,7 @@ def _build(text: str, file: str) -> Any:
                         "use a block (see `blocks:` in the README) to reuse layers",
                     )
                 if key in top.value:
-                    first = unpack(file, top.value._key_at[key])
+                    first = top.value.key_pos[key]
                     raise SpecError(
                         f"duplicate key {key!r} (first at line {first.line})",
                         unpack(file, at),

@@ -385,16 +385,24 @@ def count_flops(net: Network, convention: str = "macs") -> dict[str, MultiplyCou
         )
     rules = CONVENTIONS[convention].rules
     counts = {}
+    # a rule sees the op, `functional` and the shapes: equal layers count alike, and a long
+    # network repeats a few (equal ops are one object)
+    seen: dict[tuple[int, bool, tuple[Shape, ...], Shape], MultiplyCount] = {}
+    shapes = net.shapes
     for node in net:
-        rule = rules.get(node.kind)
-        if rule is None:
-            raise SpecError(
-                f"layer {node.name}: the {convention} convention has no rule for {node.kind}",
-                node.pos,
-                "choose another --convention",
-            )
-        at = site(net, node)
-        counts[node.name] = MultiplyCount(at.macs, int(rule(at)))
+        key = (id(node.op), node.functional, tuple(net.input_shapes(node)), shapes[node.name])
+        count = seen.get(key)
+        if count is None:
+            rule = rules.get(node.kind)
+            if rule is None:
+                raise SpecError(
+                    f"layer {node.name}: the {convention} convention has no rule for {node.kind}",
+                    node.pos,
+                    "choose another --convention",
+                )
+            at = site(net, node)
+            count = seen[key] = MultiplyCount(at.macs, int(rule(at)))
+        counts[node.name] = count
     return counts
 
 

@@ -10,6 +10,7 @@ context, in-place tricks, recomputation) are not included.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import Network
@@ -88,9 +89,15 @@ def tensor_size(shape: tuple[int, ...], options: MemoryOptions) -> tuple[int, in
 
 def activation_memory(net: Network, options: MemoryOptions) -> dict[str, LayerMemory]:
     out = {}
+    seen: dict[tuple[int, ...], LayerMemory] = {}  # a long network has a few shapes
+    shapes = net.shapes
     for node in net:
-        elements, size = tuple(map(int, tensor_size(net.shapes[node.name], options)))
-        out[node.name] = LayerMemory(elements, size)
+        shape = shapes[node.name]
+        memory = seen.get(shape)
+        if memory is None:
+            elements, size = tuple(map(int, tensor_size(shape, options)))
+            memory = seen[shape] = LayerMemory(elements, size)
+        out[node.name] = memory
     return out
 
 
@@ -125,7 +132,7 @@ def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
 
 def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:
     """(bytes, layer) of the largest live set (the first, on a tie)."""
-    layer, peak = max(live_timeline(net, sizes), key=lambda step: step[1])
+    layer, peak = max(live_timeline(net, sizes), key=itemgetter(1))
     return peak, layer
 
 

@@ -26,7 +26,7 @@ from cnncalc.spec.layer import (
     written_fields,
 )
 from cnncalc.spec.split import SPLIT_KINDS, expand_split, refuse_split
-from cnncalc.yamlnodes import YList, YMap
+from cnncalc.yamlnodes import Packed, YList, YMap, unpack
 
 TOP_KEYS = (
     "name",
@@ -87,12 +87,14 @@ class Expander:
         self.blocks = blocks
         self.file = file
         self.nodes: list[Node] = []
-        self.defined: dict[str, SourcePos] = dict(inputs or {INPUT: SourcePos(file)})
+        # each name → where it is written, packed (see yamlnodes): one per layer
+        self.defined: dict[str, Packed] = dict(inputs or {INPUT: SourcePos(file)})
         self.inputs = list(self.defined)
         self.alias: dict[str, str] = {}  # skipped layers and block instances → a real name
         self.splits: dict[str, int] = {}  # each split → its number of parts
         self.budget = Budget()  # the work all `$` expressions of the spec may do
         self.ops: dict[str, Op] = {}  # ops written alike as one object: a net repeats a few
+        self.made: dict[tuple[str, str], Op] = {}  # kind and values as written → its op
 
     def _shared(self, op: Op) -> Op:
         """The op already made with the same kind and field values, or `op`. Keyed by the
@@ -113,19 +115,23 @@ class Expander:
     def _default_name(self, fields: YMap, kind: str, scope: Scope) -> str:
         return "" if "name" in fields else self._auto_name(kind, scope, scope.counters)
 
-    def _claim(self, full: str, pos: SourcePos) -> None:
+    def _claim(self, full: str, at: Packed) -> None:
         if len(self.defined) > MAX_LAYERS:
-            raise _too_many(pos)
+            raise _too_many(unpack(self.file, at))
         if full == INPUT:
-            raise SpecError("`input` is reserved for the network input", pos, "rename the layer")
+            raise SpecError(
+                "`input` is reserved for the network input",
+                unpack(self.file, at),
+                "rename the layer",
+            )
         if full in self.defined:
-            first = self.defined[full]
+            first = unpack(self.file, self.defined[full])
             raise SpecError(
                 f"duplicate layer name {full!r} (first at line {first.line})",
-                pos,
+                unpack(self.file, at),
                 "layer names must be unique; rename one",
             )
-        self.defined[full] = pos
+        self.defined[full] = at
 
     def resolve(
         self, ref: Any, scope: Scope, pos: SourcePos, what: str = "`from`", own: str | None = None
@@ -341,18 +347,23 @@ class Expander:
     def add_layer(self, kind: str, fields: YMap, scope: Scope, pos: SourcePos) -> None:
         default = self._default_name(fields, kind, scope)
         full, included, trainable, inputs, _ = self._common(fields, scope, default)
-        self._claim(full, fields.value_pos.get("name", pos))
+        self._claim(full, fields.packed_pos("name", pos))
         if not included:
             self.alias[full] = inputs[0]
             scope.previous = inputs[0]
             return
         written = written_fields(kind, fields, full, pos)
         values = {name: self._value(fields, key, scope) for name, key in written.items()}
-        op = self._shared(make_op(kind, values, written, fields, full, pos))
+        # layers written alike make one op, without making it again (the repr tells 2 from
+        # 2.0, as `_shared` does)
+        op = self.made.get((kind, written_as := repr(values)))
+        if op is None:
+            op = self._shared(make_op(kind, values, written, fields, full, pos))
+            self.made[kind, written_as] = op
         functional = self._flag(fields, "functional", scope, False)
         unused = self._flag(fields, "unused", scope, False)
         field_pos: Mapping[str, SourcePos] = fields.value_pos  # packed; no copy when
-        if any(name != key for name, key in written.items()):  # no field has an alias
+        if list(written) != list(written.values()):  # no field has an alias
             field_pos = {name: fields.pos_of(key) for name, key in written.items()}
             field_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
         self.nodes.append(
@@ -389,7 +400,7 @@ class Expander:
         # an instance of a repeat is named by the repeat and does not count as a call
         default = block.name if extra is not None else self._default_name(fields, block.name, scope)
         full, included, trainable, inputs, _ = self._common(fields, scope, default)
-        self._claim(full, fields.value_pos.get("name", pos))
+        self._claim(full, fields.packed_pos("name", pos))
         if not included:
             self.alias[full] = inputs[0]
             scope.previous = inputs[0]
@@ -509,7 +520,7 @@ class Expander:
         base.value_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
         default = self._default_name(base, block.name, scope)
         full, included, _, inputs, _ = self._common(base, scope, default)
-        self._claim(full, fields.value_pos.get("name", pos))
+        self._claim(full, fields.packed_pos("name", pos))
         if not included:
             self.alias[full] = inputs[0]
             scope.previous = inputs[0]
