@@ -183,6 +183,29 @@ def _channel_range(index: Any) -> tuple[int, int | None] | None:
     return (picked.start or 0, picked.stop)
 
 
+def _spatial_cuts(index: Any, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """x[:, :, a:b, c:d] (or x[..., a:b, c:d]) on an N×C×spatial tensor as the (before, after)
+    cut per spatial axis; None for any other index, or one that cuts nothing."""
+    if not isinstance(index, tuple) or len(shape) < 3:
+        return None
+    if index and index[0] is Ellipsis:
+        index = (slice(None),) * (len(shape) - len(index) + 1) + index[1:]
+    if len(index) > len(shape) or any(i != slice(None) for i in index[:2]):
+        return None
+    picks = list(index[2:]) + [slice(None)] * (len(shape) - len(index))
+    cuts: list[int] = []
+    for pick, size in zip(picks, shape[2:], strict=True):
+        if not isinstance(pick, slice) or pick.step not in (None, 1):
+            return None
+        if not all(isinstance(b, int | None) for b in (pick.start, pick.stop)):
+            return None
+        start, stop, _ = pick.indices(size)
+        if stop <= start:
+            return None
+        cuts += [start, size - stop]
+    return tuple(cuts) if any(cuts) else None
+
+
 class Walk:
     """The state of one walk: what each fx node stands for."""
 
@@ -243,7 +266,9 @@ class Walk:
             return self._permute(node, first)
         if name in RESHAPES:
             return self._view(node, first)
-        return name == "getitem" and self._channel_slice(node, first, measured)
+        if name != "getitem":
+            return False
+        return self._channel_slice(node, first, measured) or self._crop(node, first, measured)
 
     def _is_identity(self, node: Any) -> bool:
         if node.op != "call_module":
@@ -318,6 +343,15 @@ class Walk:
         self.parts[node] = Parts(
             self.produced[source], layer_name(node), _chunks(name, node, channels)
         )
+
+    def _crop(self, node: Any, source: Any, measured: tuple[int, ...]) -> bool:
+        shape = tensor_shape(source)
+        cuts = _spatial_cuts(node.args[1], shape) if shape and source not in self.last else None
+        if cuts is None:
+            return False
+        fields = {"cropping": cuts}
+        self._add(node, layer_name(node), "crop", fields, [self.produced[source]], measured)
+        return True
 
     def _channel_slice(self, node: Any, source: Any, measured: tuple[int, ...]) -> bool:
         bounds = _channel_range(node.args[1])
