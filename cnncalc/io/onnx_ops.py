@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 Fields = dict[str, Any]
 
 
@@ -253,6 +255,86 @@ def _prelu(node: OnnxNode) -> tuple[str, Fields]:
     return "prelu", {"per_channel": node.weights[0].size > 1}
 
 
+_LINEAR = {1: "linear", 2: "bilinear", 3: "trilinear"}
+
+
+def _resize(node: OnnxNode) -> tuple[str, Fields]:
+    """Resize (opset 11+: roi, scales, sizes inputs) and Upsample (scales); a size or a scale
+    per spatial axis, the batch and channels kept."""
+    mode, rank = node.attr("mode", "nearest"), node.spatial
+    coordinates = node.attr("coordinate_transformation_mode", "half_pixel")
+    if node.op_type == "Upsample":
+        scales, sizes = node.attr("scales", node.weights[0] if node.weights else None), None
+        coordinates = "asymmetric"
+    else:
+        given = [*node.weights, None, None, None][:3]
+        scales, sizes = given[1], given[2]
+        if scales is not None and np.asarray(scales).size == 0:
+            scales = None
+        if node.attr("antialias", 0) or node.attr("keep_aspect_ratio_policy", "stretch") != (
+            "stretch"
+        ):
+            raise Unsupported("Resize with antialias or a kept aspect ratio")
+    if node.channels_last or node.rank < 3 or "axes" in node.attrs:
+        raise Unsupported("Resize of other than N×C×spatial")
+    fields: Fields = {}
+    if mode == "nearest":  # PyTorch's: the source pixel ⌊out · in/out⌋
+        if coordinates != "asymmetric" or node.attr("nearest_mode", "floor") != "floor":
+            raise Unsupported(f"nearest Resize with {coordinates} coordinates (not PyTorch's)")
+        fields["mode"] = "nearest"
+    elif mode in ("linear", "cubic"):
+        if coordinates not in ("align_corners", "half_pixel", "pytorch_half_pixel"):
+            raise Unsupported(f"Resize {mode} with coordinate_transformation_mode {coordinates}")
+        if mode == "cubic" and not math.isclose(node.attr("cubic_coeff_a", -0.75), -0.75):
+            raise Unsupported("cubic Resize with another coefficient than PyTorch's")
+        fields["mode"] = _LINEAR[rank] if mode == "linear" else "bicubic"
+        fields["align_corners"] = coordinates == "align_corners"
+    else:
+        raise Unsupported(f"Resize mode {mode}")
+    if sizes is not None:
+        values = [int(v) for v in np.asarray(sizes).flatten()]
+        key, kept = "size", values[2:]
+    elif scales is not None:
+        numbers = [float(v) for v in np.asarray(scales).flatten()]
+        key, kept = "scale", [int(v) if v.is_integer() else v for v in numbers[2:]]
+        values = [*numbers[:2], *kept]
+    else:
+        raise Unsupported("Resize without constant scales or sizes")
+    if len(kept) != rank or (key == "scale" and values[:2] != [1, 1]):
+        raise Unsupported("Resize of the batch or the channels")
+    return "upsample", {**fields, key: kept[0] if len(set(kept)) == 1 else tuple(kept)}
+
+
+def _depth_to_space(node: OnnxNode) -> tuple[str, Fields]:
+    if node.op_type == "DepthToSpace" and node.attr("mode", "DCR") != "CRD":
+        raise Unsupported("DepthToSpace in DCR order (cnncalc's pixel_shuffle is CRD, PyTorch's)")
+    kind = "pixel_shuffle" if node.op_type == "DepthToSpace" else "pixel_unshuffle"
+    return kind, {"factor": int(node.attr("blocksize", 1))}
+
+
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+
+
+def _pad(node: OnnxNode) -> tuple[str, Fields]:
+    """Pad: every axis' begin, then every axis' end (or those of `axes`)."""
+    mode = node.attr("mode", "constant")
+    given = [*node.weights, None, None, None][:3]
+    pads = node.attr("pads", None) if given[0] is None else given[0]
+    if pads is None or mode not in _PAD_MODES or node.channels_last or node.rank < 3:
+        raise Unsupported(f"Pad in mode {mode}, without constant pads, or of other than N×C×…")
+    pads = [int(p) for p in np.asarray(pads).flatten()]
+    axes = list(range(node.rank)) if given[2] is None else [int(a) for a in given[2].flatten()]
+    half = len(pads) // 2
+    per_axis = {a % node.rank: (pads[i], pads[half + i]) for i, a in enumerate(axes[:half])}
+    if any(per_axis.get(a, (0, 0)) != (0, 0) for a in (0, 1)):
+        raise Unsupported("Pad of the batch or the channels")
+    if any(p < 0 for p in pads):
+        raise Unsupported("negative pads (a crop)")
+    value = 0.0 if given[1] is None or given[1].size == 0 else float(given[1].flatten()[0])
+    padding = tuple(p for a in range(2, node.rank) for p in per_axis.get(a, (0, 0)))
+    return "pad", {"padding": padding, "mode": _PAD_MODES[mode], "value": _float(value)}
+
+
 def _plain(kind: str, **fields: Any) -> Converter:
     return lambda node: (kind, dict(fields))
 
@@ -303,6 +385,11 @@ OPS: dict[str, Converter] = {
     "Sum": _merge("add"),
     "Mul": _merge("multiply"),
     "Concat": _concat,
+    "Resize": _resize,
+    "Upsample": _resize,
+    "DepthToSpace": _depth_to_space,
+    "SpaceToDepth": _depth_to_space,
+    "Pad": _pad,
 }
 """The layer kind of each ONNX op type; an op type not listed is reported as unsupported."""
 

@@ -32,8 +32,8 @@ from cnncalc.io.onnx_skim import skim
 from cnncalc.io.onnx_values import evaluate
 
 # ops that only compute shapes or pass their input through
-_SHAPE_OPS = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "Constant", "ConstantOfShape"}
 _PASS_THROUGH = {"Identity"}
+_READS_VALUES = {"Resize", "Upsample", "Pad"}  # their inputs after the data, by position
 
 
 def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
@@ -92,7 +92,10 @@ class Walk(Patterns):
         if not data and proto.op_type in _PASS_THROUGH and first in self.constants:
             self.constants[proto.output[0]] = self.constants[first]  # a shared initializer
             return
-        if not data or proto.op_type in _SHAPE_OPS:
+        if data and proto.op_type == "Cast":
+            self._same(proto.output[0], data[0])
+            return
+        if not data or proto.op_type == "Shape":
             if proto.op_type == "Shape" and data:
                 if self.produced[data[0]] not in self.imported.shapes:  # after a missing op
                     self.derived.update(proto.output)
@@ -126,8 +129,14 @@ class Walk(Patterns):
         ]
         if proto.op_type == "Reshape" and proto.input[1] in self.values:
             constant_inputs = [proto.input[1]]  # its target computed from the input's Shape
+        if proto.op_type in _READS_VALUES:  # sizes or pads computed from the input's Shape
+            constant_inputs = [
+                i if i in self.values or i not in self.derived else "" for i in proto.input[1:]
+            ]
         weights = [self.value(i) if i else None for i in constant_inputs]
         from_file = [hasattr(self.constants.get(i), "dims") for i in constant_inputs]
+        if proto.op_type in _READS_VALUES:  # arguments (scales, pads), never weights
+            from_file = [False] * len(constant_inputs)
         sources = [self.produced[i] for i in data]
         lasts = {i in self.last for i in data}
         rank = len(self.nchw(data[0]))
