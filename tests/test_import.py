@@ -352,9 +352,8 @@ def test_onnx_params_are_the_initializers_of_each_layer(tvlike: Any, tmp_path: P
 def test_unsupported_ops_fail_listing_each_node_then_import_as_opaque(
     tvlike: Any, tmp_path: Path
 ) -> None:
-    fx = runner.invoke(
-        app, ["import", "--from", "torch", "tests.torchvision_like:Unexpressible", "--input", "8x8x3"]
-    )
+    source = "tests.torchvision_like:Unexpressible"
+    fx = runner.invoke(app, ["import", "--from", "torch", source, "--input", "8x8x3"])
     assert fx.exit_code == 2
     assert "LPPool2d ×1: up" in fx.stderr and "flip ×1: flip" in fx.stderr
     assert "--allow-unsupported" in fx.stderr

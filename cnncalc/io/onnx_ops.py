@@ -291,16 +291,18 @@ def _resize(node: OnnxNode) -> tuple[str, Fields]:
         fields["align_corners"] = coordinates == "align_corners"
     else:
         raise Unsupported(f"Resize mode {mode}")
+    kept: list[int | float]
     if sizes is not None:
-        values = [int(v) for v in np.asarray(sizes).flatten()]
-        key, kept = "size", values[2:]
+        kept = [int(v) for v in np.asarray(sizes).flatten()]
+        key, batch = "size", (1.0, 1.0)
     elif scales is not None:
         numbers = [float(v) for v in np.asarray(scales).flatten()]
-        key, kept = "scale", [int(v) if v.is_integer() else v for v in numbers[2:]]
-        values = [*numbers[:2], *kept]
+        key, batch = "scale", (numbers[0], numbers[1]) if len(numbers) > 1 else (0.0, 0.0)
+        kept = [int(v) if v.is_integer() else v for v in numbers]
     else:
         raise Unsupported("Resize without constant scales or sizes")
-    if len(kept) != rank or (key == "scale" and values[:2] != [1, 1]):
+    kept = kept[2:]
+    if len(kept) != rank or batch != (1, 1):
         raise Unsupported("Resize of the batch or the channels")
     return "upsample", {**fields, key: kept[0] if len(set(kept)) == 1 else tuple(kept)}
 

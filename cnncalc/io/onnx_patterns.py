@@ -226,7 +226,7 @@ class Patterns:
         before = self.nchw(source)
         if len(before) != 4 or len(target) != 6 or target[0] not in (0, 1, before[0]):
             return False
-        n, c, h, w = before
+        _, c, h, w = before
         r = target[3]
         if r > 1 and target[1:] == [c, h // r, r, w // r, r] and h % r == 0 and w % r == 0:
             self.blocks[proto.output[0]] = (self.produced[source], "pixel_unshuffle", r, False)
@@ -342,7 +342,8 @@ class Patterns:
                 return False
             cuts[2 * (axis - 2)] = start
             cuts[2 * (axis - 2) + 1] = shape[axis] - stop
-        self._add(proto.output[0], name, "crop", {"cropping": tuple(cuts)}, [self.produced[source]], 0)
+        fields = {"cropping": tuple(cuts)}
+        self._add(proto.output[0], name, "crop", fields, [self.produced[source]], 0)
         return True
 
     def _silu(self, proto: Any, data: list[str]) -> bool:

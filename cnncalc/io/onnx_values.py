@@ -59,7 +59,7 @@ def evaluate(op: str, attrs: dict[str, Any], inputs: list[Any]) -> Any:
             axes = _axes(attrs, inputs)
             return np.squeeze(first, axis=None if axes is None else tuple(axes))
         if op == "ConstantOfShape":
-            fill = attrs.get("value")
+            fill: Any = attrs.get("value")
             if hasattr(fill, "dims"):  # a TensorProto
                 from onnx import numpy_helper
 
