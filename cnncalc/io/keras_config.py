@@ -223,6 +223,51 @@ def _global(kind: str) -> Converter:
     return convert
 
 
+def _sides(value: Any, rank: int) -> tuple[int, ...]:
+    """ZeroPadding's and Cropping's `padding`/`cropping`: n, one n per axis, or a (before,
+    after) pair per axis — as (before, after) per axis."""
+    if isinstance(value, int):
+        return (value,) * (2 * rank)
+    items = list(value)
+    if rank == 1 and len(items) == 2 and all(isinstance(v, int) for v in items):
+        return (int(items[0]), int(items[1]))
+    if len(items) != rank:
+        raise Unsupported(f"{len(items)} sizes for {rank} spatial axes")
+    return tuple(int(p) for v in items for p in ((v, v) if isinstance(v, int) else v))
+
+
+def _border(kind: str, key: str) -> Converter:
+    def convert(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+        _channels_last(c)
+        field = "padding" if kind == "pad" else "cropping"
+        return kind, {field: _sides(c.get(key, 1), _rank(c, shape))}
+
+    return convert
+
+
+_INTERPOLATIONS = {"nearest": "nearest", "bicubic": "bicubic", "bilinear": "bilinear"}
+
+
+def _upsampling(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    _channels_last(c)
+    rank = _rank(c, shape)
+    mode = c.get("interpolation", "nearest")
+    if mode not in _INTERPOLATIONS or (mode != "nearest" and rank != 2):
+        raise Unsupported(f"UpSampling with {mode} interpolation")
+    scale = _sizes(c.get("size", 2), rank)
+    return "upsample", {"scale": scale[0] if len(set(scale)) == 1 else scale, "mode": mode}
+
+
+def _resizing(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    _channels_last(c)
+    mode = c.get("interpolation", "bilinear")
+    if mode not in _INTERPOLATIONS or c.get("crop_to_aspect_ratio") or c.get("pad_to_aspect_ratio"):
+        raise Unsupported(f"Resizing with {mode} interpolation, or keeping the aspect ratio")
+    if len(shape) != 3:
+        raise Unsupported("Resizing of other than H×W×C")
+    return "upsample", {"size": (int(c["height"]), int(c["width"])), "mode": mode}
+
+
 def _plain(kind: str, **fields: str) -> Converter:
     """A kind whose fields are config keys: field → key."""
     return lambda c, shape: (kind, {f: c[key] for f, key in fields.items() if key in c})
@@ -258,18 +303,12 @@ LAYERS: dict[str, Converter] = {
     "Add": lambda c, shape: ("add", {}),
     "Multiply": lambda c, shape: ("multiply", {}),
     "Concatenate": _concat,
+    **{f"UpSampling{r}D": _upsampling for r in (1, 2, 3)},
+    "Resizing": _resizing,
+    **{f"ZeroPadding{r}D": _border("pad", "padding") for r in (1, 2, 3)},
+    **{f"Cropping{r}D": _border("crop", "cropping") for r in (1, 2, 3)},
 }
 """The layer kind of each Keras class; a class not listed is reported as unsupported."""
-
-
-def _zero_padding_shape(c: dict[str, Any], shape: Shape) -> Shape:
-    pad = c.get("padding", 1)
-    (t, b), (left, r) = (
-        ((pad, pad), (pad, pad))
-        if isinstance(pad, int)
-        else tuple((p, p) if isinstance(p, int) else tuple(p) for p in pad)
-    )
-    return (shape[0] + t + b, shape[1] + left + r, shape[2])
 
 
 def _reshape_shape(c: dict[str, Any], shape: Shape) -> Shape:
@@ -293,7 +332,6 @@ def _normalization_counts(c: dict[str, Any], shape: Shape) -> tuple[int, int]:
 
 # for classes without a kind: their output shape (and params, buffers), for the opaque layer
 OPAQUE_SHAPES: dict[str, Callable[[dict[str, Any], Shape], Shape]] = {
-    "ZeroPadding2D": _zero_padding_shape,
     "Reshape": _reshape_shape,
     "Rescaling": _same,
     "Normalization": _same,
