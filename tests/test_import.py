@@ -34,9 +34,11 @@ runner = CliRunner()
 def _flat(net: Network) -> Imported:
     """A network taken apart into the flat layers a reader would give."""
     imported = Imported(net.name, "<zoo>", net.input_shape)
+    imported.name_inputs(list(net.inputs.items()))
     for node in net:
         fields = {f.name: getattr(node.op, f.name) for f in dataclasses.fields(node.op)}  # type: ignore[arg-type]
         imported.add(node.name, node.kind, fields, node.inputs, functional=node.functional)
+    imported.set_outputs(list(net.output_names))
     return imported
 
 

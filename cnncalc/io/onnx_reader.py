@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.graph import INPUT
 from cnncalc.io.imported import Imported, hwc
 from cnncalc.io.onnx_names import layer_name
 from cnncalc.io.onnx_ops import OPS, PER_POSITION, OnnxNode, Unsupported
@@ -59,15 +58,19 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
     inputs = [i for i in graph.input if i.name not in initializers]
     if not inputs:
         raise SpecError("the ONNX graph has no input", SourcePos(str(path)))
-    dims = [d.dim_value or 1 for d in inputs[0].type.tensor_type.shape.dim]
-    try:
-        input_shape = hwc(dims)
-    except ValueError as exc:
-        raise SpecError(f"input {inputs[0].name}: {exc}", SourcePos(str(path))) from None
-    imported = Imported(path.stem, str(path), input_shape)
+    shapes = []
+    for graph_input in inputs:
+        dims = [d.dim_value or 1 for d in graph_input.type.tensor_type.shape.dim]
+        try:
+            shapes.append((graph_input.name, hwc(dims)))
+        except ValueError as exc:
+            raise SpecError(f"input {graph_input.name}: {exc}", SourcePos(str(path))) from None
+    imported = Imported(path.stem, str(path), shapes[0][1])
     walk = Walk(onnx, numpy_helper, model, imported, allow_unsupported)
-    walk.produced[inputs[0].name] = INPUT
+    for graph_input, name in zip(inputs, imported.name_inputs(shapes), strict=True):
+        walk.produced[graph_input.name] = name
     walk.run()
+    imported.set_outputs([walk.produced.get(o.name, "") for o in graph.output])
     imported.check_supported(allow_unsupported)
     return imported
 

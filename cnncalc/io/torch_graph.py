@@ -217,17 +217,31 @@ class Walk:
         self.parts: dict[Any, Parts] = {}
         self.constants: dict[Any, Any] = {}  # get_attr nodes → their tensors
         self.missing: set[str] = set()  # unsupported and not imported, and what follows them
+        self.inputs: dict[str, str] = {}  # placeholder → its input's name (default `input`)
+        self.outputs: list[tuple[str | None, str]] = []  # (dict key, layer) the model gives
 
     def run(self) -> None:
         for node in self.traced.graph.nodes:
             if node.op == "placeholder":
-                self.produced[node] = INPUT
+                self.produced[node] = self.inputs.get(node.target, INPUT)
             elif node.op == "output":
+                self._outputs(node.args[0] if node.args else None, None)
                 break
             elif node.op == "get_attr":
                 self.constants[node] = fetch(self.traced, node.target)
             else:
                 self._node(node)
+
+    def _outputs(self, value: Any, key: str | None) -> None:
+        """The layers a returned tensor, tuple, list or dict (its keys kept) stands for."""
+        if isinstance(value, dict):
+            for item_key, item in value.items():
+                self._outputs(item, str(item_key))
+        elif isinstance(value, list | tuple):
+            for item in value:
+                self._outputs(item, None)
+        elif value in self.produced:
+            self.outputs.append((key, self.produced[value]))
 
     def _node(self, node: Any) -> None:
         if node.op == "call_method" and node.target in NON_TENSOR:
