@@ -19,6 +19,7 @@ from typing import Any
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.graph import INPUT
 from cnncalc.io.imported import Imported
+from cnncalc.io.keras_inputs import first_input_shape, layer_names, named_inputs
 from cnncalc.layers import Shape
 
 Fields = dict[str, Any]
@@ -390,40 +391,24 @@ def _histories(value: Any) -> Iterator[list[Any]]:
             yield from _histories(item)
 
 
-def _input_shape(layers: list[dict[str, Any]], pos: SourcePos) -> Shape:
-    for layer in layers:
-        config = layer.get("config", {})
-        shape = config.get("batch_shape") or config.get("batch_input_shape")
-        if shape is None:
-            shape = (layer.get("build_config") or {}).get("input_shape")
-        if shape is not None:
-            dims = shape[1:]
-            if 1 <= len(dims) <= 4 and all(isinstance(d, int) and d > 0 for d in dims):
-                return tuple(dims)
-            raise SpecError(
-                f"the model's input shape {shape} has unknown sizes",
-                pos,
-                "give one with --input HxWxC (or LxC, DxHxWxC)",
-            )
-    raise SpecError("the Keras config names no input shape", pos, "give one with --input HxWxC")
-
-
 def read_keras(path: Path, allow_unsupported: bool, input_shape: Shape | None = None) -> Imported:
     config = _read_config(path)
     model = config["config"]
     layers = model.get("layers", [])
     pos = SourcePos(str(path))
-    shape = input_shape or _input_shape(layers, pos)
+    several = named_inputs(model, layers, pos) if config.get("class_name") != "Sequential" else []
+    shape = several[0][1] if several else input_shape or first_input_shape(layers, pos)
     imported = Imported(model.get("name") or path.stem, str(path), shape)
     sequential = config.get("class_name") == "Sequential"
     output: dict[str, str] = {INPUT: INPUT}  # Keras name → the layer standing for its output
+    output.update(zip([n for n, _ in several], imported.name_inputs(several), strict=True))
     previous = INPUT
     for layer in layers:
         cls = layer.get("class_name", "")
         c = layer.get("config", {})
         name = c.get("name") or layer.get("name") or cls.lower()
         if cls == "InputLayer":
-            output[name] = INPUT
+            output.setdefault(name, INPUT)
             continue
         names = [previous] if sequential else _sources(layer.get("inbound_nodes"))
         if any(n not in output for n in names):  # fed by an unsupported layer: the import
@@ -436,6 +421,7 @@ def read_keras(path: Path, allow_unsupported: bool, input_shape: Shape | None = 
             continue
         output[name] = previous = made
     imported.check_supported(allow_unsupported)
+    imported.set_outputs([output.get(n, "") for n in layer_names(model.get("output_layers"))])
     return imported
 
 
