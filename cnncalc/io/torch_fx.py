@@ -101,7 +101,7 @@ def read_torch(
     shapes = _input_shapes([str(n.target) for n in placeholders], input_shape)
     try:
         with torch.no_grad():
-            ShapeProp(traced).propagate(
+            _recording(ShapeProp)(traced).propagate(
                 *(torch.zeros(1, shape[-1], *shape[:-1]) for _, shape in shapes)
             )
     except Exception as exc:  # a shape error in the user's model
@@ -118,6 +118,22 @@ def read_torch(
             imported.class_names[prefix] = type(module).__name__
     imported.check_supported(allow_unsupported)
     return imported
+
+
+def _recording(shape_prop: Any) -> Any:
+    """fx's ShapeProp, also keeping each integer a node computes (`x.shape[-1] // 2`) as its
+    `value`, so an index or size computed from shapes reads as the number it was."""
+
+    class Recording(shape_prop):  # type: ignore[misc]
+        def run_node(self, n: Any) -> Any:
+            result = super().run_node(n)
+            if isinstance(result, int) or (
+                isinstance(result, tuple) and all(isinstance(v, int) for v in result)
+            ):
+                n.meta["value"] = result
+            return result
+
+    return Recording
 
 
 def _untraceable(source: str, exc: Exception) -> SpecError:

@@ -183,6 +183,17 @@ def _channel_range(index: Any) -> tuple[int, int | None] | None:
     return (picked.start or 0, picked.stop)
 
 
+def _concrete(value: Any) -> Any:
+    """An index with each fx node computed from shapes replaced by the number it was."""
+    if isinstance(value, tuple):
+        return tuple(_concrete(v) for v in value)
+    if isinstance(value, slice):
+        return slice(_concrete(value.start), _concrete(value.stop), _concrete(value.step))
+    if hasattr(value, "meta") and "value" in value.meta:
+        return value.meta["value"]
+    return value
+
+
 def _spatial_cuts(index: Any, shape: tuple[int, ...]) -> tuple[int, ...] | None:
     """x[:, :, a:b, c:d] (or x[..., a:b, c:d]) on an N×C×spatial tensor as the (before, after)
     cut per spatial axis; None for any other index, or one that cuts nothing."""
@@ -360,7 +371,8 @@ class Walk:
 
     def _crop(self, node: Any, source: Any, measured: tuple[int, ...]) -> bool:
         shape = tensor_shape(source)
-        cuts = _spatial_cuts(node.args[1], shape) if shape and source not in self.last else None
+        index = _concrete(node.args[1])
+        cuts = _spatial_cuts(index, shape) if shape and source not in self.last else None
         if cuts is None:
             return False
         fields = {"cropping": cuts}
