@@ -217,3 +217,29 @@ def test_keras_several_inputs_and_outputs(tmp_path: Path) -> None:
     assert net.outputs == ("up", "probe")
     assert [net.shapes[o] for o in net.outputs] == [tuple(o.shape[1:]) for o in model.outputs]
     assert analyze(net).totals.params == model.count_params()
+
+
+class DeadBranch(nn.Module):
+    """A forward argument it never reads and a module called for nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 1)
+        self.head = nn.Conv2d(4, 2, 1)
+        self.idle = nn.Conv2d(4, 2, 1)
+
+    def forward(self, x: Any, mask: Any) -> Any:
+        y = self.stem(x)
+        self.idle(y)
+        return self.head(y), y
+
+
+def test_a_dead_branch_is_marked_unused_and_an_unread_input_dropped() -> None:
+    shapes = {"x": (8, 8, 3), "mask": (8, 8, 1)}
+    result = import_model(_source(DeadBranch), "torch", False, shapes)
+    net = result.network
+    assert net.inputs == {"x": (8, 8, 3)}
+    assert net.outputs == ("head", "stem") and net.unused == ("idle",)
+    assert "unused: true" in result.text
+    assert analyze(net).totals.params == 16 + 10  # stem and head; idle is left out
+    assert same_network(cnncalc.load(result.text), net)

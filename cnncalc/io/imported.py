@@ -28,6 +28,7 @@ class Layer:
     inputs: list[str]  # layer names, or INPUT
     weights: int | None = None  # elements of the source's tensors for it (params + buffers)
     functional: bool = False  # applied as a function (F.relu, torch.flatten), not a module
+    unused: bool = False  # the end of a branch no output needs (a module called for nothing)
 
 
 @dataclass
@@ -125,6 +126,25 @@ class Imported:
         self._taken.add(new)
         return new
 
+    def mark_unreached(self) -> None:
+        """With named inputs or outputs a spec counts only what its outputs need: the end
+        of a branch no output needs becomes `unused`, an input none reads is dropped."""
+        if (self.input_names == [INPUT] and not self.outputs) or not self.layers:
+            return
+        needed = set(self.outputs or [self.layers[-1].name])
+        read: set[str] = set()
+        for layer in reversed(self.layers):
+            if layer.name in needed:
+                needed.update(layer.inputs)
+            read.update(layer.inputs)
+        for layer in self.layers:
+            layer.unused = layer.name not in needed and layer.name not in read
+        kept = [name for name in self.input_names if name in needed]
+        for name in set(self.input_names) - set(kept) if kept else ():
+            del self.shapes[name]
+        self.input_names = kept or self.input_names
+        self.input_shape = self.shapes[self.input_names[0]]
+
     def drop_last(self) -> Layer:
         """Take back the last layer added (a reader that finds it began a longer pattern)."""
         layer = self.layers.pop()
@@ -194,7 +214,7 @@ class Imported:
     def check_weights(self, params: dict[str, tuple[int, int]]) -> None:
         """The source's tensor sizes per layer equal cnncalc's params + buffers for it."""
         for layer in self.layers:
-            if layer.weights is None:
+            if layer.weights is None or layer.name not in params:  # not counted: unused
                 continue
             counted = sum(params[layer.name])
             if counted != layer.weights:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.graph import Network, Node, build_network
+from cnncalc.graph import INPUT, Network, Node, build_network
 from cnncalc.io.imported import Imported
 from cnncalc.io.spec_writer import (
     first_input,
@@ -118,15 +118,17 @@ def _network(imported: Imported) -> Network:
             True,
             pos,
             layer.functional,
+            unused=layer.unused,
         )
         for layer in imported.layers
     ]
-    inputs = imported.inputs if len(imported.input_names) > 1 else imported.input_shape
+    inputs = imported.input_shape if imported.input_names == [INPUT] else imported.inputs
     return build_network(imported.name, inputs, nodes, tuple(imported.outputs))
 
 
 def build(imported: Imported, structure: bool = True) -> ImportResult:
     """The spec text and network of imported layers, checked against the source's tensors."""
+    imported.mark_unreached()
     header = f"imported by cnncalc from {Path(imported.source).name}"
     entries = layer_entries(imported.layers, first_input(imported))
     flat_text = to_yaml(spec_document(imported, entries, {}), header)

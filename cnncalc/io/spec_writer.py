@@ -56,6 +56,8 @@ def layer_fields(layer: Layer) -> dict[str, Any]:
     fields = {"name": layer.name, **written_fields(layer.kind, layer.fields)}
     if layer.functional:
         fields["functional"] = True
+    if layer.unused:
+        fields["unused"] = True
     return fields
 
 
@@ -82,12 +84,12 @@ def layer_entries(layers: Sequence[Layer], first_input: str = INPUT) -> list[Ent
 
 def first_input(imported: Imported) -> str:
     """What the first layer takes without `from:`: the input, unless there are several."""
-    return INPUT if len(imported.input_names) == 1 else ""
+    return INPUT if imported.input_names == [INPUT] else ""
 
 
 def spec_document(imported: Imported, layers: list[Entry], blocks: dict[str, Any]) -> Entry:
     doc: Entry = {"name": imported.name}
-    if len(imported.input_names) > 1:
+    if imported.input_names != [INPUT]:
         doc["inputs"] = {name: list(shape) for name, shape in imported.inputs.items()}
     else:
         doc["input"] = list(imported.input_shape)
