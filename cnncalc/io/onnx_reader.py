@@ -70,7 +70,14 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
     for graph_input, name in zip(inputs, imported.name_inputs(shapes), strict=True):
         walk.produced[graph_input.name] = name
     walk.run()
-    imported.set_outputs([walk.produced.get(o.name, "") for o in graph.output])
+    outputs = [walk.produced.get(o.name, "") for o in graph.output]
+    if len(outputs) > 1:  # named by the exporter (`output_names=["out", "aux"]`) where free
+        renamed = [o.name.isidentifier() for o in graph.output]
+        outputs = [
+            imported.rename(layer, o.name) if named else layer
+            for layer, o, named in zip(outputs, graph.output, renamed, strict=True)
+        ]
+    imported.set_outputs(outputs)
     imported.check_supported(allow_unsupported)
     return imported
 
