@@ -273,3 +273,24 @@ def test_keras_1d_and_3d_resampling(keras: Any, tmp_path: Path) -> None:
         net = import_model(str(tmp_path / "m.keras")).network
         assert [n.kind for n in net] == ["upsample", "pad", "crop"]
         assert net.shapes["crop"] == tuple(model.output.shape[1:])
+
+
+@pytest.mark.parametrize("opset", [9, 10, 11])
+def test_onnx_upsample_of_older_opsets(opset: int, tmp_path: Path) -> None:
+    """Upsample (opset 9), Resize of (X, scales) (10) and of (X, roi, scales) (11)."""
+    pytest.importorskip("onnx")
+    model = nn.Sequential(
+        nn.Conv2d(3, 4, 1),
+        nn.Upsample(scale_factor=2),
+        nn.Upsample(scale_factor=2, mode="bilinear"),
+    ).eval()
+    path = tmp_path / "m.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, (torch.zeros(1, 3, 8, 8),), str(path), dynamo=False, opset_version=opset
+        )
+    net = import_model(str(path)).network
+    ups = [n.op for n in net if n.kind == "upsample"]
+    assert [(u.scale, u.mode) for u in ups] == [(2, "nearest"), (2, "bilinear")]  # type: ignore[attr-defined]
+    assert net.shapes[net.output.name] == (32, 32, 4)

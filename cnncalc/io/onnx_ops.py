@@ -262,10 +262,11 @@ def _resize(node: OnnxNode) -> tuple[str, Fields]:
     """Resize (opset 11+: roi, scales, sizes inputs) and Upsample (scales); a size or a scale
     per spatial axis, the batch and channels kept."""
     mode, rank = node.attr("mode", "nearest"), node.spatial
-    coordinates = node.attr("coordinate_transformation_mode", "half_pixel")
-    if node.op_type == "Upsample":
+    # not written: Upsample and opset 10's Resize, whose only linear and nearest modes are
+    # what PyTorch's exporter writes for its bilinear and nearest
+    coordinates = node.attr("coordinate_transformation_mode", None)
+    if node.op_type == "Upsample" or len(node.weights) == 1:  # (X, scales): opset < 11
         scales, sizes = node.attr("scales", node.weights[0] if node.weights else None), None
-        coordinates = "asymmetric"
     else:
         given = [*node.weights, None, None, None][:3]
         scales, sizes = given[1], given[2]
@@ -279,11 +280,11 @@ def _resize(node: OnnxNode) -> tuple[str, Fields]:
         raise Unsupported("Resize of other than N×C×spatial")
     fields: Fields = {}
     if mode == "nearest":  # PyTorch's: the source pixel ⌊out · in/out⌋
-        if coordinates != "asymmetric" or node.attr("nearest_mode", "floor") != "floor":
+        if coordinates not in (None, "asymmetric") or node.attr("nearest_mode", "floor") != "floor":
             raise Unsupported(f"nearest Resize with {coordinates} coordinates (not PyTorch's)")
         fields["mode"] = "nearest"
     elif mode in ("linear", "cubic"):
-        if coordinates not in ("align_corners", "half_pixel", "pytorch_half_pixel"):
+        if coordinates not in (None, "align_corners", "half_pixel", "pytorch_half_pixel"):
             raise Unsupported(f"Resize {mode} with coordinate_transformation_mode {coordinates}")
         if mode == "cubic" and not math.isclose(node.attr("cubic_coeff_a", -0.75), -0.75):
             raise Unsupported("cubic Resize with another coefficient than PyTorch's")
