@@ -167,16 +167,16 @@ def mobilenet_v2(**kwargs) -> MobileNetV2:
     return MobileNetV2(**kwargs)
 
 
-class Upsampler(nn.Module):
-    """Two ops cnncalc has no kind for (nn.Upsample, F.interpolate), around two convs."""
+class Unexpressible(nn.Module):
+    """Two ops cnncalc has no kind for (an Lp-norm pooling, a flip), around two convs."""
 
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
-        self.up = nn.Upsample(scale_factor=2)
+        self.up = nn.LPPool2d(2, 2)
         self.conv2 = nn.Conv2d(8, 4, 3, padding=1)
 
     def forward(self, x):
         x = self.up(self.conv1(x))
-        x = F.interpolate(x, scale_factor=2.0)
+        x = torch.flip(x, [3])
         return self.conv2(x)

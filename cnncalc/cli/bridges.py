@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import InputOpt, app, one_input_option, reports_errors
+from cnncalc.cli.common import InputOpt, app, input_option, reports_errors
 from cnncalc.errors import SourcePos, SpecError
 
 
@@ -76,7 +76,7 @@ def import_command(
         source,
         source_format.value if source_format else None,
         allow_unsupported,
-        one_input_option(input),
+        input_option(input),
         structure=not flat,
         torch_kwargs=kwargs,
     )

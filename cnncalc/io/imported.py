@@ -28,6 +28,7 @@ class Layer:
     inputs: list[str]  # layer names, or INPUT
     weights: int | None = None  # elements of the source's tensors for it (params + buffers)
     functional: bool = False  # applied as a function (F.relu, torch.flatten), not a module
+    unused: bool = False  # the end of a branch no output needs (a module called for nothing)
 
 
 @dataclass
@@ -39,10 +40,40 @@ class Imported:
     shapes: dict[str, Shape] = field(default_factory=dict)
     unsupported: list[tuple[str, str]] = field(default_factory=list)  # (op, node name)
     class_names: dict[str, str] = field(default_factory=dict)  # module prefix → its class
+    outputs: list[str] = field(default_factory=list)  # the layers it gives; []: the last one
 
     def __post_init__(self) -> None:
         self.shapes[INPUT] = self.input_shape
         self._taken: set[str] = {INPUT}
+        self.input_names: list[str] = [INPUT]
+
+    def name_inputs(self, shapes: Sequence[tuple[str, Shape]]) -> list[str]:
+        """Several inputs, each named (a name taken twice, or `input`, made unique) with its
+        shape, in place of the one `input`; the names given. One input stays `input`."""
+        if len(shapes) < 2:
+            return [INPUT] * len(shapes)
+        del self.shapes[INPUT]
+        self.input_names = []
+        for name, shape in shapes:
+            made = self.unique(name)
+            self._taken.add(made)
+            self.shapes[made] = tuple(shape)
+            self.input_names.append(made)
+        self.input_shape = self.shapes[self.input_names[0]]
+        return list(self.input_names)
+
+    @property
+    def inputs(self) -> dict[str, Shape]:
+        """Each input's name → its shape."""
+        return {name: self.shapes[name] for name in self.input_names}
+
+    def set_outputs(self, layers: Sequence[str]) -> None:
+        """The layers the model gives (each once, in order; an input given back, or what an
+        op not imported made, is not a layer); the last layer alone is the default, not kept."""
+        made = {layer.name for layer in self.layers}
+        unique = [name for name in dict.fromkeys(layers) if name in made]
+        last = self.layers[-1].name if self.layers else None
+        self.outputs = [] if unique == [last] else unique
 
     def unique(self, name: str) -> str:
         """`name`, or `name_1`, `name_2` ... when it is taken (a module called twice)."""
@@ -80,6 +111,39 @@ class Imported:
         self.layers.append(layer)
         self.shapes[name] = shape
         return name
+
+    def rename(self, old: str, new: str) -> str:
+        """Call layer `old` `new` (and every reference to it), unless `new` is taken; the
+        layer's name."""
+        if new in self._taken or old not in self.shapes or old in self.input_names:
+            return old
+        for layer in self.layers:
+            if layer.name == old:
+                layer.name = new
+            layer.inputs = [new if i == old else i for i in layer.inputs]
+        self.shapes[new] = self.shapes.pop(old)
+        self._taken.discard(old)
+        self._taken.add(new)
+        return new
+
+    def mark_unreached(self) -> None:
+        """With named inputs or outputs a spec counts only what its outputs need: the end
+        of a branch no output needs becomes `unused`, an input none reads is dropped."""
+        if (self.input_names == [INPUT] and not self.outputs) or not self.layers:
+            return
+        needed = set(self.outputs or [self.layers[-1].name])
+        read: set[str] = set()
+        for layer in reversed(self.layers):
+            if layer.name in needed:
+                needed.update(layer.inputs)
+            read.update(layer.inputs)
+        for layer in self.layers:
+            layer.unused = layer.name not in needed and layer.name not in read
+        kept = [name for name in self.input_names if name in needed]
+        for name in set(self.input_names) - set(kept) if kept else ():
+            del self.shapes[name]
+        self.input_names = kept or self.input_names
+        self.input_shape = self.shapes[self.input_names[0]]
 
     def drop_last(self) -> Layer:
         """Take back the last layer added (a reader that finds it began a longer pattern)."""
@@ -151,7 +215,7 @@ class Imported:
     def check_weights(self, params: dict[str, tuple[int, int]]) -> None:
         """The source's tensor sizes per layer equal cnncalc's params + buffers for it."""
         for layer in self.layers:
-            if layer.weights is None:
+            if layer.weights is None or layer.name not in params:  # not counted: unused
                 continue
             counted = sum(params[layer.name])
             if counted != layer.weights:

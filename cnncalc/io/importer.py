@@ -9,14 +9,21 @@ wiring, shapes); otherwise the flat spec is written.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.graph import Network, Node, build_network
+from cnncalc.graph import INPUT, Network, Node, build_network
 from cnncalc.io.imported import Imported
-from cnncalc.io.spec_writer import layer_entries, spec_document, to_yaml, written_value
+from cnncalc.io.spec_writer import (
+    first_input,
+    layer_entries,
+    spec_document,
+    to_yaml,
+    written_value,
+)
 from cnncalc.io.structure import recover
 from cnncalc.layers import KINDS, Op, Shape
 from cnncalc.passes.params import count_params
@@ -53,9 +60,15 @@ def read_source(
     source: str,
     kind: Source,
     allow_unsupported: bool,
-    input_shape: Shape | None,
+    input_shape: Shape | Mapping[str, Shape] | None,
     torch_kwargs: dict[str, Any] | None = None,
 ) -> Imported:
+    if isinstance(input_shape, Mapping) and kind != "torch":
+        raise SpecError(
+            "--input NAME=SHAPE names a torch model's forward argument",
+            SourcePos("--input"),
+            "write `--input HxWxC`",
+        )
     if kind == "onnx":
         from cnncalc.io.onnx_reader import read_onnx
 
@@ -63,7 +76,8 @@ def read_source(
     if kind == "keras":
         from cnncalc.io.keras_config import read_keras
 
-        return read_keras(_existing(source), allow_unsupported, input_shape)
+        shape = None if isinstance(input_shape, Mapping) else input_shape
+        return read_keras(_existing(source), allow_unsupported, shape)
     from cnncalc.io.torch_fx import read_torch
 
     return read_torch(source, allow_unsupported, input_shape, torch_kwargs)
@@ -78,8 +92,8 @@ def _existing(source: str) -> Path:
 
 def same_network(a: Network, b: Network) -> bool:
     """Node by node: names, kinds, fields (as a spec reads them: `stride: [1, 1, 1]` is
-    `stride: 1`), inputs, flags and output shapes."""
-    if len(a) != len(b) or a.input_shape != b.input_shape:
+    `stride: 1`), inputs, flags and output shapes; the inputs and outputs."""
+    if len(a) != len(b) or a.inputs != b.inputs or a.outputs != b.outputs:
         return False
     return all(
         (x.name, _meaning(x.op), x.inputs, x.trainable, x.functional, a.shapes[x.name])
@@ -110,21 +124,25 @@ def _network(imported: Imported) -> Network:
             True,
             pos,
             layer.functional,
+            unused=layer.unused,
         )
         for layer in imported.layers
     ]
-    return build_network(imported.name, imported.input_shape, nodes)
+    inputs = imported.input_shape if imported.input_names == [INPUT] else imported.inputs
+    return build_network(imported.name, inputs, nodes, tuple(imported.outputs))
 
 
 def build(imported: Imported, structure: bool = True) -> ImportResult:
     """The spec text and network of imported layers, checked against the source's tensors."""
+    imported.mark_unreached()
     header = f"imported by cnncalc from {Path(imported.source).name}"
-    flat_text = to_yaml(spec_document(imported, layer_entries(imported.layers), {}), header)
+    entries = layer_entries(imported.layers, first_input(imported))
+    flat_text = to_yaml(spec_document(imported, entries, {}), header)
     flat = _network(imported)
     counts = count_params(flat)
     imported.check_weights({n: (c.params, c.buffers) for n, c in counts.items()})
     if structure:
-        layers, blocks = recover(imported.layers, imported.class_names)
+        layers, blocks = recover(imported.layers, imported.class_names, first_input(imported))
         if blocks:
             text = to_yaml(spec_document(imported, layers, blocks), header)
             try:
@@ -140,7 +158,7 @@ def import_model(
     source: str,
     kind: Source | None = None,
     allow_unsupported: bool = False,
-    input_shape: Shape | None = None,
+    input_shape: Shape | Mapping[str, Shape] | None = None,
     structure: bool = True,
     torch_kwargs: dict[str, Any] | None = None,
 ) -> ImportResult:

@@ -19,6 +19,7 @@ from typing import Any
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.graph import INPUT
 from cnncalc.io.imported import Imported
+from cnncalc.io.keras_inputs import first_input_shape, layer_names, named_inputs
 from cnncalc.layers import Shape
 
 Fields = dict[str, Any]
@@ -223,6 +224,51 @@ def _global(kind: str) -> Converter:
     return convert
 
 
+def _sides(value: Any, rank: int) -> tuple[int, ...]:
+    """ZeroPadding's and Cropping's `padding`/`cropping`: n, one n per axis, or a (before,
+    after) pair per axis — as (before, after) per axis."""
+    if isinstance(value, int):
+        return (value,) * (2 * rank)
+    items = list(value)
+    if rank == 1 and len(items) == 2 and all(isinstance(v, int) for v in items):
+        return (int(items[0]), int(items[1]))
+    if len(items) != rank:
+        raise Unsupported(f"{len(items)} sizes for {rank} spatial axes")
+    return tuple(int(p) for v in items for p in ((v, v) if isinstance(v, int) else v))
+
+
+def _border(kind: str, key: str) -> Converter:
+    def convert(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+        _channels_last(c)
+        field = "padding" if kind == "pad" else "cropping"
+        return kind, {field: _sides(c.get(key, 1), _rank(c, shape))}
+
+    return convert
+
+
+_INTERPOLATIONS = {"nearest": "nearest", "bicubic": "bicubic", "bilinear": "bilinear"}
+
+
+def _upsampling(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    _channels_last(c)
+    rank = _rank(c, shape)
+    mode = c.get("interpolation", "nearest")
+    if mode not in _INTERPOLATIONS or (mode != "nearest" and rank != 2):
+        raise Unsupported(f"UpSampling with {mode} interpolation")
+    scale = _sizes(c.get("size", 2), rank)
+    return "upsample", {"scale": scale[0] if len(set(scale)) == 1 else scale, "mode": mode}
+
+
+def _resizing(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    _channels_last(c)
+    mode = c.get("interpolation", "bilinear")
+    if mode not in _INTERPOLATIONS or c.get("crop_to_aspect_ratio") or c.get("pad_to_aspect_ratio"):
+        raise Unsupported(f"Resizing with {mode} interpolation, or keeping the aspect ratio")
+    if len(shape) != 3:
+        raise Unsupported("Resizing of other than H×W×C")
+    return "upsample", {"size": (int(c["height"]), int(c["width"])), "mode": mode}
+
+
 def _plain(kind: str, **fields: str) -> Converter:
     """A kind whose fields are config keys: field → key."""
     return lambda c, shape: (kind, {f: c[key] for f, key in fields.items() if key in c})
@@ -258,18 +304,12 @@ LAYERS: dict[str, Converter] = {
     "Add": lambda c, shape: ("add", {}),
     "Multiply": lambda c, shape: ("multiply", {}),
     "Concatenate": _concat,
+    **{f"UpSampling{r}D": _upsampling for r in (1, 2, 3)},
+    "Resizing": _resizing,
+    **{f"ZeroPadding{r}D": _border("pad", "padding") for r in (1, 2, 3)},
+    **{f"Cropping{r}D": _border("crop", "cropping") for r in (1, 2, 3)},
 }
 """The layer kind of each Keras class; a class not listed is reported as unsupported."""
-
-
-def _zero_padding_shape(c: dict[str, Any], shape: Shape) -> Shape:
-    pad = c.get("padding", 1)
-    (t, b), (left, r) = (
-        ((pad, pad), (pad, pad))
-        if isinstance(pad, int)
-        else tuple((p, p) if isinstance(p, int) else tuple(p) for p in pad)
-    )
-    return (shape[0] + t + b, shape[1] + left + r, shape[2])
 
 
 def _reshape_shape(c: dict[str, Any], shape: Shape) -> Shape:
@@ -293,7 +333,6 @@ def _normalization_counts(c: dict[str, Any], shape: Shape) -> tuple[int, int]:
 
 # for classes without a kind: their output shape (and params, buffers), for the opaque layer
 OPAQUE_SHAPES: dict[str, Callable[[dict[str, Any], Shape], Shape]] = {
-    "ZeroPadding2D": _zero_padding_shape,
     "Reshape": _reshape_shape,
     "Rescaling": _same,
     "Normalization": _same,
@@ -352,40 +391,24 @@ def _histories(value: Any) -> Iterator[list[Any]]:
             yield from _histories(item)
 
 
-def _input_shape(layers: list[dict[str, Any]], pos: SourcePos) -> Shape:
-    for layer in layers:
-        config = layer.get("config", {})
-        shape = config.get("batch_shape") or config.get("batch_input_shape")
-        if shape is None:
-            shape = (layer.get("build_config") or {}).get("input_shape")
-        if shape is not None:
-            dims = shape[1:]
-            if 1 <= len(dims) <= 4 and all(isinstance(d, int) and d > 0 for d in dims):
-                return tuple(dims)
-            raise SpecError(
-                f"the model's input shape {shape} has unknown sizes",
-                pos,
-                "give one with --input HxWxC (or LxC, DxHxWxC)",
-            )
-    raise SpecError("the Keras config names no input shape", pos, "give one with --input HxWxC")
-
-
 def read_keras(path: Path, allow_unsupported: bool, input_shape: Shape | None = None) -> Imported:
     config = _read_config(path)
     model = config["config"]
     layers = model.get("layers", [])
     pos = SourcePos(str(path))
-    shape = input_shape or _input_shape(layers, pos)
+    several = named_inputs(model, layers, pos) if config.get("class_name") != "Sequential" else []
+    shape = several[0][1] if several else input_shape or first_input_shape(layers, pos)
     imported = Imported(model.get("name") or path.stem, str(path), shape)
     sequential = config.get("class_name") == "Sequential"
     output: dict[str, str] = {INPUT: INPUT}  # Keras name → the layer standing for its output
+    output.update(zip([n for n, _ in several], imported.name_inputs(several), strict=True))
     previous = INPUT
     for layer in layers:
         cls = layer.get("class_name", "")
         c = layer.get("config", {})
         name = c.get("name") or layer.get("name") or cls.lower()
         if cls == "InputLayer":
-            output[name] = INPUT
+            output.setdefault(name, INPUT)
             continue
         names = [previous] if sequential else _sources(layer.get("inbound_nodes"))
         if any(n not in output for n in names):  # fed by an unsupported layer: the import
@@ -398,6 +421,7 @@ def read_keras(path: Path, allow_unsupported: bool, input_shape: Shape | None = 
             continue
         output[name] = previous = made
     imported.check_supported(allow_unsupported)
+    imported.set_outputs([output.get(n, "") for n in layer_names(model.get("output_layers"))])
     return imported
 
 

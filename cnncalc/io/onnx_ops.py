@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 Fields = dict[str, Any]
 
 
@@ -253,6 +255,89 @@ def _prelu(node: OnnxNode) -> tuple[str, Fields]:
     return "prelu", {"per_channel": node.weights[0].size > 1}
 
 
+_LINEAR = {1: "linear", 2: "bilinear", 3: "trilinear"}
+
+
+def _resize(node: OnnxNode) -> tuple[str, Fields]:
+    """Resize (opset 11+: roi, scales, sizes inputs) and Upsample (scales); a size or a scale
+    per spatial axis, the batch and channels kept."""
+    mode, rank = node.attr("mode", "nearest"), node.spatial
+    # not written: Upsample and opset 10's Resize, whose only linear and nearest modes are
+    # what PyTorch's exporter writes for its bilinear and nearest
+    coordinates = node.attr("coordinate_transformation_mode", None)
+    if node.op_type == "Upsample" or len(node.weights) == 1:  # (X, scales): opset < 11
+        scales, sizes = node.attr("scales", node.weights[0] if node.weights else None), None
+    else:
+        given = [*node.weights, None, None, None][:3]
+        scales, sizes = given[1], given[2]
+        if scales is not None and np.asarray(scales).size == 0:
+            scales = None
+        if node.attr("antialias", 0) or node.attr("keep_aspect_ratio_policy", "stretch") != (
+            "stretch"
+        ):
+            raise Unsupported("Resize with antialias or a kept aspect ratio")
+    if node.channels_last or node.rank < 3 or "axes" in node.attrs:
+        raise Unsupported("Resize of other than N×C×spatial")
+    fields: Fields = {}
+    if mode == "nearest":  # PyTorch's: the source pixel ⌊out · in/out⌋
+        if coordinates not in (None, "asymmetric") or node.attr("nearest_mode", "floor") != "floor":
+            raise Unsupported(f"nearest Resize with {coordinates} coordinates (not PyTorch's)")
+        fields["mode"] = "nearest"
+    elif mode in ("linear", "cubic"):
+        if coordinates not in (None, "align_corners", "half_pixel", "pytorch_half_pixel"):
+            raise Unsupported(f"Resize {mode} with coordinate_transformation_mode {coordinates}")
+        if mode == "cubic" and not math.isclose(node.attr("cubic_coeff_a", -0.75), -0.75):
+            raise Unsupported("cubic Resize with another coefficient than PyTorch's")
+        fields["mode"] = _LINEAR[rank] if mode == "linear" else "bicubic"
+        fields["align_corners"] = coordinates == "align_corners"
+    else:
+        raise Unsupported(f"Resize mode {mode}")
+    kept: list[int | float]
+    if sizes is not None:
+        kept = [int(v) for v in np.asarray(sizes).flatten()]
+        key, batch = "size", (1.0, 1.0)
+    elif scales is not None:
+        numbers = [float(v) for v in np.asarray(scales).flatten()]
+        key, batch = "scale", (numbers[0], numbers[1]) if len(numbers) > 1 else (0.0, 0.0)
+        kept = [int(v) if v.is_integer() else v for v in numbers]
+    else:
+        raise Unsupported("Resize without constant scales or sizes")
+    kept = kept[2:]
+    if len(kept) != rank or batch != (1, 1):
+        raise Unsupported("Resize of the batch or the channels")
+    return "upsample", {**fields, key: kept[0] if len(set(kept)) == 1 else tuple(kept)}
+
+
+def _depth_to_space(node: OnnxNode) -> tuple[str, Fields]:
+    if node.op_type == "DepthToSpace" and node.attr("mode", "DCR") != "CRD":
+        raise Unsupported("DepthToSpace in DCR order (cnncalc's pixel_shuffle is CRD, PyTorch's)")
+    kind = "pixel_shuffle" if node.op_type == "DepthToSpace" else "pixel_unshuffle"
+    return kind, {"factor": int(node.attr("blocksize", 1))}
+
+
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+
+
+def _pad(node: OnnxNode) -> tuple[str, Fields]:
+    """Pad: every axis' begin, then every axis' end (or those of `axes`)."""
+    mode = node.attr("mode", "constant")
+    given = [*node.weights, None, None, None][:3]
+    pads = node.attr("pads", None) if given[0] is None else given[0]
+    if pads is None or mode not in _PAD_MODES or node.channels_last or node.rank < 3:
+        raise Unsupported(f"Pad in mode {mode}, without constant pads, or of other than N×C×…")
+    pads = [int(p) for p in np.asarray(pads).flatten()]
+    axes = list(range(node.rank)) if given[2] is None else [int(a) for a in given[2].flatten()]
+    half = len(pads) // 2
+    per_axis = {a % node.rank: (pads[i], pads[half + i]) for i, a in enumerate(axes[:half])}
+    if any(per_axis.get(a, (0, 0)) != (0, 0) for a in (0, 1)):
+        raise Unsupported("Pad of the batch or the channels")
+    if any(p < 0 for p in pads):
+        raise Unsupported("negative pads (a crop)")
+    value = 0.0 if given[1] is None or given[1].size == 0 else float(given[1].flatten()[0])
+    padding = tuple(p for a in range(2, node.rank) for p in per_axis.get(a, (0, 0)))
+    return "pad", {"padding": padding, "mode": _PAD_MODES[mode], "value": _float(value)}
+
+
 def _plain(kind: str, **fields: Any) -> Converter:
     return lambda node: (kind, dict(fields))
 
@@ -303,6 +388,11 @@ OPS: dict[str, Converter] = {
     "Sum": _merge("add"),
     "Mul": _merge("multiply"),
     "Concat": _concat,
+    "Resize": _resize,
+    "Upsample": _resize,
+    "DepthToSpace": _depth_to_space,
+    "SpaceToDepth": _depth_to_space,
+    "Pad": _pad,
 }
 """The layer kind of each ONNX op type; an op type not listed is reported as unsupported."""
 

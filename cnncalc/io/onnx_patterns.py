@@ -44,6 +44,7 @@ class Patterns:
         self.produced: dict[str, str] = {}  # tensor → the layer that makes it
         self.last: set[str] = set()  # tensors with their channels last (after a Transpose)
         self.grouped: dict[str, Grouped] = {}
+        self.blocks: dict[str, tuple[str, str, int, bool]] = {}  # layer, kind, r, transposed
         self.group_norms: dict[str, tuple[str, int, float | None]] = {}  # layer, groups, eps
         self.norms: dict[str, tuple[str, float]] = {}  # ReduceL2 → Clip: layer, eps
         self.values: dict[str, Any] = {}  # shape computations evaluated (Shape → Gather → …)
@@ -133,7 +134,11 @@ class Patterns:
             if target is None:
                 return False
             target = [int(d) for d in target]
-            return self._group(proto, source, target) or self._norm_groups(proto, source, target)
+            return (
+                self._group(proto, source, target)
+                or self._norm_groups(proto, source, target)
+                or self._blocks(proto, source, target)
+            )
         if op == "ReduceL2" and source not in self.last:
             axes = attrs.get("axes")
             if axes is None and len(proto.input) > 1:
@@ -183,6 +188,20 @@ class Patterns:
             if proto.op_type in ("Clip", "Expand"):
                 self.norms[proto.output[0]] = (layer, eps)
                 return True
+        if first in self.blocks:
+            layer, kind, factor, transposed = self.blocks[first]
+            perm = [int(p) for p in attrs.get("perm", [])]
+            wanted = [0, 1, 3, 5, 2, 4] if kind == "pixel_unshuffle" else [0, 1, 4, 2, 5, 3]
+            if proto.op_type == "Transpose" and perm == wanted and not transposed:
+                self.blocks[proto.output[0]] = (layer, kind, factor, True)
+                return True
+            if proto.op_type == "Reshape" and transposed:
+                named = f"{scope(proto.name or proto.output[0])[0]}.{kind}".lstrip(".")
+                self._add(proto.output[0], named, kind, {"factor": factor}, [layer], 0)
+                return True
+            name = layer_name(proto.name or proto.output[0], proto.op_type, self.containers)
+            self._unsupported(proto, name, [layer], 0)
+            return True
         pending = self.group_norms.get(first) or self.norms.get(first)
         if pending is None:
             return False
@@ -200,6 +219,23 @@ class Patterns:
             return False
         self.group_norms[proto.output[0]] = (self.produced[source], target[1], None)
         return True
+
+    def _blocks(self, proto: Any, source: str, target: list[int]) -> bool:
+        """The first Reshape of torch's pixel_unshuffle, (N, C, H, W) → (N, C, H/r, r, W/r, r),
+        or of a pixel_shuffle, → (N, C/r², r, r, H, W)."""
+        before = self.nchw(source)
+        if len(before) != 4 or len(target) != 6 or target[0] not in (0, 1, before[0]):
+            return False
+        _, c, h, w = before
+        r = target[3]
+        if r > 1 and target[1:] == [c, h // r, r, w // r, r] and h % r == 0 and w % r == 0:
+            self.blocks[proto.output[0]] = (self.produced[source], "pixel_unshuffle", r, False)
+            return True
+        r = target[2]
+        if r > 1 and target[1:] == [c // (r * r), r, r, h, w] and c % (r * r) == 0:
+            self.blocks[proto.output[0]] = (self.produced[source], "pixel_shuffle", r, False)
+            return True
+        return False
 
     def _mish(self, proto: Any, data: list[str]) -> bool:
         """Mul(x, Tanh(Softplus(x))), as torch exports Mish."""
@@ -276,7 +312,11 @@ class Patterns:
         starts, ends, axes, steps = (
             self.value(i) if i else None for i in [*proto.input[1:5], "", "", ""][:4]
         )
-        if starts is None or ends is None or len(starts) != 1:
+        if starts is None or ends is None:
+            return False
+        if axes is not None and all(int(a) % rank >= 2 for a in axes):
+            return self._crop(proto, source, name, (starts, ends, axes, steps))
+        if len(starts) != 1:
             return False
         axis = int(axes[0]) % rank if axes is not None else 0
         if axis != 1 or (steps is not None and int(steps[0]) != 1):
@@ -287,6 +327,23 @@ class Patterns:
         stop = None if end >= channels else end + (channels if end < 0 else 0)
         fields = {"start": start, "stop": stop}
         self._add(proto.output[0], name, "slice", fields, [self.produced[source]], 0)
+        return True
+
+    def _crop(self, proto: Any, source: str, name: str, bounds: tuple[Any, ...]) -> bool:
+        """A Slice of spatial axes, step 1: `crop`."""
+        starts, ends, axes, steps = bounds
+        shape = self.nchw(source)
+        cuts = [0] * (2 * (len(shape) - 2))
+        for index, axis in enumerate(int(a) % len(shape) for a in axes):
+            if steps is not None and int(steps[index]) != 1:
+                return False
+            start, stop, _ = slice(int(starts[index]), int(ends[index])).indices(shape[axis])
+            if stop <= start:
+                return False
+            cuts[2 * (axis - 2)] = start
+            cuts[2 * (axis - 2) + 1] = shape[axis] - stop
+        fields = {"cropping": tuple(cuts)}
+        self._add(proto.output[0], name, "crop", fields, [self.produced[source]], 0)
         return True
 
     def _silu(self, proto: Any, data: list[str]) -> bool:

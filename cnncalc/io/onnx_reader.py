@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.graph import INPUT
 from cnncalc.io.imported import Imported, hwc
 from cnncalc.io.onnx_names import layer_name
 from cnncalc.io.onnx_ops import OPS, PER_POSITION, OnnxNode, Unsupported
@@ -32,8 +31,8 @@ from cnncalc.io.onnx_skim import skim
 from cnncalc.io.onnx_values import evaluate
 
 # ops that only compute shapes or pass their input through
-_SHAPE_OPS = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "Constant", "ConstantOfShape"}
 _PASS_THROUGH = {"Identity"}
+_READS_VALUES = {"Resize", "Upsample", "Pad"}  # their inputs after the data, by position
 
 
 def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
@@ -59,15 +58,26 @@ def read_onnx(path: Path, allow_unsupported: bool) -> Imported:
     inputs = [i for i in graph.input if i.name not in initializers]
     if not inputs:
         raise SpecError("the ONNX graph has no input", SourcePos(str(path)))
-    dims = [d.dim_value or 1 for d in inputs[0].type.tensor_type.shape.dim]
-    try:
-        input_shape = hwc(dims)
-    except ValueError as exc:
-        raise SpecError(f"input {inputs[0].name}: {exc}", SourcePos(str(path))) from None
-    imported = Imported(path.stem, str(path), input_shape)
+    shapes = []
+    for graph_input in inputs:
+        dims = [d.dim_value or 1 for d in graph_input.type.tensor_type.shape.dim]
+        try:
+            shapes.append((graph_input.name, hwc(dims)))
+        except ValueError as exc:
+            raise SpecError(f"input {graph_input.name}: {exc}", SourcePos(str(path))) from None
+    imported = Imported(path.stem, str(path), shapes[0][1])
     walk = Walk(onnx, numpy_helper, model, imported, allow_unsupported)
-    walk.produced[inputs[0].name] = INPUT
+    for graph_input, name in zip(inputs, imported.name_inputs(shapes), strict=True):
+        walk.produced[graph_input.name] = name
     walk.run()
+    outputs = [walk.produced.get(o.name, "") for o in graph.output]
+    if len(outputs) > 1:  # named by the exporter (`output_names=["out", "aux"]`) where free
+        renamed = [o.name.isidentifier() for o in graph.output]
+        outputs = [
+            imported.rename(layer, o.name) if named else layer
+            for layer, o, named in zip(outputs, graph.output, renamed, strict=True)
+        ]
+    imported.set_outputs(outputs)
     imported.check_supported(allow_unsupported)
     return imported
 
@@ -92,7 +102,10 @@ class Walk(Patterns):
         if not data and proto.op_type in _PASS_THROUGH and first in self.constants:
             self.constants[proto.output[0]] = self.constants[first]  # a shared initializer
             return
-        if not data or proto.op_type in _SHAPE_OPS:
+        if data and proto.op_type == "Cast":
+            self._same(proto.output[0], data[0])
+            return
+        if not data or proto.op_type == "Shape":
             if proto.op_type == "Shape" and data:
                 if self.produced[data[0]] not in self.imported.shapes:  # after a missing op
                     self.derived.update(proto.output)
@@ -126,8 +139,14 @@ class Walk(Patterns):
         ]
         if proto.op_type == "Reshape" and proto.input[1] in self.values:
             constant_inputs = [proto.input[1]]  # its target computed from the input's Shape
+        if proto.op_type in _READS_VALUES:  # sizes or pads computed from the input's Shape
+            constant_inputs = [
+                i if i in self.values or i not in self.derived else "" for i in proto.input[1:]
+            ]
         weights = [self.value(i) if i else None for i in constant_inputs]
         from_file = [hasattr(self.constants.get(i), "dims") for i in constant_inputs]
+        if proto.op_type in _READS_VALUES:  # arguments (scales, pads), never weights
+            from_file = [False] * len(constant_inputs)
         sources = [self.produced[i] for i in data]
         lasts = {i in self.last for i in data}
         rank = len(self.nchw(data[0]))

@@ -26,6 +26,16 @@ def _axes(attrs: dict[str, Any], inputs: list[Any]) -> list[int] | None:
     return None
 
 
+def _slice(data: Any, inputs: list[Any]) -> Any:
+    starts, ends = (np.asarray(i).flatten() for i in inputs[1:3])
+    axes = inputs[3] if len(inputs) > 3 and inputs[3] is not None else range(len(starts))
+    steps = inputs[4] if len(inputs) > 4 and inputs[4] is not None else [1] * len(starts)
+    index = [slice(None)] * data.ndim
+    for start, end, axis, step in zip(starts, ends, np.asarray(axes).flatten(), steps, strict=True):
+        index[int(axis)] = slice(int(start), int(end), int(step))
+    return data[tuple(index)]
+
+
 def evaluate(op: str, attrs: dict[str, Any], inputs: list[Any]) -> Any:
     """The value of one op on known inputs (NumPy arrays), or None."""
     if (
@@ -48,6 +58,22 @@ def evaluate(op: str, attrs: dict[str, Any], inputs: list[Any]) -> Any:
         if op == "Squeeze":
             axes = _axes(attrs, inputs)
             return np.squeeze(first, axis=None if axes is None else tuple(axes))
+        if op == "ConstantOfShape":
+            fill: Any = attrs.get("value")
+            if hasattr(fill, "dims"):  # a TensorProto
+                from onnx import numpy_helper
+
+                fill = numpy_helper.to_array(fill)
+            value = np.asarray(fill).flatten()[0] if fill is not None else np.float32(0)
+            return np.full([int(d) for d in first.flatten()], value)
+        if op == "Reshape" and len(inputs) == 2 and inputs[1] is not None:
+            target = [int(d) for d in np.asarray(inputs[1]).flatten()]
+            return first.reshape([d if d else first.shape[i] for i, d in enumerate(target)])
+        if op == "Transpose":
+            perm = attrs.get("perm")
+            return np.transpose(first, None if perm is None else [int(p) for p in perm])
+        if op == "Slice" and len(inputs) >= 3 and None not in inputs[1:3]:
+            return _slice(first, inputs)
         if op == "Concat":
             parts = [np.atleast_1d(np.asarray(i)) for i in inputs if i is not None]
             return np.concatenate(parts, axis=int(attrs.get("axis", 0)))

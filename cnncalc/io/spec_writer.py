@@ -56,6 +56,8 @@ def layer_fields(layer: Layer) -> dict[str, Any]:
     fields = {"name": layer.name, **written_fields(layer.kind, layer.fields)}
     if layer.functional:
         fields["functional"] = True
+    if layer.unused:
+        fields["unused"] = True
     return fields
 
 
@@ -80,11 +82,22 @@ def layer_entries(layers: Sequence[Layer], first_input: str = INPUT) -> list[Ent
     return out
 
 
+def first_input(imported: Imported) -> str:
+    """What the first layer takes without `from:`: the input, unless there are several."""
+    return INPUT if imported.input_names == [INPUT] else ""
+
+
 def spec_document(imported: Imported, layers: list[Entry], blocks: dict[str, Any]) -> Entry:
-    doc: Entry = {"name": imported.name, "input": list(imported.input_shape)}
+    doc: Entry = {"name": imported.name}
+    if imported.input_names != [INPUT]:
+        doc["inputs"] = {name: list(shape) for name, shape in imported.inputs.items()}
+    else:
+        doc["input"] = list(imported.input_shape)
     if blocks:
         doc["blocks"] = blocks
     doc["layers"] = layers
+    if imported.outputs:
+        doc["outputs"] = list(imported.outputs)
     return doc
 
 
@@ -130,7 +143,12 @@ def _items(entries: list[Entry], indent: str) -> list[str]:
 def to_yaml(doc: Entry, header: str = "") -> str:
     """The document as YAML: top-level keys in block style, every layer on one line."""
     lines = [f"# {line}" if line else "#" for line in header.splitlines()]
-    lines += [f"name: {_flow(doc['name'])}", f"input: {_flow(doc['input'])}"]
+    lines.append(f"name: {_flow(doc['name'])}")
+    if "inputs" in doc:
+        lines.append("inputs:")
+        lines += [f"  {_flow(name)}: {_flow(shape)}" for name, shape in doc["inputs"].items()]
+    else:
+        lines.append(f"input: {_flow(doc['input'])}")
     if "blocks" in doc:
         lines.append("blocks:")
         for name, block in doc["blocks"].items():
@@ -141,4 +159,6 @@ def to_yaml(doc: Entry, header: str = "") -> str:
             lines += _items(block["layers"], "      ")
     lines.append("layers:")
     lines += _items(doc["layers"], "  ")
+    if "outputs" in doc:
+        lines.append(f"outputs: {_flow(doc['outputs'])}")
     return "\n".join(lines) + "\n"

@@ -306,7 +306,7 @@ def _call_args(family: Family, member: int) -> dict[str, Any]:
 
 
 def recover(
-    layers: Sequence[Layer], class_names: dict[str, str] | None = None
+    layers: Sequence[Layer], class_names: dict[str, str] | None = None, first_input: str = INPUT
 ) -> tuple[list[Entry], dict[str, Any]]:
     """The `layers:` list and `blocks:` of a structured spec for `layers`.
 
@@ -314,7 +314,7 @@ def recover(
     blocks when the source knows them."""
     families = _families(_instances(layers))
     if not families:
-        return layer_entries(layers), {}
+        return layer_entries(layers, first_input), {}
     taken: set[str] = set()
     member_of: dict[str, tuple[Family, int]] = {}
     for family in families:
@@ -333,7 +333,7 @@ def recover(
     position = {layer.name: k for k, layer in enumerate(layers)}
 
     out: list[Entry] = []
-    previous = INPUT
+    previous = first_input
     i = 0
     while i < len(layers):
         layer = layers[i]

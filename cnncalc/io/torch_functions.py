@@ -22,8 +22,10 @@ from cnncalc.io.torch_modules import (
     Unsupported,
     adaptive_fields,
     over_channels,
+    pad_fields,
     padding,
     sizes,
+    upsample_fields,
 )
 
 
@@ -189,6 +191,20 @@ def _adaptive(kind: str) -> Converter:
     return lambda c: (kind, adaptive_fields(c.arg(1, "output_size"), c.at.spatial))
 
 
+def _interpolate(c: Applied) -> tuple[str, Fields]:
+    """F.interpolate; a size (maybe a traced `x.shape[-2:]` of another tensor) as the measured
+    output's, since the import knows every shape."""
+    if c.arg(6, "antialias", False):
+        raise Unsupported("antialiased interpolation")
+    size = None if c.arg(1, "size") is None else c.measured[2:]
+    mode, corners = c.arg(3, "mode", "nearest"), c.arg(4, "align_corners")
+    return "upsample", upsample_fields(mode, size, c.arg(2, "scale_factor"), corners, c.at)
+
+
+def _pad(c: Applied) -> tuple[str, Fields]:
+    return "pad", pad_fields(c.arg(1, "pad"), c.arg(2, "mode", "constant"), c.arg(3, "value"), c.at)
+
+
 FUNCTIONS: dict[str, Converter] = {
     "add": _merge("add"),
     "mul": _merge("multiply", scaled="layer_scale"),
@@ -220,6 +236,11 @@ FUNCTIONS: dict[str, Converter] = {
     "dropout": _with("dropout", rate=(1, "p", 0.5)),
     "stochastic_depth": _with("stochastic_depth", rate=(1, "p", 0.0), mode=(2, "mode", "row")),
     "channel_shuffle": _with("channel_shuffle", groups=(1, "groups", 1)),
+    "interpolate": _interpolate,
+    "upsample": _interpolate,
+    "pad": _pad,
+    "pixel_shuffle": _with("pixel_shuffle", factor=(1, "upscale_factor", None)),
+    "pixel_unshuffle": _with("pixel_unshuffle", factor=(1, "downscale_factor", None)),
     **{f"max_pool{r}d": _pool("maxpool") for r in (1, 2, 3)},
     **{f"avg_pool{r}d": _pool("avgpool") for r in (1, 2, 3)},
     **{

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from cnncalc.errors import SourcePos, SpecError
@@ -78,7 +79,7 @@ def _load_model(source: str, kwargs: dict[str, Any]) -> Any:
 def read_torch(
     source: str,
     allow_unsupported: bool,
-    input_shape: Shape | None,
+    input_shape: Shape | Mapping[str, Shape] | None,
     kwargs: dict[str, Any] | None = None,
 ) -> Imported:
     try:
@@ -92,31 +93,101 @@ def read_torch(
             'pip install "cnncalc[torch]"',
         ) from None
     model = _load_model(source, kwargs or {})
-    shape = input_shape or DEFAULT_INPUT
-    if not 1 <= len(shape) <= 4:
-        raise SpecError(
-            "--input for a torch model is LxC, HxWxC or DxHxWxC (channels last), or F",
-            SourcePos("--input"),
-        )
     try:
         traced = _trace(torch, model)
+    except Exception as exc:  # fx's TraceError
+        raise _untraceable(source, exc) from None
+    placeholders = [n for n in traced.graph.nodes if n.op == "placeholder" and not n.args]
+    shapes = _input_shapes([str(n.target) for n in placeholders], input_shape)
+    try:
         with torch.no_grad():
-            ShapeProp(traced).propagate(torch.zeros(1, shape[-1], *shape[:-1]))
-    except Exception as exc:  # fx's TraceError, a shape error in the user's model
-        raise SpecError(
-            f"cannot trace {source}: {type(exc).__name__}: {str(exc)[:300]}",
-            SourcePos(source),
-            "torch.fx needs a forward without data-dependent control flow; or export the "
-            "model to ONNX and import that",
-        ) from None
+            _recording(ShapeProp)(traced).propagate(
+                *(torch.zeros(1, shape[-1], *shape[:-1]) for _, shape in shapes)
+            )
+    except Exception as exc:  # a shape error in the user's model
+        raise _untraceable(source, exc) from None
     name = source.rsplit(":", 1)[-1].rsplit("/", 1)[-1].split(".")[0] or "model"
-    imported = Imported(name, source, shape)
-    Walk(torch, traced, imported, allow_unsupported).run()
+    imported = Imported(name, source, shapes[0][1] if shapes else DEFAULT_INPUT)
+    walk = Walk(torch, traced, imported, allow_unsupported)
+    for node, named in zip(placeholders, imported.name_inputs(shapes), strict=True):
+        walk.inputs[node.target] = named
+    walk.run()
+    _name_outputs(imported, walk.outputs)
     for prefix, module in model.named_modules():
         if prefix:
             imported.class_names[prefix] = type(module).__name__
     imported.check_supported(allow_unsupported)
     return imported
+
+
+def _recording(shape_prop: Any) -> Any:
+    """fx's ShapeProp, also keeping each integer a node computes (`x.shape[-1] // 2`) as its
+    `value`, so an index or size computed from shapes reads as the number it was."""
+
+    class Recording(shape_prop):  # type: ignore[misc]
+        def run_node(self, n: Any) -> Any:
+            result = super().run_node(n)
+            if isinstance(result, int) or (
+                isinstance(result, tuple) and all(isinstance(v, int) for v in result)
+            ):
+                n.meta["value"] = result
+            return result
+
+    return Recording
+
+
+def _untraceable(source: str, exc: Exception) -> SpecError:
+    return SpecError(
+        f"cannot trace {source}: {type(exc).__name__}: {str(exc)[:300]}",
+        SourcePos(source),
+        "torch.fx needs a forward without data-dependent control flow; or export the "
+        "model to ONNX and import that",
+    )
+
+
+def _input_shapes(
+    names: list[str], given: Shape | Mapping[str, Shape] | None
+) -> list[tuple[str, Shape]]:
+    """Each forward argument's shape: `--input HxWxC` for a model of one, `--input
+    NAME=HxWxC` per argument for several (224×224×3 where not given)."""
+    if given is None or isinstance(given, Mapping):
+        named = dict(given or {})
+        if len(names) == 1 and set(named) == {"input"}:
+            named = {names[0]: named["input"]}
+        unknown = sorted(set(named) - set(names))
+        if unknown:
+            raise SpecError(
+                f"the model's forward takes no argument {unknown[0]!r}",
+                SourcePos("--input"),
+                f"its arguments: {', '.join(names)}",
+            )
+        shapes = [(name, named.get(name, DEFAULT_INPUT)) for name in names]
+    elif len(names) > 1:
+        raise SpecError(
+            f"the model takes {len(names)} inputs: give each its shape",
+            SourcePos("--input"),
+            " ".join(f"--input {name}=HxWxC" for name in names),
+        )
+    else:
+        shapes = [(name, given) for name in names]
+    for _, shape in shapes:
+        if not 1 <= len(shape) <= 4:
+            raise SpecError(
+                "--input for a torch model is LxC, HxWxC or DxHxWxC (channels last), or F",
+                SourcePos("--input"),
+            )
+    return shapes
+
+
+def _name_outputs(imported: Imported, outputs: list[tuple[str | None, str]]) -> None:
+    """The model's outputs; a dict's key renames the layer it returns, where the name is
+    free (segmentation's {"out": …, "aux": …})."""
+    layers = []
+    for key, layer in outputs:
+        if key and key.isidentifier() and len(outputs) > 1:
+            layer = imported.rename(layer, key)
+        layers.append(layer)
+    imported.set_outputs(layers)
 
 
 def parse_kwargs(pairs: list[str]) -> dict[str, Any]:

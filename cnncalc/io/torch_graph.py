@@ -183,6 +183,40 @@ def _channel_range(index: Any) -> tuple[int, int | None] | None:
     return (picked.start or 0, picked.stop)
 
 
+def _concrete(value: Any) -> Any:
+    """An index with each fx node computed from shapes replaced by the number it was."""
+    if isinstance(value, tuple):
+        return tuple(_concrete(v) for v in value)
+    if isinstance(value, slice):
+        return slice(_concrete(value.start), _concrete(value.stop), _concrete(value.step))
+    if hasattr(value, "meta") and "value" in value.meta:
+        return value.meta["value"]
+    return value
+
+
+def _spatial_cuts(index: Any, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """x[:, :, a:b, c:d] (or x[..., a:b, c:d]) on an N×C×spatial tensor as the (before, after)
+    cut per spatial axis; None for any other index, or one that cuts nothing."""
+    if not isinstance(index, tuple) or len(shape) < 3:
+        return None
+    if index and index[0] is Ellipsis:
+        index = (slice(None),) * (len(shape) - len(index) + 1) + index[1:]
+    if len(index) > len(shape) or any(i != slice(None) for i in index[:2]):
+        return None
+    picks = list(index[2:]) + [slice(None)] * (len(shape) - len(index))
+    cuts: list[int] = []
+    for pick, size in zip(picks, shape[2:], strict=True):
+        if not isinstance(pick, slice) or pick.step not in (None, 1):
+            return None
+        if not all(isinstance(b, int | None) for b in (pick.start, pick.stop)):
+            return None
+        start, stop, _ = pick.indices(size)
+        if stop <= start:
+            return None
+        cuts += [start, size - stop]
+    return tuple(cuts) if any(cuts) else None
+
+
 class Walk:
     """The state of one walk: what each fx node stands for."""
 
@@ -194,17 +228,31 @@ class Walk:
         self.parts: dict[Any, Parts] = {}
         self.constants: dict[Any, Any] = {}  # get_attr nodes → their tensors
         self.missing: set[str] = set()  # unsupported and not imported, and what follows them
+        self.inputs: dict[str, str] = {}  # placeholder → its input's name (default `input`)
+        self.outputs: list[tuple[str | None, str]] = []  # (dict key, layer) the model gives
 
     def run(self) -> None:
         for node in self.traced.graph.nodes:
             if node.op == "placeholder":
-                self.produced[node] = INPUT
+                self.produced[node] = self.inputs.get(node.target, INPUT)
             elif node.op == "output":
+                self._outputs(node.args[0] if node.args else None, None)
                 break
             elif node.op == "get_attr":
                 self.constants[node] = fetch(self.traced, node.target)
             else:
                 self._node(node)
+
+    def _outputs(self, value: Any, key: str | None) -> None:
+        """The layers a returned tensor, tuple, list or dict (its keys kept) stands for."""
+        if isinstance(value, dict):
+            for item_key, item in value.items():
+                self._outputs(item, str(item_key))
+        elif isinstance(value, list | tuple):
+            for item in value:
+                self._outputs(item, None)
+        elif value in self.produced:
+            self.outputs.append((key, self.produced[value]))
 
     def _node(self, node: Any) -> None:
         if node.op == "call_method" and node.target in NON_TENSOR:
@@ -243,7 +291,9 @@ class Walk:
             return self._permute(node, first)
         if name in RESHAPES:
             return self._view(node, first)
-        return name == "getitem" and self._channel_slice(node, first, measured)
+        if name != "getitem":
+            return False
+        return self._channel_slice(node, first, measured) or self._crop(node, first, measured)
 
     def _is_identity(self, node: Any) -> bool:
         if node.op != "call_module":
@@ -318,6 +368,16 @@ class Walk:
         self.parts[node] = Parts(
             self.produced[source], layer_name(node), _chunks(name, node, channels)
         )
+
+    def _crop(self, node: Any, source: Any, measured: tuple[int, ...]) -> bool:
+        shape = tensor_shape(source)
+        index = _concrete(node.args[1])
+        cuts = _spatial_cuts(index, shape) if shape and source not in self.last else None
+        if cuts is None:
+            return False
+        fields = {"cropping": cuts}
+        self._add(node, layer_name(node), "crop", fields, [self.produced[source]], measured)
+        return True
 
     def _channel_slice(self, node: Any, source: Any, measured: tuple[int, ...]) -> bool:
         bounds = _channel_range(node.args[1])

@@ -168,6 +168,61 @@ def over_channels(kind: str, dim: Any, at: At) -> tuple[str, Fields]:
     return kind, {}
 
 
+UPSAMPLE_MODES = {"nearest", "linear", "bilinear", "trilinear", "bicubic"}
+
+
+def upsample_fields(
+    mode: str, size: tuple[int, ...] | None, scale: Any, align_corners: Any, at: At
+) -> Fields:
+    """nn.Upsample's and F.interpolate's arguments as `upsample` fields."""
+    if mode not in UPSAMPLE_MODES:
+        raise Unsupported(f"interpolation mode {mode}")
+    if at.channels_last or at.rank < 3:
+        raise Unsupported("interpolation of other than N×C×spatial")
+    fields: Fields = {"mode": mode, "align_corners": bool(align_corners)}
+    if size is not None:
+        return {**fields, "size": size}
+    if scale is None:
+        raise Unsupported("interpolation without size or scale_factor")
+    scales = [scale] * at.spatial if isinstance(scale, int | float) else list(scale)
+    values = tuple(int(s) if float(s).is_integer() else float(s) for s in scales)
+    return {**fields, "scale": values[0] if len(set(values)) == 1 else values}
+
+
+def _upsample(m: Any, at: At) -> tuple[str, Fields]:
+    size = None if m.size is None else sizes(m.size, at.spatial)
+    return "upsample", upsample_fields(m.mode, size, m.scale_factor, m.align_corners, at)
+
+
+PAD_MODES = {"constant", "reflect", "replicate", "circular"}
+
+
+def pad_fields(pads: Any, mode: str, value: Any, at: At) -> Fields:
+    """F.pad's pads (last axis first, a (before, after) pair each, maybe fewer axes than the
+    input has) as `pad` fields."""
+    if mode not in PAD_MODES or at.channels_last or at.rank < 3:
+        raise Unsupported(f"padding mode {mode} (or on other than N×C×spatial)")
+    pads = [int(p) for p in pads]
+    if len(pads) % 2 or len(pads) > 2 * at.spatial:
+        extra = pads[2 * at.spatial :]
+        if len(pads) % 2 or any(extra):
+            raise Unsupported("padding of the channels or the batch")
+        pads = pads[: 2 * at.spatial]
+    pads += [0] * (2 * at.spatial - len(pads))
+    if any(p < 0 for p in pads):
+        raise Unsupported("negative padding (a crop)")
+    ordered = tuple(p for a in reversed(range(0, len(pads), 2)) for p in pads[a : a + 2])
+    value = float(value or 0.0)
+    return {"padding": ordered, "mode": mode, "value": value}
+
+
+def _pad(mode: str) -> ModuleConverter:
+    def convert(m: Any, at: At) -> tuple[str, Fields]:
+        return "pad", pad_fields(m.padding, mode, getattr(m, "value", 0.0), at)
+
+    return convert
+
+
 def _plain(kind: str, **attributes: str) -> ModuleConverter:
     """A kind whose fields are module attributes: field name → attribute name."""
     return lambda m, at: (kind, {field: getattr(m, attr) for field, attr in attributes.items()})
@@ -211,6 +266,16 @@ MODULES: dict[str, ModuleConverter] = {
     "Dropout": _plain("dropout", rate="p"),
     "ChannelShuffle": _plain("channel_shuffle", groups="groups"),
     "StochasticDepth": _plain("stochastic_depth", rate="p", mode="mode"),
+    "Upsample": _upsample,
+    "UpsamplingNearest2d": _upsample,
+    "UpsamplingBilinear2d": _upsample,
+    "PixelShuffle": _plain("pixel_shuffle", factor="upscale_factor"),
+    "PixelUnshuffle": _plain("pixel_unshuffle", factor="downscale_factor"),
+    **{f"ZeroPad{r}d": _pad("constant") for r in (1, 2, 3)},
+    **{f"ConstantPad{r}d": _pad("constant") for r in (1, 2, 3)},
+    **{f"ReflectionPad{r}d": _pad("reflect") for r in (1, 2, 3)},
+    **{f"ReplicationPad{r}d": _pad("replicate") for r in (1, 2, 3)},
+    **{f"CircularPad{r}d": _pad("circular") for r in (1, 2, 3)},
 }
 """The layer kind of each torch.nn module, by class name; nn.Identity passes its input on."""
 
