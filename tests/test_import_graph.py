@@ -243,3 +243,24 @@ def test_a_dead_branch_is_marked_unused_and_an_unread_input_dropped() -> None:
     assert "unused: true" in result.text
     assert analyze(net).totals.params == 16 + 10  # stem and head; idle is left out
     assert same_network(cnncalc.load(result.text), net)
+
+
+def test_a_model_that_refuses_the_input_shape_is_an_error_without_a_traceback() -> None:
+    pytest.importorskip("torch")
+    result = runner.invoke(
+        app,
+        [
+            "import",
+            "--from",
+            "torch",
+            "torch.nn:AvgPool2d",
+            "--arg",
+            "kernel_size=7",
+            "-i",
+            "4x4x3",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr  # fx's ShapeProp prints one before re-raising
+    assert "error: cannot trace torch.nn:AvgPool2d" in result.stderr
+    assert "--input" in result.stderr  # the hint: give the shapes it takes

@@ -11,7 +11,9 @@ model is run once on zeros, and every layer's shape must equal what torch measur
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -99,13 +101,15 @@ def read_torch(
         raise _untraceable(source, exc) from None
     placeholders = [n for n in traced.graph.nodes if n.op == "placeholder" and not n.args]
     shapes = _input_shapes([str(n.target) for n in placeholders], input_shape)
-    try:
-        with torch.no_grad():
+    try:  # ShapeProp prints a traceback before it re-raises: the error below says it all
+        with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
             _recording(ShapeProp)(traced).propagate(
                 *(torch.zeros(1, shape[-1], *shape[:-1]) for _, shape in shapes)
             )
-    except Exception as exc:  # a shape error in the user's model
-        raise _untraceable(source, exc) from None
+    except Exception as exc:  # a shape error in the user's model: its own words, not fx's
+        raise _untraceable(
+            source, exc.__cause__ or exc, "the model refuses these input shapes"
+        ) from None
     name = source.rsplit(":", 1)[-1].rsplit("/", 1)[-1].split(".")[0] or "model"
     imported = Imported(name, source, shapes[0][1] if shapes else DEFAULT_INPUT)
     walk = Walk(torch, traced, imported, allow_unsupported)
@@ -136,12 +140,15 @@ def _recording(shape_prop: Any) -> Any:
     return Recording
 
 
-def _untraceable(source: str, exc: Exception) -> SpecError:
+def _untraceable(source: str, exc: BaseException, reason: str | None = None) -> SpecError:
+    hint = (
+        "torch.fx needs a forward without data-dependent control flow; or export the "
+        "model to ONNX and import that"
+    )
     return SpecError(
         f"cannot trace {source}: {type(exc).__name__}: {str(exc)[:300]}",
         SourcePos(source),
-        "torch.fx needs a forward without data-dependent control flow; or export the "
-        "model to ONNX and import that",
+        f"{reason}: give the shapes it takes with --input" if reason else hint,
     )
 
 
