@@ -18,7 +18,7 @@ import cnncalc
 from cnncalc.cli import app
 from cnncalc.errors import SpecError
 from cnncalc.reference import verify_network
-from cnncalc.reference.verify import FieldValue
+from cnncalc.reference.verify_result import FieldValue
 from tests.strategies import dump, ranked_architectures
 from tests.test_properties import analytic_agrees_with_numpy
 from tests.test_reference import box_maps, nan_probe_boxes

@@ -20,7 +20,7 @@ from cnncalc.layers.base import Shape, Window
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.pool import MaxPool
 from cnncalc.reference import verify, verify_network
-from cnncalc.reference.verify import RF_NOTES, FieldValue
+from cnncalc.reference.verify_result import RF_NOTES, FieldValue
 from cnncalc.zoo import zoo_names
 
 runner = CliRunner()

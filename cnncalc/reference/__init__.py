@@ -11,6 +11,7 @@ Python API below) asks for it: the analytic commands never pay for it.
 
 from __future__ import annotations
 
-from cnncalc.reference.verify import VerifyResult, verify, verify_network
+from cnncalc.reference.verify import verify, verify_network
+from cnncalc.reference.verify_result import VerifyResult
 
 __all__ = ["VerifyResult", "verify", "verify_network"]

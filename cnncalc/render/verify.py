@@ -13,7 +13,7 @@ from cnncalc.render.tabular import Column, Tabular
 from cnncalc.units import fmt_pair, human_bytes, num
 
 if TYPE_CHECKING:
-    from cnncalc.reference.verify import Check, FieldValue, VerifyResult
+    from cnncalc.reference.verify_result import Check, FieldValue, VerifyResult
 
 SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹"
 MARK = {"ok": "✓", "fail": "✗"}
