@@ -16,14 +16,7 @@ from cnncalc.errors import SourcePos, SpecError
 from cnncalc.fields import describe
 from cnncalc.graph import INPUT, Network, build_network
 from cnncalc.spec.blocks import parse_blocks
-from cnncalc.spec.expand import (
-    MAX_LAYERS,
-    REPEAT_FIELDS,
-    SEVERAL_INPUTS,
-    TOP_KEYS,
-    Expander,
-    Scope,
-)
+from cnncalc.spec.expand import REPEAT_FIELDS, TOP_KEYS, Expander
 from cnncalc.spec.inputs import (
     InputOverride,
     WrittenShape,
@@ -34,6 +27,7 @@ from cnncalc.spec.inputs import (
     single_input,
 )
 from cnncalc.spec.layer import COMMON_FIELDS, suggest
+from cnncalc.spec.names import MAX_LAYERS, SEVERAL_INPUTS, Scope
 from cnncalc.spec.reading import decode_spec, read_text
 from cnncalc.yamlnodes import YMap
 from cnncalc.yamltree import parse_yaml

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from cnncalc.errors import LayerError, SourcePos, SpecError
 from cnncalc.expr import Budget, substitute
 from cnncalc.fields import describe
-from cnncalc.graph import INPUT, Node
+from cnncalc.graph import Node
 from cnncalc.layers import KINDS, Op
 from cnncalc.layers.base import kind_named
 from cnncalc.shorthand import looks_like_shorthand, parse_shorthand, shorthand_hint
@@ -25,8 +25,15 @@ from cnncalc.spec.layer import (
     suggest,
     written_fields,
 )
+from cnncalc.spec.names import (
+    MAX_LAYERS,
+    Names,
+    Scope,
+    too_many,
+    written_name,
+)
 from cnncalc.spec.split import SPLIT_KINDS, expand_split, refuse_split
-from cnncalc.yamlnodes import Packed, YList, YMap, unpack
+from cnncalc.yamlnodes import YList, YMap
 
 TOP_KEYS = (
     "name",
@@ -40,58 +47,20 @@ TOP_KEYS = (
     "expect",
 )
 REPEAT_FIELDS = ("block", "times", "args", "name", "from", "trainable", "when")
-SEVERAL_INPUTS = ""  # the top level's `input` when the network has several: say which
-MAX_LAYERS = 100_000  # names a spec may expand to: layers, skipped layers, block instances
 MAX_BLOCK_DEPTH = 32
 
 
-def _listing(what: str, names: list[str], limit: int = 8) -> str:
-    if not names:
-        return f"there are no {what}"
-    shown = ", ".join(names[-limit:])
-    return f"{what}: {'…, ' if len(names) > limit else ''}{shown}"
+class Expander(Names):
+    """Entries → IR nodes: layers, block calls, repeats, splits, `when:`."""
 
-
-@dataclass
-class Scope:
-    """Where layers are being expanded: top level, or inside one block instance."""
-
-    prefix: str  # "" or "layer2.0."
-    names: dict[str, Any]  # block arguments visible to $ expressions
-    input_name: str  # what `input` means here (SEVERAL_INPUTS: ambiguous)
-    trainable: bool
-    depth: int = 0
-    previous: str | None = None  # resolved output of the last layer, for the default `from`
-    counters: dict[str, int] = field(default_factory=dict)  # unnamed layers per kind
-    chain: tuple[str, ...] = ()  # the blocks being expanded, outermost first
-    entries: YList | None = None  # the list being expanded, and the entry being expanded:
-    index: int = 0  # for telling "defined further down" from "unknown"
-    written: set[str] = field(default_factory=set)  # names the list's entries write out
-
-
-def _written_name(entry: Any) -> str | None:
-    """The name an entry writes out literally (`name: conv2`), if it does."""
-    fields = entry[next(iter(entry))] if isinstance(entry, YMap) and len(entry) == 1 else None
-    name = fields.get("name") if isinstance(fields, YMap) else None
-    return name if isinstance(name, str) and "$" not in name else None
-
-
-class Expander:
     def __init__(
         self,
         blocks: dict[str, Block],
         file: str,
         inputs: dict[str, SourcePos] | None = None,
     ) -> None:
-        """`inputs`: the network's inputs by name, where each is written (default: `input`)."""
-        self.blocks = blocks
-        self.file = file
+        super().__init__(blocks, file, inputs)
         self.nodes: list[Node] = []
-        # each name → where it is written, packed (see yamlnodes): one per layer
-        self.defined: dict[str, Packed] = dict(inputs or {INPUT: SourcePos(file)})
-        self.inputs = list(self.defined)
-        self.alias: dict[str, str] = {}  # skipped layers and block instances → a real name
-        self.splits: dict[str, int] = {}  # each split → its number of parts
         self.budget = Budget()  # the work all `$` expressions of the spec may do
         self.ops: dict[str, Op] = {}  # ops written alike as one object: a net repeats a few
         self.made: dict[tuple[str, str], Op] = {}  # kind and values as written → its op
@@ -101,139 +70,13 @@ class Expander:
         repr, not equality: 0.0 and -0.0, or 2 and 2.0, are equal but print differently."""
         return self.ops.setdefault(repr(op), op)
 
-    # --- names --------------------------------------------------------------------------
-
-    def _auto_name(self, kind: str, scope: Scope, counters: dict[str, int]) -> str:
-        """`<kind><n>`, n counting the unnamed layers of that kind in this list, skipping a
-        name that is taken or that another entry of the list writes out."""
-        while True:
-            counters[kind] = counters.get(kind, 0) + 1
-            name = f"{kind}{counters[kind]}"
-            if scope.prefix + name not in self.defined and name not in scope.written:
-                return name
-
-    def _default_name(self, fields: YMap, kind: str, scope: Scope) -> str:
-        return "" if "name" in fields else self._auto_name(kind, scope, scope.counters)
-
-    def _claim(self, full: str, at: Packed) -> None:
-        if len(self.defined) > MAX_LAYERS:
-            raise _too_many(unpack(self.file, at))
-        if full == INPUT:
-            raise SpecError(
-                "`input` is reserved for the network input",
-                unpack(self.file, at),
-                "rename the layer",
-            )
-        if full in self.defined:
-            first = unpack(self.file, self.defined[full])
-            raise SpecError(
-                f"duplicate layer name {full!r} (first at line {first.line})",
-                unpack(self.file, at),
-                "layer names must be unique; rename one",
-            )
-        self.defined[full] = at
-
-    def resolve(
-        self, ref: Any, scope: Scope, pos: SourcePos, what: str = "`from`", own: str | None = None
-    ) -> str:
-        """The real layer that `ref` names here; `own` is the name of the layer asking."""
-        if not isinstance(ref, str):
-            raise SpecError(
-                f"{what} names layers, got {describe(ref)}",
-                pos,
-                "write `from: name` or `from: [name1, name2]`",
-            )
-        if ref == INPUT:  # the block's input; an input of several may be called `input` too
-            several = scope.input_name == SEVERAL_INPUTS and INPUT in self.defined
-            return INPUT if several else self._scope_input(scope, pos, own)
-        for candidate in (scope.prefix + ref, ref):
-            if candidate in self.defined and candidate != INPUT:
-                resolved = self.alias.get(candidate, candidate)
-                refuse_split(self, resolved, pos, what)
-                return resolved
-        if own is not None and ref == own:
-            raise SpecError(
-                f"layer {ref!r} takes its input from itself (a cycle)",
-                pos,
-                f"{what} names layers above this one; a network has no cycles",
-            )
-        later = self._defined_later(ref, scope)
-        if later is not None:
-            raise SpecError(
-                f"layer {ref!r} is defined further down (line {later.line}); "
-                f"{what} can only name layers above this one",
-                pos,
-                f"layers are listed in the order the data flows: move this layer below {ref!r}",
-            )
-        known = [
-            n[len(scope.prefix) :]
-            for n in self.defined
-            if n.startswith(scope.prefix) and n != INPUT
-        ]
-        listing = "layers above this one" if what == "`from`" else "layers here"
-        raise SpecError(
-            f"unknown layer {ref!r} in {what}",
-            pos,
-            suggest(ref, [INPUT, *known]) or _listing(listing, known),
-        )
-
-    def _scope_input(self, scope: Scope, pos: SourcePos, own: str | None) -> str:
-        """What `input` means in `scope`; at the top of a network of several, an error."""
-        if scope.input_name != SEVERAL_INPUTS:
-            return scope.input_name
-        names = ", ".join(self.inputs)
-        layer = f"layer {own}: " if own else ""
-        raise SpecError(
-            f"{layer}the network has several inputs ({names}): say which this layer takes",
-            pos,
-            f"write `from: {self.inputs[0]}`, or `from: [{self.inputs[0]}, ...]` to merge them",
-        )
-
-    def _defined_later(self, ref: str, scope: Scope) -> SourcePos | None:
-        """Where an entry after the current one in this list defines `ref`, if one does."""
-        entries = scope.entries
-        if entries is None:
-            return None
-        counters = dict(scope.counters)
-        later = zip(entries[scope.index + 1 :], entries.item_pos[scope.index + 1 :], strict=True)
-        for entry, pos in later:
-            name = self._entry_name(entry, counters, scope, pos)
-            if name is not None and (ref == name or ref.startswith(name + ".")):
-                return pos
-        return None
-
-    def _entry_name(
-        self, entry: Any, counters: dict[str, int], scope: Scope, pos: SourcePos
-    ) -> str | None:
-        """The name an entry will define, as far as it can be told without expanding it."""
-        if isinstance(entry, str):
-            key: Any = entry.strip()
-            fields: Any = None
-        elif isinstance(entry, YMap) and len(entry) == 1:
-            key = next(iter(entry))
-            fields = entry[key]
-        else:
-            return None
-        if key == "repeat":
-            key = fields.get("block") if isinstance(fields, YMap) else None
-        elif isinstance(key, str) and kind_named(key) is not None:
-            key = kind_named(key)
-        elif key not in self.blocks:
-            short = parse_shorthand(key, pos) if isinstance(entry, str) else None
-            key = short[0] if short else None
-        if not isinstance(key, str):
-            return None
-        if isinstance(fields, YMap) and "name" in fields:
-            return _written_name(entry)
-        return self._auto_name(key, scope, counters)
-
     # --- entries ------------------------------------------------------------------------
 
     def expand_list(self, entries: Any, scope: Scope, pos: SourcePos) -> None:
         if not isinstance(entries, YList):
             raise SpecError(f"`layers` must be a list, got {describe(entries)}", pos)
         scope.entries = entries
-        scope.written = {name for entry in entries if (name := _written_name(entry)) is not None}
+        scope.written = {name for entry in entries if (name := written_name(entry)) is not None}
         for index, (entry, entry_pos) in enumerate(zip(entries, entries.item_pos, strict=True)):
             scope.index = index
             self.expand_entry(entry, scope, entry_pos)
@@ -509,7 +352,7 @@ class Expander:
         # what would exceed the limit, rather than after expanding it
         per_instance = 1 + (len(block.layers) if isinstance(block.layers, list) else 0)
         if len(self.defined) + times * per_instance > MAX_LAYERS:
-            raise _too_many(fields.pos_of("times"))
+            raise too_many(fields.pos_of("times"))
         args = fields.get("args", YMap(pos))
         if not isinstance(args, YMap):
             raise SpecError(
@@ -539,11 +382,3 @@ class Expander:
                 call.value_pos["trainable"] = fields.pos_of("trainable")
             self.call_block(block, call, scope, pos, extra={"i": i, "times": times})
         self.alias[full] = scope.previous or scope.input_name
-
-
-def _too_many(pos: SourcePos) -> SpecError:
-    return SpecError(
-        f"the spec expands to more than {MAX_LAYERS:,} layers and block instances",
-        pos,
-        "a repeat, or a block nested in repeats, multiplies: check `times:`",
-    )

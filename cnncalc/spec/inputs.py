@@ -17,7 +17,7 @@ from cnncalc.layers import Shape
 from cnncalc.yamlnodes import YList, YMap
 
 if TYPE_CHECKING:
-    from cnncalc.spec.expand import Expander, Scope
+    from cnncalc.spec.names import Names, Scope
 
 # what `--input` and the Python API's `input_shape` give: one shape, or input name → shape
 InputOverride = Shape | Mapping[str, Shape]
@@ -170,7 +170,7 @@ def single_input(override: InputOverride, pos: SourcePos) -> Shape:
     return tuple(override)
 
 
-def parse_outputs(doc: YMap, expander: Expander, scope: Scope) -> tuple[str, ...]:
+def parse_outputs(doc: YMap, expander: Names, scope: Scope) -> tuple[str, ...]:
     """The layers `outputs:` names (a name or a list of names), resolved as `from:` is;
     () when the spec has none (the output is the last layer)."""
     if "outputs" not in doc:

@@ -19,7 +19,8 @@ from cnncalc.spec.layer import COMMON_FIELDS, suggest
 from cnncalc.yamlnodes import YMap
 
 if TYPE_CHECKING:
-    from cnncalc.spec.expand import Expander, Scope
+    from cnncalc.spec.expand import Expander
+    from cnncalc.spec.names import Names, Scope
 
 SPLIT_KINDS = ("split", "chunk")
 SPLIT_FIELDS = {"split": ("sizes", "chunks"), "chunk": ("chunks",)}
@@ -105,7 +106,7 @@ def expand_split(expander: Expander, kind: str, fields: YMap, scope: Scope, pos:
     scope.previous = full
 
 
-def refuse_split(expander: Expander, name: str, pos: SourcePos, what: str) -> None:
+def refuse_split(expander: Names, name: str, pos: SourcePos, what: str) -> None:
     """An error when `name`, which `what` takes as a tensor, is a split (it has parts)."""
     parts = expander.splits.get(name)
     if parts is not None:
