@@ -84,11 +84,17 @@ def fit(table: Tabular, width: int) -> Layout:
     totals = list(table.totals) if table.totals else None
     all_rows = rows + ([totals] if totals else [])
     measured: dict[tuple[int, bool], int] = {}  # each column's widths, measured once per rows
+    columns: list[tuple[str, ...]] = []  # the cells by column, made when first measured
+
+    def cells(i: int) -> tuple[str, ...]:
+        if not columns:
+            columns.extend(zip(*all_rows, strict=True))
+        return columns[i] if columns else ()  # a table may have no rows
 
     def natural(i: int) -> int:
         if (i, False) not in measured:
-            cells = [row[i] for row in all_rows]
-            measured[i, False] = max([len(table.columns[i].header), *map(len, cells)])
+            longest = max(map(len, cells(i)), default=0)
+            measured[i, False] = max(len(table.columns[i].header), longest)
         return measured[i, False]
 
     def narrowest(i: int) -> int:
@@ -96,12 +102,13 @@ def fit(table: Tabular, width: int) -> Layout:
         if not col.wrap:
             return natural(i)
         if (i, True) not in measured:
-            words = [_longest_word(row[i]) for row in all_rows]
-            measured[i, True] = max([len(col.header), *words])
+            longest = max(map(_longest_word, set(cells(i))), default=0)
+            measured[i, True] = max(len(col.header), longest)
         return measured[i, True]
 
     dropped: list[int] = []
-    while table_width([narrowest(i) for i in keep]) > width:
+    fits = table_width([natural(i) for i in keep]) <= width  # the common case: all fits
+    while not fits and table_width([narrowest(i) for i in keep]) > width:
         optional = [i for i in keep if table.columns[i].drop]
         if not optional:
             break
@@ -114,6 +121,7 @@ def fit(table: Tabular, width: int) -> Layout:
                 rows = under_blocks(rows, i)
                 all_rows = rows + ([totals] if totals else [])
                 measured.clear()
+                columns.clear()
     widths = {i: natural(i) for i in keep}
     excess = table_width(list(widths.values())) - width
     for i in reversed(keep):

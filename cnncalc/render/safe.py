@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from cnncalc.errors import CnncalcError, SpecError
@@ -44,12 +45,15 @@ def visible(text: str) -> str:
 
 
 def visible_table(table: Tabular) -> Tabular:
-    """A copy of `table` whose title, headers, cells, totals and notes are `visible`."""
+    """A copy of `table` whose title, headers, cells, totals and notes are `visible` (its
+    rows are `table`'s own when no cell needs an escape)."""
+    cells = chain.from_iterable(table.rows)
+    unsafe = _UNSAFE.search("".join(cells)) is not None  # one scan of all the cells
     return dataclasses.replace(
         table,
         title=visible(table.title),
         columns=[dataclasses.replace(c, header=visible(c.header)) for c in table.columns],
-        rows=[[visible(cell) for cell in row] for row in table.rows],
+        rows=[[visible(cell) for cell in row] for row in table.rows] if unsafe else table.rows,
         totals=[visible(cell) for cell in table.totals] if table.totals else table.totals,
         notes=[visible(note) for note in table.notes],
     )

@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain, starmap
 from operator import le
 from typing import TYPE_CHECKING
 
@@ -167,8 +169,12 @@ class Tabular:
         lines = [self.title, border("┏", "━", "┳", "┓")]
         lines += line([c.header for c in layout.columns], "┃")
         lines.append(border("┡", "━", "╇", "┩"))
-        for row in layout.rows:
-            lines += line(row, "│")
+        by_column = zip(*layout.rows, strict=True)
+        if all(max(map(len, cells)) <= w for cells, w in zip(by_column, widths, strict=False)):
+            lines += starmap(single["│"].format, layout.rows)  # every row is one line
+        else:
+            for row in layout.rows:
+                lines += line(row, "│")
         if layout.totals:
             lines.append(border("├", "─", "┼", "┤"))
             lines += line(layout.totals, "│")
@@ -201,8 +207,9 @@ class Tabular:
             "| " + " | ".join(markdown_escape(c.header) for c in self.columns) + " |",
             "|" + "|".join("---:" if c.numeric else "---" for c in self.columns) + "|",
         ]
-        for row in self._all_rows():
-            lines.append("| " + " | ".join(markdown_escape(cell) for cell in row) + " |")
+        rows = self._all_rows()
+        escaped = _each_cell(markdown_escape, rows)
+        lines += ["| " + " | ".join(map(escaped.__getitem__, row)) + " |" for row in rows]
         if self.totals:  # the totals row in bold, so it reads as a footer
             cells = [f"**{markdown_escape(c)}**" if c else "" for c in self.totals]
             lines[-1] = "| " + " | ".join(cells) + " |"
@@ -215,14 +222,16 @@ class Tabular:
         the notes come along as comments above and below it."""
         spec = "".join("r" if c.numeric else "l" for c in self.columns)
 
+        escaped = _each_cell(latex_escape, self._all_rows())
+
         def row(cells: list[str]) -> str:
-            return " & ".join(latex_escape(cell) for cell in cells) + r" \\"
+            return " & ".join(map(escaped.__getitem__, cells)) + r" \\"
 
         lines = [
             f"% {_comment(self.title)}",
             r"\begin{tabular}{" + spec + "}",
             r"\hline",
-            row([c.header for c in self.columns]),
+            " & ".join(latex_escape(c.header) for c in self.columns) + r" \\",
             r"\hline",
             *(row(cells) for cells in self.rows),
         ]
@@ -233,6 +242,11 @@ class Tabular:
 
     def _all_rows(self) -> list[list[str]]:
         return self.rows + ([self.totals] if self.totals else [])
+
+
+def _each_cell(escape: Callable[[str], str], rows: list[list[str]]) -> dict[str, str]:
+    """Each distinct cell → `escape(cell)`: a long table repeats its shapes and counts."""
+    return {cell: escape(cell) for cell in set(chain.from_iterable(rows))}
 
 
 def _comment(text: str) -> str:

@@ -64,6 +64,8 @@ class Expander(Names):
         self.budget = Budget()  # the work all `$` expressions of the spec may do
         self.ops: dict[str, Op] = {}  # ops written alike as one object: a net repeats a few
         self.made: dict[tuple[str, str], Op] = {}  # kind and values as written → its op
+        # kind and keys as written → each field's key, and whether one is an alias
+        self.written: dict[tuple[str, ...], tuple[dict[str, str], bool]] = {}
 
     def _shared(self, op: Op) -> Op:
         """The op already made with the same kind and field values, or `op`. Keyed by the
@@ -77,11 +79,18 @@ class Expander(Names):
             raise SpecError(f"`layers` must be a list, got {describe(entries)}", pos)
         scope.entries = entries
         scope.written = {name for entry in entries if (name := written_name(entry)) is not None}
-        for index, (entry, entry_pos) in enumerate(zip(entries, entries.item_pos, strict=True)):
+        positions = entries.item_pos
+        for index, entry in enumerate(entries):
             scope.index = index
-            self.expand_entry(entry, scope, entry_pos)
+            self.expand_entry(entry, scope, positions[index])
 
     def expand_entry(self, entry: Any, scope: Scope, pos: SourcePos) -> None:
+        if type(entry) is YMap and len(entry) == 1:  # the common case first: `- conv: {...}`
+            key = next(iter(entry))
+            fields = entry[key]
+            if type(fields) is YMap and type(key) is str and (kind := kind_named(key)):
+                self.add_layer(kind, fields, scope, pos)
+                return
         if isinstance(entry, str):
             key, fields = entry.strip(), YMap(pos)
         elif isinstance(entry, YMap) and len(entry) == 1:
@@ -179,10 +188,11 @@ class Expander(Names):
             refs = refs if isinstance(refs, list) else [refs]
             if not refs:
                 raise SpecError("`from` is empty", fields.pos_of("from"))
-            inputs = [self.resolve(r, scope, fields.pos_of("from"), own=name) for r in refs]
+            at = fields.pos_of("from")
+            inputs = [self.resolve(r, scope, at, own=name) for r in refs]
         else:
             inputs = [scope.previous or self._scope_input(scope, fields.pos, name)]
-            if included:  # a skipped layer stands for its input: naming it is refused
+            if included and inputs[0] in self.splits:  # a skipped layer stands for its input
                 where = f"layer {scope.prefix}{name} has no `from`;"
                 refuse_split(self, inputs[0], fields.pos, where)
         return scope.prefix + name, included, trainable, inputs, fields.pos
@@ -195,7 +205,12 @@ class Expander(Names):
             self.alias[full] = inputs[0]
             scope.previous = inputs[0]
             return
-        written = written_fields(kind, fields, full, pos)
+        keys = (kind, *fields)
+        known = self.written.get(keys)
+        if known is None:
+            written = written_fields(kind, fields, full, pos)
+            known = self.written[keys] = (written, list(written) != list(written.values()))
+        written, aliased = known
         values = {name: self._value(fields, key, scope) for name, key in written.items()}
         # layers written alike make one op, without making it again (the repr tells 2 from
         # 2.0, as `_shared` does)
@@ -206,7 +221,7 @@ class Expander(Names):
         functional = self._flag(fields, "functional", scope, False)
         unused = self._flag(fields, "unused", scope, False)
         field_pos: Mapping[str, SourcePos] = fields.value_pos  # packed; no copy when
-        if list(written) != list(written.values()):  # no field has an alias
+        if aliased:  # no field has an alias
             field_pos = {name: fields.pos_of(key) for name, key in written.items()}
             field_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
         self.nodes.append(
