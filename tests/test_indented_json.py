@@ -57,3 +57,35 @@ def test_a_report_streams_one_layer_a_piece() -> None:
 def test_what_json_refuses_is_a_type_error(bad: Any) -> None:
     with pytest.raises(TypeError):
         _written(bad)
+
+
+# Items two levels down (a report's layers) are written from a template of their structure:
+# values that differ from the template in a key, its order, a type or a length must not fit it.
+_VARIANTS = st.sampled_from(
+    [
+        lambda v: {"name": v, "shape": [1, 2], "rf": None},
+        lambda v: {"name": v, "shape": [1, 2, 3], "rf": None},
+        lambda v: {"shape": [1, 2], "name": v, "rf": None},
+        lambda v: {"name": v, "shape": [1, 2], "rf": {"size": [v, v], "whole": False}},
+        lambda v: {"name": v, "shape": (1, 2), "rf": None},
+        lambda v: {"name": v, "shape": [], "rf": {}},
+        lambda v: [v, {"%s": v, '"\n\u2028': [v]}],
+        lambda v: {"name": v, 7: v},
+        lambda v: v,
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(_VARIANTS, _SCALARS | st.lists(_SCALARS, max_size=3)), max_size=30))
+def test_items_of_mixed_structures_as_json_dumps_writes_them(items: list[Any]) -> None:
+    data = {"layers": [variant(value) for variant, value in items]}
+    assert _written(data) == json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def test_many_structures_and_long_items_as_json_dumps_writes_them() -> None:
+    data = {
+        "layers": [{f"k{i}": list(range(i % 80))} for i in range(200)]  # 80 structures
+        + [list(range(300)), {"x": [[1] * 100, [2] * 200]}, _Level.HIGH, [_Level.HIGH]]
+    }
+    assert _written(data) == json.dumps(data, indent=2, ensure_ascii=False)

@@ -4,7 +4,8 @@ at a fraction of its cost.
 The standard library's C encoder does not indent; its Python one makes a generator per
 container and yields every comma, key and number apart (~8 million pieces for a
 100,000-layer report, ~4 s). Here each container is one loop that writes its scalars inline
-(strings through the C `encode_basestring`), and a report streams one layer at a time.
+(strings through the C `encode_basestring`), a report streams one layer at a time, and its
+layers, which share a few structures, are filled into templates of those (`json_templates`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from collections.abc import Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
+from cnncalc.render.json_templates import Templates
+
 _STREAM_DEPTH = 2  # a report's layers (depth 2) are written whole, one chunk each
+_TEMPLATED = (dict, list)  # those written from a template of their structure (json_templates)
 
 
 def _float(value: float) -> str:
@@ -122,12 +126,17 @@ def _stream(value: Any, indent: str, depth: int) -> Iterator[str]:
     is_dict = isinstance(value, dict)
     yield ("{" if is_dict else "[") + "\n" + inner
     items = value.items() if is_dict else enumerate(value)
+    whole = Templates(inner, _float) if depth + 1 == _STREAM_DEPTH else None
     for index, (key, item) in enumerate(items):
         if index:
             yield ",\n" + inner
         if is_dict:
             yield _key(key) + ": "
-        yield from _stream(item, inner, depth + 1)
+        text = whole.write(item) if whole is not None and type(item) in _TEMPLATED else None
+        if text is None:
+            yield from _stream(item, inner, depth + 1)
+        else:
+            yield text
     yield "\n" + indent + ("}" if is_dict else "]")
 
 
