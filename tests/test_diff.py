@@ -215,3 +215,12 @@ def test_errors_exit_2(tmp_path: Path):
     from_stdin = run("diff", BEFORE.replace("tests", str(ROOT / "tests"), 1), "-", input=text)
     assert from_stdin.exit_code == 0, from_stdin.output
     assert "+2,968" in from_stdin.stdout
+
+
+def test_a_network_against_itself_changes_nothing(in_root: Path) -> None:
+    # the same source on both sides is read and analysed once
+    result = run("diff", BEFORE, BEFORE, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["totals"]["params"] == {"a": 898, "b": 898, "delta": 0}
+    assert data["layer_counts"] == {"added": 0, "removed": 0, "changed": 0, "same": 9}

@@ -115,7 +115,7 @@ def diff(
     shape = input_option(input)
     memory = MemoryOptions(dtype, batch)
     before = analyze(load(a, shape), convention, memory)
-    after = analyze(load(b, shape), convention, memory)
+    after = before if b == a else analyze(load(b, shape), convention, memory)  # read once
     from cnncalc.diff import diff_reports  # only this command needs it
     from cnncalc.render.check import diff_view
 
