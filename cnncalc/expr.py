@@ -222,7 +222,8 @@ def substitute(value: Any, names: Mapping[str, Any], budget: Budget) -> Any:
         return [substitute(v, names, budget) for v in value]
     if not isinstance(value, str):
         return value
-    budget.spend(len(value) // 4096)  # the scan for `$` (an alias may reuse a long text)
+    if len(value) >= 4096:  # the scan for `$` (an alias may reuse a long text)
+        budget.spend(len(value) // 4096)
     if "$" not in value:
         return value
     whole, pieces = budget.template(value)

@@ -79,10 +79,9 @@ class Expander(Names):
             raise SpecError(f"`layers` must be a list, got {describe(entries)}", pos)
         scope.entries = entries
         scope.written = {name for entry in entries if (name := written_name(entry)) is not None}
-        positions = entries.item_pos
-        for index, entry in enumerate(entries):
+        for index, (entry, entry_pos) in enumerate(zip(entries, entries.item_pos, strict=True)):
             scope.index = index
-            self.expand_entry(entry, scope, positions[index])
+            self.expand_entry(entry, scope, entry_pos)
 
     def expand_entry(self, entry: Any, scope: Scope, pos: SourcePos) -> None:
         if type(entry) is YMap and len(entry) == 1:  # the common case first: `- conv: {...}`
@@ -151,7 +150,18 @@ class Expander(Names):
         try:
             return substitute(fields[key], scope.names, self.budget)
         except LayerError as exc:
-            raise SpecError(exc.message, fields.pos_of(key), exc.hint) from None
+            raise _at_key(exc, fields, key) from None
+
+    def _values(self, fields: YMap, keys: dict[str, str], scope: Scope) -> dict[str, Any]:
+        """Each name → the value of its key in `fields` (`_value` of each, in one loop)."""
+        names, budget = scope.names, self.budget
+        values = {}
+        try:
+            for name, key in keys.items():
+                values[name] = substitute(fields[key], names, budget)
+        except LayerError as exc:
+            raise _at_key(exc, fields, key) from None
+        return values
 
     def _flag(self, fields: YMap, key: str, scope: Scope, default: bool) -> bool:
         if key not in fields:
@@ -211,7 +221,7 @@ class Expander(Names):
             written = written_fields(kind, fields, full, pos)
             known = self.written[keys] = (written, list(written) != list(written.values()))
         written, aliased = known
-        values = {name: self._value(fields, key, scope) for name, key in written.items()}
+        values = self._values(fields, written, scope)
         # layers written alike make one op, without making it again (the repr tells 2 from
         # 2.0, as `_shared` does)
         op = self.made.get((kind, written_as := repr(values)))
@@ -397,3 +407,8 @@ class Expander(Names):
                 call.value_pos["trainable"] = fields.pos_of("trainable")
             self.call_block(block, call, scope, pos, extra={"i": i, "times": times})
         self.alias[full] = scope.previous or scope.input_name
+
+
+def _at_key(error: LayerError, fields: YMap, key: str) -> SpecError:
+    """An expression's error, at the value of `key`."""
+    return SpecError(error.message, fields.pos_of(key), error.hint)
