@@ -20,6 +20,7 @@ from cnncalc.units import fmt_pair, human_bytes, num
 # a long network repeats a few shapes and fields: each is formatted once
 _shape_text = lru_cache(maxsize=4096)(fmt_shape)
 _pair_text = lru_cache(maxsize=4096)(fmt_pair)
+_num_text = lru_cache(maxsize=4096)(num)
 
 
 def rf_cell(rf: ReceptiveField | None) -> str:
@@ -115,7 +116,9 @@ def _multiplies(report: Report) -> str:
 def params_view(report: Report) -> Tabular:
     t = report.totals
     columns = [*_base_columns(4), _input_shape_column(5), _shape_column(3)]
-    columns.append(Col(Column("Params", True), lambda r, i: num(r.counts.params), num(t.params)))
+    columns.append(
+        Col(Column("Params", True), lambda r, i: _num_text(r.counts.params), num(t.params))
+    )
     columns.append(
         Col(Column("Share", True, drop=2), lambda r, i: _share(r.counts.params, t.params), "")
     )
@@ -123,7 +126,7 @@ def params_view(report: Report) -> Tabular:
         columns.append(
             Col(
                 Column("Trainable", True, drop=1),
-                lambda r, i: num(r.counts.trainable_params),
+                lambda r, i: _num_text(r.counts.trainable_params),
                 num(t.trainable_params),
             )
         )
@@ -131,7 +134,7 @@ def params_view(report: Report) -> Tabular:
         columns.append(
             Col(
                 Column("Buffers", True, drop=1),
-                lambda r, i: num(r.counts.buffers),
+                lambda r, i: _num_text(r.counts.buffers),
                 num(t.buffers),
             )
         )
@@ -142,13 +145,17 @@ def params_view(report: Report) -> Tabular:
 
 def _flops_columns(report: Report, drop: int = 0) -> list[Col]:
     columns: list[Col] = [
-        Col(Column("MACs", True, drop=drop), lambda r, i: num(r.multiplies.macs), num(report.macs))
+        Col(
+            Column("MACs", True, drop=drop),
+            lambda r, i: _num_text(r.multiplies.macs),
+            num(report.macs),
+        )
     ]
     if report.convention != "macs":
         columns.append(
             Col(
                 Column(f"FLOPs ({report.convention})", True, drop=drop),
-                lambda r, i: num(r.multiplies.flops),
+                lambda r, i: _num_text(r.multiplies.flops),
                 num(report.flops),
             )
         )
@@ -171,6 +178,10 @@ def flops_view(report: Report) -> Tabular:
         f"--convention {report.convention}: {convention.description}",
     ]
     return table
+
+
+def _rf_part(rf: ReceptiveField | None, part: str) -> str:
+    return MISSING if rf is None else _pair_text(getattr(rf, part))
 
 
 def _growth_bar(rf: ReceptiveField | None, largest: float) -> str:
@@ -220,8 +231,8 @@ def _row_windows(report: Report) -> Callable[[], list[Window | None]]:
 
 
 def rf_view(report: Report) -> Tabular:
-    sizes = [float(max(r.rf.size)) for r in report.layers if r.rf is not None]
-    largest = max(sizes, default=0.0)
+    fields = [r.rf for r in report.layers]  # five columns show each: looked up once
+    largest = max((float(max(rf.size)) for rf in fields if rf is not None), default=0.0)
     extent = report.network.input_shape[:-1]
     windows = _row_windows(report)
     columns = [
@@ -231,17 +242,14 @@ def rf_view(report: Report) -> Tabular:
         Col(Column("Stride", True, drop=3), _window_cell("stride", windows)),
         Col(Column("Pad", True, drop=4), _window_cell("pad_before", windows)),
         Col(Column("Dil.", True, drop=5), _window_cell("dilation", windows)),
-        Col(Column("RF size", True), lambda r, i: _pair_text(r.rf.size) if r.rf else MISSING),
+        Col(Column("RF size", True), lambda r, i: _rf_part(fields[i], "size")),
+        Col(Column("RF stride", True, drop=1), lambda r, i: _rf_part(fields[i], "stride")),
+        Col(Column("Center", True, drop=2), lambda r, i: _rf_part(fields[i], "center")),
+        Col(Column("Growth", drop=8), lambda r, i: _growth_bar(fields[i], largest)),
         Col(
-            Column("RF stride", True, drop=1),
-            lambda r, i: _pair_text(r.rf.stride) if r.rf else MISSING,
+            Column("Note", wrap=True, drop=2),
+            lambda r, i: _rf_note(fields[i], extent, r.output_shape),
         ),
-        Col(
-            Column("Center", True, drop=2),
-            lambda r, i: _pair_text(r.rf.center) if r.rf else MISSING,
-        ),
-        Col(Column("Growth", drop=8), lambda r, i: _growth_bar(r.rf, largest)),
-        Col(Column("Note", wrap=True, drop=2), lambda r, i: _rf_note(r.rf, extent, r.output_shape)),
     ]
     table = _table("receptive field", report, columns)
     table.totals = None
@@ -259,12 +267,12 @@ def memory_view(report: Report) -> Tabular:
         _shape_column(3),
         Col(
             Column("Activations", True, drop=1),
-            lambda r, i: num(r.memory.activation_elements),
+            lambda r, i: _num_text(r.memory.activation_elements),
             num(sum(r.memory.activation_elements for r in report.layers)),
         ),
         Col(
             Column(f"Bytes ({m.options.dtype})", True),
-            lambda r, i: num(r.memory.activation_bytes),
+            lambda r, i: _num_text(r.memory.activation_bytes),
             num(m.activation_bytes),
         ),
     ]
@@ -302,7 +310,7 @@ def summary_view(report: Report, wide: bool = False) -> Tabular:
         ]
     columns += [
         _shape_column(4),
-        Col(Column("Params", True), lambda r, i: num(r.counts.params), num(t.params)),
+        Col(Column("Params", True), lambda r, i: _num_text(r.counts.params), num(t.params)),
     ]
     if wide:
         columns += [
@@ -313,12 +321,12 @@ def summary_view(report: Report, wide: bool = False) -> Tabular:
             ),
             Col(
                 Column("Trainable", True, drop=10),
-                lambda r, i: num(r.counts.trainable_params),
+                lambda r, i: _num_text(r.counts.trainable_params),
                 num(t.trainable_params),
             ),
             Col(
                 Column("Buffers", True, drop=10),
-                lambda r, i: num(r.counts.buffers),
+                lambda r, i: _num_text(r.counts.buffers),
                 num(t.buffers),
             ),
             *_flops_columns(report, drop=1),
@@ -335,7 +343,7 @@ def summary_view(report: Report, wide: bool = False) -> Tabular:
         columns.append(
             Col(
                 Column("Act. bytes", True, drop=5),
-                lambda r, i: num(r.memory.activation_bytes),
+                lambda r, i: _num_text(r.memory.activation_bytes),
                 num(report.memory.activation_bytes),
             )
         )
