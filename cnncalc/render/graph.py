@@ -8,23 +8,25 @@ escaped labels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from functools import lru_cache
+from typing import NamedTuple
 
 from cnncalc.graph import INPUT
 from cnncalc.layers import fmt_shape
 from cnncalc.render.safe import visible
 from cnncalc.report import Report
 
+_shape_text = lru_cache(maxsize=4096)(fmt_shape)  # a long network repeats a few shapes
 
-@dataclass(frozen=True)
-class _Node:
+
+class _Node(NamedTuple):
     id: str
     lines: tuple[str, ...]  # the label, one entry per line
     terminal: bool  # the input or output pseudo-node
 
 
-@dataclass(frozen=True)
-class _Edge:
+class _Edge(NamedTuple):
     source: str
     target: str
     label: str
@@ -43,18 +45,24 @@ def _layout(report: Report) -> tuple[list[_Node], list[_Edge]]:
             detail += f" · {row.counts.params:,} params"
         nodes.append(_Node(ids[node.name], (node.name, detail), False))
         for source in node.inputs:
-            edges.append(_Edge(ids[source], ids[node.name], fmt_shape(net.shapes[source])))
+            edges.append(_Edge(ids[source], ids[node.name], _shape_text(net.shapes[source])))
     for index, name in enumerate(net.outputs, start=len(ids)):
         label = f"output: {name}" if net.output_names else "output"
         nodes.append(_Node(f"n{index}", (label,), True))
-        edges.append(_Edge(ids[name], f"n{index}", fmt_shape(net.shapes[name])))
+        edges.append(_Edge(ids[name], f"n{index}", _shape_text(net.shapes[name])))
     return nodes, edges
+
+
+_MERMAID_SPECIAL = re.compile('[#&"<>`]')
+_DOT_SPECIAL = re.compile(r'[\\"&]')
 
 
 def _mermaid_text(text: str) -> str:
     """One line of text inside a quoted Mermaid label: control characters `visible`, entity
     codes for what Mermaid would interpret."""
     text = visible(text)
+    if _MERMAID_SPECIAL.search(text) is None:  # most lines: names, kinds, shapes
+        return text
     for char, code in (("#", "#35;"), ("&", "#38;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
         text = text.replace(char, code)
     return text.replace("`", "#96;")
@@ -76,11 +84,14 @@ def _dot_string(*lines: str) -> str:
     """A quoted DOT string of `lines` (control characters `visible`). Graphviz reads
     `\\n`-style escapes and HTML entities in labels, so backslashes are doubled and `&` is
     written `&amp;`; the lines are joined by `\\n`."""
-    escaped = (
-        visible(line).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
-        for line in lines
-    )
-    return '"' + "\\n".join(escaped) + '"'
+    return '"' + "\\n".join(map(_dot_line, lines)) + '"'
+
+
+def _dot_line(line: str) -> str:
+    line = visible(line)
+    if _DOT_SPECIAL.search(line) is None:  # most lines: names, kinds, shapes
+        return line
+    return line.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
 
 
 def to_dot(report: Report) -> str:
