@@ -1,0 +1,384 @@
+"""A fast reader for the plain YAML that large specs are written in, beside libyaml.
+
+A 100,000-layer spec is ~730,000 libyaml events; making them and handling them one by one in
+`yamltree._build` costs ~1 s. Large specs are lines of a few shapes (`  - conv: {name: c0,
+filters: 16}`, `  - relu`, `input: [32, 32, 16]`), so this reader matches each line with one
+regular expression and builds the same YMap/YList/scalars with the same positions, resolving
+scalars with `_build`'s own functions.
+
+It reads only a strict subset whose meaning is certain: block mappings with plain-name keys,
+block sequences (also indentless under a key), one-line flow collections, plain scalars without
+`:`, `#` or brackets, quoted scalars without escapes, full-line and trailing comments. On
+anything else, and near any of `_build`'s limits, it gives up (None) and libyaml reads the text:
+libyaml stays the reference, and every error comes from it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cnncalc.errors import SourcePos, SpecError
+from cnncalc.yamlnodes import COLUMNS, YList, YMap, both_at
+from cnncalc.yamltree import (
+    _SCALAR_TAGS,
+    _SHARED,
+    _SHARED_TEXT,
+    _STR,
+    MAX_DEPTH,
+    MAX_EVENTS,
+    MAX_ITEMS,
+    _RESOLVER,
+    _construct_checked,
+    _resolve,
+    _share,
+)
+
+# Characters this reader leaves to libyaml wherever they are: tabs, `\r`, controls, NEL and
+# the Unicode line breaks (YAML 1.1 breaks lines there), a BOM, lone surrogates, U+FFFE/FFFF.
+_OUTSIDE = re.compile(
+    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+# A key is a plain name (libyaml refuses a key over 1,024 characters; 128 stays far below).
+_KEY = r"[A-Za-z_][A-Za-z0-9_.\-]{0,127}"
+# A plain scalar starts with no YAML indicator (`-` only before a digit or dot: `-1`, `-.5`)
+# and holds no `:` (`a:b`, `12:30`), `#` or bracket; in a flow collection no `,` either. It
+# ends at its last non-space character. Each run is maximal, so a failed match gives back
+# characters in O(1) each: no regular expression here backtracks more than linearly.
+_FIRST = r"(?:[A-Za-z0-9_$.+~(/]|-(?=[0-9.]))"
+_BLOCK_PLAIN = _FIRST + r"[^ \n:#\[\]{}]*(?: +[^ \n:#\[\]{}]+)*"
+_FLOW_PLAIN = _FIRST + r"[^ \n:#,\[\]{}]*(?: +[^ \n:#,\[\]{}]+)*"
+_QUOTED = r"\"[^\"\\\n]*\"|'[^'\n]*'"
+# A flow collection written the usual way (`{a: 1, b: [c, d]}`, `[1, 2]`: one space after each
+# `:` and `,`, none inside the brackets), of plain scalars and, in a mapping, lists of them, is
+# read in one go by splitting its text; any other token by token.
+_FLAT_SEQ = rf"\[{_FLOW_PLAIN}(?:, {_FLOW_PLAIN})*\]"
+_FLAT_VALUE = rf"(?:{_FLOW_PLAIN}|{_FLAT_SEQ})"
+_FLAT_MAP = rf"\{{{_KEY}: {_FLAT_VALUE}(?:, {_KEY}: {_FLAT_VALUE})*\}}"
+_FLAT_PAIRS = re.compile(rf", (?={_KEY}: )")  # a value holds no `: `
+# spaces, then a comment (after a space, or alone on its line), then the line break
+_END = r" *(?:(?<![^ \n])#[^\n]*)?(?:\n|\Z)"
+
+# One line: indent, `- `, `key:`, then a plain or quoted scalar, or a flat flow collection
+# (groups 4 to 7), or the opening bracket of any other flow collection (group 8).
+_LINE = re.compile(
+    rf"( *)(?! )(- +(?! ))?(?:({_KEY}):(?= |\n|\Z) *(?! ))?"
+    rf"(?:(?:({_BLOCK_PLAIN})|({_QUOTED})|({_FLAT_MAP})|({_FLAT_SEQ}))?{_END}|([\[{{]))"
+)
+_LINE_END = re.compile(_END)
+# a token of a flow collection: opener, `,` or closer, `key: `, plain or quoted scalar
+_FLOW_TOKEN = re.compile(rf" *(?:([\[{{])|([,\]}}])|({_KEY}): +|({_FLOW_PLAIN})|({_QUOTED}))")
+
+_PLAIN = (True, False)  # how libyaml marks a plain scalar's tag as implicit
+_QUOTED_IMPLICIT = (False, True)
+# PyYAML resolves a plain scalar by the resolvers listed for its first character: with none
+# (`c0`, `relu`) it is text, and asking is skipped
+_ASKED = frozenset(_RESOLVER.yaml_implicit_resolvers)
+_ALWAYS_ASK = None in _ASKED  # resolvers for any first character
+_MISSING = object()
+_DEPTH = MAX_DEPTH // 2  # nesting this reader gives up at: specs need a few levels
+
+
+class _NotSimple(Exception):
+    """The text is outside the subset, or near a limit: libyaml reads it."""
+
+
+def read_simple_yaml(text: str, file: str) -> Any | None:
+    """What `yamltree._build` returns for `text`, or None when the text is not in the subset
+    this reader is certain of (it never raises and never decides an error)."""
+    if _OUTSIDE.search(text) is not None:
+        return None
+    try:
+        return _Reader(text, file).document()
+    except _NotSimple:
+        return None
+
+
+class _Reader:
+    """One pass over the lines; the open block collections are a stack of indents and values."""
+
+    def __init__(self, text: str, file: str) -> None:
+        self.text = text
+        self.file = file
+        self.shared: dict[str, str] = {}  # as `_build` shares keys and short text
+        self.values: dict[str, Any] = {}  # plain scalar → its value
+        # libyaml's events: stream and document start and end, then a start and an end per
+        # collection, an event per list item and two per key and value (counted as each
+        # collection ends: 5 + collections + items + 2 keys in all)
+        self.events = 5
+
+    def closed(self, value: YMap | YList) -> None:
+        """Count a finished collection's events; refuse one past MAX_ITEMS."""
+        size = len(value)
+        if size > MAX_ITEMS:
+            raise _NotSimple
+        self.events += 1 + (2 * size if type(value) is YMap else size)
+        if self.events > MAX_EVENTS:
+            raise _NotSimple
+
+    def key(self, key: str) -> str:
+        return self.shared.get(key) or _share(self.shared, key)
+
+    def plain(self, token: str, at: int) -> Any:
+        """The value of a plain scalar at `at` (packed), as `_build` makes it."""
+        value = self.values.get(token, _MISSING)
+        if value is not _MISSING:
+            return value
+        tag = _resolve(token, _PLAIN) if _ALWAYS_ASK or token[0] in _ASKED else _STR
+        if tag == _STR:
+            value = token
+            if len(token) <= _SHARED_TEXT:
+                value = self.shared.get(token) or _share(self.shared, token)
+        elif tag in _SCALAR_TAGS:
+            try:
+                value = _construct_checked(tag, token, self.file, at)
+            except SpecError:
+                raise _NotSimple from None
+        else:
+            raise _NotSimple  # `=`, YAML 1.1's !!value
+        if len(self.values) < _SHARED:
+            self.values[token] = value
+        return value
+
+    def quoted(self, token: str) -> str:
+        """A quoted scalar without escapes: its text, always a string."""
+        value = token[1:-1]
+        if _resolve(value, _QUOTED_IMPLICIT) != _STR:
+            raise _NotSimple
+        if len(value) <= _SHARED_TEXT:
+            return self.shared.get(value) or _share(self.shared, value)
+        return value
+
+    def flat_map(self, flat: str, at: int, pos: SourcePos) -> YMap:
+        """The flow mapping `flat` written at `at` (packed) that `_LINE` found flat."""
+        if len(flat) > MAX_ITEMS:  # no run to the limit on one line
+            raise _NotSimple
+        value = YMap(pos)
+        table = value._at
+        shared, values, plain = self.shared, self.values, self.plain
+        inner = flat[1:-1]
+        pairs = _FLAT_PAIRS.split(inner) if "[" in inner else inner.split(", ")
+        at += 1  # the first key, past `{`
+        for pair in pairs:
+            key, _, token = pair.partition(": ")
+            value_at = at + len(key) + 2
+            key = shared.get(key) or _share(shared, key)
+            item = values.get(token, _MISSING)
+            if item is _MISSING:
+                if token[0] == "[":
+                    column = value_at - pos.line * COLUMNS
+                    item = self.flat_seq(token, value_at, SourcePos(pos.file, pos.line, column))
+                else:
+                    item = plain(token, value_at)
+            value[key] = item
+            table[key] = both_at(at, value_at)
+            at = value_at + len(token) + 2
+        if len(value) != len(pairs):
+            raise _NotSimple  # a duplicate key
+        self.events += 1 + 2 * len(pairs)
+        return value
+
+    def flat_seq(self, flat: str, at: int, pos: SourcePos) -> YList:
+        """The flow sequence `flat` written at `at` (packed) that `_LINE` found flat."""
+        if len(flat) > MAX_ITEMS:
+            raise _NotSimple
+        value = YList(pos)
+        table = value._item_at
+        values, plain = self.values, self.plain
+        at += 1
+        for token in flat[1:-1].split(", "):
+            item = values.get(token, _MISSING)
+            value.append(plain(token, at) if item is _MISSING else item)
+            table.append(at)
+            at += len(token) + 2
+        self.events += 1 + len(value)
+        return value
+
+    def flow(self, start: int, base: int, line: int, depth: int) -> tuple[Any, int]:
+        """The flow collection opening at text[start], closed on its line, nested `depth`
+        levels deep, and the index just past it; `base` turns an index into a packed
+        position."""
+        text, file = self.text, self.file
+        # per open collection: [value, its key waiting for a value, the key's position,
+        # state: 0 expects an item (or the end), 1 a `,` or the end, 2 an item after a `,`]
+        stack: list[list[Any]] = []
+        index = start
+        while True:
+            token = _FLOW_TOKEN.match(text, index)
+            if token is None:
+                raise _NotSimple
+            index = token.end()
+            opener, mark, key, plain, quoted = token.groups()
+            at = base + token.start(token.lastindex or 0)
+            top = stack[-1] if stack else None
+            if mark is not None:
+                if top is None or top[1] is not None:
+                    raise _NotSimple
+                if mark == ",":
+                    if top[3] != 1:
+                        raise _NotSimple
+                    top[3] = 2
+                    continue
+                if top[3] == 2 or (mark == "]") != (type(top[0]) is YList):
+                    raise _NotSimple  # a `,` before the end, or the wrong bracket
+                stack.pop()
+                self.closed(top[0])
+                if not stack:
+                    return top[0], index
+                stack[-1][3] = 1
+                continue
+            if top is None and opener is None:
+                raise _NotSimple
+            if key is not None:
+                if top is None or type(top[0]) is not YMap or top[1] is not None or top[3] == 1:
+                    raise _NotSimple
+                key = self.key(key)
+                if key in top[0]:
+                    raise _NotSimple
+                top[1], top[2] = key, at
+                continue
+            if top is not None and (top[3] == 1 or (type(top[0]) is YMap and top[1] is None)):
+                raise _NotSimple  # two values in a row, or a value without a key
+            value: Any
+            if opener is not None:
+                if depth + len(stack) >= _DEPTH:
+                    raise _NotSimple
+                pos = SourcePos(file, line, at - line * COLUMNS)
+                value = YMap(pos) if opener == "{" else YList(pos)
+            elif plain is not None:
+                value = self.plain(plain, at)
+            else:
+                value = self.quoted(quoted)
+            if top is not None:
+                if top[1] is None:
+                    top[0].append(value)
+                    top[0]._item_at.append(at)
+                else:
+                    top[0][top[1]] = value
+                    top[0]._at[top[1]] = both_at(top[2], at)
+                    top[1] = None
+                top[3] = 1
+            if opener is not None:
+                stack.append([value, None, 0, 0])
+
+    def document(self) -> Any:
+        """The document, read line by line: each line is `- `, `key:` or both, then a value
+        written on the line or, after `key:`, a block collection on the lines below."""
+        text, file = self.text, self.file
+        shared, values, plain, closed = self.shared, self.values, self.plain, self.closed
+        size = len(text)
+        match_line = _LINE.match
+        indents: list[int] = []  # the open block collections, outermost first
+        opened: list[YMap | YList] = []
+        pending: YMap | None = None  # a mapping whose last key waits for a block value
+        pending_key, pending_at = "", 0
+        index, line = 0, 0
+        while index < size:
+            line += 1
+            found = match_line(text, index)
+            if found is None:
+                raise _NotSimple
+            start = index
+            index = found.end()
+            spaces, dash, key, token, quoted, flat_map, flat_seq, opener = found.groups()
+            if dash is None and key is None:
+                if found.lastindex == 1:
+                    continue  # a blank or comment line
+                raise _NotSimple  # a value where a key or an item belongs
+            indent = len(spaces)
+            base = line * COLUMNS + 1 - start
+            if pending is not None:
+                # the block value of `pending_key:`: a collection indented deeper, or a
+                # sequence at the mapping's own indent
+                if indent < indents[-1] or (indent == indents[-1] and dash is None):
+                    raise _NotSimple  # an empty value
+                if len(opened) >= _DEPTH:
+                    raise _NotSimple
+                pos = SourcePos(file, line, indent + 1)
+                block: YMap | YList = YList(pos) if dash is not None else YMap(pos)
+                pending[pending_key] = block
+                pending._at[pending_key] = both_at(pending_at, base + start + indent)
+                indents.append(indent)
+                opened.append(block)
+                pending = None
+            elif not opened:  # the first line
+                if indent:
+                    raise _NotSimple
+                pos = SourcePos(file, line, 1)
+                opened.append(YList(pos) if dash is not None else YMap(pos))
+                indents.append(0)
+            else:
+                while indents[-1] > indent or (
+                    # an indentless sequence ends at its mapping's next key
+                    dash is None
+                    and indents[-1] == indent
+                    and type(opened[-1]) is YList
+                    and len(indents) > 1
+                    and indents[-2] == indent
+                ):
+                    indents.pop()
+                    closed(opened.pop())
+                    if not indents:
+                        raise _NotSimple  # a second document's text
+                if indents[-1] != indent:
+                    raise _NotSimple
+            into = opened[-1]
+            if dash is not None:
+                if type(into) is not YList or len(into) >= MAX_ITEMS:
+                    raise _NotSimple
+                if key is not None:  # `- key: ...`: the item is a block mapping
+                    if len(opened) >= _DEPTH:
+                        raise _NotSimple
+                    column = indent + len(dash) + 1
+                    item = YMap(SourcePos(file, line, column))
+                    into.append(item)
+                    into._item_at.append(line * COLUMNS + column)
+                    indents.append(column - 1)
+                    opened.append(item)
+                    into = item
+            elif type(into) is not YMap or len(into) >= MAX_ITEMS:
+                raise _NotSimple
+            if key is not None:
+                key = shared.get(key) or _share(shared, key)
+                if key in into:
+                    raise _NotSimple
+                key_at = base + found.start(3)
+            value: Any
+            if token is not None:
+                at = base + found.start(4)
+                value = values.get(token, _MISSING)
+                if value is _MISSING:
+                    value = plain(token, at)
+            elif flat_map is not None:
+                at = base + found.start(6)
+                value = self.flat_map(flat_map, at, SourcePos(file, line, at - line * COLUMNS))
+            elif quoted is not None:
+                at = base + found.start(5)
+                value = self.quoted(quoted)
+            elif flat_seq is not None:
+                at = base + found.start(7)
+                value = self.flat_seq(flat_seq, at, SourcePos(file, line, at - line * COLUMNS))
+            elif opener is not None:
+                value, stop = self.flow(found.start(8), base, line, len(opened))
+                rest = _LINE_END.match(text, stop)
+                if rest is None:
+                    raise _NotSimple
+                at, index = base + found.start(8), rest.end()
+            elif key is not None:  # `key:` and its value on the lines below
+                pending, pending_key, pending_at = into, key, key_at
+                continue
+            else:
+                raise _NotSimple  # an empty item
+            if key is None:
+                into.append(value)
+                into._item_at.append(at)
+            else:
+                into[key] = value
+                into._at[key] = both_at(key_at, at)
+        if pending is not None or not opened:
+            raise _NotSimple
+        root = opened[0]
+        while opened:
+            closed(opened.pop())
+        return root
