@@ -16,11 +16,13 @@ libyaml stays the reference, and every error comes from it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.yamlnodes import COLUMNS, YList, YMap, both_at
 from cnncalc.yamltree import (
+    _RESOLVER,
     _SCALAR_TAGS,
     _SHARED,
     _SHARED_TEXT,
@@ -28,7 +30,6 @@ from cnncalc.yamltree import (
     MAX_DEPTH,
     MAX_EVENTS,
     MAX_ITEMS,
-    _RESOLVER,
     _construct_checked,
     _resolve,
     _share,
@@ -60,13 +61,26 @@ _FLAT_PAIRS = re.compile(rf", (?={_KEY}: )")  # a value holds no `: `
 # spaces, then a comment (after a space, or alone on its line), then the line break
 _END = r" *(?:(?<![^ \n])#[^\n]*)?(?:\n|\Z)"
 
+# (`(?=(X))\N` matches X without backtracking into it: Python 3.10 has no atomic groups.)
 # One line: indent, `- `, `key:`, then a plain or quoted scalar, or a flat flow collection
 # (groups 4 to 7), or the opening bracket of any other flow collection (group 8).
 _LINE = re.compile(
-    rf"( *)(?! )(- +(?! ))?(?:({_KEY}):(?= |\n|\Z) *(?! ))?"
+    rf"( *)(?! )(- +(?! ))?(?:(?=({_KEY}))\3:(?= |\n|\Z) *(?! ))?"
     rf"(?:(?:({_BLOCK_PLAIN})|({_QUOTED})|({_FLAT_MAP})|({_FLAT_SEQ}))?{_END}|([\[{{]))"
 )
 _LINE_END = re.compile(_END)
+
+
+@lru_cache(maxsize=64)
+def _item_line(indent: int) -> re.Pattern[str]:
+    """A line of a sequence at `indent` written the usual way: `- key: value` or `- value`,
+    one space after `-` and `:`, the value a plain scalar or a flat flow mapping."""
+    return re.compile(
+        rf" {{{indent}}}- (?:(?=({_KEY}))\1: (?:({_BLOCK_PLAIN})|({_FLAT_MAP}))"
+        rf"|({_BLOCK_PLAIN})|({_FLAT_MAP})){_END}"
+    )
+
+
 # a token of a flow collection: opener, `,` or closer, `key: `, plain or quoted scalar
 _FLOW_TOKEN = re.compile(rf" *(?:([\[{{])|([,\]}}])|({_KEY}): +|({_FLOW_PLAIN})|({_QUOTED}))")
 
@@ -121,10 +135,8 @@ class _Reader:
         return self.shared.get(key) or _share(self.shared, key)
 
     def plain(self, token: str, at: int) -> Any:
-        """The value of a plain scalar at `at` (packed), as `_build` makes it."""
-        value = self.values.get(token, _MISSING)
-        if value is not _MISSING:
-            return value
+        """The value of a plain scalar at `at` (packed), as `_build` makes it; the callers
+        look in `values` first."""
         tag = _resolve(token, _PLAIN) if _ALWAYS_ASK or token[0] in _ASKED else _STR
         if tag == _STR:
             value = token
@@ -247,7 +259,9 @@ class _Reader:
                 pos = SourcePos(file, line, at - line * COLUMNS)
                 value = YMap(pos) if opener == "{" else YList(pos)
             elif plain is not None:
-                value = self.plain(plain, at)
+                value = self.values.get(plain, _MISSING)
+                if value is _MISSING:
+                    value = self.plain(plain, at)
             else:
                 value = self.quoted(quoted)
             if top is not None:
@@ -262,6 +276,57 @@ class _Reader:
             if opener is not None:
                 stack.append([value, None, 0, 0])
 
+    def items(
+        self, seq: YList, index: int, line: int, loose: YMap | None
+    ) -> tuple[int, int, YMap | None]:
+        """Read on from text[index] (line `line` + 1) the lines of `seq` that `_item_line`
+        matches, the bulk of a large spec, with the least work per line. Return where it
+        stopped, the last line read, and the mapping of the last line if `- key: value`
+        (see `loose` in `document`)."""
+        text, file, shared, values = self.text, self.file, self.shared, self.values
+        plain, flat_map = self.plain, self.flat_map
+        column = seq.pos.col + 2  # of the value or key after `- `
+        match = _item_line(column - 3).match
+        add, add_at = seq.append, seq._item_at.append
+        item_maps = 0
+        value: Any
+        while len(seq) < MAX_ITEMS:
+            found = match(text, index)
+            if found is None:
+                break
+            line += 1
+            index = found.end()
+            key, key_plain, key_flat, item_plain, item_flat = found.groups()
+            at = line * COLUMNS + column
+            if key is None:
+                loose = None
+                if item_plain is not None:
+                    value = values.get(item_plain, _MISSING)
+                    if value is _MISSING:
+                        value = plain(item_plain, at)
+                else:
+                    value = flat_map(item_flat, at, SourcePos(file, line, column))
+                add(value)
+                add_at(at)
+                continue
+            loose = YMap(SourcePos(file, line, column))
+            add(loose)
+            add_at(at)
+            item_maps += 1
+            key = shared.get(key) or _share(shared, key)
+            value_at = at + len(key) + 2
+            if key_plain is not None:
+                value = values.get(key_plain, _MISSING)
+                if value is _MISSING:
+                    value = plain(key_plain, value_at)
+            else:
+                pos = SourcePos(file, line, value_at - line * COLUMNS)
+                value = flat_map(key_flat, value_at, pos)
+            loose[key] = value
+            loose._at[key] = both_at(at, value_at)
+        self.events += 3 * item_maps  # as for the one-key mappings of `document`
+        return index, line, loose
+
     def document(self) -> Any:
         """The document, read line by line: each line is `- `, `key:` or both, then a value
         written on the line or, after `key:`, a block collection on the lines below."""
@@ -270,9 +335,14 @@ class _Reader:
         size = len(text)
         match_line = _LINE.match
         indents: list[int] = []  # the open block collections, outermost first
-        opened: list[YMap | YList] = []
+        opened: list[Any] = []
+        into: Any  # the collection a line adds to
         pending: YMap | None = None  # a mapping whose last key waits for a block value
         pending_key, pending_at = "", 0
+        # The mapping of the last `- key: value` line, put on the stack only when a line below
+        # adds a key to it: most such mappings have one key. Its events are counted as it is
+        # made (1 + 2 × 1 key), taken back when it goes on the stack (counted as it closes).
+        loose: YMap | None = None
         index, line = 0, 0
         while index < size:
             line += 1
@@ -288,6 +358,12 @@ class _Reader:
                 raise _NotSimple  # a value where a key or an item belongs
             indent = len(spaces)
             base = line * COLUMNS + 1 - start
+            if loose is not None:
+                if indent == loose.pos.col - 1 and dash is None:
+                    indents.append(indent)
+                    opened.append(loose)
+                    self.events -= 3
+                loose = None
             if pending is not None:
                 # the block value of `pending_key:`: a collection indented deeper, or a
                 # sequence at the mapping's own indent
@@ -323,7 +399,7 @@ class _Reader:
                         raise _NotSimple  # a second document's text
                 if indents[-1] != indent:
                     raise _NotSimple
-            into = opened[-1]
+            into = seq = opened[-1]
             if dash is not None:
                 if type(into) is not YList or len(into) >= MAX_ITEMS:
                     raise _NotSimple
@@ -331,12 +407,11 @@ class _Reader:
                     if len(opened) >= _DEPTH:
                         raise _NotSimple
                     column = indent + len(dash) + 1
-                    item = YMap(SourcePos(file, line, column))
-                    into.append(item)
+                    loose = YMap(SourcePos(file, line, column))
+                    into.append(loose)
                     into._item_at.append(line * COLUMNS + column)
-                    indents.append(column - 1)
-                    opened.append(item)
-                    into = item
+                    into = loose
+                    self.events += 3
             elif type(into) is not YMap or len(into) >= MAX_ITEMS:
                 raise _NotSimple
             if key is not None:
@@ -366,6 +441,11 @@ class _Reader:
                     raise _NotSimple
                 at, index = base + found.start(8), rest.end()
             elif key is not None:  # `key:` and its value on the lines below
+                if loose is not None:
+                    indents.append(loose.pos.col - 1)
+                    opened.append(loose)
+                    self.events -= 3
+                    loose = None
                 pending, pending_key, pending_at = into, key, key_at
                 continue
             else:
@@ -376,6 +456,8 @@ class _Reader:
             else:
                 into[key] = value
                 into._at[key] = both_at(key_at, at)
+            if dash is not None:
+                index, line, loose = self.items(seq, index, line, loose)
         if pending is not None or not opened:
             raise _NotSimple
         root = opened[0]
