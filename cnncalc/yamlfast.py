@@ -41,13 +41,14 @@ _OUTSIDE = re.compile(
     "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
 
-# A key is a plain name (libyaml refuses a key over 1,024 characters; 128 stays far below).
-_KEY = r"[A-Za-z_][A-Za-z0-9_.\-]{0,127}"
-# A plain scalar starts with no YAML indicator (`-` only before a digit or dot: `-1`, `-.5`)
+# A key is a plain name or number, kept as text as `_build` keeps keys (libyaml refuses a key
+# over 1,024 characters; 128 stays far below).
+_KEY = r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}"
+# A plain scalar starts with no YAML indicator (`-` only before a character of its own: `-1`)
 # and holds no `:` (`a:b`, `12:30`), `#` or bracket; in a flow collection no `,` either. It
 # ends at its last non-space character. Each run is maximal, so a failed match gives back
 # characters in O(1) each: no regular expression here backtracks more than linearly.
-_FIRST = r"(?:[A-Za-z0-9_$.+~(/]|-(?=[0-9.]))"
+_FIRST = r"(?:[A-Za-z0-9_$.+~(/\x80-\U0010ffff]|-(?=[^ \n:#,\[\]{}]))"
 _BLOCK_PLAIN = _FIRST + r"[^ \n:#\[\]{}]*(?: +[^ \n:#\[\]{}]+)*"
 _FLOW_PLAIN = _FIRST + r"[^ \n:#,\[\]{}]*(?: +[^ \n:#,\[\]{}]+)*"
 _QUOTED = r"\"[^\"\\\n]*\"|'[^'\n]*'"
@@ -58,14 +59,15 @@ _FLAT_SEQ = rf"\[{_FLOW_PLAIN}(?:, {_FLOW_PLAIN})*\]"
 _FLAT_VALUE = rf"(?:{_FLOW_PLAIN}|{_FLAT_SEQ})"
 _FLAT_MAP = rf"\{{{_KEY}: {_FLAT_VALUE}(?:, {_KEY}: {_FLAT_VALUE})*\}}"
 _FLAT_PAIRS = re.compile(rf", (?={_KEY}: )")  # a value holds no `: `
-# spaces, then a comment (after a space, or alone on its line), then the line break
-_END = r" *(?:(?<![^ \n])#[^\n]*)?(?:\n|\Z)"
+# spaces, then a comment (after a space, or alone on its line), then the line break (the text
+# is read with one put at its end if it has none)
+_END = r" *(?:(?<![^ \n])#[^\n]*)?\n"
 
 # (`(?=(X))\N` matches X without backtracking into it: Python 3.10 has no atomic groups.)
 # One line: indent, `- `, `key:`, then a plain or quoted scalar, or a flat flow collection
 # (groups 4 to 7), or the opening bracket of any other flow collection (group 8).
 _LINE = re.compile(
-    rf"( *)(?! )(- +(?! ))?(?:(?=({_KEY}))\3:(?= |\n|\Z) *(?! ))?"
+    rf"( *)(?! )(- +(?! ))?(?:(?=({_KEY}))\3:(?= |\n) *(?! ))?"
     rf"(?:(?:({_BLOCK_PLAIN})|({_QUOTED})|({_FLAT_MAP})|({_FLAT_SEQ}))?{_END}|([\[{{]))"
 )
 _LINE_END = re.compile(_END)
@@ -92,6 +94,10 @@ _ASKED = frozenset(_RESOLVER.yaml_implicit_resolvers)
 _ALWAYS_ASK = None in _ASKED  # resolvers for any first character
 _MISSING = object()
 _DEPTH = MAX_DEPTH // 2  # nesting this reader gives up at: specs need a few levels
+# The longest line read: patterns match a line only within this many characters of its start,
+# so a long line (JSON on one line, or hostile text) costs little before libyaml reads it, and
+# a flat collection is far from MAX_ITEMS.
+_LINE_LIMIT = 10_000
 
 
 class _NotSimple(Exception):
@@ -103,6 +109,8 @@ def read_simple_yaml(text: str, file: str) -> Any | None:
     this reader is certain of (it never raises and never decides an error)."""
     if _OUTSIDE.search(text) is not None:
         return None
+    if not text.endswith("\n"):
+        text += "\n"  # no position changes
     try:
         return _Reader(text, file).document()
     except _NotSimple:
@@ -164,8 +172,6 @@ class _Reader:
 
     def flat_map(self, flat: str, at: int, pos: SourcePos) -> YMap:
         """The flow mapping `flat` written at `at` (packed) that `_LINE` found flat."""
-        if len(flat) > MAX_ITEMS:  # no run to the limit on one line
-            raise _NotSimple
         value = YMap(pos)
         table = value._at
         shared, values, plain = self.shared, self.values, self.plain
@@ -193,8 +199,6 @@ class _Reader:
 
     def flat_seq(self, flat: str, at: int, pos: SourcePos) -> YList:
         """The flow sequence `flat` written at `at` (packed) that `_LINE` found flat."""
-        if len(flat) > MAX_ITEMS:
-            raise _NotSimple
         value = YList(pos)
         table = value._item_at
         values, plain = self.values, self.plain
@@ -207,17 +211,17 @@ class _Reader:
         self.events += 1 + len(value)
         return value
 
-    def flow(self, start: int, base: int, line: int, depth: int) -> tuple[Any, int]:
-        """The flow collection opening at text[start], closed on its line, nested `depth`
-        levels deep, and the index just past it; `base` turns an index into a packed
-        position."""
+    def flow(self, start: int, limit: int, base: int, line: int, depth: int) -> tuple[Any, int]:
+        """The flow collection opening at text[start], closed on its line before `limit`,
+        nested `depth` levels deep, and the index just past it; `base` turns an index into a
+        packed position."""
         text, file = self.text, self.file
         # per open collection: [value, its key waiting for a value, the key's position,
         # state: 0 expects an item (or the end), 1 a `,` or the end, 2 an item after a `,`]
         stack: list[list[Any]] = []
         index = start
         while True:
-            token = _FLOW_TOKEN.match(text, index)
+            token = _FLOW_TOKEN.match(text, index, limit)
             if token is None:
                 raise _NotSimple
             index = token.end()
@@ -291,7 +295,7 @@ class _Reader:
         item_maps = 0
         value: Any
         while len(seq) < MAX_ITEMS:
-            found = match(text, index)
+            found = match(text, index, index + _LINE_LIMIT)
             if found is None:
                 break
             line += 1
@@ -346,7 +350,7 @@ class _Reader:
         index, line = 0, 0
         while index < size:
             line += 1
-            found = match_line(text, index)
+            found = match_line(text, index, index + _LINE_LIMIT)
             if found is None:
                 raise _NotSimple
             start = index
@@ -379,11 +383,9 @@ class _Reader:
                 opened.append(block)
                 pending = None
             elif not opened:  # the first line
-                if indent:
-                    raise _NotSimple
-                pos = SourcePos(file, line, 1)
+                pos = SourcePos(file, line, indent + 1)
                 opened.append(YList(pos) if dash is not None else YMap(pos))
-                indents.append(0)
+                indents.append(indent)
             else:
                 while indents[-1] > indent or (
                     # an indentless sequence ends at its mapping's next key
@@ -435,8 +437,9 @@ class _Reader:
                 at = base + found.start(7)
                 value = self.flat_seq(flat_seq, at, SourcePos(file, line, at - line * COLUMNS))
             elif opener is not None:
-                value, stop = self.flow(found.start(8), base, line, len(opened))
-                rest = _LINE_END.match(text, stop)
+                limit = start + _LINE_LIMIT
+                value, stop = self.flow(found.start(8), limit, base, line, len(opened))
+                rest = _LINE_END.match(text, stop, limit)
                 if rest is None:
                     raise _NotSimple
                 at, index = base + found.start(8), rest.end()
