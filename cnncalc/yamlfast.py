@@ -52,12 +52,12 @@ _FIRST = r"""(?:[^\x00-\x20!"#%&')*,\-:;<=>?@\[\\\]^`{|}\x7f]|-(?=[^ \n:#,\[\]{}
 _BLOCK_PLAIN = _FIRST + r"[^ \n:#\[\]{}]*(?: +[^ \n:#\[\]{}]+)*"
 _FLOW_PLAIN = _FIRST + r"[^ \n:#,\[\]{}]*(?: +[^ \n:#,\[\]{}]+)*"
 _QUOTED = r"\"[^\"\\\n]*\"|'[^'\n]*'"
-# A flow collection written the usual way (`{a: 1, b: [c, d]}`, `[1, 2]`: one space after each
-# `:` and `,`, none inside the brackets), of plain scalars and, in a mapping, lists of them, is
-# read in one go by splitting its text; any other token by token.
-_FLAT_SEQ = rf"\[{_FLOW_PLAIN}(?:, {_FLOW_PLAIN})*\]"
+# A flow collection written the usual way (`{a: 1, b: [c, d]}`, `[1, 2]`, `{}`: one space after
+# each `:` and `,`, none inside the brackets), of plain scalars and, in a mapping, lists of
+# them, is read in one go by splitting its text; any other token by token.
+_FLAT_SEQ = rf"\[(?:\]|{_FLOW_PLAIN}(?:, {_FLOW_PLAIN})*\])"
 _FLAT_VALUE = rf"(?:{_FLOW_PLAIN}|{_FLAT_SEQ})"
-_FLAT_MAP = rf"\{{{_KEY}: {_FLAT_VALUE}(?:, {_KEY}: {_FLAT_VALUE})*\}}"
+_FLAT_MAP = rf"\{{(?:\}}|{_KEY}: {_FLAT_VALUE}(?:, {_KEY}: {_FLAT_VALUE})*\}})"
 _FLAT_PAIRS = re.compile(rf", (?={_KEY}: )")  # a value holds no `: `
 # spaces, then a comment (after a space, or alone on its line), then the line break (the text
 # is read with one put at its end if it has none)
@@ -71,16 +71,23 @@ _LINE = re.compile(
     rf"(?:(?:({_BLOCK_PLAIN})|({_QUOTED})|({_FLAT_MAP})|({_FLAT_SEQ}))?{_END}|([\[{{]))"
 )
 _LINE_END = re.compile(_END)
+# the rest of a line the usual way: a plain scalar or a flat flow collection (groups 2 to 4)
+_FLAT_LINE_VALUE = rf"(?:({_BLOCK_PLAIN})|({_FLAT_MAP})|({_FLAT_SEQ})){_END}"
 
 
 @lru_cache(maxsize=64)
 def _item_line(indent: int) -> re.Pattern[str]:
     """A line of a sequence at `indent` written the usual way: `- key: value` or `- value`,
-    one space after `-` and `:`, the value a plain scalar or a flat flow mapping."""
-    return re.compile(
-        rf" {{{indent}}}- (?:(?=({_KEY}))\1: (?:({_BLOCK_PLAIN})|({_FLAT_MAP}))"
-        rf"|({_BLOCK_PLAIN})|({_FLAT_MAP})){_END}"
-    )
+    one space after `-` and `:`, the value a plain scalar or a flat flow collection."""
+    # (`(?:X|)` rather than `(?:X)?`: the same match, 10% faster in `re`)
+    return re.compile(rf" {{{indent}}}- (?:(?=({_KEY}))\1: |){_FLAT_LINE_VALUE}")
+
+
+@lru_cache(maxsize=64)
+def _key_line(indent: int) -> re.Pattern[str]:
+    """A line of a mapping at `indent` written the usual way: `key: value`, one space after
+    `:`, the value a plain scalar or a flat flow collection."""
+    return re.compile(rf" {{{indent}}}(?=({_KEY}))\1: {_FLAT_LINE_VALUE}")
 
 
 # a token of a flow collection: opener, `,` or closer, `key: `, plain or quoted scalar
@@ -176,6 +183,9 @@ class _Reader:
         table = value._at
         shared, values, plain = self.shared, self.values, self.plain
         inner = flat[1:-1]
+        if not inner:
+            self.events += 1
+            return value
         pairs = _FLAT_PAIRS.split(inner) if "[" in inner else inner.split(", ")
         at += 1  # the first key, past `{`
         for pair in pairs:
@@ -202,8 +212,9 @@ class _Reader:
         value = YList(pos)
         table = value._item_at
         values, plain = self.values, self.plain
+        inner = flat[1:-1]
         at += 1
-        for token in flat[1:-1].split(", "):
+        for token in inner.split(", ") if inner else ():
             item = values.get(token, _MISSING)
             value.append(plain(token, at) if item is _MISSING else item)
             table.append(at)
@@ -288,7 +299,7 @@ class _Reader:
         stopped, the last line read, and the mapping of the last line if `- key: value`
         (see `loose` in `document`)."""
         text, file, shared, values = self.text, self.file, self.shared, self.values
-        plain, flat_map = self.plain, self.flat_map
+        plain, flat_map, flat_seq = self.plain, self.flat_map, self.flat_seq
         column = seq.pos.col + 2  # of the value or key after `- `
         match = _item_line(column - 3).match
         add, add_at = seq.append, seq._item_at.append
@@ -300,36 +311,68 @@ class _Reader:
                 break
             line += 1
             index = found.end()
-            key, key_plain, key_flat, item_plain, item_flat = found.groups()
-            at = line * COLUMNS + column
-            if key is None:
-                loose = None
-                if item_plain is not None:
-                    value = values.get(item_plain, _MISSING)
-                    if value is _MISSING:
-                        value = plain(item_plain, at)
-                else:
-                    value = flat_map(item_flat, at, SourcePos(file, line, column))
-                add(value)
-                add_at(at)
-                continue
-            loose = YMap(SourcePos(file, line, column))
-            add(loose)
-            add_at(at)
-            item_maps += 1
-            key = shared.get(key) or _share(shared, key)
-            value_at = at + len(key) + 2
-            if key_plain is not None:
-                value = values.get(key_plain, _MISSING)
+            key, token, flat_mapping, flat_list = found.groups()
+            at = value_at = line * COLUMNS + column
+            if key is not None:
+                key = shared.get(key) or _share(shared, key)
+                value_at += len(key) + 2
+            if token is not None:
+                value = values.get(token, _MISSING)
                 if value is _MISSING:
-                    value = plain(key_plain, value_at)
+                    value = plain(token, value_at)
             else:
                 pos = SourcePos(file, line, value_at - line * COLUMNS)
-                value = flat_map(key_flat, value_at, pos)
-            loose[key] = value
-            loose._at[key] = both_at(at, value_at)
+                if flat_mapping is not None:
+                    value = flat_map(flat_mapping, value_at, pos)
+                else:
+                    value = flat_seq(flat_list, value_at, pos)
+            if key is None:
+                loose = None
+                add(value)
+            else:
+                loose = YMap(SourcePos(file, line, column))
+                add(loose)
+                item_maps += 1
+                loose[key] = value
+                loose._at[key] = both_at(at, value_at)
+            add_at(at)
         self.events += 3 * item_maps  # as for the one-key mappings of `document`
         return index, line, loose
+
+    def keys(self, mapping: YMap, index: int, line: int) -> tuple[int, int]:
+        """Read on from text[index] (line `line` + 1) the lines of `mapping` that `_key_line`
+        matches (fields written in block style, a spec's top level); return where it stopped
+        and the last line read."""
+        text, file, shared, values = self.text, self.file, self.shared, self.values
+        column = mapping.pos.col
+        match = _key_line(column - 1).match
+        table = mapping._at
+        value: Any
+        while len(mapping) < MAX_ITEMS:
+            found = match(text, index, index + _LINE_LIMIT)
+            if found is None:
+                break
+            line += 1
+            index = found.end()
+            key, token, flat_map, flat_seq = found.groups()
+            at = line * COLUMNS + column
+            key = shared.get(key) or _share(shared, key)
+            if key in mapping:
+                raise _NotSimple
+            value_at = at + len(key) + 2
+            if token is not None:
+                value = values.get(token, _MISSING)
+                if value is _MISSING:
+                    value = self.plain(token, value_at)
+            else:
+                pos = SourcePos(file, line, value_at - line * COLUMNS)
+                if flat_map is not None:
+                    value = self.flat_map(flat_map, value_at, pos)
+                else:
+                    value = self.flat_seq(flat_seq, value_at, pos)
+            mapping[key] = value
+            table[key] = both_at(at, value_at)
+        return index, line
 
     def document(self) -> Any:
         """The document, read line by line: each line is `- `, `key:` or both, then a value
@@ -461,6 +504,8 @@ class _Reader:
                 into._at[key] = both_at(key_at, at)
             if dash is not None:
                 index, line, loose = self.items(seq, index, line, loose)
+            else:
+                index, line = self.keys(into, index, line)
         if pending is not None or not opened:
             raise _NotSimple
         root = opened[0]
