@@ -177,6 +177,20 @@ class _Reader:
             return self.shared.get(value) or _share(self.shared, value)
         return value
 
+    def flat_value(
+        self, token: str | None, mapping: str | None, seq: str | None, at: int, line: int
+    ) -> Any:
+        """The value a line holds at `at` (packed): a plain scalar `token`, or a flat flow
+        mapping or sequence (the other two are None)."""
+        if token is not None:
+            value = self.values.get(token, _MISSING)
+            return self.plain(token, at) if value is _MISSING else value
+        pos = SourcePos(self.file, line, at - line * COLUMNS)
+        if mapping is not None:
+            return self.flat_map(mapping, at, pos)
+        assert seq is not None
+        return self.flat_seq(seq, at, pos)
+
     def flat_map(self, flat: str, at: int, pos: SourcePos) -> YMap:
         """The flow mapping `flat` written at `at` (packed) that `_LINE` found flat."""
         value = YMap(pos)
@@ -299,7 +313,7 @@ class _Reader:
         stopped, the last line read, and the mapping of the last line if `- key: value`
         (see `loose` in `document`)."""
         text, file, shared, values = self.text, self.file, self.shared, self.values
-        plain, flat_map, flat_seq = self.plain, self.flat_map, self.flat_seq
+        flat_value = self.flat_value
         column = seq.pos.col + 2  # of the value or key after `- `
         match = _item_line(column - 3).match
         add, add_at = seq.append, seq._item_at.append
@@ -316,16 +330,9 @@ class _Reader:
             if key is not None:
                 key = shared.get(key) or _share(shared, key)
                 value_at += len(key) + 2
-            if token is not None:
-                value = values.get(token, _MISSING)
-                if value is _MISSING:
-                    value = plain(token, value_at)
-            else:
-                pos = SourcePos(file, line, value_at - line * COLUMNS)
-                if flat_mapping is not None:
-                    value = flat_map(flat_mapping, value_at, pos)
-                else:
-                    value = flat_seq(flat_list, value_at, pos)
+            value = values.get(token, _MISSING) if token is not None else _MISSING
+            if value is _MISSING:
+                value = flat_value(token, flat_mapping, flat_list, value_at, line)
             if key is None:
                 loose = None
                 add(value)
@@ -343,34 +350,23 @@ class _Reader:
         """Read on from text[index] (line `line` + 1) the lines of `mapping` that `_key_line`
         matches (fields written in block style, a spec's top level); return where it stopped
         and the last line read."""
-        text, file, shared, values = self.text, self.file, self.shared, self.values
+        text, shared, flat_value = self.text, self.shared, self.flat_value
         column = mapping.pos.col
         match = _key_line(column - 1).match
         table = mapping._at
-        value: Any
         while len(mapping) < MAX_ITEMS:
             found = match(text, index, index + _LINE_LIMIT)
             if found is None:
                 break
             line += 1
             index = found.end()
-            key, token, flat_map, flat_seq = found.groups()
+            key, token, flat_mapping, flat_list = found.groups()
             at = line * COLUMNS + column
             key = shared.get(key) or _share(shared, key)
             if key in mapping:
                 raise _NotSimple
             value_at = at + len(key) + 2
-            if token is not None:
-                value = values.get(token, _MISSING)
-                if value is _MISSING:
-                    value = self.plain(token, value_at)
-            else:
-                pos = SourcePos(file, line, value_at - line * COLUMNS)
-                if flat_map is not None:
-                    value = self.flat_map(flat_map, value_at, pos)
-                else:
-                    value = self.flat_seq(flat_seq, value_at, pos)
-            mapping[key] = value
+            mapping[key] = flat_value(token, flat_mapping, flat_list, value_at, line)
             table[key] = both_at(at, value_at)
         return index, line
 
@@ -378,7 +374,7 @@ class _Reader:
         """The document, read line by line: each line is `- `, `key:` or both, then a value
         written on the line or, after `key:`, a block collection on the lines below."""
         text, file = self.text, self.file
-        shared, values, plain, closed = self.shared, self.values, self.plain, self.closed
+        shared, closed = self.shared, self.closed
         size = len(text)
         match_line = _LINE.match
         indents: list[int] = []  # the open block collections, outermost first
@@ -465,20 +461,12 @@ class _Reader:
                     raise _NotSimple
                 key_at = base + found.start(3)
             value: Any
-            if token is not None:
-                at = base + found.start(4)
-                value = values.get(token, _MISSING)
-                if value is _MISSING:
-                    value = plain(token, at)
-            elif flat_map is not None:
-                at = base + found.start(6)
-                value = self.flat_map(flat_map, at, SourcePos(file, line, at - line * COLUMNS))
+            if token is not None or flat_map is not None or flat_seq is not None:
+                at = base + found.start(found.lastindex or 0)
+                value = self.flat_value(token, flat_map, flat_seq, at, line)
             elif quoted is not None:
                 at = base + found.start(5)
                 value = self.quoted(quoted)
-            elif flat_seq is not None:
-                at = base + found.start(7)
-                value = self.flat_seq(flat_seq, at, SourcePos(file, line, at - line * COLUMNS))
             elif opener is not None:
                 limit = start + _LINE_LIMIT
                 value, stop = self.flow(found.start(8), limit, base, line, len(opened))
