@@ -3,8 +3,9 @@
 A 100,000-layer spec is ~730,000 libyaml events; making them and handling them one by one in
 `yamltree._build` costs ~1 s. Large specs are lines of a few shapes (`  - conv: {name: c0,
 filters: 16}`, `  - relu`, `input: [32, 32, 16]`), so this reader matches each line with one
-regular expression and builds the same YMap/YList/scalars with the same positions, resolving
-scalars with `_build`'s own functions.
+regular expression (runs of list items or of `key: value` lines with a pattern made for their
+indent) and builds the same YMap/YList/scalars with the same positions, resolving scalars
+with `_build`'s own functions.
 
 It reads only a strict subset whose meaning is certain: block mappings with plain-name keys,
 block sequences (also indentless under a key), one-line flow collections, plain scalars without
@@ -133,8 +134,8 @@ class _Reader:
         self.shared: dict[str, str] = {}  # as `_build` shares keys and short text
         self.values: dict[str, Any] = {}  # plain scalar → its value
         # libyaml's events: stream and document start and end, then a start and an end per
-        # collection, an event per list item and two per key and value (counted as each
-        # collection ends: 5 + collections + items + 2 keys in all)
+        # collection, an event per list item and two per key and value: 5 + collections +
+        # items + 2 × keys in all, counted per collection when it is complete
         self.events = 5
 
     def closed(self, value: YMap | YList) -> None:
