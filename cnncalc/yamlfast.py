@@ -106,6 +106,10 @@ _DEPTH = MAX_DEPTH // 2  # nesting this reader gives up at: specs need a few lev
 # so a long line (JSON on one line, or hostile text) costs little before libyaml reads it, and
 # a flat collection is far from MAX_ITEMS.
 _LINE_LIMIT = 10_000
+# More lines than this hold more than MAX_EVENTS events unless most are one-event lines (`- x`):
+# a text over it is near a limit (4 MiB of `- {}` lines, read to MAX_ITEMS before giving up,
+# would cost 0.2 s more); libyaml reads it.
+_MAX_LINES = MAX_EVENTS // 2
 
 
 class _NotSimple(Exception):
@@ -115,7 +119,7 @@ class _NotSimple(Exception):
 def read_simple_yaml(text: str, file: str) -> Any | None:
     """What `yamltree._build` returns for `text`, or None when the text is not in the subset
     this reader is certain of (it never raises and never decides an error)."""
-    if _OUTSIDE.search(text) is not None:
+    if _OUTSIDE.search(text) is not None or text.count("\n") > _MAX_LINES:
         return None
     if not text.endswith("\n"):
         text += "\n"  # no position changes

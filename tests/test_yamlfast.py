@@ -326,6 +326,14 @@ def test_a_list_of_max_items_is_read_and_one_more_is_left_to_libyaml() -> None:
     assert (info.value.pos.line, info.value.pos.col) == (MAX_ITEMS + 2, 3)
 
 
+def test_more_lines_than_half_the_event_limit_are_left_to_libyaml() -> None:
+    text = "- {}\n" * 500_001  # 1,000,007 events
+    start = time.process_time()
+    assert read_simple_yaml(text, "t.yaml") is None
+    assert time.process_time() - start < 0.5  # ~2 ms: the lines are counted, not read
+    assert read_simple_yaml("- {}\n" * 1000, "t.yaml") is not None
+
+
 def test_a_long_flow_list_on_one_line_is_left_to_libyaml() -> None:
     text = "a: [" + ", ".join(["1"] * (MAX_ITEMS + 1)) + "]\n"
     assert read_simple_yaml(text, "t.yaml") is None
