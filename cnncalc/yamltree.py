@@ -393,6 +393,11 @@ def parse_yaml(text: str, file: str) -> Any:
     """Parse one YAML document into YMap/YList/scalars; raise SpecError on anything unsafe."""
     if len(text) > MAX_BYTES:
         raise too_large(file, len(text.encode("utf-8", "surrogatepass")))
+    from cnncalc.yamlfast import read_simple_yaml  # built on this module's scalar functions
+
+    simple = read_simple_yaml(text, file)
+    if simple is not None:
+        return simple
     try:
         return _build(text, file)
     except yaml.MarkedYAMLError as exc:
