@@ -10,7 +10,9 @@ input `stride` apart first, exactly as its forward does; adaptive pooling takes 
 each bin; global pooling over everything; a merge (add, multiply, concat) the union of its
 inputs'; element-wise layers pass boxes through. The boxes are exact: every weight of a conv
 is one dependence, whatever its value (the tests check them against NaN-probing the real
-forward).
+forward). A box is per position, over all its channels: a layer taking some of a position's
+channels (pixel_shuffle, a channel slice) after a concat of branches with different fields
+gets their union, an upper bound, as the analytic pass does.
 
 A unit whose flag is clear ("clean") sees its whole theoretical field, so its box is the
 unclipped field the analytic pass describes: the size is the box's extent, the stride how far
