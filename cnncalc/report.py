@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 from cnncalc.design.training import Training
@@ -28,6 +29,8 @@ from cnncalc.passes.memory import (
 from cnncalc.passes.params import ParamCount, count_params
 from cnncalc.passes.receptive_field import ReceptiveField, receptive_fields
 from cnncalc.select import select_names
+
+PARAM_FIELDS = ("params", "trainable_params", "buffers")  # ParamCount's, in order
 
 
 class Later:
@@ -325,15 +328,15 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
     later = Later(net, memory)
     activations = later.activations
     rows = tuple(
-        [LayerReport(node, counts[node.name], multiplies[node.name], later) for node in net]
+        [LayerReport(node, counts[node.name], multiplies[node.name], later) for node in net.nodes]
     )
-    totals = sum(counts.values(), ParamCount(0, 0, 0))
+    totals = ParamCount(*(sum(map(attrgetter(n), counts.values())) for n in PARAM_FIELDS))
     return Report(
         net,
         rows,
         totals,
-        sum(m.macs for m in multiplies.values()),
-        sum(m.flops for m in multiplies.values()),
+        sum(map(attrgetter("macs"), multiplies.values())),
+        sum(map(attrgetter("flops"), multiplies.values())),
         convention,
         memory_totals(
             net, activations, totals.params, totals.trainable_params, totals.buffers, memory

@@ -10,14 +10,14 @@ windows such rows are skipped by design.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from cnncalc.errors import SourcePos
-from cnncalc.graph import Network, Node
+from cnncalc.graph import Network, Node, per_class
 from cnncalc.layers import fmt_shape
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.pool import AvgPool, MaxPool
-from cnncalc.passes.window_cache import WindowOf, window_memo
 
 AXIS_WORDS = {
     1: ("sample",),
@@ -50,10 +50,15 @@ class SpecWarning:
         }
 
 
-def _unseen(node: Node, net: Network, window_of: WindowOf) -> SpecWarning | None:
-    """The warning for one conv or pooling layer, if its windows leave input rows unseen."""
+Shortfall = tuple[list[int], list[list[int]]]  # per axis: rows lost; smaller, larger exact
+
+
+def _shortfall(net: Network, node: Node) -> Shortfall | None:
+    """The input rows (columns, ...) per axis that a conv or pooling layer's windows never
+    reach, and the exact input sizes below and above; None if they reach every row. A
+    function of the layer's op and input shapes: worked out once per class of layers."""
     inputs = net.input_shapes(node)
-    window = window_of(node.op, inputs)
+    window = node.op.window(inputs)
     if window is None:
         return None
     size, out = inputs[0][:-1], net.shapes[node.name][:-1]
@@ -67,11 +72,16 @@ def _unseen(node: Node, net: Network, window_of: WindowOf) -> SpecWarning | None
             lost[axis] = size[axis] - reach
             exact[0][axis] = size[axis] - lost[axis]
             exact[1][axis] = size[axis] - lost[axis] + stride
-    if not any(lost):
-        return None
+    return (lost, exact) if any(lost) else None
+
+
+def _unseen(node: Node, net: Network, shortfall: Shortfall) -> SpecWarning:
+    """The warning for one conv or pooling layer whose windows leave input rows unseen."""
+    lost, exact = shortfall
+    inputs = net.input_shapes(node)
     dropped = "the last " + " and ".join(
         word if n == 1 else f"{n:,} {word}s"
-        for n, word in zip(lost, AXIS_WORDS[rank], strict=True)
+        for n, word in zip(lost, AXIS_WORDS[len(lost)], strict=True)
         if n
     )
     channels = inputs[0][-1:]
@@ -86,13 +96,16 @@ def _unseen(node: Node, net: Network, window_of: WindowOf) -> SpecWarning | None
     )
 
 
+WINDOWED = (Conv, MaxPool, AvgPool)
+
+
 def unseen_pixels(net: Network) -> list[SpecWarning]:
     """A warning per conv or pooling layer whose windows never reach its last rows/columns."""
     found = []
-    window_of = window_memo()
-    for node in net:
-        if isinstance(node.op, Conv | MaxPool | AvgPool):
-            warning = _unseen(node, net, window_of)
-            if warning is not None:
-                found.append(warning)
+    shortfall_of = per_class(net, partial(_shortfall, net))
+    for node in net.nodes:
+        if isinstance(node.op, WINDOWED):
+            shortfall = shortfall_of(node)
+            if shortfall is not None:
+                found.append(_unseen(node, net, shortfall))
     return found

@@ -385,12 +385,12 @@ def count_flops(net: Network, convention: str = "macs") -> dict[str, MultiplyCou
         )
     rules = CONVENTIONS[convention].rules
     counts = {}
-    # a rule sees the op, `functional` and the shapes: equal layers count alike, and a long
-    # network repeats a few (equal ops are one object)
-    seen: dict[tuple[int, bool, tuple[Shape, ...], Shape], MultiplyCount] = {}
-    shapes = net.shapes
-    for node in net:
-        key = (id(node.op), node.functional, tuple(net.input_shapes(node)), shapes[node.name])
+    # a rule sees the op, `functional` and the shapes: layers that compute alike (see
+    # Network.classes) count alike, and a long network repeats a few
+    seen: dict[tuple[int, bool], MultiplyCount] = {}
+    classes = net.classes
+    for node in net.nodes:
+        key = (classes[node.name], node.functional)
         count = seen.get(key)
         if count is None:
             rule = rules.get(node.kind)

@@ -10,7 +10,8 @@ context, in-place tricks, recomputation) are not included.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import accumulate
+from operator import itemgetter, sub
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import Network
@@ -91,7 +92,7 @@ def activation_memory(net: Network, options: MemoryOptions) -> dict[str, LayerMe
     out = {}
     seen: dict[tuple[int, ...], LayerMemory] = {}  # a long network has a few shapes
     shapes = net.shapes
-    for node in net:
+    for node in net.nodes:
         shape = shapes[node.name]
         memory = seen.get(shape)
         if memory is None:
@@ -107,27 +108,21 @@ def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
 
     The network's outputs stay alive to the end, as do layers nobody consumes.
     """
-    last_use: dict[str, int] = {}
-    for index, node in enumerate(net):
-        for name in node.inputs:
-            last_use[name] = index  # visited in order, so the last consumer wins
+    nodes = net.nodes
+    # each tensor's last consumer (visited in order, so the last one wins)
+    last_use = {name: index for index, node in enumerate(nodes) for name in node.inputs}
     for name in net.outputs:  # an output read by later layers is still returned
         last_use.pop(name, None)
-    freed: dict[int, int] = {}  # bytes freed after the layer at each index
-    end = len(net)
+    end = len(nodes)
+    freed = [0] * (end + 1)  # bytes freed after the layer at each index (end: never)
     for name, size in sizes.items():
-        at = last_use.get(name, end)
-        freed[at] = freed.get(at, 0) + size
-    live = 0
-    timeline = []
-    for name in net.input_names:
-        live += sizes[name]
-        timeline.append((name, live))
-    for index, node in enumerate(net):
-        live += sizes[node.name]  # inputs and output are alive together while it runs
-        timeline.append((node.name, live))
-        live -= freed.get(index, 0)
-    return timeline
+        freed[last_use.get(name, end)] += size
+    # what each step adds to the live bytes: its tensor, less what the layer before it freed
+    # (the inputs are alive together from the start; a layer's inputs and output while it runs)
+    names = [*net.input_names, *[node.name for node in nodes]]
+    before = [0] * (len(net.input_names) + 1) + freed[: end - 1]
+    added = map(sub, map(sizes.__getitem__, names), before)
+    return list(zip(names, accumulate(added), strict=True))
 
 
 def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnncalc.graph import Network
-from cnncalc.layers import Shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,13 +23,14 @@ class ParamCount:
 
 def count_params(net: Network) -> dict[str, ParamCount]:
     counts = {}
-    # equal layers on equal inputs count alike: a long network repeats a few (ops are shared)
-    seen: dict[tuple[int, tuple[Shape, ...], bool], ParamCount] = {}
-    for node in net:
-        inputs = net.input_shapes(node)
-        key = (id(node.op), tuple(inputs), node.trainable)
+    # layers that compute alike (see Network.classes) count alike, frozen or not
+    seen: dict[tuple[int, bool], ParamCount] = {}
+    classes = net.classes
+    for node in net.nodes:
+        key = (classes[node.name], node.trainable)
         count = seen.get(key)
         if count is None:
+            inputs = net.input_shapes(node)
             params = int(node.op.params(inputs))  # int(): drop the derivation (see derive.Q)
             count = seen[key] = ParamCount(
                 params, params if node.trainable else 0, int(node.op.buffers(inputs))

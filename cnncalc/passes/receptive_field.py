@@ -22,10 +22,9 @@ from typing import cast
 
 from cnncalc.errors import SpecError
 from cnncalc.fields import MAX_SIZE
-from cnncalc.graph import Network, Node
+from cnncalc.graph import Network, Node, per_class
 from cnncalc.layers.base import Window
 from cnncalc.layers.opaque import Opaque
-from cnncalc.passes.window_cache import WindowOf, window_memo
 from cnncalc.units import fmt_number as fmt
 
 Num = int | Fraction  # ints stay ints (fast); only a transposed conv makes fractions
@@ -131,68 +130,74 @@ def _merge(
     """Largest size over paths; a 1×1 input broadcast over H×W (SE gates) does not align."""
     paths = list(zip(names, fields, strict=True))
     positional = [p for p, s in zip(paths, shapes, strict=True) if set(s[:-1]) != {1}] or paths
-    rank = len(fields[0].size)
-    size = tuple(max(f.size[a] for f in fields) for a in range(rank))
+    size = tuple(map(max, *[f.size for f in fields]))
     first = positional[0][1]
     agree = all(f.stride == first.stride and f.center == first.center for _, f in positional)
     aligned = agree and all(f.aligned for _, f in positional)
     whole = any(f.whole_input for f in fields)
     disagree = () if agree else tuple((n, f.stride, f.center) for n, f in positional)
-
-    def derivation() -> tuple[str, ...]:
-        lines = []
-        for a in range(rank):
-            line = f"size = max({', '.join(fmt(f.size[a]) for f in fields)}) = {fmt(size[a])}"
-            if disagree:
-                line += "; not aligned: " + ", ".join(
-                    f"{n} stride {fmt(j[a])} center {fmt(c[a])}" for n, j, c in disagree
-                )
-            lines.append(line)
-        return tuple(lines)
-
+    derivation = partial(_merge_derivation, fields, size, disagree)
     return ReceptiveField(size, first.stride, first.center, aligned, whole, derivation, disagree)
+
+
+def _merge_derivation(
+    fields: list[ReceptiveField], size: Pair, disagree: tuple[tuple[str, Pair, Pair], ...]
+) -> tuple[str, ...]:
+    """The --explain text of a merge, worked out when asked (see `_window_derivation`)."""
+    lines = []
+    for a in range(len(size)):
+        line = f"size = max({', '.join(fmt(f.size[a]) for f in fields)}) = {fmt(size[a])}"
+        if disagree:
+            line += "; not aligned: " + ", ".join(
+                f"{n} stride {fmt(j[a])} center {fmt(c[a])}" for n, j, c in disagree
+            )
+        lines.append(line)
+    return tuple(lines)
 
 
 def _beyond_64_bits(values: tuple[Num, ...]) -> bool:
     """Past what any size may be (and, after thousands of strides, past what str() prints)."""
+    if type(sum(values)) is int:  # all ints (a Fraction makes the sum one): nearly always
+        return max(values) > MAX_SIZE or min(values) < -MAX_SIZE
     return any(abs(v.numerator) > MAX_SIZE or v.denominator > MAX_SIZE for v in values)
 
 
+WindowOf = Callable[[Node], Window | None]
+
+
 def layer_field(
-    net: Network,
-    node: Node,
-    fields: dict[str, ReceptiveField | None],
-    window_of: WindowOf | None = None,
+    net: Network, node: Node, fields: dict[str, ReceptiveField | None], window_of: WindowOf
 ) -> ReceptiveField | None:
-    shapes = net.shapes
-    if len(shapes[node.name]) < 2:
+    """`node`'s field from its inputs' `fields`; `window_of(node)`: its window (see
+    `receptive_fields`)."""
+    if len(net.shapes[node.name]) < 2:
         return None  # flat output: dense, flatten
-    inputs = [fields[name] for name in node.inputs]
-    if None in inputs or isinstance(node.op, Opaque):  # after or at an opaque layer: unknown
+    names = node.inputs
+    if len(names) > 1:
+        known = [fields[name] for name in names]
+        if any(f is None for f in known) or isinstance(node.op, Opaque):
+            return None
+        return _merge(cast(list[ReceptiveField], known), net.input_shapes(node), names)
+    field = fields[names[0]]
+    if field is None or isinstance(node.op, Opaque):  # after or at an opaque layer: unknown
         return None
-    known = cast(list[ReceptiveField], inputs)
-    input_shapes = [shapes[name] for name in node.inputs]
-    if len(known) > 1:
-        return _merge(known, input_shapes, node.inputs)
-    field = known[0]
-    window = window_of(node.op, input_shapes) if window_of else node.op.window(input_shapes)
+    window = window_of(node)
     if window is None:
         return field
     size, stride, center = field.size, field.stride, field.center
     axes = [_axis(window, a, size[a], stride[a], center[a]) for a in range(len(window.kernel))]
-    numbers = (*(a[0] for a in axes), *(a[1] for a in axes), *(a[2] for a in axes))
-    if _beyond_64_bits(numbers):
+    sizes, jumps, centers, _ = zip(*axes, strict=True)
+    if _beyond_64_bits((*sizes, *jumps, *centers)):
         raise SpecError(
             f"layer {node.name}: its receptive field is beyond 2^63 − 1 pixels "
             "(the strides on the way multiply)",
             node.pos,
             "a field this large is a runaway: look for huge strides or dilations",
         )
-    rank = len(axes)
     return ReceptiveField(
-        numbers[:rank],
-        numbers[rank : 2 * rank],
-        numbers[2 * rank :],
+        sizes,
+        jumps,
+        centers,
         field.aligned,
         field.whole_input or window.whole_input,
         partial(_window_derivation, window, field),
@@ -216,8 +221,8 @@ def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
         name: input_field(len(shape) - 1) if len(shape) > 1 else None
         for name, shape in net.inputs.items()
     }
-    window_of = window_memo()
-    for node in net:
+    window_of = per_class(net, lambda node: node.op.window(net.input_shapes(node)))
+    for node in net.nodes:
         fields[node.name] = layer_field(net, node, fields, window_of)
     for name in net.input_names:
         del fields[name]
