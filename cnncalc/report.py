@@ -53,7 +53,7 @@ class Later:
         return activation_memory(self.net, self.memory)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerReport:
     """One layer's numbers; or, folded (`block` set), the subtotals of a run of layers whose
     names share the prefix `block`, with the last one's node, shape and receptive field."""
@@ -104,22 +104,46 @@ class LayerReport:
 
     def to_dict(self, extent: tuple[int, ...] = ()) -> dict[str, Any]:
         """`extent`: the network input's (h, w), for `rf.whole_input`."""
-        rf = None
-        if self.rf is not None:
-            rf = {**self.rf.to_dict(), "whole_input": self.rf.covers(extent)}
+        return RowForms(extent).row(self)
+
+
+class RowForms:
+    """The JSON forms (`LayerReport.to_dict`) of a report's rows. What rows share is made
+    once and its form shared: a pointwise layer keeps its input's receptive field (the same
+    object), and a long network has few shapes. Lives while the rows do (fields by id)."""
+
+    def __init__(self, extent: tuple[int, ...]) -> None:
+        self.extent = extent  # the network input's (h, w), for `rf.whole_input`
+        self.fields: dict[int, dict[str, Any]] = {}
+        self.shapes: dict[Shape, list[int]] = {}
+
+    def row(self, row: LayerReport) -> dict[str, Any]:
+        field = row.rf
+        rf: dict[str, Any] | None = None
+        if field is not None:
+            rf = self.fields.get(id(field))
+            if rf is None:
+                form: dict[str, Any] = field.to_dict()
+                form["whole_input"] = field.covers(self.extent)
+                rf = self.fields[id(field)] = form
+        shape = row.output_shape
+        shown = self.shapes.get(shape)
+        if shown is None:
+            shown = self.shapes[shape] = list(shape)
+        counts, multiplies, memory = row.counts, row.multiplies, row.memory
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "inputs": list(self.inputs),
-            "output_shape": list(self.output_shape),
-            "params": self.counts.params,
-            "trainable_params": self.counts.trainable_params,
-            "buffers": self.counts.buffers,
-            "macs": self.multiplies.macs,
-            "flops": self.multiplies.flops,
+            "name": row.name,
+            "kind": row.kind,
+            "inputs": list(row.inputs),
+            "output_shape": shown,
+            "params": counts.params,
+            "trainable_params": counts.trainable_params,
+            "buffers": counts.buffers,
+            "macs": multiplies.macs,
+            "flops": multiplies.flops,
             "rf": rf,
-            "activation_elements": self.memory.activation_elements,
-            "activation_bytes": self.memory.activation_bytes,
+            "activation_elements": memory.activation_elements,
+            "activation_bytes": memory.activation_bytes,
         }
 
 
@@ -270,7 +294,8 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `cnncalc summary --format json` (fields are only ever added)."""
         net = self.network
-        layers = [row.to_dict(net.input_shape[:-1]) for row in self.layers]
+        forms = RowForms(net.input_shape[:-1])
+        layers = [forms.row(row) for row in self.layers]
         training: dict[str, Any] = {}
         if self.training is not None:
             for row in layers:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from fractions import Fraction
 from functools import partial
 from math import gcd
@@ -56,7 +57,10 @@ class ReceptiveField:
         """Whether the field is at least the input's `extent` (h, w) on every axis, or global."""
         return self.whole_input or (bool(extent) and all(map(ge, self.size, extent)))
 
-    def to_dict(self) -> dict[str, list[int | float]]:
+    def to_dict(self) -> dict[str, list[Num] | list[int | float]]:
+        size, stride, center = self.size, self.stride, self.center
+        if type(sum(size) + sum(stride) + sum(center)) is int:  # all ints: nearly always
+            return {"size": list(size), "stride": list(stride), "center": list(center)}
         return {
             "size": _numbers(self.size),
             "stride": _numbers(self.stride),
@@ -65,7 +69,7 @@ class ReceptiveField:
 
 
 def _numbers(values: Pair) -> list[int | float]:
-    """JSON numbers: ints as they are (nearly always), fractions as ints or floats."""
+    """JSON numbers: ints as they are, fractions as ints or floats."""
     return [v if type(v) is int else _number(v) for v in values]
 
 
@@ -162,30 +166,48 @@ def _beyond_64_bits(values: tuple[Num, ...]) -> bool:
     return any(abs(v.numerator) > MAX_SIZE or v.denominator > MAX_SIZE for v in values)
 
 
-WindowOf = Callable[[Node], Window | None]
+class Way(Enum):
+    """How a layer passes its input's field on, if not through a window."""
+
+    UNKNOWN = "unknown"  # a flat output (dense, flatten), or an opaque layer
+    KEEP = "keep"  # pointwise, or a merge (the largest of its inputs')
+
+
+Rule = Way | Window
+
+
+def layer_rule(net: Network, node: Node) -> Rule:
+    """What `node` does to its input's field: a function of its op and input shapes, the
+    same for every layer of its class (see `Network.classes`)."""
+    if len(net.shapes[node.name]) < 2 or isinstance(node.op, Opaque):
+        return Way.UNKNOWN
+    if len(node.inputs) > 1:
+        return Way.KEEP
+    window = node.op.window(net.input_shapes(node))
+    return Way.KEEP if window is None else window
 
 
 def layer_field(
-    net: Network, node: Node, fields: dict[str, ReceptiveField | None], window_of: WindowOf
+    net: Network,
+    node: Node,
+    fields: dict[str, ReceptiveField | None],
+    rule_of: Callable[[Node], Rule],
 ) -> ReceptiveField | None:
-    """`node`'s field from its inputs' `fields`; `window_of(node)`: its window (see
-    `receptive_fields`)."""
-    if len(net.shapes[node.name]) < 2:
-        return None  # flat output: dense, flatten
+    """`node`'s field from its inputs' `fields`; `rule_of(node)`: its `layer_rule`."""
+    rule = rule_of(node)
+    if rule is Way.UNKNOWN:
+        return None
     names = node.inputs
     if len(names) > 1:
         known = [fields[name] for name in names]
-        if any(f is None for f in known) or isinstance(node.op, Opaque):
+        if any(f is None for f in known):  # after an opaque layer: unknown
             return None
         return _merge(cast(list[ReceptiveField], known), net.input_shapes(node), names)
     field = fields[names[0]]
-    if field is None or isinstance(node.op, Opaque):  # after or at an opaque layer: unknown
-        return None
-    window = window_of(node)
-    if window is None:
+    if field is None or rule is Way.KEEP:
         return field
     size, stride, center = field.size, field.stride, field.center
-    axes = [_axis(window, a, size[a], stride[a], center[a]) for a in range(len(window.kernel))]
+    axes = [_axis(rule, a, size[a], stride[a], center[a]) for a in range(len(rule.kernel))]
     sizes, jumps, centers, _ = zip(*axes, strict=True)
     if _beyond_64_bits((*sizes, *jumps, *centers)):
         raise SpecError(
@@ -199,8 +221,8 @@ def layer_field(
         jumps,
         centers,
         field.aligned,
-        field.whole_input or window.whole_input,
-        partial(_window_derivation, window, field),
+        field.whole_input or rule.whole_input,
+        partial(_window_derivation, rule, field),
     )
 
 
@@ -221,9 +243,9 @@ def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
         name: input_field(len(shape) - 1) if len(shape) > 1 else None
         for name, shape in net.inputs.items()
     }
-    window_of = per_class(net, lambda node: node.op.window(net.input_shapes(node)))
+    rule_of = per_class(net, partial(layer_rule, net))
     for node in net.nodes:
-        fields[node.name] = layer_field(net, node, fields, window_of)
+        fields[node.name] = layer_field(net, node, fields, rule_of)
     for name in net.input_names:
         del fields[name]
     return fields
