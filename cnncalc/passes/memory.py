@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import accumulate
-from operator import itemgetter, sub
+from operator import attrgetter, sub
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import Network
@@ -108,27 +108,32 @@ def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
 
     The network's outputs stay alive to the end, as do layers nobody consumes.
     """
+    return list(zip(*_live_bytes(net, sizes), strict=True))
+
+
+def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:
+    """(bytes, layer) of the largest live set (the first, on a tie)."""
+    names, live = _live_bytes(net, sizes)
+    peak = max(live)
+    return peak, names[live.index(peak)]
+
+
+def _live_bytes(net: Network, sizes: dict[str, int]) -> tuple[list[str], list[int]]:
+    """`live_timeline` as two lists: the inputs' and layers' names, and the bytes alive."""
     nodes = net.nodes
     # each tensor's last consumer (visited in order, so the last one wins)
     last_use = {name: index for index, node in enumerate(nodes) for name in node.inputs}
     for name in net.outputs:  # an output read by later layers is still returned
         last_use.pop(name, None)
-    end = len(nodes)
-    freed = [0] * (end + 1)  # bytes freed after the layer at each index (end: never)
-    for name, size in sizes.items():
-        freed[last_use.get(name, end)] += size
+    freed = [0] * len(nodes)  # bytes freed after the layer at each index
+    for name, index in last_use.items():
+        freed[index] += sizes[name]
     # what each step adds to the live bytes: its tensor, less what the layer before it freed
     # (the inputs are alive together from the start; a layer's inputs and output while it runs)
     names = [*net.input_names, *[node.name for node in nodes]]
-    before = [0] * (len(net.input_names) + 1) + freed[: end - 1]
+    before = [0] * (len(net.input_names) + 1) + freed[:-1]
     added = map(sub, map(sizes.__getitem__, names), before)
-    return list(zip(names, accumulate(added), strict=True))
-
-
-def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:
-    """(bytes, layer) of the largest live set (the first, on a tie)."""
-    layer, peak = max(live_timeline(net, sizes), key=itemgetter(1))
-    return peak, layer
+    return names, list(accumulate(added))
 
 
 def memory_totals(
@@ -140,12 +145,13 @@ def memory_totals(
     options: MemoryOptions,
 ) -> MemoryTotals:
     per_value = options.bytes_per_value
-    sizes = {name: m.activation_bytes for name, m in per_layer.items()}
+    activation_bytes = list(map(attrgetter("activation_bytes"), per_layer.values()))
+    sizes = dict(zip(per_layer, activation_bytes, strict=True))
     for name, shape in net.inputs.items():
         sizes[name] = int(tensor_size(shape, options)[1])
     input_bytes = sum(sizes[name] for name in net.input_names)
     peak, peak_layer = inference_peak(net, sizes)
-    activations = sum(m.activation_bytes for m in per_layer.values())
+    activations = sum(activation_bytes)
     param_bytes = params * per_value
     buffer_bytes = buffers * per_value
     gradients = trainable_params * per_value
