@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain
 from operator import attrgetter
 from typing import TypeVar
@@ -53,7 +54,7 @@ class Network:
     unused: tuple[str, ...] = ()  # layers left out: marked `unused`, or feeding only those
     # layers that compute alike (one op object on equal input shapes) share a class: its
     # index for each node, and each class's input shapes. A long network repeats a few
-    # layers on a few shapes, so a pass works out each class once (see `per_class`).
+    # layers on a few shapes, so a pass works out each class once (see `per_layer`).
     classes: Mapping[str, int] = field(kw_only=True, repr=False, compare=False)
     class_inputs: Sequence[list[Shape]] = field(kw_only=True, repr=False, compare=False)
 
@@ -68,6 +69,11 @@ class Network:
             if n.name == name:
                 return n
         raise KeyError(name)
+
+    @cached_property
+    def layer_classes(self) -> list[int]:
+        """Each node's class (see `classes`), in the nodes' order: what the passes walk."""
+        return list(map(self.classes.__getitem__, map(attrgetter("name"), self.nodes)))
 
     def input_shapes(self, node: Node) -> list[Shape]:
         """The shapes `node` takes (one list per class of layers, shared: do not change it)."""
@@ -259,18 +265,13 @@ def _check_inputs_reached(
             )
 
 
-def per_class(net: Network, work: Callable[[Node], T]) -> Callable[[Node], T]:
-    """`work(node)` worked out once per class of layers that compute alike (see
-    `Network.classes`), for a rule that reads only a layer's op and input shapes."""
-    classes = net.classes
+def per_layer(net: Network, work: Callable[[Node], T]) -> list[T]:
+    """`work(node)` for each node in order, worked out once per class of layers that compute
+    alike (see `Network.classes`): for a rule that reads only a layer's op and input shapes."""
     done: dict[int, T] = {}
-
-    def of(node: Node) -> T:
-        index = classes[node.name]
-        try:
-            return done[index]
-        except KeyError:
-            found = done[index] = work(node)
-            return found
-
-    return of
+    found = []
+    for node, index in zip(net.nodes, net.layer_classes, strict=True):
+        if index not in done:
+            done[index] = work(node)
+        found.append(done[index])
+    return found

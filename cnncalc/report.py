@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
@@ -16,7 +17,7 @@ from cnncalc.graph import Network, Node
 from cnncalc.layers import Shape
 from cnncalc.passes.flat_signal import flattened_signal
 from cnncalc.passes.flooring import SpecWarning, unseen_pixels
-from cnncalc.passes.flops import MultiplyCount, count_flops
+from cnncalc.passes.flops import MultiplyCount, flops_per_layer
 from cnncalc.passes.memory import (
     LayerMemory,
     MemoryOptions,
@@ -26,7 +27,7 @@ from cnncalc.passes.memory import (
     memory_totals,
     tensor_size,
 )
-from cnncalc.passes.params import ParamCount, count_params
+from cnncalc.passes.params import ParamCount, params_per_layer
 from cnncalc.passes.receptive_field import ReceptiveField, receptive_fields
 from cnncalc.select import select_names
 
@@ -348,20 +349,18 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
     """Every analysis of `net`. `convention` names what `flops` counts (see CONVENTIONS).
     The receptive fields are worked out when a row's `rf` is first read (see `Later`)."""
     memory = memory or MemoryOptions()
-    counts = count_params(net)
-    multiplies = count_flops(net, convention)
+    counts = params_per_layer(net)
+    multiplies = flops_per_layer(net, convention)
     later = Later(net, memory)
     activations = later.activations
-    rows = tuple(
-        [LayerReport(node, counts[node.name], multiplies[node.name], later) for node in net.nodes]
-    )
-    totals = ParamCount(*(sum(map(attrgetter(n), counts.values())) for n in PARAM_FIELDS))
+    rows = tuple(map(LayerReport, net.nodes, counts, multiplies, repeat(later)))
+    totals = ParamCount(*(sum(map(attrgetter(name), counts)) for name in PARAM_FIELDS))
     return Report(
         net,
         rows,
         totals,
-        sum(map(attrgetter("macs"), multiplies.values())),
-        sum(map(attrgetter("flops"), multiplies.values())),
+        sum(map(attrgetter("macs"), multiplies)),
+        sum(map(attrgetter("flops"), multiplies)),
         convention,
         memory_totals(
             net, activations, totals.params, totals.trainable_params, totals.buffers, memory

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from cnncalc.errors import SourcePos
-from cnncalc.graph import Network, Node, per_class
+from cnncalc.graph import Network, Node, per_layer
 from cnncalc.layers import fmt_shape
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.pool import AvgPool, MaxPool
@@ -50,13 +50,16 @@ class SpecWarning:
         }
 
 
+WINDOWED = (Conv, MaxPool, AvgPool)  # the layers warned about
 Shortfall = tuple[list[int], list[list[int]]]  # per axis: rows lost; smaller, larger exact
 
 
 def _shortfall(net: Network, node: Node) -> Shortfall | None:
     """The input rows (columns, ...) per axis that a conv or pooling layer's windows never
-    reach, and the exact input sizes below and above; None if they reach every row. A
-    function of the layer's op and input shapes: worked out once per class of layers."""
+    reach, and the exact input sizes below and above; None if they reach every row (or it is
+    another kind). A function of the layer's op and input shapes: once per class of layers."""
+    if not isinstance(node.op, WINDOWED):
+        return None
     inputs = net.input_shapes(node)
     window = node.op.window(inputs)
     if window is None:
@@ -96,16 +99,11 @@ def _unseen(node: Node, net: Network, shortfall: Shortfall) -> SpecWarning:
     )
 
 
-WINDOWED = (Conv, MaxPool, AvgPool)
-
-
 def unseen_pixels(net: Network) -> list[SpecWarning]:
     """A warning per conv or pooling layer whose windows never reach its last rows/columns."""
-    found = []
-    shortfall_of = per_class(net, partial(_shortfall, net))
-    for node in net.nodes:
-        if isinstance(node.op, WINDOWED):
-            shortfall = shortfall_of(node)
-            if shortfall is not None:
-                found.append(_unseen(node, net, shortfall))
-    return found
+    shortfalls = per_layer(net, partial(_shortfall, net))
+    return [
+        _unseen(node, net, shortfall)
+        for node, shortfall in zip(net.nodes, shortfalls, strict=True)
+        if shortfall is not None
+    ]

@@ -14,7 +14,7 @@ from itertools import accumulate
 from operator import attrgetter, sub
 
 from cnncalc.errors import SpecError
-from cnncalc.graph import Network
+from cnncalc.graph import Network, Node, per_layer
 from cnncalc.layers.base import prod
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -89,17 +89,18 @@ def tensor_size(shape: tuple[int, ...], options: MemoryOptions) -> tuple[int, in
 
 
 def activation_memory(net: Network, options: MemoryOptions) -> dict[str, LayerMemory]:
-    out = {}
+    """Each layer's output size (elements and bytes of the batch), by name."""
     seen: dict[tuple[int, ...], LayerMemory] = {}  # a long network has a few shapes
-    shapes = net.shapes
-    for node in net.nodes:
-        shape = shapes[node.name]
-        memory = seen.get(shape)
-        if memory is None:
+
+    def memory(node: Node) -> LayerMemory:
+        shape = net.shapes[node.name]
+        if shape not in seen:
             elements, size = tuple(map(int, tensor_size(shape, options)))
-            memory = seen[shape] = LayerMemory(elements, size)
-        out[node.name] = memory
-    return out
+            seen[shape] = LayerMemory(elements, size)
+        return seen[shape]
+
+    sizes = per_layer(net, memory)
+    return dict(zip(map(attrgetter("name"), net.nodes), sizes, strict=True))
 
 
 def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
@@ -130,7 +131,7 @@ def _live_bytes(net: Network, sizes: dict[str, int]) -> tuple[list[str], list[in
         freed[index] += sizes[name]
     # what each step adds to the live bytes: its tensor, less what the layer before it freed
     # (the inputs are alive together from the start; a layer's inputs and output while it runs)
-    names = [*net.input_names, *[node.name for node in nodes]]
+    names = [*net.input_names, *map(attrgetter("name"), nodes)]
     before = [0] * (len(net.input_names) + 1) + freed[:-1]
     added = map(sub, map(sizes.__getitem__, names), before)
     return names, list(accumulate(added))

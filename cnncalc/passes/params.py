@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from cnncalc.graph import Network
 
@@ -22,12 +23,16 @@ class ParamCount:
 
 
 def count_params(net: Network) -> dict[str, ParamCount]:
-    counts = {}
+    return dict(zip(map(attrgetter("name"), net.nodes), params_per_layer(net), strict=True))
+
+
+def params_per_layer(net: Network) -> list[ParamCount]:
+    """Each layer's counts, in the network's order."""
+    counts = []
     # layers that compute alike (see Network.classes) count alike, frozen or not
     seen: dict[tuple[int, bool], ParamCount] = {}
-    classes = net.classes
-    for node in net.nodes:
-        key = (classes[node.name], node.trainable)
+    for node, index in zip(net.nodes, net.layer_classes, strict=True):
+        key = (index, node.trainable)
         count = seen.get(key)
         if count is None:
             inputs = net.input_shapes(node)
@@ -35,5 +40,5 @@ def count_params(net: Network) -> dict[str, ParamCount]:
             count = seen[key] = ParamCount(
                 params, params if node.trainable else 0, int(node.op.buffers(inputs))
             )
-        counts[node.name] = count
+        counts.append(count)
     return counts

@@ -23,7 +23,7 @@ from typing import cast
 
 from cnncalc.errors import SpecError
 from cnncalc.fields import MAX_SIZE
-from cnncalc.graph import Network, Node, per_class
+from cnncalc.graph import Network, Node, per_layer
 from cnncalc.layers.base import Window
 from cnncalc.layers.opaque import Opaque
 from cnncalc.units import fmt_number as fmt
@@ -188,13 +188,9 @@ def layer_rule(net: Network, node: Node) -> Rule:
 
 
 def layer_field(
-    net: Network,
-    node: Node,
-    fields: dict[str, ReceptiveField | None],
-    rule_of: Callable[[Node], Rule],
+    net: Network, node: Node, fields: dict[str, ReceptiveField | None], rule: Rule
 ) -> ReceptiveField | None:
-    """`node`'s field from its inputs' `fields`; `rule_of(node)`: its `layer_rule`."""
-    rule = rule_of(node)
+    """`node`'s field from its inputs' `fields` by its `layer_rule`."""
     if rule is Way.UNKNOWN:
         return None
     names = node.inputs
@@ -243,9 +239,9 @@ def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
         name: input_field(len(shape) - 1) if len(shape) > 1 else None
         for name, shape in net.inputs.items()
     }
-    rule_of = per_class(net, partial(layer_rule, net))
-    for node in net.nodes:
-        fields[node.name] = layer_field(net, node, fields, rule_of)
+    rules = per_layer(net, partial(layer_rule, net))
+    for node, rule in zip(net.nodes, rules, strict=True):
+        fields[node.name] = layer_field(net, node, fields, rule)
     for name in net.input_names:
         del fields[name]
     return fields
