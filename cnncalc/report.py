@@ -109,24 +109,27 @@ class LayerReport:
 
 
 class RowForms:
-    """The JSON forms (`LayerReport.to_dict`) of a report's rows. What rows share is made
-    once and its form shared: a pointwise layer keeps its input's receptive field (the same
-    object), and a long network has few shapes. Lives while the rows do (fields by id)."""
+    """The JSON forms (`LayerReport.to_dict`) of a report's rows, in order. What rows share
+    is converted once and its form shared: a pointwise layer keeps the receptive field (the
+    same object) of the layer before it, and a long network has few shapes."""
 
     def __init__(self, extent: tuple[int, ...]) -> None:
         self.extent = extent  # the network input's (h, w), for `rf.whole_input`
-        self.fields: dict[int, dict[str, Any]] = {}
+        self.field: ReceptiveField | None = None  # the last row's field, and its form
+        self.field_form: dict[str, Any] | None = None
         self.shapes: dict[Shape, list[int]] = {}
 
     def row(self, row: LayerReport) -> dict[str, Any]:
         field = row.rf
-        rf: dict[str, Any] | None = None
-        if field is not None:
-            rf = self.fields.get(id(field))
-            if rf is None:
+        if field is not self.field:
+            self.field = field
+            if field is None:
+                self.field_form = None
+            else:
                 form: dict[str, Any] = field.to_dict()
                 form["whole_input"] = field.covers(self.extent)
-                rf = self.fields[id(field)] = form
+                self.field_form = form
+        rf = self.field_form
         shape = row.output_shape
         shown = self.shapes.get(shape)
         if shown is None:
