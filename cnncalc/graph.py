@@ -212,12 +212,14 @@ def _reachable(
     marks the branch. Otherwise, as before outputs could be listed, every layer nobody takes
     counts as an output unless it is marked. One walk back from the outputs, one from the
     marks."""
-    consumed = set(chain.from_iterable(map(attrgetter("inputs"), nodes)))
     if not strict and not any(map(attrgetter("unused"), nodes)):
         # every layer is an output or feeds a later one: by induction from the last layer,
-        # the outputs need them all (and whatever they take)
-        _check_inputs_reached(input_names, input_pos, consumed)
+        # the outputs need them all (and whatever they take; the first takes the input)
+        _check_inputs_reached(
+            input_names, input_pos, lambda name: any(name in n.inputs for n in nodes)
+        )
         return tuple(nodes), ()
+    consumed = set(chain.from_iterable(map(attrgetter("inputs"), nodes)))
     seeds = outputs or (nodes[-1].name,)
     if not strict:
         seeds += tuple(n.name for n in nodes if n.name not in consumed and not n.unused)
@@ -247,17 +249,17 @@ def _reachable(
             "take it into a later layer with `from:`, list it in `outputs:`, "
             "or mark the end of the branch `unused: true`",
         )
-    _check_inputs_reached(input_names, input_pos, needed, marked)
+    _check_inputs_reached(input_names, input_pos, lambda name: name in needed or name in marked)
     kept = tuple(n for n in nodes if n.name in needed)
     unused = tuple(n.name for n in nodes if n.name not in needed)
     return kept, unused
 
 
 def _check_inputs_reached(
-    input_names: list[str], input_pos: Mapping[str, SourcePos], *reached: set[str]
+    input_names: list[str], input_pos: Mapping[str, SourcePos], reached: Callable[[str], bool]
 ) -> None:
     for name in input_names:
-        if not any(name in names for names in reached):
+        if not reached(name):
             raise SpecError(
                 f"input {name} reaches no output of the network",
                 input_pos.get(name),
