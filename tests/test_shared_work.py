@@ -8,12 +8,15 @@ that share as much as they may and differ in one thing, with hand-computed numbe
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import cnncalc
 from cnncalc.errors import SpecError
 from cnncalc.passes.memory import MemoryOptions, inference_peak, live_timeline
 from cnncalc.passes.receptive_field import receptive_fields
+from cnncalc.passes.window_cache import window_memo
 
 
 def test_one_op_on_different_inputs_counts_each_input():
@@ -177,3 +180,21 @@ def test_a_fractional_field_stride_past_64_bits(stride: int, beyond: bool):
             receptive_fields(net)
     else:
         assert receptive_fields(net)["conv_transpose2"].stride[0].denominator == 2**62
+
+
+def test_the_window_memo_answers_each_op_on_each_input():
+    # "same" padding, kernel 3, stride 2: 10 → 5 pads 1 in all (0 before), 5 → 3 pads 2 (1)
+    net = cnncalc.load(
+        "input: [10, 10, 3]\nlayers:\n"
+        "  - conv: {name: a, filters: 3, kernel: 3, stride: 2, padding: same}\n"
+        "  - conv: {name: b, filters: 3, kernel: 3, stride: 2, padding: same}\n"
+    )
+    a, b = net.node("a"), net.node("b")
+    assert a.op is b.op
+    window_of = window_memo()
+    first = window_of(a.op, net.input_shapes(a))
+    second = window_of(b.op, net.input_shapes(b))
+    assert first is not None and second is not None
+    assert (first.pad_before, second.pad_before) == ((0, 0), (1, 1))
+    assert window_of(a.op, [(10, 10, 3)]) is first
+    assert window_of(dataclasses.replace(a.op), [(5, 5, 3)]) == second
