@@ -22,8 +22,8 @@ from cnncalc.passes.memory import (
     LayerMemory,
     MemoryOptions,
     MemoryTotals,
-    activation_memory,
     live_timeline,
+    memory_per_layer,
     memory_totals,
     tensor_size,
 )
@@ -36,22 +36,16 @@ PARAM_FIELDS = ("params", "trainable_params", "buffers")  # ParamCount's, in ord
 
 class Later:
     """What a report works out only when it is first shown (`params` shows no receptive
-    field): the receptive-field and activation-memory passes over its network, run at most
-    once each, and every row's shapes read from the network."""
+    field): the receptive-field pass over its network, run at most once, and every row's
+    shapes read from the network."""
 
-    def __init__(self, net: Network, memory: MemoryOptions) -> None:
+    def __init__(self, net: Network) -> None:
         self.net = net
-        self.memory = memory
 
     @cached_property
     @gc_paused
     def fields(self) -> dict[str, ReceptiveField | None]:
         return receptive_fields(self.net)
-
-    @cached_property
-    @gc_paused
-    def activations(self) -> dict[str, LayerMemory]:
-        return activation_memory(self.net, self.memory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +56,11 @@ class LayerReport:
     node: Node
     counts: ParamCount
     multiplies: MultiplyCount
+    memory: LayerMemory  # its activations (a block's: the sum of its layers')
     later: Later = field(repr=False, compare=False)
     block: str | None = None
     folded: int = 1  # how many layers this row stands for
     sources: tuple[str, ...] | None = None  # a block's inputs from outside it
-    folded_memory: LayerMemory | None = None  # a block's activations: the sum of its layers'
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:
@@ -80,12 +74,6 @@ class LayerReport:
     @property
     def rf(self) -> ReceptiveField | None:
         return self.later.fields[self.node.name]
-
-    @property
-    def memory(self) -> LayerMemory:
-        if self.folded_memory is not None:
-            return self.folded_memory
-        return self.later.activations[self.node.name]
 
     @property
     def name(self) -> str:
@@ -260,14 +248,14 @@ class Report:
             MultiplyCount(
                 sum(row.multiplies.macs for row in rows), sum(row.multiplies.flops for row in rows)
             ),
-            last.later,
-            block,
-            len(rows),
-            sources,
             LayerMemory(
                 sum(row.memory.activation_elements for row in rows),
                 sum(row.memory.activation_bytes for row in rows),
             ),
+            last.later,
+            block,
+            len(rows),
+            sources,
         )
 
     def select(self, pattern: str) -> Report:
@@ -354,9 +342,9 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
     memory = memory or MemoryOptions()
     counts = params_per_layer(net)
     multiplies = flops_per_layer(net, convention)
-    later = Later(net, memory)
-    activations = later.activations
-    rows = tuple(map(LayerReport, net.nodes, counts, multiplies, repeat(later)))
+    sizes = memory_per_layer(net, memory)
+    rows = tuple(map(LayerReport, net.nodes, counts, multiplies, sizes, repeat(Later(net))))
+    activations = dict(zip(map(attrgetter("name"), net.nodes), sizes, strict=True))
     totals = ParamCount(*(sum(map(attrgetter(name), counts)) for name in PARAM_FIELDS))
     return Report(
         net,

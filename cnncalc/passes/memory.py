@@ -90,6 +90,12 @@ def tensor_size(shape: tuple[int, ...], options: MemoryOptions) -> tuple[int, in
 
 def activation_memory(net: Network, options: MemoryOptions) -> dict[str, LayerMemory]:
     """Each layer's output size (elements and bytes of the batch), by name."""
+    sizes = memory_per_layer(net, options)
+    return dict(zip(map(attrgetter("name"), net.nodes), sizes, strict=True))
+
+
+def memory_per_layer(net: Network, options: MemoryOptions) -> list[LayerMemory]:
+    """Each layer's output size, in the network's order."""
     seen: dict[tuple[int, ...], LayerMemory] = {}  # a long network has a few shapes
 
     def memory(node: Node) -> LayerMemory:
@@ -99,8 +105,7 @@ def activation_memory(net: Network, options: MemoryOptions) -> dict[str, LayerMe
             seen[shape] = LayerMemory(elements, size)
         return seen[shape]
 
-    sizes = per_layer(net, memory)
-    return dict(zip(map(attrgetter("name"), net.nodes), sizes, strict=True))
+    return per_layer(net, memory)
 
 
 def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
