@@ -75,6 +75,12 @@ class Network:
         """Each node's class (see `classes`), in the nodes' order: what the passes walk."""
         return list(map(self.classes.__getitem__, map(attrgetter("name"), self.nodes)))
 
+    @cached_property
+    def class_layers(self) -> dict[int, Node]:
+        """Each class's first layer, in the order the classes first appear."""
+        first = dict(zip(reversed(self.layer_classes), reversed(self.nodes), strict=True))
+        return {index: first[index] for index in sorted(first)}
+
     def input_shapes(self, node: Node) -> list[Shape]:
         """The shapes `node` takes (one list per class of layers, shared: do not change it)."""
         return self.class_inputs[self.classes[node.name]]
@@ -270,10 +276,5 @@ def _check_inputs_reached(
 def per_layer(net: Network, work: Callable[[Node], T]) -> list[T]:
     """`work(node)` for each node in order, worked out once per class of layers that compute
     alike (see `Network.classes`): for a rule that reads only a layer's op and input shapes."""
-    done: dict[int, T] = {}
-    found = []
-    for node, index in zip(net.nodes, net.layer_classes, strict=True):
-        if index not in done:
-            done[index] = work(node)
-        found.append(done[index])
-    return found
+    done = {index: work(node) for index, node in net.class_layers.items()}
+    return list(map(done.__getitem__, net.layer_classes))
