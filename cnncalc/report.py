@@ -13,7 +13,7 @@ from cnncalc.design.training import Training
 from cnncalc.design.training_memory import TrainingMemory
 from cnncalc.errors import SpecError
 from cnncalc.gcpause import gc_paused
-from cnncalc.graph import Network, Node
+from cnncalc.graph import Network, Node, per_layer
 from cnncalc.layers import Shape
 from cnncalc.passes.flat_signal import flattened_signal
 from cnncalc.passes.flooring import SpecWarning, unseen_pixels
@@ -36,8 +36,8 @@ PARAM_FIELDS = ("params", "trainable_params", "buffers")  # ParamCount's, in ord
 
 class Later:
     """What a report works out only when it is first shown (`params` shows no receptive
-    field): the receptive-field pass over its network, run at most once, and every row's
-    shapes read from the network."""
+    field): the receptive-field pass over its network, run at most once; and the network,
+    where a row's input shapes are read."""
 
     def __init__(self, net: Network) -> None:
         self.net = net
@@ -57,6 +57,7 @@ class LayerReport:
     counts: ParamCount
     multiplies: MultiplyCount
     memory: LayerMemory  # its activations (a block's: the sum of its layers')
+    output_shape: Shape
     later: Later = field(repr=False, compare=False)
     block: str | None = None
     folded: int = 1  # how many layers this row stands for
@@ -66,10 +67,6 @@ class LayerReport:
     def input_shapes(self) -> tuple[Shape, ...]:
         shapes = self.later.net.shapes
         return tuple([shapes[name] for name in self.inputs])
-
-    @property
-    def output_shape(self) -> Shape:
-        return self.later.net.shapes[self.node.name]
 
     @property
     def rf(self) -> ReceptiveField | None:
@@ -252,6 +249,7 @@ class Report:
                 sum(row.memory.activation_elements for row in rows),
                 sum(row.memory.activation_bytes for row in rows),
             ),
+            last.output_shape,
             last.later,
             block,
             len(rows),
@@ -343,7 +341,9 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
     counts = params_per_layer(net)
     multiplies = flops_per_layer(net, convention)
     sizes = memory_per_layer(net, memory)
-    rows = tuple(map(LayerReport, net.nodes, counts, multiplies, sizes, repeat(Later(net))))
+    shapes = per_layer(net, lambda node: net.shapes[node.name])
+    later = repeat(Later(net))
+    rows = tuple(map(LayerReport, net.nodes, counts, multiplies, sizes, shapes, later))
     activations = dict(zip(map(attrgetter("name"), net.nodes), sizes, strict=True))
     totals = ParamCount(*(sum(map(attrgetter(name), counts)) for name in PARAM_FIELDS))
     return Report(
