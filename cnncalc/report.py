@@ -24,7 +24,7 @@ from cnncalc.passes.memory import (
     MemoryTotals,
     live_timeline,
     memory_per_layer,
-    memory_totals,
+    memory_totals_of,
     tensor_size,
 )
 from cnncalc.passes.params import ParamCount, params_per_layer
@@ -344,7 +344,8 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
     shapes = per_layer(net, lambda node: net.shapes[node.name])
     later = repeat(Later(net))
     rows = tuple(map(LayerReport, net.nodes, counts, multiplies, sizes, shapes, later))
-    activations = dict(zip(map(attrgetter("name"), net.nodes), sizes, strict=True))
+    layer_bytes = map(attrgetter("activation_bytes"), sizes)
+    activations = dict(zip(map(attrgetter("name"), net.nodes), layer_bytes, strict=True))
     totals = ParamCount(*(sum(map(attrgetter(name), counts)) for name in PARAM_FIELDS))
     return Report(
         net,
@@ -353,7 +354,7 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
         sum(map(attrgetter("macs"), multiplies)),
         sum(map(attrgetter("flops"), multiplies)),
         convention,
-        memory_totals(
+        memory_totals_of(
             net, activations, totals.params, totals.trainable_params, totals.buffers, memory
         ),
         (*unseen_pixels(net), *flattened_signal(net)),

@@ -150,14 +150,27 @@ def memory_totals(
     buffers: int,
     options: MemoryOptions,
 ) -> MemoryTotals:
+    layer_bytes = map(attrgetter("activation_bytes"), per_layer.values())
+    sizes = dict(zip(per_layer, layer_bytes, strict=True))
+    return memory_totals_of(net, sizes, params, trainable_params, buffers, options)
+
+
+def memory_totals_of(
+    net: Network,
+    sizes: dict[str, int],
+    params: int,
+    trainable_params: int,
+    buffers: int,
+    options: MemoryOptions,
+) -> MemoryTotals:
+    """`memory_totals` from each layer's activation bytes by name (`sizes`, which gets each
+    input's too)."""
     per_value = options.bytes_per_value
-    activation_bytes = list(map(attrgetter("activation_bytes"), per_layer.values()))
-    sizes = dict(zip(per_layer, activation_bytes, strict=True))
+    activations = sum(sizes.values())
     for name, shape in net.inputs.items():
         sizes[name] = int(tensor_size(shape, options)[1])
     input_bytes = sum(sizes[name] for name in net.input_names)
     peak, peak_layer = inference_peak(net, sizes)
-    activations = sum(activation_bytes)
     param_bytes = params * per_value
     buffer_bytes = buffers * per_value
     gradients = trainable_params * per_value
