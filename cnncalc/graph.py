@@ -7,14 +7,19 @@ layer whose result no output uses (those marked `unused` are left out of the IR)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import chain
+from operator import attrgetter
+from typing import TypeVar
 
 from cnncalc.errors import LayerError, SourcePos, SpecError
 from cnncalc.fields import MAX_SIZE
 from cnncalc.layers import Op, Shape, fmt_shape
 
 INPUT = "input"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +52,11 @@ class Network:
     input_names: tuple[str, ...] = (INPUT,)
     output_names: tuple[str, ...] = ()  # () means the last layer
     unused: tuple[str, ...] = ()  # layers left out: marked `unused`, or feeding only those
-    # each node's input shapes, made on first asking: every pass asks for every node's
-    _inputs_of: dict[str, list[Shape]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    # layers that compute alike (one op object on equal input shapes) share a class: its
+    # index for each node, and each class's input shapes. A long network repeats a few
+    # layers on a few shapes, so a pass works out each class once (see `per_layer`).
+    classes: Mapping[str, int] = field(kw_only=True, repr=False, compare=False)
+    class_inputs: Sequence[list[Shape]] = field(kw_only=True, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -64,12 +70,20 @@ class Network:
                 return n
         raise KeyError(name)
 
+    @cached_property
+    def layer_classes(self) -> list[int]:
+        """Each node's class (see `classes`), in the nodes' order: what the passes walk."""
+        return list(map(self.classes.__getitem__, map(attrgetter("name"), self.nodes)))
+
+    @cached_property
+    def class_layers(self) -> dict[int, Node]:
+        """Each class's first layer, in the order the classes first appear."""
+        first = dict(zip(reversed(self.layer_classes), reversed(self.nodes), strict=True))
+        return {index: first[index] for index in sorted(first)}
+
     def input_shapes(self, node: Node) -> list[Shape]:
-        """The shapes `node` takes (one list per node, shared: do not change it)."""
-        found = self._inputs_of.get(node.name)
-        if found is None:
-            found = self._inputs_of[node.name] = [self.shapes[i] for i in node.inputs]
-        return found
+        """The shapes `node` takes (one list per class of layers, shared: do not change it)."""
+        return self.class_inputs[self.classes[node.name]]
 
     @property
     def inputs(self) -> dict[str, Shape]:
@@ -112,58 +126,83 @@ def build_network(
     if not isinstance(inputs, Mapping):
         inputs = {INPUT: tuple(inputs)}
     shapes: dict[str, Shape] = dict(inputs)
-    # a long network repeats a few layers on a few shapes: an (op, inputs) worked out and
-    # checked once is not worked out again (equal ops are one object, see spec.expand)
-    known: dict[tuple[int, tuple[Shape, ...]], Shape] = {}
+    shape_of = shapes.__getitem__
+    # a long network repeats a few layers on a few shapes: a class (one op object on equal
+    # input shapes; equal ops are one object, see spec.expand) is worked out and checked once
+    known: dict[tuple[int, tuple[Shape, ...]], int] = {}
+    classes: dict[str, int] = {}
+    class_inputs: list[list[Shape]] = []
+    class_outputs: list[Shape] = []
     for node in nodes:
-        op = node.op
-        given = tuple([shapes[i] for i in node.inputs])
-        seen = known.get((id(op), given))
-        if seen is not None:
-            shapes[node.name] = seen
-            continue
-        n = len(node.inputs)
-        if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
-            if op.max_inputs == 1:
-                raise SpecError(
-                    f"layer {node.name}: {op.kind} takes one input, got {n}",
-                    node.pos_of("from"),
-                    "name one layer in `from`, or merge the inputs first (add, concat)",
-                )
-            raise SpecError(
-                f"layer {node.name}: {op.kind} needs at least {op.min_inputs} inputs, got {n}",
-                node.pos_of("from"),
-                f"list them: `{op.kind}: {{from: [a, b]}}`",
-            )
-        try:
-            # plain ints: a shape's derivation (see cnncalc.derive) belongs to its own layer
-            shapes[node.name] = tuple(map(int, op.output_shape(list(given))))
-        except LayerError as exc:
-            message = f"layer {node.name}: {exc.message}"
-            if exc.field == "from":  # the inputs are at fault: say which they are
-                message += _describe_inputs(node, shapes)
-            raise SpecError(message, node.pos_of(exc.field), exc.hint) from None
-        if any(d <= 0 for d in shapes[node.name]):
-            raise SpecError(
-                f"layer {node.name}: output size {fmt_shape(shapes[node.name])} is not positive",
-                node.pos,
-            )
-        if any(d > MAX_SIZE for d in shapes[node.name]):  # (a 5,000-digit size has no str())
-            bits = max(d.bit_length() for d in shapes[node.name])
-            raise SpecError(
-                f"layer {node.name}: an output size of {bits:,} bits is beyond 2^63 − 1",
-                node.pos,
-                "a size this large is a runaway: look for repeated concats or flattens",
-            )
-        known[id(op), given] = shapes[node.name]
+        names = node.inputs  # one, nearly always
+        given = (shape_of(names[0]),) if len(names) == 1 else tuple(map(shape_of, names))
+        key = (id(node.op), given)
+        index = known.get(key)
+        if index is None:
+            taken = list(given)
+            output = _output_shape(node, taken, shapes)
+            index = known[key] = len(class_outputs)
+            class_inputs.append(taken)
+            class_outputs.append(output)
+        classes[node.name] = index
+        shapes[node.name] = class_outputs[index]
     if not nodes:
         raise SpecError("the network has no layers", None)
     strict = bool(outputs) or list(inputs) != [INPUT]
     kept, unused = _reachable(nodes, outputs, list(inputs), input_pos or {}, strict)
     for dropped in unused:
-        del shapes[dropped]
+        del shapes[dropped], classes[dropped]
     first = next(iter(inputs.values()))
-    return Network(name, first, kept, shapes, tuple(inputs), tuple(outputs), unused)
+    return Network(
+        name,
+        first,
+        kept,
+        shapes,
+        tuple(inputs),
+        tuple(outputs),
+        unused,
+        classes=classes,
+        class_inputs=class_inputs,
+    )
+
+
+def _output_shape(node: Node, given: list[Shape], shapes: Mapping[str, Shape]) -> Shape:
+    """`node`'s output shape on the input shapes `given`, checked: arity, the layer's own
+    rule, a positive size within 2^63 − 1; errors point at the layer."""
+    op = node.op
+    n = len(node.inputs)
+    if n < op.min_inputs or (op.max_inputs is not None and n > op.max_inputs):
+        if op.max_inputs == 1:
+            raise SpecError(
+                f"layer {node.name}: {op.kind} takes one input, got {n}",
+                node.pos_of("from"),
+                "name one layer in `from`, or merge the inputs first (add, concat)",
+            )
+        raise SpecError(
+            f"layer {node.name}: {op.kind} needs at least {op.min_inputs} inputs, got {n}",
+            node.pos_of("from"),
+            f"list them: `{op.kind}: {{from: [a, b]}}`",
+        )
+    try:
+        # plain ints: a shape's derivation (see cnncalc.derive) belongs to its own layer
+        output: Shape = tuple(map(int, op.output_shape(given)))
+    except LayerError as exc:
+        message = f"layer {node.name}: {exc.message}"
+        if exc.field == "from":  # the inputs are at fault: say which they are
+            message += _describe_inputs(node, shapes)
+        raise SpecError(message, node.pos_of(exc.field), exc.hint) from None
+    if any(d <= 0 for d in output):
+        raise SpecError(
+            f"layer {node.name}: output size {fmt_shape(output)} is not positive", node.pos
+        )
+    if any(d > MAX_SIZE for d in output):  # (a 5,000-digit size has no str())
+        bits = max(d.bit_length() for d in output)
+        raise SpecError(
+            f"layer {node.name}: an output size of {bits:,} bits is beyond 2^63 − 1",
+            node.pos,
+            "a size this large is a runaway: look for repeated concats or flattens",
+        )
+    return output
 
 
 def _reachable(
@@ -179,7 +218,14 @@ def _reachable(
     marks the branch. Otherwise, as before outputs could be listed, every layer nobody takes
     counts as an output unless it is marked. One walk back from the outputs, one from the
     marks."""
-    consumed = {name for node in nodes for name in node.inputs}
+    if not strict and not any(map(attrgetter("unused"), nodes)):
+        # every layer is an output or feeds a later one: by induction from the last layer,
+        # the outputs need them all (and whatever they take; the first takes the input)
+        _check_inputs_reached(
+            input_names, input_pos, lambda name: any(name in n.inputs for n in nodes)
+        )
+        return tuple(nodes), ()
+    consumed = set(chain.from_iterable(map(attrgetter("inputs"), nodes)))
     seeds = outputs or (nodes[-1].name,)
     if not strict:
         seeds += tuple(n.name for n in nodes if n.name not in consumed and not n.unused)
@@ -209,13 +255,26 @@ def _reachable(
             "take it into a later layer with `from:`, list it in `outputs:`, "
             "or mark the end of the branch `unused: true`",
         )
+    _check_inputs_reached(input_names, input_pos, lambda name: name in needed or name in marked)
+    kept = tuple(n for n in nodes if n.name in needed)
+    unused = tuple(n.name for n in nodes if n.name not in needed)
+    return kept, unused
+
+
+def _check_inputs_reached(
+    input_names: list[str], input_pos: Mapping[str, SourcePos], reached: Callable[[str], bool]
+) -> None:
     for name in input_names:
-        if name not in needed and name not in marked:
+        if not reached(name):
             raise SpecError(
                 f"input {name} reaches no output of the network",
                 input_pos.get(name),
                 f"take it into a layer with `from: {name}`, or remove it from `inputs:`",
             )
-    kept = tuple(n for n in nodes if n.name in needed)
-    unused = tuple(n.name for n in nodes if n.name not in needed)
-    return kept, unused
+
+
+def per_layer(net: Network, work: Callable[[Node], T]) -> list[T]:
+    """`work(node)` for each node in order, worked out once per class of layers that compute
+    alike (see `Network.classes`): for a rule that reads only a layer's op and input shapes."""
+    done = {index: work(node) for index, node in net.class_layers.items()}
+    return list(map(done.__getitem__, net.layer_classes))

@@ -5,52 +5,50 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from cnncalc.design.training import Training
 from cnncalc.design.training_memory import TrainingMemory
 from cnncalc.errors import SpecError
 from cnncalc.gcpause import gc_paused
-from cnncalc.graph import Network, Node
+from cnncalc.graph import Network, Node, per_layer
 from cnncalc.layers import Shape
 from cnncalc.passes.flat_signal import flattened_signal
 from cnncalc.passes.flooring import SpecWarning, unseen_pixels
-from cnncalc.passes.flops import MultiplyCount, count_flops
+from cnncalc.passes.flops import MultiplyCount, flops_per_layer
 from cnncalc.passes.memory import (
     LayerMemory,
     MemoryOptions,
     MemoryTotals,
-    activation_memory,
     live_timeline,
-    memory_totals,
+    memory_per_layer,
+    memory_totals_of,
     tensor_size,
 )
-from cnncalc.passes.params import ParamCount, count_params
+from cnncalc.passes.params import ParamCount, params_per_layer
 from cnncalc.passes.receptive_field import ReceptiveField, receptive_fields
 from cnncalc.select import select_names
+
+PARAM_FIELDS = ("params", "trainable_params", "buffers")  # ParamCount's, in order
 
 
 class Later:
     """What a report works out only when it is first shown (`params` shows no receptive
-    field): the receptive-field and activation-memory passes over its network, run at most
-    once each, and every row's shapes read from the network."""
+    field): the receptive-field pass over its network, run at most once; and the network,
+    where a row's input shapes are read."""
 
-    def __init__(self, net: Network, memory: MemoryOptions) -> None:
+    def __init__(self, net: Network) -> None:
         self.net = net
-        self.memory = memory
 
     @cached_property
     @gc_paused
     def fields(self) -> dict[str, ReceptiveField | None]:
         return receptive_fields(self.net)
 
-    @cached_property
-    @gc_paused
-    def activations(self) -> dict[str, LayerMemory]:
-        return activation_memory(self.net, self.memory)
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerReport:
     """One layer's numbers; or, folded (`block` set), the subtotals of a run of layers whose
     names share the prefix `block`, with the last one's node, shape and receptive field."""
@@ -58,11 +56,12 @@ class LayerReport:
     node: Node
     counts: ParamCount
     multiplies: MultiplyCount
+    memory: LayerMemory  # its activations (a block's: the sum of its layers')
+    output_shape: Shape
     later: Later = field(repr=False, compare=False)
     block: str | None = None
     folded: int = 1  # how many layers this row stands for
     sources: tuple[str, ...] | None = None  # a block's inputs from outside it
-    folded_memory: LayerMemory | None = None  # a block's activations: the sum of its layers'
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:
@@ -70,18 +69,8 @@ class LayerReport:
         return tuple([shapes[name] for name in self.inputs])
 
     @property
-    def output_shape(self) -> Shape:
-        return self.later.net.shapes[self.node.name]
-
-    @property
     def rf(self) -> ReceptiveField | None:
         return self.later.fields[self.node.name]
-
-    @property
-    def memory(self) -> LayerMemory:
-        if self.folded_memory is not None:
-            return self.folded_memory
-        return self.later.activations[self.node.name]
 
     @property
     def name(self) -> str:
@@ -101,22 +90,49 @@ class LayerReport:
 
     def to_dict(self, extent: tuple[int, ...] = ()) -> dict[str, Any]:
         """`extent`: the network input's (h, w), for `rf.whole_input`."""
-        rf = None
-        if self.rf is not None:
-            rf = {**self.rf.to_dict(), "whole_input": self.rf.covers(extent)}
+        return RowForms(extent).row(self)
+
+
+class RowForms:
+    """The JSON forms (`LayerReport.to_dict`) of a report's rows, in order. What rows share
+    is converted once and its form shared: a pointwise layer keeps the receptive field (the
+    same object) of the layer before it, and a long network has few shapes."""
+
+    def __init__(self, extent: tuple[int, ...]) -> None:
+        self.extent = extent  # the network input's (h, w), for `rf.whole_input`
+        self.field: ReceptiveField | None = None  # the last row's field, and its form
+        self.field_form: dict[str, Any] | None = None
+        self.shapes: dict[Shape, list[int]] = {}
+
+    def row(self, row: LayerReport) -> dict[str, Any]:
+        field = row.rf
+        if field is not self.field:
+            self.field = field
+            if field is None:
+                self.field_form = None
+            else:
+                form: dict[str, Any] = field.to_dict()
+                form["whole_input"] = field.covers(self.extent)
+                self.field_form = form
+        rf = self.field_form
+        shape = row.output_shape
+        shown = self.shapes.get(shape)
+        if shown is None:
+            shown = self.shapes[shape] = list(shape)
+        counts, multiplies, memory = row.counts, row.multiplies, row.memory
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "inputs": list(self.inputs),
-            "output_shape": list(self.output_shape),
-            "params": self.counts.params,
-            "trainable_params": self.counts.trainable_params,
-            "buffers": self.counts.buffers,
-            "macs": self.multiplies.macs,
-            "flops": self.multiplies.flops,
+            "name": row.name,
+            "kind": row.kind,
+            "inputs": list(row.inputs),
+            "output_shape": shown,
+            "params": counts.params,
+            "trainable_params": counts.trainable_params,
+            "buffers": counts.buffers,
+            "macs": multiplies.macs,
+            "flops": multiplies.flops,
             "rf": rf,
-            "activation_elements": self.memory.activation_elements,
-            "activation_bytes": self.memory.activation_bytes,
+            "activation_elements": memory.activation_elements,
+            "activation_bytes": memory.activation_bytes,
         }
 
 
@@ -229,14 +245,15 @@ class Report:
             MultiplyCount(
                 sum(row.multiplies.macs for row in rows), sum(row.multiplies.flops for row in rows)
             ),
-            last.later,
-            block,
-            len(rows),
-            sources,
             LayerMemory(
                 sum(row.memory.activation_elements for row in rows),
                 sum(row.memory.activation_bytes for row in rows),
             ),
+            last.output_shape,
+            last.later,
+            block,
+            len(rows),
+            sources,
         )
 
     def select(self, pattern: str) -> Report:
@@ -267,7 +284,8 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `cnncalc summary --format json` (fields are only ever added)."""
         net = self.network
-        layers = [row.to_dict(net.input_shape[:-1]) for row in self.layers]
+        forms = RowForms(net.input_shape[:-1])
+        layers = [forms.row(row) for row in self.layers]
         training: dict[str, Any] = {}
         if self.training is not None:
             for row in layers:
@@ -320,22 +338,23 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
     """Every analysis of `net`. `convention` names what `flops` counts (see CONVENTIONS).
     The receptive fields are worked out when a row's `rf` is first read (see `Later`)."""
     memory = memory or MemoryOptions()
-    counts = count_params(net)
-    multiplies = count_flops(net, convention)
-    later = Later(net, memory)
-    activations = later.activations
-    rows = tuple(
-        [LayerReport(node, counts[node.name], multiplies[node.name], later) for node in net]
-    )
-    totals = sum(counts.values(), ParamCount(0, 0, 0))
+    counts = params_per_layer(net)
+    multiplies = flops_per_layer(net, convention)
+    sizes = memory_per_layer(net, memory)
+    shapes = per_layer(net, lambda node: net.shapes[node.name])
+    later = repeat(Later(net))
+    rows = tuple(map(LayerReport, net.nodes, counts, multiplies, sizes, shapes, later))
+    layer_bytes = map(attrgetter("activation_bytes"), sizes)
+    activations = dict(zip(map(attrgetter("name"), net.nodes), layer_bytes, strict=True))
+    totals = ParamCount(*(sum(map(attrgetter(name), counts)) for name in PARAM_FIELDS))
     return Report(
         net,
         rows,
         totals,
-        sum(m.macs for m in multiplies.values()),
-        sum(m.flops for m in multiplies.values()),
+        sum(map(attrgetter("macs"), multiplies)),
+        sum(map(attrgetter("flops"), multiplies)),
         convention,
-        memory_totals(
+        memory_totals_of(
             net, activations, totals.params, totals.trainable_params, totals.buffers, memory
         ),
         (*unseen_pixels(net), *flattened_signal(net)),

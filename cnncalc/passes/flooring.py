@@ -10,14 +10,14 @@ windows such rows are skipped by design.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from cnncalc.errors import SourcePos
-from cnncalc.graph import Network, Node
+from cnncalc.graph import Network, Node, per_layer
 from cnncalc.layers import fmt_shape
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.pool import AvgPool, MaxPool
-from cnncalc.passes.window_cache import WindowOf, window_memo
 
 AXIS_WORDS = {
     1: ("sample",),
@@ -50,10 +50,18 @@ class SpecWarning:
         }
 
 
-def _unseen(node: Node, net: Network, window_of: WindowOf) -> SpecWarning | None:
-    """The warning for one conv or pooling layer, if its windows leave input rows unseen."""
+WINDOWED = (Conv, MaxPool, AvgPool)  # the layers warned about
+Shortfall = tuple[list[int], list[list[int]]]  # per axis: rows lost; smaller, larger exact
+
+
+def _shortfall(net: Network, node: Node) -> Shortfall | None:
+    """The input rows (columns, ...) per axis that a conv or pooling layer's windows never
+    reach, and the exact input sizes below and above; None if they reach every row (or it is
+    another kind). A function of the layer's op and input shapes: once per class of layers."""
+    if not isinstance(node.op, WINDOWED):
+        return None
     inputs = net.input_shapes(node)
-    window = window_of(node.op, inputs)
+    window = node.op.window(inputs)
     if window is None:
         return None
     size, out = inputs[0][:-1], net.shapes[node.name][:-1]
@@ -67,11 +75,16 @@ def _unseen(node: Node, net: Network, window_of: WindowOf) -> SpecWarning | None
             lost[axis] = size[axis] - reach
             exact[0][axis] = size[axis] - lost[axis]
             exact[1][axis] = size[axis] - lost[axis] + stride
-    if not any(lost):
-        return None
+    return (lost, exact) if any(lost) else None
+
+
+def _unseen(node: Node, net: Network, shortfall: Shortfall) -> SpecWarning:
+    """The warning for one conv or pooling layer whose windows leave input rows unseen."""
+    lost, exact = shortfall
+    inputs = net.input_shapes(node)
     dropped = "the last " + " and ".join(
         word if n == 1 else f"{n:,} {word}s"
-        for n, word in zip(lost, AXIS_WORDS[rank], strict=True)
+        for n, word in zip(lost, AXIS_WORDS[len(lost)], strict=True)
         if n
     )
     channels = inputs[0][-1:]
@@ -88,11 +101,9 @@ def _unseen(node: Node, net: Network, window_of: WindowOf) -> SpecWarning | None
 
 def unseen_pixels(net: Network) -> list[SpecWarning]:
     """A warning per conv or pooling layer whose windows never reach its last rows/columns."""
-    found = []
-    window_of = window_memo()
-    for node in net:
-        if isinstance(node.op, Conv | MaxPool | AvgPool):
-            warning = _unseen(node, net, window_of)
-            if warning is not None:
-                found.append(warning)
-    return found
+    shortfalls = per_layer(net, partial(_shortfall, net))
+    return [
+        _unseen(node, net, shortfall)
+        for node, shortfall in zip(net.nodes, shortfalls, strict=True)
+        if shortfall is not None
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import Network, Node
@@ -379,18 +380,23 @@ class MultiplyCount:
 
 
 def count_flops(net: Network, convention: str = "macs") -> dict[str, MultiplyCount]:
+    counts = flops_per_layer(net, convention)
+    return dict(zip(map(attrgetter("name"), net.nodes), counts, strict=True))
+
+
+def flops_per_layer(net: Network, convention: str = "macs") -> list[MultiplyCount]:
+    """Each layer's counts under `convention`, in the network's order."""
     if convention not in CONVENTIONS:
         raise SpecError(
             f"unknown convention {convention!r}", None, f"choose one of {', '.join(CONVENTIONS)}"
         )
     rules = CONVENTIONS[convention].rules
-    counts = {}
-    # a rule sees the op, `functional` and the shapes: equal layers count alike, and a long
-    # network repeats a few (equal ops are one object)
-    seen: dict[tuple[int, bool, tuple[Shape, ...], Shape], MultiplyCount] = {}
-    shapes = net.shapes
-    for node in net:
-        key = (id(node.op), node.functional, tuple(net.input_shapes(node)), shapes[node.name])
+    counts = []
+    # a rule sees the op, `functional` and the shapes: layers that compute alike (see
+    # Network.classes) count alike, and a long network repeats a few
+    seen: dict[tuple[int, bool], MultiplyCount] = {}
+    for node, index in zip(net.nodes, net.layer_classes, strict=True):
+        key = (index, node.functional)
         count = seen.get(key)
         if count is None:
             rule = rules.get(node.kind)
@@ -402,7 +408,7 @@ def count_flops(net: Network, convention: str = "macs") -> dict[str, MultiplyCou
                 )
             at = site(net, node)
             count = seen[key] = MultiplyCount(at.macs, int(rule(at)))
-        counts[node.name] = count
+        counts.append(count)
     return counts
 
 

@@ -10,10 +10,11 @@ context, in-place tricks, recomputation) are not included.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import accumulate
+from operator import attrgetter, sub
 
 from cnncalc.errors import SpecError
-from cnncalc.graph import Network
+from cnncalc.graph import Network, Node, per_layer
 from cnncalc.layers.base import prod
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -88,17 +89,23 @@ def tensor_size(shape: tuple[int, ...], options: MemoryOptions) -> tuple[int, in
 
 
 def activation_memory(net: Network, options: MemoryOptions) -> dict[str, LayerMemory]:
-    out = {}
+    """Each layer's output size (elements and bytes of the batch), by name."""
+    sizes = memory_per_layer(net, options)
+    return dict(zip(map(attrgetter("name"), net.nodes), sizes, strict=True))
+
+
+def memory_per_layer(net: Network, options: MemoryOptions) -> list[LayerMemory]:
+    """Each layer's output size, in the network's order."""
     seen: dict[tuple[int, ...], LayerMemory] = {}  # a long network has a few shapes
-    shapes = net.shapes
-    for node in net:
-        shape = shapes[node.name]
-        memory = seen.get(shape)
-        if memory is None:
+
+    def memory(node: Node) -> LayerMemory:
+        shape = net.shapes[node.name]
+        if shape not in seen:
             elements, size = tuple(map(int, tensor_size(shape, options)))
-            memory = seen[shape] = LayerMemory(elements, size)
-        out[node.name] = memory
-    return out
+            seen[shape] = LayerMemory(elements, size)
+        return seen[shape]
+
+    return per_layer(net, memory)
 
 
 def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
@@ -107,33 +114,32 @@ def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
 
     The network's outputs stay alive to the end, as do layers nobody consumes.
     """
-    last_use: dict[str, int] = {}
-    for index, node in enumerate(net):
-        for name in node.inputs:
-            last_use[name] = index  # visited in order, so the last consumer wins
-    for name in net.outputs:  # an output read by later layers is still returned
-        last_use.pop(name, None)
-    freed: dict[int, int] = {}  # bytes freed after the layer at each index
-    end = len(net)
-    for name, size in sizes.items():
-        at = last_use.get(name, end)
-        freed[at] = freed.get(at, 0) + size
-    live = 0
-    timeline = []
-    for name in net.input_names:
-        live += sizes[name]
-        timeline.append((name, live))
-    for index, node in enumerate(net):
-        live += sizes[node.name]  # inputs and output are alive together while it runs
-        timeline.append((node.name, live))
-        live -= freed.get(index, 0)
-    return timeline
+    return list(zip(*_live_bytes(net, sizes), strict=True))
 
 
 def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:
     """(bytes, layer) of the largest live set (the first, on a tie)."""
-    layer, peak = max(live_timeline(net, sizes), key=itemgetter(1))
-    return peak, layer
+    names, live = _live_bytes(net, sizes)
+    peak = max(live)
+    return peak, names[live.index(peak)]
+
+
+def _live_bytes(net: Network, sizes: dict[str, int]) -> tuple[list[str], list[int]]:
+    """`live_timeline` as two lists: the inputs' and layers' names, and the bytes alive."""
+    nodes = net.nodes
+    # each tensor's last consumer (visited in order, so the last one wins)
+    last_use = {name: index for index, node in enumerate(nodes) for name in node.inputs}
+    for name in net.outputs:  # an output read by later layers is still returned
+        last_use.pop(name, None)
+    freed = [0] * len(nodes)  # bytes freed after the layer at each index
+    for name, index in last_use.items():
+        freed[index] += sizes[name]
+    # what each step adds to the live bytes: its tensor, less what the layer before it freed
+    # (the inputs are alive together from the start; a layer's inputs and output while it runs)
+    names = [*net.input_names, *map(attrgetter("name"), nodes)]
+    before = [0] * (len(net.input_names) + 1) + freed[:-1]
+    added = map(sub, map(sizes.__getitem__, names), before)
+    return names, list(accumulate(added))
 
 
 def memory_totals(
@@ -144,13 +150,27 @@ def memory_totals(
     buffers: int,
     options: MemoryOptions,
 ) -> MemoryTotals:
+    layer_bytes = map(attrgetter("activation_bytes"), per_layer.values())
+    sizes = dict(zip(per_layer, layer_bytes, strict=True))
+    return memory_totals_of(net, sizes, params, trainable_params, buffers, options)
+
+
+def memory_totals_of(
+    net: Network,
+    sizes: dict[str, int],
+    params: int,
+    trainable_params: int,
+    buffers: int,
+    options: MemoryOptions,
+) -> MemoryTotals:
+    """`memory_totals` from each layer's activation bytes by name (`sizes`, which gets each
+    input's too)."""
     per_value = options.bytes_per_value
-    sizes = {name: m.activation_bytes for name, m in per_layer.items()}
+    activations = sum(sizes.values())
     for name, shape in net.inputs.items():
         sizes[name] = int(tensor_size(shape, options)[1])
     input_bytes = sum(sizes[name] for name in net.input_names)
     peak, peak_layer = inference_peak(net, sizes)
-    activations = sum(m.activation_bytes for m in per_layer.values())
     param_bytes = params * per_value
     buffer_bytes = buffers * per_value
     gradients = trainable_params * per_value

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from cnncalc.graph import Network
-from cnncalc.layers import Shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,17 +23,22 @@ class ParamCount:
 
 
 def count_params(net: Network) -> dict[str, ParamCount]:
-    counts = {}
-    # equal layers on equal inputs count alike: a long network repeats a few (ops are shared)
-    seen: dict[tuple[int, tuple[Shape, ...], bool], ParamCount] = {}
-    for node in net:
-        inputs = net.input_shapes(node)
-        key = (id(node.op), tuple(inputs), node.trainable)
+    return dict(zip(map(attrgetter("name"), net.nodes), params_per_layer(net), strict=True))
+
+
+def params_per_layer(net: Network) -> list[ParamCount]:
+    """Each layer's counts, in the network's order."""
+    counts = []
+    # layers that compute alike (see Network.classes) count alike, frozen or not
+    seen: dict[tuple[int, bool], ParamCount] = {}
+    for node, index in zip(net.nodes, net.layer_classes, strict=True):
+        key = (index, node.trainable)
         count = seen.get(key)
         if count is None:
+            inputs = net.input_shapes(node)
             params = int(node.op.params(inputs))  # int(): drop the derivation (see derive.Q)
             count = seen[key] = ParamCount(
                 params, params if node.trainable else 0, int(node.op.buffers(inputs))
             )
-        counts[node.name] = count
+        counts.append(count)
     return counts

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from fractions import Fraction
 from functools import partial
 from math import gcd
@@ -22,10 +23,9 @@ from typing import cast
 
 from cnncalc.errors import SpecError
 from cnncalc.fields import MAX_SIZE
-from cnncalc.graph import Network, Node
+from cnncalc.graph import Network, Node, per_layer
 from cnncalc.layers.base import Window
 from cnncalc.layers.opaque import Opaque
-from cnncalc.passes.window_cache import WindowOf, window_memo
 from cnncalc.units import fmt_number as fmt
 
 Num = int | Fraction  # ints stay ints (fast); only a transposed conv makes fractions
@@ -57,7 +57,10 @@ class ReceptiveField:
         """Whether the field is at least the input's `extent` (h, w) on every axis, or global."""
         return self.whole_input or (bool(extent) and all(map(ge, self.size, extent)))
 
-    def to_dict(self) -> dict[str, list[int | float]]:
+    def to_dict(self) -> dict[str, list[Num] | list[int | float]]:
+        size, stride, center = self.size, self.stride, self.center
+        if type(sum(size) + sum(stride) + sum(center)) is int:  # all ints: nearly always
+            return {"size": list(size), "stride": list(stride), "center": list(center)}
         return {
             "size": _numbers(self.size),
             "stride": _numbers(self.stride),
@@ -66,7 +69,7 @@ class ReceptiveField:
 
 
 def _numbers(values: Pair) -> list[int | float]:
-    """JSON numbers: ints as they are (nearly always), fractions as ints or floats."""
+    """JSON numbers: ints as they are, fractions as ints or floats."""
     return [v if type(v) is int else _number(v) for v in values]
 
 
@@ -131,71 +134,91 @@ def _merge(
     """Largest size over paths; a 1×1 input broadcast over H×W (SE gates) does not align."""
     paths = list(zip(names, fields, strict=True))
     positional = [p for p, s in zip(paths, shapes, strict=True) if set(s[:-1]) != {1}] or paths
-    rank = len(fields[0].size)
-    size = tuple(max(f.size[a] for f in fields) for a in range(rank))
+    size = tuple(map(max, *[f.size for f in fields]))
     first = positional[0][1]
     agree = all(f.stride == first.stride and f.center == first.center for _, f in positional)
     aligned = agree and all(f.aligned for _, f in positional)
     whole = any(f.whole_input for f in fields)
     disagree = () if agree else tuple((n, f.stride, f.center) for n, f in positional)
-
-    def derivation() -> tuple[str, ...]:
-        lines = []
-        for a in range(rank):
-            line = f"size = max({', '.join(fmt(f.size[a]) for f in fields)}) = {fmt(size[a])}"
-            if disagree:
-                line += "; not aligned: " + ", ".join(
-                    f"{n} stride {fmt(j[a])} center {fmt(c[a])}" for n, j, c in disagree
-                )
-            lines.append(line)
-        return tuple(lines)
-
+    derivation = partial(_merge_derivation, fields, size, disagree)
     return ReceptiveField(size, first.stride, first.center, aligned, whole, derivation, disagree)
+
+
+def _merge_derivation(
+    fields: list[ReceptiveField], size: Pair, disagree: tuple[tuple[str, Pair, Pair], ...]
+) -> tuple[str, ...]:
+    """The --explain text of a merge, worked out when asked (see `_window_derivation`)."""
+    lines = []
+    for a in range(len(size)):
+        line = f"size = max({', '.join(fmt(f.size[a]) for f in fields)}) = {fmt(size[a])}"
+        if disagree:
+            line += "; not aligned: " + ", ".join(
+                f"{n} stride {fmt(j[a])} center {fmt(c[a])}" for n, j, c in disagree
+            )
+        lines.append(line)
+    return tuple(lines)
 
 
 def _beyond_64_bits(values: tuple[Num, ...]) -> bool:
     """Past what any size may be (and, after thousands of strides, past what str() prints)."""
+    if type(sum(values)) is int:  # all ints (a Fraction makes the sum one): nearly always
+        return max(values) > MAX_SIZE or min(values) < -MAX_SIZE
     return any(abs(v.numerator) > MAX_SIZE or v.denominator > MAX_SIZE for v in values)
 
 
+class Way(Enum):
+    """How a layer passes its input's field on, if not through a window."""
+
+    UNKNOWN = "unknown"  # a flat output (dense, flatten), or an opaque layer
+    KEEP = "keep"  # pointwise, or a merge (the largest of its inputs')
+
+
+Rule = Way | Window
+
+
+def layer_rule(net: Network, node: Node) -> Rule:
+    """What `node` does to its input's field: a function of its op and input shapes, the
+    same for every layer of its class (see `Network.classes`)."""
+    if len(net.shapes[node.name]) < 2 or isinstance(node.op, Opaque):
+        return Way.UNKNOWN
+    if len(node.inputs) > 1:
+        return Way.KEEP
+    window = node.op.window(net.input_shapes(node))
+    return Way.KEEP if window is None else window
+
+
 def layer_field(
-    net: Network,
-    node: Node,
-    fields: dict[str, ReceptiveField | None],
-    window_of: WindowOf | None = None,
+    net: Network, node: Node, fields: dict[str, ReceptiveField | None], rule: Rule
 ) -> ReceptiveField | None:
-    shapes = net.shapes
-    if len(shapes[node.name]) < 2:
-        return None  # flat output: dense, flatten
-    inputs = [fields[name] for name in node.inputs]
-    if None in inputs or isinstance(node.op, Opaque):  # after or at an opaque layer: unknown
+    """`node`'s field from its inputs' `fields` by its `layer_rule`."""
+    if rule is Way.UNKNOWN:
         return None
-    known = cast(list[ReceptiveField], inputs)
-    input_shapes = [shapes[name] for name in node.inputs]
-    if len(known) > 1:
-        return _merge(known, input_shapes, node.inputs)
-    field = known[0]
-    window = window_of(node.op, input_shapes) if window_of else node.op.window(input_shapes)
-    if window is None:
+    names = node.inputs
+    if len(names) > 1:
+        known = [fields[name] for name in names]
+        if any(f is None for f in known):  # after an opaque layer: unknown
+            return None
+        return _merge(cast(list[ReceptiveField], known), net.input_shapes(node), names)
+    field = fields[names[0]]
+    if field is None or rule is Way.KEEP:
         return field
     size, stride, center = field.size, field.stride, field.center
-    axes = [_axis(window, a, size[a], stride[a], center[a]) for a in range(len(window.kernel))]
-    numbers = (*(a[0] for a in axes), *(a[1] for a in axes), *(a[2] for a in axes))
-    if _beyond_64_bits(numbers):
+    axes = [_axis(rule, a, size[a], stride[a], center[a]) for a in range(len(rule.kernel))]
+    sizes, jumps, centers, _ = zip(*axes, strict=True)
+    if _beyond_64_bits((*sizes, *jumps, *centers)):
         raise SpecError(
             f"layer {node.name}: its receptive field is beyond 2^63 − 1 pixels "
             "(the strides on the way multiply)",
             node.pos,
             "a field this large is a runaway: look for huge strides or dilations",
         )
-    rank = len(axes)
     return ReceptiveField(
-        numbers[:rank],
-        numbers[rank : 2 * rank],
-        numbers[2 * rank :],
+        sizes,
+        jumps,
+        centers,
         field.aligned,
-        field.whole_input or window.whole_input,
-        partial(_window_derivation, window, field),
+        field.whole_input or rule.whole_input,
+        partial(_window_derivation, rule, field),
     )
 
 
@@ -216,9 +239,9 @@ def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
         name: input_field(len(shape) - 1) if len(shape) > 1 else None
         for name, shape in net.inputs.items()
     }
-    window_of = window_memo()
-    for node in net:
-        fields[node.name] = layer_field(net, node, fields, window_of)
+    rules = per_layer(net, partial(layer_rule, net))
+    for node, rule in zip(net.nodes, rules, strict=True):
+        fields[node.name] = layer_field(net, node, fields, rule)
     for name in net.input_names:
         del fields[name]
     return fields

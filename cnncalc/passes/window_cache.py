@@ -1,5 +1,5 @@
-"""A layer's window (kernel, stride, dilation, padding per axis), worked out once per distinct
-layer and input within one pass: a long network repeats the same few layers."""
+"""A layer's window (kernel, stride, dilation, padding per axis), worked out once per op object
+and input shapes within one pass: a long network repeats the same few layers."""
 
 from __future__ import annotations
 
@@ -12,18 +12,17 @@ WindowOf = Callable[[Op, Sequence[Shape]], Window | None]
 
 
 def window_memo() -> WindowOf:
-    """`op.window(inputs)`, where equal ops (frozen dataclasses) on equal inputs share one
-    answer; a new memo for each pass, so nothing outlives the network it was asked about."""
-    seen: dict[tuple[Op, tuple[Shape, ...]], Window | None] = {}
+    """`op.window(inputs)`, where one op object (equal layers share one, see spec.expand) on
+    equal inputs has one answer. Keyed by the op's id, not by its fields (hashing a frozen
+    dataclass hashes every field, each time); the memo keeps the op, so its id stays its own.
+    A new memo for each pass, so nothing outlives the network it was asked about."""
+    seen: dict[tuple[int, tuple[Shape, ...]], tuple[Op, Window | None]] = {}
 
     def window_of(op: Op, inputs: Sequence[Shape]) -> Window | None:
-        key = (op, tuple(inputs))
-        try:
-            return seen[key]
-        except KeyError:
-            found = seen[key] = op.window(list(inputs))
-            return found
-        except TypeError:  # a field that is not hashable: work it out directly
-            return op.window(list(inputs))
+        key = (id(op), tuple(inputs))
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = (op, op.window(list(inputs)))
+        return found[1]
 
     return window_of
