@@ -22,7 +22,9 @@ INPUT = "input"
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though never changed after it is made: a frozen dataclass's __init__ costs 4×
+# (one object.__setattr__ per field) and a spec makes one node per layer. Hashed as if frozen.
+@dataclass(slots=True, unsafe_hash=True)
 class Node:
     name: str
     op: Op

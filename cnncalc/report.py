@@ -48,7 +48,7 @@ class Later:
         return receptive_fields(self.net)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: one per layer (see graph.Node)
 class LayerReport:
     """One layer's numbers; or, folded (`block` set), the subtotals of a run of layers whose
     names share the prefix `block`, with the last one's node, shape and receptive field."""

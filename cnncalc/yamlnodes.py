@@ -117,7 +117,11 @@ class ItemPositions(Sequence[SourcePos]):
         return unpack(self._file, self._at[index])
 
     def __iter__(self) -> Iterator[SourcePos]:
-        return (unpack(self._file, at) for at in self._at)
+        file = self._file  # unpack, inline: a 100,000-layer list is iterated whole
+        return (
+            SourcePos(file, at >> 22, at & (COLUMNS - 1)) if isinstance(at, int) else at
+            for at in self._at
+        )
 
     def __len__(self) -> int:
         return len(self._at)

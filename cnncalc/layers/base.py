@@ -138,7 +138,7 @@ def own_aliases(cls: type[Op]) -> tuple[str, ...]:
 
 def kind_named(word: str) -> str | None:
     """The kind that `word` names, as the kind itself or a framework alias, in any case."""
-    return KIND_NAMES.get(word.lower())
+    return KIND_NAMES.get(word) or KIND_NAMES.get(word.lower())  # most are written lower-case
 
 
 # --- shape helpers shared by the kinds -------------------------------------------------

@@ -41,7 +41,7 @@ def exact(numerator: int, denominator: int) -> Num:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: one per layer (see graph.Node)
 class ReceptiveField:
     size: Pair
     stride: Pair  # the jump: input pixels between neighbouring output units

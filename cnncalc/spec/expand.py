@@ -191,8 +191,10 @@ class Expander(Names):
                 f"a layer name is text without spaces or commas, got {describe(name)}",
                 fields.pos_of("name"),
             )
-        included = self._flag(fields, "when", scope, True)
-        trainable = scope.trainable and self._flag(fields, "trainable", scope, True)
+        included = "when" not in fields or self._flag(fields, "when", scope, True)
+        trainable = scope.trainable and (
+            "trainable" not in fields or self._flag(fields, "trainable", scope, True)
+        )
         if "from" in fields:
             refs = self._value(fields, "from", scope)
             refs = refs if isinstance(refs, list) else [refs]
@@ -228,8 +230,8 @@ class Expander(Names):
         if op is None:
             op = self._shared(make_op(kind, values, written, fields, full, pos))
             self.made[kind, written_as] = op
-        functional = self._flag(fields, "functional", scope, False)
-        unused = self._flag(fields, "unused", scope, False)
+        functional = "functional" in fields and self._flag(fields, "functional", scope, False)
+        unused = "unused" in fields and self._flag(fields, "unused", scope, False)
         field_pos: Mapping[str, SourcePos] = fields.value_pos  # packed; no copy when
         if aliased:  # no field has an alias
             field_pos = {name: fields.pos_of(key) for name, key in written.items()}
