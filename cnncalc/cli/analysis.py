@@ -45,6 +45,7 @@ from cnncalc.cli.design import (
 from cnncalc.design.symbols import symbolic_input
 from cnncalc.design.training_memory import WhatIf
 from cnncalc.errors import SpecError
+from cnncalc.gcpause import gc_paused
 from cnncalc.layers import fmt_shape
 from cnncalc.loader import load
 from cnncalc.passes.explain import TOPICS, explain
@@ -170,6 +171,7 @@ def _show(
 
 @app.command()
 @reports_errors
+@gc_paused  # one pause for the whole command: see gcpause
 def params(
     arch: ArchArg,
     input: InputOpt = None,
@@ -192,6 +194,7 @@ def params(
 
 @app.command()
 @reports_errors
+@gc_paused  # one pause for the whole command: see gcpause
 def flops(
     arch: ArchArg,
     input: InputOpt = None,
@@ -220,6 +223,7 @@ def flops(
 
 @app.command()
 @reports_errors
+@gc_paused  # one pause for the whole command: see gcpause
 def rf(
     arch: ArchArg,
     input: InputOpt = None,
@@ -293,6 +297,7 @@ def misaligned_message(report: Report) -> str:
 
 @app.command()
 @reports_errors
+@gc_paused  # one pause for the whole command: see gcpause
 def memory(
     arch: ArchArg,
     input: InputOpt = None,
@@ -324,6 +329,7 @@ def memory(
 
 @app.command()
 @reports_errors
+@gc_paused  # one pause for the whole command: see gcpause
 def summary(
     arch: ArchArg,
     input: InputOpt = None,

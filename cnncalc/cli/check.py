@@ -19,6 +19,7 @@ from cnncalc.cli.common import (
     reports_errors,
 )
 from cnncalc.errors import SourcePos, SpecError
+from cnncalc.gcpause import gc_paused
 from cnncalc.loader import load
 from cnncalc.passes.memory import MemoryOptions
 from cnncalc.render.output import Format, emit
@@ -34,6 +35,7 @@ class CheckFormat(str, Enum):
 
 @app.command()
 @reports_errors
+@gc_paused  # one pause for the whole command: see gcpause
 def check(
     paths: Annotated[
         list[str],
@@ -95,6 +97,7 @@ def check(
 
 @app.command()
 @reports_errors
+@gc_paused  # one pause for the whole command: see gcpause
 def diff(
     a: Annotated[str, typer.Argument(metavar="A", help="The network before.", show_default=False)],
     b: Annotated[str, typer.Argument(metavar="B", help="The network after.", show_default=False)],

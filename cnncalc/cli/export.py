@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli.common import ArchArg, InputOpt, app, input_option, reports_errors
+from cnncalc.gcpause import gc_paused
 from cnncalc.loader import load
 from cnncalc.report import analyze
 
@@ -34,6 +35,7 @@ def schema() -> None:
 
 @app.command()
 @reports_errors
+@gc_paused  # one pause for the whole command: see gcpause
 def graph(
     arch: ArchArg,
     input: InputOpt = None,
