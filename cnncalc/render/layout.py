@@ -42,6 +42,7 @@ class Layout:
     rows: list[list[str]]
     totals: list[str] | None
     dropped: list[str]  # headers of the columns left out for width
+    one_line: bool = False  # every row's cells fit their widths: each row is one line
 
     @property
     def width(self) -> int:
@@ -133,9 +134,10 @@ def fit(table: Tabular, width: int) -> Layout:
     return Layout(
         [table.columns[i] for i in keep],
         [widths[i] for i in keep],
-        [list(row) for row in rows] if every else [[row[i] for i in keep] for row in rows],
+        rows if every else [[row[i] for i in keep] for row in rows],
         [totals[i] for i in keep] if totals else None,
         [table.columns[i].header for i in sorted(dropped)],
+        all(widths[i] >= natural(i) for i in keep),
     )
 
 

@@ -169,9 +169,8 @@ class Tabular:
         lines = [self.title, border("┏", "━", "┳", "┓")]
         lines += line([c.header for c in layout.columns], "┃")
         lines.append(border("┡", "━", "╇", "┩"))
-        by_column = zip(*layout.rows, strict=True)
-        if all(max(map(len, cells)) <= w for cells, w in zip(by_column, widths, strict=False)):
-            lines += starmap(single["│"].format, layout.rows)  # every row is one line
+        if layout.one_line:
+            lines += starmap(single["│"].format, layout.rows)
         else:
             for row in layout.rows:
                 lines += line(row, "│")

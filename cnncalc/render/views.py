@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache, partial
+from typing import TypeVar
 
 from cnncalc.graph import INPUT
 from cnncalc.layers import Shape, fmt_shape
@@ -16,6 +17,8 @@ from cnncalc.render.safe import visible
 from cnncalc.render.tabular import MISSING, Column, Tabular
 from cnncalc.report import LayerReport, Report
 from cnncalc.units import fmt_pair, human_bytes, num
+
+T = TypeVar("T")
 
 # a long network repeats a few shapes and fields: each is formatted once
 _shape_text = lru_cache(maxsize=4096)(fmt_shape)
@@ -37,8 +40,14 @@ def _inputs_cell(report: Report, index: int) -> str:
     return "" if row.inputs == (previous,) else ", ".join(row.inputs)
 
 
+@lru_cache(maxsize=4096)  # a long network repeats a few counts
 def _share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else MISSING
+
+
+@lru_cache(maxsize=4096)
+def _shapes_text(shapes: tuple[Shape, ...]) -> str:
+    return " + ".join(map(_shape_text, shapes))
 
 
 @dataclass(frozen=True)
@@ -52,12 +61,14 @@ class Col:
 
 def _table(title: str, report: Report, columns: list[Col]) -> Tabular:
     table = Tabular(f"{report.name} — {title}", [c.column for c in columns])
+    rows, indices = report.layers, range(len(report.layers))
+    by_column = [map(c.cell, rows, indices) for c in columns]  # column by column: C loops
+    table.rows = list(map(list, zip(*by_column, strict=True)))
     outputs = set(report.network.output_names)  # marked when the spec lists `outputs`
-    for index, row in enumerate(report.layers):
-        cells = [c.cell(row, index) for c in columns]
-        if row.block is None and row.node.name in outputs and columns[0].column.name:
-            cells[0] += " (output)"
-        table.rows.append(cells)
+    if outputs and columns[0].column.name:
+        for cells, row in zip(table.rows, rows, strict=True):
+            if row.block is None and row.node.name in outputs:
+                cells[0] += " (output)"
     table.totals = [c.total for c in columns]
     return table
 
@@ -72,7 +83,7 @@ def _base_columns(kind_drop: int) -> list[Col]:
 def _input_shape_column(drop: int) -> Col:
     return Col(
         Column("Input shape", wrap=True, drop=drop),
-        lambda r, i: " + ".join(map(_shape_text, r.input_shapes)),
+        lambda r, i: _shapes_text(r.input_shapes),
         "",
     )
 
@@ -201,33 +212,23 @@ def _rf_note(rf: ReceptiveField | None, extent: tuple[int, ...], shape: Shape) -
     return ", ".join(notes)
 
 
-def _window_cell(
-    part: str, windows: Callable[[], list[Window | None]]
-) -> Callable[[LayerReport, int], str]:
-    """A cell of the layer's own window (kernel, stride, padding, dilation); empty for layers
-    without one and for blocks. `windows()`: every row's window, worked out once for the four
-    columns."""
-
-    def cell(row: LayerReport, index: int) -> str:
-        window = windows()[index]
-        if window is None:
-            return ""
-        if window.whole_input:
-            return "global" if part == "kernel" else ""
-        return _pair_text(getattr(window, part))
-
-    return cell
+def _window_part(window: Window | None, part: str) -> str:
+    """A part of the layer's own window (kernel, stride, padding, dilation); empty for layers
+    without one and for blocks."""
+    if window is None:
+        return ""
+    if window.whole_input:
+        return "global" if part == "kernel" else ""
+    return _pair_text(getattr(window, part))
 
 
-def _row_windows(report: Report) -> Callable[[], list[Window | None]]:
-    @cache
-    def windows() -> list[Window | None]:
-        window_of = window_memo()
-        return [
-            None if row.block else window_of(row.node.op, row.input_shapes) for row in report.layers
-        ]
-
-    return windows
+def _row_windows(report: Report) -> list[Window | None]:
+    """Each row's window (None for a block's): one object per class of layers."""
+    window_of, net = window_memo(), report.network
+    return [
+        None if row.block else window_of(row.node.op, net.input_shapes(row.node))
+        for row in report.layers
+    ]
 
 
 def rf_view(report: Report) -> Tabular:
@@ -238,14 +239,14 @@ def rf_view(report: Report) -> Tabular:
     columns = [
         *_base_columns(7),
         _shape_column(6),
-        Col(Column("Kernel", True, drop=3), _window_cell("kernel", windows)),
-        Col(Column("Stride", True, drop=3), _window_cell("stride", windows)),
-        Col(Column("Pad", True, drop=4), _window_cell("pad_before", windows)),
-        Col(Column("Dil.", True, drop=5), _window_cell("dilation", windows)),
-        Col(Column("RF size", True), lambda r, i: _rf_part(fields[i], "size")),
-        Col(Column("RF stride", True, drop=1), lambda r, i: _rf_part(fields[i], "stride")),
-        Col(Column("Center", True, drop=2), lambda r, i: _rf_part(fields[i], "center")),
-        Col(Column("Growth", drop=8), lambda r, i: _growth_bar(fields[i], largest)),
+        _shown_once(Column("Kernel", True, drop=3), windows, partial(_window_part, part="kernel")),
+        _shown_once(Column("Stride", True, drop=3), windows, partial(_window_part, part="stride")),
+        _shown_once(Column("Pad", True, drop=4), windows, partial(_window_part, part="pad_before")),
+        _shown_once(Column("Dil.", True, drop=5), windows, partial(_window_part, part="dilation")),
+        _shown_once(Column("RF size", True), fields, partial(_rf_part, part="size")),
+        _shown_once(Column("RF stride", True, drop=1), fields, partial(_rf_part, part="stride")),
+        _shown_once(Column("Center", True, drop=2), fields, partial(_rf_part, part="center")),
+        _shown_once(Column("Growth", drop=8), fields, partial(_growth_bar, largest=largest)),
         Col(
             Column("Note", wrap=True, drop=2),
             lambda r, i: _rf_note(fields[i], extent, r.output_shape),
@@ -289,14 +290,23 @@ def memory_view(report: Report) -> Tabular:
     return table
 
 
-def _summary_rf_cell(extent: tuple[int, ...]) -> Callable[[LayerReport, int], str]:
+def _shown_once(column: Column, values: Sequence[T], show: Callable[[T], str]) -> Col:
+    """A column of `show(value)` for each row's value, worked out once per value object: rows
+    share them (a layer keeping its input's field, as an activation does; layers of one
+    class, their window)."""
+    texts: dict[int, str] = {}  # by id: `values` keeps every object alive
+    shown: list[str] = []
+    for value in values:
+        text = texts.get(id(value))
+        if text is None:
+            text = texts[id(value)] = show(value)
+        shown.append(text)
+    return Col(column, lambda r, i: shown[i])
+
+
+def _summary_rf(rf: ReceptiveField | None, extent: tuple[int, ...]) -> str:
     """`212/32`, with `*` when the field covers the whole input."""
-
-    def cell(row: LayerReport, index: int) -> str:
-        mark = "*" if row.rf is not None and row.rf.covers(extent) else ""
-        return rf_cell(row.rf) + mark
-
-    return cell
+    return rf_cell(rf) + ("*" if rf is not None and rf.covers(extent) else "")
 
 
 def summary_view(report: Report, wide: bool = False) -> Tabular:
@@ -338,7 +348,10 @@ def summary_view(report: Report, wide: bool = False) -> Tabular:
         ]
     else:
         columns += _flops_columns(report, drop=1)[-1:]
-    columns.append(Col(Column("RF", True, drop=3), _summary_rf_cell(extent), ""))
+    fields = [r.rf for r in report.layers]
+    columns.append(
+        _shown_once(Column("RF", True, drop=3), fields, partial(_summary_rf, extent=extent))
+    )
     if wide:
         columns.append(
             Col(
@@ -354,7 +367,7 @@ def summary_view(report: Report, wide: bool = False) -> Tabular:
         f"{_multiplies(report)} · param memory {human_bytes(m.param_bytes)} · inference peak "
         f"{human_bytes(m.inference_peak_bytes)} ({m.options.dtype}, batch {m.options.batch})",
     ]
-    if any(r.rf is not None and r.rf.covers(extent) for r in report.layers):
+    if any(rf is not None and rf.covers(extent) for rf in set(fields)):
         table.notes.append("RF size/stride in input pixels; * the field covers the whole input")
     return table
 
