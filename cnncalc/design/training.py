@@ -20,7 +20,7 @@ from typing import Any
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import Network
-from cnncalc.passes.flops import Site, site
+from cnncalc.passes.flops import Site, rule_for, site
 
 
 @dataclass(frozen=True)
@@ -174,13 +174,9 @@ def training_flops(net: Network) -> Training:
     needs_grad = dict.fromkeys(net.input_names, False)
     layers = {}
     for node in net:
-        rule = TRAINING_RULES.get(node.kind)
-        if rule is None:
-            raise SpecError(
-                f"layer {node.name}: no training-FLOPs rule for {node.kind}",
-                node.pos,
-                "drop --training for this network",
-            )
+        rule = rule_for(
+            TRAINING_RULES, node, "no training-FLOPs rule", "drop --training for this network"
+        )
         at = site(net, node)
         trains = node.trainable and int(node.op.params(at.inputs)) > 0
         upstream = any(needs_grad[name] for name in node.inputs)

@@ -9,9 +9,10 @@ A kind missing from a convention is an error, never a silent 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import TypeVar
 
 from cnncalc.errors import SpecError
 from cnncalc.graph import Network, Node
@@ -384,6 +385,17 @@ def count_flops(net: Network, convention: str = "macs") -> dict[str, MultiplyCou
     return dict(zip(map(attrgetter("name"), net.nodes), counts, strict=True))
 
 
+R = TypeVar("R")  # a rule: how one convention counts a kind
+
+
+def rule_for(rules: Mapping[str, R], node: Node, missing: str, hint: str) -> R:
+    """The rule of `node`'s kind; an error at the layer (`missing`: what there is none of)."""
+    rule = rules.get(node.kind)
+    if rule is None:
+        raise SpecError(f"layer {node.name}: {missing} for {node.kind}", node.pos, hint)
+    return rule
+
+
 def flops_per_layer(net: Network, convention: str = "macs") -> list[MultiplyCount]:
     """Each layer's counts under `convention`, in the network's order."""
     if convention not in CONVENTIONS:
@@ -399,13 +411,12 @@ def flops_per_layer(net: Network, convention: str = "macs") -> list[MultiplyCoun
         key = (index, node.functional)
         count = seen.get(key)
         if count is None:
-            rule = rules.get(node.kind)
-            if rule is None:
-                raise SpecError(
-                    f"layer {node.name}: the {convention} convention has no rule for {node.kind}",
-                    node.pos,
-                    "choose another --convention",
-                )
+            rule = rule_for(
+                rules,
+                node,
+                f"the {convention} convention has no rule",
+                "choose another --convention",
+            )
             at = site(net, node)
             count = seen[key] = MultiplyCount(at.macs, int(rule(at)))
         counts.append(count)
