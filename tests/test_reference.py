@@ -234,6 +234,16 @@ def test_lrn_matches_its_definition() -> None:
     np.testing.assert_allclose(out, want, rtol=1e-5)
 
 
+def test_lrn_of_a_huge_window_sums_every_channel_at_the_channels_cost() -> None:
+    # a window of 2^32 + 1 channels covers all 7 at every channel: the same as a window of 13
+    x = rng.standard_normal((1, 2, 2, 7)).astype(np.float32)
+    huge = forward_one("[lrn: {size: 4294967297, alpha: 0.1, beta: 0.75, k: 2}]", x)[0]
+    wide = forward_one("[lrn: {size: 13, alpha: 0.1, beta: 0.75, k: 2}]", x)[0]
+    squares = (x**2).sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(huge, x / (2 + 0.1 / 4294967297 * squares) ** 0.75, rtol=1e-5)
+    np.testing.assert_allclose(wide, x / (2 + 0.1 / 13 * squares) ** 0.75, rtol=1e-5)
+
+
 def test_activations_by_hand() -> None:
     x = np.array([[-3.0, -0.5, 0.0, 0.5, 7.0]], dtype=np.float32)
     cases = {

@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from cnncalc.layers import activation as act
 from cnncalc.layers.conv import Conv, ConvTranspose
@@ -136,10 +135,16 @@ def _batchnorm(op: BatchNorm, x: Array, w: Weights) -> Array:
 
 def _lrn(op: LRN, x: Array, w: Weights) -> Array:
     """PyTorch LocalResponseNorm: x / (k + α/size · Σ x² over `size` neighbouring channels)^β,
-    the channels zero-padded by ⌊size/2⌋ before and ⌊(size − 1)/2⌋ after."""
-    squares = np.zeros((*x.shape[:-1], x.shape[-1] + op.size - 1), dtype=x.dtype)
-    squares[..., op.size // 2 : op.size // 2 + x.shape[-1]] = x * x
-    sums = sliding_window_view(squares, op.size, axis=-1).sum(axis=-1)
+    the channels zero-padded by ⌊size/2⌋ before and ⌊(size − 1)/2⌋ after. The window sums
+    are differences of running sums (in float64), so the cost is the channels', whatever
+    `size` is (padding by size/2 would allocate terabytes for size 2^32)."""
+    channels = x.shape[-1]
+    running = np.zeros((*x.shape[:-1], channels + 1), dtype=np.float64)
+    np.cumsum(np.square(x, dtype=np.float64), axis=-1, out=running[..., 1:])
+    c = np.arange(channels)
+    last = np.minimum(c + (op.size - 1) // 2 + 1, channels)  # past each window's last channel
+    first = np.maximum(c - op.size // 2, 0)
+    sums = (running[..., last] - running[..., first]).astype(x.dtype)
     return cast(Array, x / (DTYPE(op.k) + DTYPE(op.alpha / op.size) * sums) ** DTYPE(op.beta))
 
 
