@@ -11,7 +11,8 @@ from cnncalc.gcpause import gc_paused
 from cnncalc.graph import Network
 from cnncalc.shorthand import looks_like_shorthand, parse_shorthand
 from cnncalc.spec import InputOverride, decode_spec, from_shorthand, from_yaml, read_text
-from cnncalc.yamltree import MAX_BYTES, too_large
+from cnncalc.yamlrules import MAX_BYTES
+from cnncalc.yamltree import too_large
 from cnncalc.zoo import zoo_names, zoo_path
 
 

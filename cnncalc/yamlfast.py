@@ -5,7 +5,7 @@ A 100,000-layer spec is ~730,000 libyaml events; making them and handling them o
 filters: 16}`, `  - relu`, `input: [32, 32, 16]`), so this reader matches each line with one
 regular expression (runs of list items or of `key: value` lines with a pattern made for their
 indent) and builds the same YMap/YList/scalars with the same positions, resolving scalars
-with `_build`'s own functions.
+with the functions both readers share (`yamlrules`).
 
 It reads only a strict subset whose meaning is certain: block mappings with plain-name keys,
 block sequences (also indentless under a key), one-line flow collections, plain scalars without
@@ -22,18 +22,18 @@ from typing import Any
 
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.yamlnodes import COLUMNS, YList, YMap, both_at
-from cnncalc.yamltree import (
-    _RESOLVER,
-    _SCALAR_TAGS,
-    _SHARED,
-    _SHARED_TEXT,
-    _STR,
+from cnncalc.yamlrules import (
     MAX_DEPTH,
     MAX_EVENTS,
     MAX_ITEMS,
-    _construct_checked,
-    _resolve,
-    _share,
+    RESOLVER,
+    SCALAR_TAGS,
+    SHARED,
+    SHARED_TEXT,
+    STR,
+    construct_checked,
+    resolve_tag,
+    share,
 )
 
 # Characters this reader leaves to libyaml wherever they are: tabs, `\r`, controls, NEL and
@@ -98,7 +98,7 @@ _PLAIN = (True, False)  # how libyaml marks a plain scalar's tag as implicit
 _QUOTED_IMPLICIT = (False, True)
 # PyYAML resolves a plain scalar by the resolvers listed for its first character: with none
 # (`c0`, `relu`) it is text, and asking is skipped
-_ASKED = frozenset(_RESOLVER.yaml_implicit_resolvers)
+_ASKED = frozenset(RESOLVER.yaml_implicit_resolvers)
 _ALWAYS_ASK = None in _ASKED  # resolvers for any first character
 _MISSING = object()
 _DEPTH = MAX_DEPTH // 2  # nesting this reader gives up at: specs need a few levels
@@ -152,34 +152,34 @@ class _Reader:
             raise _NotSimple
 
     def key(self, key: str) -> str:
-        return self.shared.get(key) or _share(self.shared, key)
+        return self.shared.get(key) or share(self.shared, key)
 
     def plain(self, token: str, at: int) -> Any:
         """The value of a plain scalar at `at` (packed), as `_build` makes it; the callers
         look in `values` first."""
-        tag = _resolve(token, _PLAIN) if _ALWAYS_ASK or token[0] in _ASKED else _STR
-        if tag == _STR:
+        tag = resolve_tag(token, _PLAIN) if _ALWAYS_ASK or token[0] in _ASKED else STR
+        if tag == STR:
             value = token
-            if len(token) <= _SHARED_TEXT:
-                value = self.shared.get(token) or _share(self.shared, token)
-        elif tag in _SCALAR_TAGS:
+            if len(token) <= SHARED_TEXT:
+                value = self.shared.get(token) or share(self.shared, token)
+        elif tag in SCALAR_TAGS:
             try:
-                value = _construct_checked(tag, token, self.file, at)
+                value = construct_checked(tag, token, self.file, at)
             except SpecError:
                 raise _NotSimple from None
         else:
             raise _NotSimple  # `=`, YAML 1.1's !!value
-        if len(self.values) < _SHARED:
+        if len(self.values) < SHARED:
             self.values[token] = value
         return value
 
     def quoted(self, token: str) -> str:
         """A quoted scalar without escapes: its text, always a string."""
         value = token[1:-1]
-        if _resolve(value, _QUOTED_IMPLICIT) != _STR:
+        if resolve_tag(value, _QUOTED_IMPLICIT) != STR:
             raise _NotSimple
-        if len(value) <= _SHARED_TEXT:
-            return self.shared.get(value) or _share(self.shared, value)
+        if len(value) <= SHARED_TEXT:
+            return self.shared.get(value) or share(self.shared, value)
         return value
 
     def flat_value(
@@ -210,7 +210,7 @@ class _Reader:
         for pair in pairs:
             key, _, token = pair.partition(": ")
             value_at = at + len(key) + 2
-            key = shared.get(key) or _share(shared, key)
+            key = shared.get(key) or share(shared, key)
             item = values.get(token, _MISSING)
             if item is _MISSING:
                 if token[0] == "[":
@@ -333,7 +333,7 @@ class _Reader:
             key, token, flat_mapping, flat_list = found.groups()
             at = value_at = line * COLUMNS + column
             if key is not None:
-                key = shared.get(key) or _share(shared, key)
+                key = shared.get(key) or share(shared, key)
                 value_at += len(key) + 2
             value = values.get(token, _MISSING) if token is not None else _MISSING
             if value is _MISSING:
@@ -367,7 +367,7 @@ class _Reader:
             index = found.end()
             key, token, flat_mapping, flat_list = found.groups()
             at = line * COLUMNS + column
-            key = shared.get(key) or _share(shared, key)
+            key = shared.get(key) or share(shared, key)
             if key in mapping:
                 raise _NotSimple
             value_at = at + len(key) + 2
@@ -461,7 +461,7 @@ class _Reader:
             elif type(into) is not YMap or len(into) >= MAX_ITEMS:
                 raise _NotSimple
             if key is not None:
-                key = shared.get(key) or _share(shared, key)
+                key = shared.get(key) or share(shared, key)
                 if key in into:
                     raise _NotSimple
                 key_at = base + found.start(3)

@@ -11,38 +11,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 import yaml
 
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.gcpause import gc_paused
+from cnncalc.yamlfast import read_simple_yaml
 from cnncalc.yamlnodes import COLUMNS, YList, YMap, both_at, unpack
+from cnncalc.yamlrules import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_EVENTS,
+    MAX_ITEMS,
+    MAX_NODES,
+    SCALAR_TAGS,
+    SHARED_TEXT,
+    STD,
+    STR,
+    construct_checked,
+    resolve_tag,
+    share,
+    short_tag,
+)
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_SCALARS = yaml.constructor.SafeConstructor()
-_RESOLVER: Any = yaml.resolver.Resolver()  # untyped in the stubs
 
-MAX_NODES = 2_000_000  # after alias expansion; a 10,000-layer spec is ~100,000
-# what the file itself may hold (each costs ~1 µs to read and 100-300 bytes to keep): a spec
-# expands to at most 100,000 layers, and a 100,000-layer chain written out has ~730,000 events
-MAX_ITEMS = 100_000  # in one mapping or list
-MAX_EVENTS = 1_000_000  # keys, values and ends of collections
-MAX_DEPTH = 64
-MAX_BYTES = 4 * 1024 * 1024  # a spec's text; 10,000 layers take 0.3 to 1.5 MiB
-MAX_INT = 2**63 - 1  # integers beyond 64 bits are no size of anything
-# keys and short text values recur (`name`, `filters`, `conv`): the first _SHARED distinct
-# ones are kept once, later copies refer to them
-_SHARED = 4096
-_SHARED_TEXT = 24
-
-_STD = "tag:yaml.org,2002:"
-_STR = _STD + "str"
-_CONSTRUCTED = {_STD + t for t in ("int", "float", "bool", "null")}
-_SCALAR_TAGS = {_STD + "str", _STD + "timestamp", _STD + "merge", *_CONSTRUCTED}
 _NO_TAG_HINT = "a cnncalc spec is plain YAML: remove the tag"
-_DIGITS = re.compile(r"[-+]?[0-9][0-9_]{19,}")  # too long for a 64-bit integer
 
 
 def _pos(file: str, node: Any) -> SourcePos:
@@ -53,10 +48,6 @@ def _pos(file: str, node: Any) -> SourcePos:
 def _pos_at(text: str, file: str, index: int) -> SourcePos:
     """The 1-based line and column of text[index] (for errors only: it counts from the start)."""
     return SourcePos(file, text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index))
-
-
-def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
 
 
 def _too_deep(pos: SourcePos) -> SpecError:
@@ -114,60 +105,7 @@ def _events(text: str, file: str, stack: list[_Open]) -> Iterator[Any]:
 def _check_tag(file: str, event: Any, tag: str, allowed: set[str]) -> None:
     if tag in allowed:
         return
-    raise SpecError(f"YAML tag {_short_tag(tag)} is not allowed", _pos(file, event), _NO_TAG_HINT)
-
-
-@lru_cache(maxsize=4096)
-def _resolve(value: str, implicit: tuple[bool, bool]) -> str:
-    """The tag YAML 1.1 gives an untagged scalar (cached: specs repeat their values)."""
-    return str(_RESOLVER.resolve(yaml.ScalarNode, value, implicit))
-
-
-@lru_cache(maxsize=4096)
-def _construct(tag: str, value: str) -> Any:
-    """int, float, bool or None from a scalar; anything else stays text."""
-    if tag in _CONSTRUCTED:
-        node = yaml.ScalarNode(tag, value)
-        return _BUILDERS[tag](node)
-    return value
-
-
-def _construct_checked(tag: str, value: str, file: str, at: int) -> Any:
-    """`_construct`, refusing integers beyond 64 bits (Python's int() refuses more than 4,300
-    digits with a ValueError; a 300-digit size would overflow floats in the reports) and a
-    value its explicit tag cannot read (`!!bool "maybe"`, `!!int ""`)."""
-    try:
-        result = _construct(tag, value)
-    except (ValueError, KeyError, IndexError):  # how PyYAML's builders refuse a value
-        if tag != _STD + "int" or not _DIGITS.fullmatch(value):
-            raise SpecError(
-                f"{value!r} is not a valid {_short_tag(tag)} value",
-                unpack(file, at),
-                f"remove the tag {_short_tag(tag)}, or write a value of that type",
-            ) from None
-        result = None
-    if (result is None and tag == _STD + "int") or (type(result) is int and abs(result) > MAX_INT):
-        shown = value if len(value) <= 24 else value[:20] + "…"
-        raise SpecError(
-            f"the integer {shown} is too large ({len(value):,} characters)",
-            unpack(file, at),
-            f"cnncalc reads integers up to 2^63 − 1 ({MAX_INT:,})",
-        )
-    return result
-
-
-_BUILDERS = {
-    _STD + "int": _SCALARS.construct_yaml_int,
-    _STD + "float": _SCALARS.construct_yaml_float,
-    _STD + "bool": _SCALARS.construct_yaml_bool,
-    _STD + "null": _SCALARS.construct_yaml_null,
-}
-
-
-def _share(shared: dict[str, str], text: str) -> str:
-    if len(shared) < _SHARED:
-        shared[text] = text
-    return text
+    raise SpecError(f"YAML tag {short_tag(tag)} is not allowed", _pos(file, event), _NO_TAG_HINT)
 
 
 class _Open:
@@ -250,7 +188,7 @@ def _build(text: str, file: str) -> Any:
                 if event.tag is not None and event.tag != "!":
                     _check_tag(file, event, event.tag, set())  # a key is a plain name
                 key = str(event.value)
-                key = shared.get(key) or _share(shared, key)
+                key = shared.get(key) or share(shared, key)
                 if key == "<<":
                     raise SpecError(
                         "YAML merge keys (<<) are not supported",
@@ -268,14 +206,14 @@ def _build(text: str, file: str) -> Any:
                 continue
             tag = event.tag
             if tag is None or tag == "!":
-                tag = _resolve(event.value, event.implicit)
-            if tag == _STR:
+                tag = resolve_tag(event.value, event.implicit)
+            if tag == STR:
                 value = event.value
-                if len(value) <= _SHARED_TEXT:
-                    value = shared.get(value) or _share(shared, value)
+                if len(value) <= SHARED_TEXT:
+                    value = shared.get(value) or share(shared, value)
             else:
-                _check_tag(file, event, tag, _SCALAR_TAGS)
-                value = _construct_checked(tag, event.value, file, at)
+                _check_tag(file, event, tag, SCALAR_TAGS)
+                value = construct_checked(tag, event.value, file, at)
             add(value, at, 1, 0)
             if event.anchor is not None:
                 anchors[event.anchor] = (value, 1, 0)
@@ -299,7 +237,7 @@ def _build(text: str, file: str) -> Any:
                 )
             tag = event.tag
             if tag is not None and tag != "!":
-                _check_tag(file, event, tag, {_STD + ("seq" if is_seq else "map")})
+                _check_tag(file, event, tag, {STD + ("seq" if is_seq else "map")})
             collection: YMap | YList = YList(pos) if is_seq else YMap(pos)
             add(collection, pos.line * COLUMNS + pos.col, 0, 0)  # counted when it closes
             stack.append(_Open(collection, pos, event.anchor))
@@ -393,8 +331,6 @@ def parse_yaml(text: str, file: str) -> Any:
     """Parse one YAML document into YMap/YList/scalars; raise SpecError on anything unsafe."""
     if len(text) > MAX_BYTES:
         raise too_large(file, len(text.encode("utf-8", "surrogatepass")))
-    from cnncalc.yamlfast import read_simple_yaml  # built on this module's scalar functions
-
     simple = read_simple_yaml(text, file)
     if simple is not None:
         return simple

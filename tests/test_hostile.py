@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 import cnncalc
 from cnncalc import SpecError
 from cnncalc.cli import app, normalize_argv
-from cnncalc.yamltree import MAX_BYTES
+from cnncalc.yamlrules import MAX_BYTES
 from tests.test_errors import billion_laughs
 
 runner = CliRunner()

@@ -22,7 +22,8 @@ from cnncalc.expr import MAX_EXPRESSION, REFERENCE
 from cnncalc.layers.pool import adaptive_bin, adaptive_bins_total
 from cnncalc.passes.flops import count_flops
 from cnncalc.passes.receptive_field import receptive_fields
-from cnncalc.yamltree import MAX_ITEMS, parse_yaml
+from cnncalc.yamlrules import MAX_ITEMS
+from cnncalc.yamltree import parse_yaml
 
 runner = CliRunner()
 T = 10**12

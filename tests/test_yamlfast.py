@@ -26,7 +26,8 @@ from cnncalc.cli import app, normalize_argv
 from cnncalc.errors import SpecError
 from cnncalc.yamlfast import read_simple_yaml
 from cnncalc.yamlnodes import YList, YMap
-from cnncalc.yamltree import MAX_EVENTS, MAX_ITEMS, _build, parse_yaml
+from cnncalc.yamlrules import MAX_EVENTS, MAX_ITEMS
+from cnncalc.yamltree import _build, parse_yaml
 from tests.test_readme import blocks
 
 ROOT = Path(__file__).resolve().parent.parent

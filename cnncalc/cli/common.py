@@ -19,7 +19,7 @@ from cnncalc.passes.memory import DTYPE_BYTES, OPTIMIZER_STATES
 from cnncalc.render.output import Format
 from cnncalc.render.safe import error_text, visible
 from cnncalc.spec import InputOverride, WrittenShape, parse_input_option, parse_input_options
-from cnncalc.yamltree import MAX_INT
+from cnncalc.yamlrules import MAX_INT
 
 F = TypeVar("F", bound=Callable[..., Any])
 

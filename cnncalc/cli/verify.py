@@ -27,7 +27,7 @@ from cnncalc.errors import SpecError
 from cnncalc.loader import load
 from cnncalc.render.output import Format, emit, plain_output
 from cnncalc.render.safe import visible
-from cnncalc.yamltree import MAX_INT
+from cnncalc.yamlrules import MAX_INT
 
 if TYPE_CHECKING:
     from rich.progress import TaskID

@@ -8,7 +8,8 @@ import stat
 from pathlib import Path
 
 from cnncalc.errors import SourcePos, SpecError
-from cnncalc.yamltree import MAX_BYTES, too_large
+from cnncalc.yamlrules import MAX_BYTES
+from cnncalc.yamltree import too_large
 
 _UTF16_START = re.compile(rb"(?:[\x01-\x7f]\x00){2}|(?:\x00[\x01-\x7f]){2}")
 
