@@ -125,8 +125,9 @@ class RowForms:
                 if field is None:
                     rf = None
                 else:
-                    rf = field.to_dict()
-                    rf["whole_input"] = field.covers(extent)
+                    form: dict[str, Any] = field.to_dict()
+                    form["whole_input"] = field.covers(extent)
+                    rf = form
             shape = row.output_shape
             shown = shapes.get(shape)
             if shown is None:
