@@ -169,3 +169,41 @@ layers:
     bad = rf["bad"]
     assert bad is not None and not bad.aligned
     assert [name for name, _, _ in bad.disagree] == ["y", "up"]
+
+
+def test_rf_table_cells_follow_each_rows_own_field_and_window() -> None:
+    """The rf table makes a cell once per field or window object that rows share (a relu
+    keeps its input's field): each row must still show its own, and a row without a field
+    its own note (flat: whole input; after an opaque layer: unknown)."""
+    from cnncalc.render.views import rf_view
+    from cnncalc.report import analyze
+
+    text = """
+layers:
+  - conv: {name: c1, filters: 2, kernel: 3}
+  - relu: {name: r1}
+  - conv: {name: c2, filters: 2, kernel: 3, stride: 2}
+  - relu: {name: r2}
+  - opaque: {name: o, output_shape: [3, 3, 2], params: 0, op: Foo}
+  - relu: {name: r3}
+  - global_avgpool: {name: g}
+  - flatten: {name: f}
+  - dense: {name: d, units: 3}
+"""
+    table = rf_view(analyze(cnncalc.load(text, input_shape=(10, 10, 1))))
+    header = [c.header for c in table.columns]
+    rows = {cells[0]: dict(zip(header, cells, strict=True)) for cells in table.rows}
+    # c1: 1 + 2 = 3, jump 1; c2: 3 + 2·1 = 5, jump 2 (its window: kernel 3, stride 2)
+    assert [rows[n]["RF size"] for n in ("c1", "r1", "c2", "r2")] == ["3", "3", "5", "5"]
+    assert [rows[n]["RF stride"] for n in ("c1", "r1", "c2", "r2")] == ["1", "1", "2", "2"]
+    assert [rows[n]["Kernel"] for n in ("c1", "r1", "c2", "r2")] == ["3", "", "3", ""]
+    assert [rows[n]["Stride"] for n in ("c1", "r1", "c2", "r2")] == ["1", "", "2", ""]
+    assert rows["c2"]["Growth"] == "██████████" and rows["c1"]["Growth"] == "██████"
+    assert [rows[n]["Note"] for n in ("o", "r3", "g", "f", "d")] == [
+        "unknown (opaque layer)",
+        "unknown (opaque layer)",
+        "unknown (opaque layer)",
+        "whole input",
+        "whole input",
+    ]
+    assert rows["g"]["Kernel"] == "global" and rows["o"]["RF size"] == "—"
