@@ -47,7 +47,7 @@ def _status(a: LayerReport | None, b: LayerReport | None) -> Status:
     return "same" if same else "changed"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: five per layer (see graph.Node)
 class Delta:
     """A count in A and in B (None where the layer is absent) and the change B − A."""
 
@@ -95,11 +95,12 @@ class LayerDiff:
         def side(row: LayerReport | None) -> dict[str, Any] | None:
             if row is None:
                 return None
+            rf = row.rf
             return {
                 "kind": row.node.kind,
                 "inputs": list(row.node.inputs),
                 "output_shape": list(row.output_shape),
-                "rf": row.rf.to_dict() if row.rf else None,
+                "rf": None if rf is None else rf.to_dict(),
             }
 
         return {
