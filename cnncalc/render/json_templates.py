@@ -170,6 +170,7 @@ class Templates:
         self.indent = indent
         self.number = number
         self.writers: list[Writer] = []
+        self.second: Writer | None = None  # the last value's writer, if not the first one
         self.compiled = 0
 
     def write(self, value: Any) -> str | None:
@@ -179,10 +180,13 @@ class Templates:
         for index, writer in enumerate(self.writers):
             try:
                 text = writer(value)
-            except Mismatch:
+            except Mismatch:  # ~3 µs: a value tried on the wrong structure first
                 continue
-            if index:  # the structure of the last value is likely the next one's
+            # a structure met twice in a row is tried first from then on (after a 2×2 pool,
+            # every field has half-pixel centres); one met once (a merge among convs) is not
+            if index and self.second is writer:
                 self.writers.insert(0, self.writers.pop(index))
+            self.second = writer if index else None
             return text
         self.compiled += 1
         try:
