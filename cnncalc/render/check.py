@@ -181,9 +181,11 @@ def _shape_pair(a: Shape | None, b: Shape | None) -> str:
 
 def _rf_pair(layer: LayerDiff) -> str:
     a, b = layer.rfs
-    if layer.a is not None and layer.b is not None and rf_cell(a) != rf_cell(b):
-        return f"{rf_cell(a)} → {rf_cell(b)}"
-    return rf_cell(b if layer.b is not None else a)
+    before = rf_cell(a) if layer.a is not None else None
+    after = rf_cell(b) if layer.b is not None else None
+    if before is not None and after is not None and before != after:
+        return f"{before} → {after}"
+    return after if after is not None else rf_cell(a)
 
 
 def _delta_cell(delta: Delta) -> str:

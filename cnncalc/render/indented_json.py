@@ -127,16 +127,18 @@ def _stream(value: Any, indent: str, depth: int) -> Iterator[str]:
     yield ("{" if is_dict else "[") + "\n" + inner
     items = value.items() if is_dict else enumerate(value)
     whole = Templates(inner, _float) if depth + 1 == _STREAM_DEPTH else None
+    separator = ",\n" + inner
     for index, (key, item) in enumerate(items):
-        if index:
-            yield ",\n" + inner
+        lead = separator if index else ""
         if is_dict:
-            yield _key(key) + ": "
+            lead += _key(key) + ": "
         text = whole.write(item) if whole is not None and type(item) in _TEMPLATED else None
         if text is None:
+            if lead:
+                yield lead
             yield from _stream(item, inner, depth + 1)
         else:
-            yield text
+            yield lead + text  # one piece a layer: each piece costs its way through the writers
     yield "\n" + indent + ("}" if is_dict else "]")
 
 

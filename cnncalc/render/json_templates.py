@@ -5,6 +5,11 @@ value types. Written value by value in Python that is ~3 million steps (~1 s); h
 layer of each structure is turned into a function that checks a value has that structure and
 fills a `%` template with its scalars in one C call (~0.3 s). A value of another structure gets
 its own template; what cannot be templated (int subclasses, non-text keys) is not.
+
+Layers share containers (a pointwise layer's receptive field is its input's; a long network
+has few shapes), so a container directly inside the value is checked and written once while
+the next value holds the same object: its text is kept with it. Like `json.dumps`, this reads
+data that does not change while it is written.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ class _Source:
         self.template: list[str] = []
         self.args: list[str] = []
         self.names = 0
+        self.kept: list[str] = []  # per container kept (see `_kept`): its last object and text
+        self.constants: dict[str, str] = {}  # the templates of the containers kept
 
     def local(self) -> str:
         self.names += 1
@@ -72,6 +79,24 @@ class _Source:
         else:
             raise Mismatch  # a subclass: json's own rules, in the general writer
 
+    def _kept(self, var: str, value: Any, indent: str) -> None:
+        """A container inside the value: its text made by its own template, and kept with the
+        object, so the next value holding the same object takes the text unchecked."""
+        outer = self.lines, self.template, self.args
+        self.lines, self.template, self.args = [], [], []
+        self.visit(var, value, indent)
+        inner, template, args = self.lines, self.template, self.args
+        self.lines, self.template, self.args = outer
+        last, text, constant = f"last_{var}", f"text_{var}", f"TEMPLATE_{var}"
+        self.kept += [last, text]
+        self.constants[constant] = "".join(template)
+        self.lines.append(f"    if {var} is not {last}:")
+        self.lines += ["    " + line for line in inner]
+        self.lines.append(f"        {text} = {constant} % ({''.join(f'{a}, ' for a in args)})")
+        self.lines.append(f"        {last} = {var}")
+        self.template.append("%s")
+        self.args.append(text)
+
     def _dict(self, var: str, value: dict[Any, Any], indent: str) -> None:
         if any(type(key) is not str for key in value):
             raise Mismatch
@@ -85,7 +110,10 @@ class _Source:
             self.text((",\n" + inner if index else "") + encode_basestring(key) + ": ")
             name = self.local()
             self.lines.append(f"    {name} = {var}[{key!r}]")
-            self.visit(name, item, inner)
+            if var == "v0" and type(item) in (dict, list, tuple):
+                self._kept(name, item, inner)
+            else:
+                self.visit(name, item, inner)
         self.text("\n" + indent + "}")
 
     def _list(self, var: str, value: list[Any] | tuple[Any, ...], indent: str, kind: str) -> None:
@@ -100,7 +128,10 @@ class _Source:
                 self.text(",\n" + inner)
             name = self.local()
             self.lines.append(f"    {name} = {var}[{index}]")
-            self.visit(name, item, inner)
+            if var == "v0" and type(item) in (dict, list, tuple):
+                self._kept(name, item, inner)
+            else:
+                self.visit(name, item, inner)
         self.text("\n" + indent + "]")
 
 
@@ -111,17 +142,24 @@ def compile_writer(sample: Any, indent: str, number: Callable[[float], str]) -> 
     source = _Source()
     source.visit("v0", sample, indent)
     template = "".join(source.template)
-    body = "\n".join(source.lines)
+    body = "\n".join("    " + line for line in source.lines)
     args = "".join(f"{arg}, " for arg in source.args)
-    code = f"def write(v0):\n{body}\n    return TEMPLATE % ({args})\n"
+    kept = ", ".join(source.kept)
+    state = f"    {' = '.join(source.kept)} = None\n" if kept else ""
+    code = (
+        f"def make():\n{state}    def write(v0):\n"
+        + (f"        nonlocal {kept}\n" if kept else "")
+        + f"{body}\n        return TEMPLATE % ({args})\n    return write\n"
+    )
     namespace: dict[str, Any] = {
         "Mismatch": Mismatch,
         "TEMPLATE": template,
         "encode": encode_basestring,
         "number": number,
+        **source.constants,
     }
     exec(code, namespace)  # keys enter the code only as repr() literals
-    writer: Writer = namespace["write"]
+    writer: Writer = namespace["make"]()
     return writer
 
 
@@ -132,6 +170,7 @@ class Templates:
         self.indent = indent
         self.number = number
         self.writers: list[Writer] = []
+        self.second: Writer | None = None  # the last value's writer, if not the first one
         self.compiled = 0
 
     def write(self, value: Any) -> str | None:
@@ -141,10 +180,13 @@ class Templates:
         for index, writer in enumerate(self.writers):
             try:
                 text = writer(value)
-            except Mismatch:
+            except Mismatch:  # ~3 µs: a value tried on the wrong structure first
                 continue
-            if index:  # the structure of the last value is likely the next one's
+            # a structure met twice in a row is tried first from then on (after a 2×2 pool,
+            # every field has half-pixel centres); one met once (a merge among convs) is not
+            if index and self.second is writer:
                 self.writers.insert(0, self.writers.pop(index))
+            self.second = writer if index else None
             return text
         self.compiled += 1
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from operator import itemgetter
 from typing import TypeVar
 
 from cnncalc.graph import INPUT
@@ -19,6 +20,7 @@ from cnncalc.report import LayerReport, Report
 from cnncalc.units import fmt_pair, human_bytes, num
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # a long network repeats a few shapes and fields: each is formatted once
 _shape_text = lru_cache(maxsize=4096)(fmt_shape)
@@ -55,14 +57,17 @@ class Col:
     """A column of a per-layer table: its header, how to show one row, and its total."""
 
     column: Column
-    cell: Callable[[LayerReport, int], str]
+    cell: Callable[[LayerReport, int], str] | list[str]  # or every row's cell, made already
     total: str = ""
 
 
 def _table(title: str, report: Report, columns: list[Col]) -> Tabular:
     table = Tabular(f"{report.name} — {title}", [c.column for c in columns])
     rows, indices = report.layers, range(len(report.layers))
-    by_column = [map(c.cell, rows, indices) for c in columns]  # column by column: C loops
+    # column by column: C loops
+    by_column = [
+        c.cell if isinstance(c.cell, list) else map(c.cell, rows, indices) for c in columns
+    ]
     table.rows = list(map(list, zip(*by_column, strict=True)))
     outputs = set(report.network.output_names)  # marked when the spec lists `outputs`
     if outputs and columns[0].column.name:
@@ -191,19 +196,20 @@ def flops_view(report: Report) -> Tabular:
     return table
 
 
-def _rf_part(rf: ReceptiveField | None, part: str) -> str:
-    return MISSING if rf is None else _pair_text(getattr(rf, part))
+def _field_cells(rf: ReceptiveField | None, largest: float) -> tuple[str, str, str, str]:
+    """A field's RF size, RF stride, center and growth bar (`largest`: the largest size)."""
+    if rf is None:
+        return MISSING, MISSING, MISSING, ""
+    bar = "█" * max(1, round(10 * float(max(rf.size)) / largest)) if largest > 0 else ""
+    return _pair_text(rf.size), _pair_text(rf.stride), _pair_text(rf.center), bar
 
 
-def _growth_bar(rf: ReceptiveField | None, largest: float) -> str:
-    if rf is None or largest <= 0:
-        return ""
-    return "█" * max(1, round(10 * float(max(rf.size)) / largest))
-
-
-def _rf_note(rf: ReceptiveField | None, extent: tuple[int, ...], shape: Shape) -> str:
-    if rf is None:  # a flat output sees everything; a spatial one comes after an opaque layer
-        return "whole input" if len(shape) != 3 else "unknown (opaque layer)"
+def _rf_note(seen: ReceptiveField | Shape, extent: tuple[int, ...]) -> str:
+    """A row's field, or where it has none, its output shape: a flat output sees everything;
+    a spatial one comes after an opaque layer."""
+    if not isinstance(seen, ReceptiveField):
+        return "whole input" if len(seen) != 3 else "unknown (opaque layer)"
+    rf = seen
     notes = []
     if rf.covers(extent):
         notes.append("whole input")
@@ -212,14 +218,16 @@ def _rf_note(rf: ReceptiveField | None, extent: tuple[int, ...], shape: Shape) -
     return ", ".join(notes)
 
 
-def _window_part(window: Window | None, part: str) -> str:
-    """A part of the layer's own window (kernel, stride, padding, dilation); empty for layers
-    without one and for blocks."""
+def _window_cells(window: Window | None) -> tuple[str, str, str, str]:
+    """The layer's own window: kernel, stride, padding, dilation; empty for layers without
+    one and for blocks."""
     if window is None:
-        return ""
+        return "", "", "", ""
     if window.whole_input:
-        return "global" if part == "kernel" else ""
-    return _pair_text(getattr(window, part))
+        return "global", "", "", ""
+    parts = window.kernel, window.stride, window.pad_before, window.dilation
+    kernel, stride, pad, dilation = map(_pair_text, parts)
+    return kernel, stride, pad, dilation
 
 
 def _row_windows(report: Report) -> list[Window | None]:
@@ -231,26 +239,41 @@ def _row_windows(report: Report) -> list[Window | None]:
     ]
 
 
+def _split(cells: list[tuple[str, ...]], columns: list[Column]) -> list[Col]:
+    """One column for each part of the rows' `cells` (made once per shared object)."""
+    return [Col(c, list(map(itemgetter(k), cells))) for k, c in enumerate(columns)]
+
+
 def rf_view(report: Report) -> Tabular:
     fields = [r.rf for r in report.layers]  # five columns show each: looked up once
-    largest = max((float(max(rf.size)) for rf in fields if rf is not None), default=0.0)
+    distinct = dict(zip(map(id, fields), fields, strict=True)).values()
+    largest = max((float(max(rf.size)) for rf in distinct if rf is not None), default=0.0)
     extent = report.network.input_shape[:-1]
     windows = _row_windows(report)
+    # the Note's subject: a row's field (shared by rows), or without one, its output shape
+    seen = [r.output_shape if f is None else f for f, r in zip(fields, report.layers, strict=True)]
     columns = [
         *_base_columns(7),
         _shape_column(6),
-        _shown_once(Column("Kernel", True, drop=3), windows, partial(_window_part, part="kernel")),
-        _shown_once(Column("Stride", True, drop=3), windows, partial(_window_part, part="stride")),
-        _shown_once(Column("Pad", True, drop=4), windows, partial(_window_part, part="pad_before")),
-        _shown_once(Column("Dil.", True, drop=5), windows, partial(_window_part, part="dilation")),
-        _shown_once(Column("RF size", True), fields, partial(_rf_part, part="size")),
-        _shown_once(Column("RF stride", True, drop=1), fields, partial(_rf_part, part="stride")),
-        _shown_once(Column("Center", True, drop=2), fields, partial(_rf_part, part="center")),
-        _shown_once(Column("Growth", drop=8), fields, partial(_growth_bar, largest=largest)),
-        Col(
-            Column("Note", wrap=True, drop=2),
-            lambda r, i: _rf_note(fields[i], extent, r.output_shape),
+        *_split(
+            _once(windows, _window_cells),
+            [
+                Column("Kernel", True, drop=3),
+                Column("Stride", True, drop=3),
+                Column("Pad", True, drop=4),
+                Column("Dil.", True, drop=5),
+            ],
         ),
+        *_split(
+            _once(fields, partial(_field_cells, largest=largest)),
+            [
+                Column("RF size", True),
+                Column("RF stride", True, drop=1),
+                Column("Center", True, drop=2),
+                Column("Growth", drop=8),
+            ],
+        ),
+        _shown_once(Column("Note", wrap=True, drop=2), seen, partial(_rf_note, extent=extent)),
     ]
     table = _table("receptive field", report, columns)
     table.totals = None
@@ -294,14 +317,15 @@ def _shown_once(column: Column, values: Sequence[T], show: Callable[[T], str]) -
     """A column of `show(value)` for each row's value, worked out once per value object: rows
     share them (a layer keeping its input's field, as an activation does; layers of one
     class, their window)."""
-    texts: dict[int, str] = {}  # by id: `values` keeps every object alive
-    shown: list[str] = []
-    for value in values:
-        text = texts.get(id(value))
-        if text is None:
-            text = texts[id(value)] = show(value)
-        shown.append(text)
-    return Col(column, lambda r, i: shown[i])
+    return Col(column, _once(values, show))
+
+
+def _once(values: Sequence[T], show: Callable[[T], R]) -> list[R]:
+    """`show(value)` for each value, called once per object (by id: `values` keeps every
+    object alive); the rows themselves are walked in C."""
+    ids = list(map(id, values))
+    made = {key: show(value) for key, value in dict(zip(ids, values, strict=True)).items()}
+    return list(map(made.__getitem__, ids))
 
 
 def _summary_rf(rf: ReceptiveField | None, extent: tuple[int, ...]) -> str:
