@@ -75,3 +75,13 @@ def test_reported_numbers_match_their_derivations():
         assert params_line.endswith(f"{row.counts.params:,}")
         macs_line = next(line for line in lines if line.startswith("MACs"))
         assert macs_line.endswith(f"{row.multiplies.macs:,}")
+
+
+def test_a_pointwise_layer_passes_its_input_field_on():
+    # relu1 keeps conv1's field (the same object): its derivation is conv1's, not relu1's
+    net = cnncalc.load("resnet18")
+    report = cnncalc.analyze(net)
+    conv = explain_layer(net, report.layer("conv1").node, ("rf",), report.layer("conv1").rf)
+    relu = explain_layer(net, report.layer("relu1").node, ("rf",), report.layer("relu1").rf)
+    assert any("size = 1 + (7 − 1)·1 = 7" in line for line in conv)
+    assert relu[1:] == ["rf: unchanged (pointwise)"]

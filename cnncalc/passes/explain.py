@@ -14,7 +14,7 @@ from cnncalc.graph import Network, Node
 from cnncalc.layers import fmt_shape
 from cnncalc.passes.flops import CONVENTIONS, Site
 from cnncalc.passes.memory import MemoryOptions, tensor_size
-from cnncalc.passes.receptive_field import ReceptiveField
+from cnncalc.passes.receptive_field import ReceptiveField, Way, layer_rule
 
 TOPICS = ("shape", "params", "macs", "rf", "memory")
 SHAPE_LABELS = {
@@ -131,7 +131,7 @@ def _steps(
             site = Site(node, inputs, output, Derived(int(macs)))
             steps.append(_step(f"FLOPs ({convention})", rule(site)))
     if "rf" in topics:
-        steps += _rf_steps(rf)
+        steps += _rf_steps(rf, layer_rule(net, node) is Way.KEEP)
     if "memory" in topics and memory is not None:
         elements, size = tensor_size(output, memory)
         steps.append(_step("activations", elements))
@@ -139,10 +139,12 @@ def _steps(
     return steps
 
 
-def _rf_steps(rf: ReceptiveField | None) -> list[Step]:
+def _rf_steps(rf: ReceptiveField | None, pointwise: bool) -> list[Step]:
+    """`pointwise`: the layer passes its input's field on (the same object, whose derivation
+    is the layer's that made it)."""
     if rf is None:
         return [Step("rf", "none (flat output: every input pixel)")]
-    if rf.derivation is None:
+    if pointwise or rf.derivation is None:
         return [Step("rf", "unchanged (pointwise)")]
     lines = rf.derivation()
     if len(set(lines)) == 1:
