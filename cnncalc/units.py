@@ -39,5 +39,8 @@ def fmt_number(value: int | Fraction) -> str:
 
 def fmt_pair(values: tuple[int | Fraction, ...]) -> str:
     """`7` when every axis agrees, `7×5` when they do not (one value per spatial axis)."""
+    first = values[0]
+    if type(first) is int and values.count(first) == len(values):  # the common case, quickly
+        return str(first)
     shown = [fmt_number(v) for v in values]
     return shown[0] if len(set(shown)) == 1 else "×".join(shown)
