@@ -280,3 +280,18 @@ def per_layer(net: Network, work: Callable[[Node], T]) -> list[T]:
     alike (see `Network.classes`): for a rule that reads only a layer's op and input shapes."""
     done = {index: work(node) for index, node in net.class_layers.items()}
     return list(map(done.__getitem__, net.layer_classes))
+
+
+def per_layer_and_flag(
+    net: Network, work: Callable[[Node], T], flag: Callable[[Node], bool]
+) -> list[T]:
+    """`per_layer` for a rule that also reads one flag of the layer (`trainable`,
+    `functional`): worked out once per class and flag."""
+    done: dict[tuple[int, bool], T] = {}
+    results = []
+    for node, index in zip(net.nodes, net.layer_classes, strict=True):
+        key = (index, flag(node))
+        if key not in done:
+            done[key] = work(node)
+        results.append(done[key])
+    return results

@@ -15,7 +15,7 @@ from operator import attrgetter
 from typing import TypeVar
 
 from cnncalc.errors import SpecError
-from cnncalc.graph import Network, Node
+from cnncalc.graph import Network, Node, per_layer_and_flag
 from cnncalc.layers import Shape
 from cnncalc.layers.base import prod
 from cnncalc.layers.pool import adaptive_bins_total
@@ -403,24 +403,16 @@ def flops_per_layer(net: Network, convention: str = "macs") -> list[MultiplyCoun
             f"unknown convention {convention!r}", None, f"choose one of {', '.join(CONVENTIONS)}"
         )
     rules = CONVENTIONS[convention].rules
-    counts = []
+
+    def count(node: Node) -> MultiplyCount:
+        missing = f"the {convention} convention has no rule"
+        rule = rule_for(rules, node, missing, "choose another --convention")
+        at = site(net, node)
+        return MultiplyCount(at.macs, int(rule(at)))
+
     # a rule sees the op, `functional` and the shapes: layers that compute alike (see
     # Network.classes) count alike, and a long network repeats a few
-    seen: dict[tuple[int, bool], MultiplyCount] = {}
-    for node, index in zip(net.nodes, net.layer_classes, strict=True):
-        key = (index, node.functional)
-        count = seen.get(key)
-        if count is None:
-            rule = rule_for(
-                rules,
-                node,
-                f"the {convention} convention has no rule",
-                "choose another --convention",
-            )
-            at = site(net, node)
-            count = seen[key] = MultiplyCount(at.macs, int(rule(at)))
-        counts.append(count)
-    return counts
+    return per_layer_and_flag(net, count, attrgetter("functional"))
 
 
 def site(net: Network, node: Node) -> Site:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import attrgetter
 
-from cnncalc.graph import Network
+from cnncalc.graph import Network, Node, per_layer_and_flag
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,18 +27,13 @@ def count_params(net: Network) -> dict[str, ParamCount]:
 
 
 def params_per_layer(net: Network) -> list[ParamCount]:
-    """Each layer's counts, in the network's order."""
-    counts = []
-    # layers that compute alike (see Network.classes) count alike, frozen or not
-    seen: dict[tuple[int, bool], ParamCount] = {}
-    for node, index in zip(net.nodes, net.layer_classes, strict=True):
-        key = (index, node.trainable)
-        count = seen.get(key)
-        if count is None:
-            inputs = net.input_shapes(node)
-            params = int(node.op.params(inputs))  # int(): drop the derivation (see derive.Q)
-            count = seen[key] = ParamCount(
-                params, params if node.trainable else 0, int(node.op.buffers(inputs))
-            )
-        counts.append(count)
-    return counts
+    """Each layer's counts, in the network's order: layers that compute alike (see
+    Network.classes) count alike, frozen or not."""
+
+    def count(node: Node) -> ParamCount:
+        inputs = net.input_shapes(node)
+        params = int(node.op.params(inputs))  # int(): drop the derivation (see derive.Q)
+        trainable = params if node.trainable else 0
+        return ParamCount(params, trainable, int(node.op.buffers(inputs)))
+
+    return per_layer_and_flag(net, count, attrgetter("trainable"))
