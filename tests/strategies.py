@@ -301,8 +301,9 @@ def _pool(b: Builder, x: T, keep_size: bool = False) -> T:
 def _pointwise(b: Builder, x: T) -> T:
     draw = b.draw
     choices = ["batchnorm", "dropout", *ACTIVATIONS, *SAME_SHAPE]
-    if b.torch_friendly and not x.spatial:  # torch's training-mode group_norm refuses one
-        choices.remove("groupnorm")  # value per sample (a flat tensor at batch 1: export)
+    if b.torch_friendly and math.prod(x.shape[:-1]) == 1:  # torch's group_norm refuses one
+        choices.remove("groupnorm")  # value per group (one position, groups = channels, at
+        # batch 1: the export's own check)
     c = x.shape[-1]
     if x.spatial:
         choices.append("lrn")
