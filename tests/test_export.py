@@ -228,6 +228,7 @@ layers:
   - adaptive_maxpool: {output: 5}
   - global_avgpool: {from: conv_transpose1}
   - multiply: {from: [adaptive_maxpool1, global_avgpool1]}
+  - global_maxpool: {keepdims: false}
   - dense: {units: 3}
 """,
     "3-D": """

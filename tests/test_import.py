@@ -416,6 +416,9 @@ def test_keras_functional_model_counts_as_keras_does(keras: Any, tmp_path: Path)
         assert totals.params + totals.buffers == model.count_params()
         assert [n.name for n in result.network][:3] == ["stem", "stem.act", "dw"]
         assert result.network.shapes["dw"] == (32, 32, 16)
+        for layer in model.layers[1:]:  # every shape as Keras has it: the gap is flat
+            assert result.network.shapes[layer.name] == tuple(layer.output.shape[1:])
+        assert result.network.shapes["gap"] == (8,)
 
 
 def test_keras_applications_import_with_weights_none(keras: Any, tmp_path: Path) -> None:
@@ -440,7 +443,7 @@ def test_keras_constant_add_is_opaque_and_partial_batchnorm_a_kind(
     y = layers.Conv2D(4, 3, padding="same", name="conv")(x)
     y = layers.BatchNormalization(scale=False, name="bn_center_only")(y)  # C params, 2C stats
     y = layers.ReLU(6.0, name="gate")(y + 3.0)  # hard-sigmoid-like: an Add with a constant
-    model = keras.Model(x, layers.GlobalAveragePooling2D(name="gap")(y))
+    model = keras.Model(x, layers.GlobalAveragePooling2D(keepdims=True, name="gap")(y))
     path = tmp_path / "m.json"
     path.write_text(model.to_json(), encoding="utf-8")
     failed = runner.invoke(app, ["import", str(path)])
@@ -448,5 +451,6 @@ def test_keras_constant_add_is_opaque_and_partial_batchnorm_a_kind(
     assert "Add ×1" in failed.stderr and "BatchNormalization" not in failed.stderr
     net = import_model(str(path), allow_unsupported=True).network
     assert [n.kind for n in net] == ["conv", "batchnorm", "opaque", "relu6", "global_avgpool"]
+    assert net.shapes["gap"] == (1, 1, 4)  # keepdims=True
     totals = analyze(net).totals
     assert totals.params + totals.buffers == model.count_params()

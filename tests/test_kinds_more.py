@@ -74,6 +74,9 @@ def rows(layers: str, shape: tuple[int, ...] = (8, 8, 4)) -> list[tuple[object, 
         ("mean: {axes: [channels], keepdims: true}", (8, 8, 1), 0, 0),
         ("mean: {axes: [0], keepdim: true}", (1, 8, 4), 0, 0),
         ("ReduceMean: {axis: [-1, 1], keepdims: true}", (8, 1, 1), 0, 0),
+        ("global_avgpool", (1, 1, 4), 0, 0),
+        ("global_avgpool: {keepdims: false}", (4,), 0, 0),
+        ("GlobalMaxPooling2D: {keepdim: false}", (4,), 0, 0),
     ],
 )
 def test_shape_params_and_buffers(layer: str, shape: tuple[int, ...], params: int, buffers: int):
@@ -295,6 +298,9 @@ def test_mean_hardtanh_softplus_and_scale_by_hand():
     x = np.array([[[[1.0, 2.0], [3.0, 6.0]]]])  # 1×2×2 channels-last: positions (0,0), (0,1)
     assert forward("mean: {axes: [spatial]}", x).tolist() == [[2.0, 4.0]]
     assert forward("mean: {axes: [channels], keepdims: true}", x).ravel().tolist() == [1.5, 4.5]
+    assert forward("global_avgpool: {keepdims: false}", x).tolist() == [[2.0, 4.0]]
+    assert forward("global_maxpool: {keepdims: false}", x).tolist() == [[3.0, 6.0]]
+    assert forward("global_maxpool", x).tolist() == [[[[3.0, 6.0]]]]
     assert forward("hardtanh: {min: 1.5, max: 5}", x).ravel().tolist() == [1.5, 2, 3, 5]
     # softplus: log(1 + e^(β·x))/β below the threshold, x itself above it
     out = forward("softplus: {beta: 1, threshold: 2.5}", x).ravel()

@@ -217,9 +217,7 @@ def _concat(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
 def _global(kind: str) -> Converter:
     def convert(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
         _channels_last(c)
-        if c.get("keepdims"):
-            raise Unsupported("global pooling with keepdims")
-        return kind, {}
+        return kind, {} if c.get("keepdims") else {"keepdims": False}
 
     return convert
 

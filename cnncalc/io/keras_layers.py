@@ -216,7 +216,9 @@ def keras_layer(func: str, *args: Any, **kwargs: Any) -> Callable[[Node, Shape],
 
 def keras_global(which: str) -> Callable[[Node, Shape], KerasLayers]:
     name = f"layers.Global{which}Pooling"
-    return lambda node, shape: (call(nd(name, shape, "D"), keepdims=True),)
+    return lambda node, shape: (
+        call(nd(name, shape, "D"), keepdims=node.op.keepdims),  # type: ignore[attr-defined]
+    )
 
 
 def keras_field(func: str, keyword: str, field: str) -> Callable[[Node, Shape], KerasLayers]:

@@ -204,7 +204,14 @@ def torch_instancenorm(node: Node, shape: Shape) -> TorchLayer:
 
 
 def torch_global(func: str) -> Callable[[Node, Shape], TorchLayer]:
-    return lambda node, shape: TorchLayer(call(nd(func, shape), 1))
+    """The adaptive pool to 1; without `keepdims`, flattened as Keras' global pooling is."""
+
+    def make(node: Node, shape: Shape) -> TorchLayer:
+        pool = call(nd(func, shape), 1)
+        keep = node.op.keepdims  # type: ignore[attr-defined]
+        return TorchLayer(pool if keep else call("nn.Sequential", pool, call("nn.Flatten")))
+
+    return make
 
 
 def torch_adaptive(func: str) -> Callable[[Node, Shape], TorchLayer]:

@@ -133,10 +133,18 @@ class GlobalAvgPool(Op):
         "GlobalAveragePooling1D",
         "GlobalAveragePooling3D",
     )
-    doc = "mean over the spatial axes (H×W) → 1×1×C"
+    doc = "mean over the spatial axes (H×W) → 1×1×C, or C with `keepdims: false` (as Keras)"
+    keepdims: bool = param(
+        BOOL,
+        "keep the spatial axes with size 1 (PyTorch, ONNX); false: a flat vector of C (Keras)",
+        default=True,
+        aliases=("keepdim",),
+    )
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         shape = spatial(inputs[0])
+        if not self.keepdims:
+            return (shape[-1],)
         return (*(1 for _ in shape[:-1]), shape[-1])
 
     def window(self, inputs: Sequence[Shape]) -> Window:
@@ -156,7 +164,7 @@ class GlobalMaxPool(GlobalAvgPool):
         "GlobalMaxPooling1D",
         "GlobalMaxPooling3D",
     )
-    doc = "max over the spatial axes (H×W) → 1×1×C"
+    doc = "max over the spatial axes (H×W) → 1×1×C, or C with `keepdims: false` (as Keras)"
 
 
 @register

@@ -90,11 +90,16 @@ def _avgpool(op: AvgPool, inputs: list[Array], w: Weights) -> Array:
 
 
 def _global_avgpool(op: Any, inputs: list[Array], w: Weights) -> Array:
-    return cast(Array, inputs[0].mean(axis=spatial_axes(inputs[0]), keepdims=True))
+    return _global(op, inputs[0].mean(axis=spatial_axes(inputs[0]), keepdims=True))
 
 
 def _global_maxpool(op: Any, inputs: list[Array], w: Weights) -> Array:
-    return cast(Array, inputs[0].max(axis=spatial_axes(inputs[0]), keepdims=True))
+    return _global(op, inputs[0].max(axis=spatial_axes(inputs[0]), keepdims=True))
+
+
+def _global(op: Any, pooled: Array) -> Array:
+    """Global pooling's (N, 1, …, 1, C) result, flattened to (N, C) without `keepdims`."""
+    return pooled if op.keepdims else pooled.reshape(pooled.shape[0], -1)
 
 
 def _adaptive_avgpool(op: AdaptiveAvgPool, inputs: list[Array], w: Weights) -> Array:

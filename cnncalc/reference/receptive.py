@@ -139,7 +139,7 @@ def layer_boxes(node: Node, inputs: list[Array | None]) -> Array | None:
         kernel, stride, dilation = pool_window(op, rank)
         return window_reduce(padded, kernel, stride, dilation, np.maximum)
     if kind in ("global_avgpool", "global_maxpool"):
-        return cast(Array, m.max(axis=spatial, keepdims=True))
+        return cast(Array, m.max(axis=spatial, keepdims=True)) if op.keepdims else None
     if kind in ("adaptive_avgpool", "adaptive_maxpool"):
         return adaptive_max(m, per_axis(op.output, rank))
     if kind in RESAMPLE_BOXES:
