@@ -9,17 +9,22 @@ cnncalc's params + buffers: Keras counts BatchNorm's moving statistics as weight
 
 from __future__ import annotations
 
-import json
 import math
-import zipfile
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.graph import INPUT
 from cnncalc.io.imported import Imported
-from cnncalc.io.keras_inputs import first_input_shape, layer_names, named_inputs
+from cnncalc.io.keras_inputs import (
+    first_input_shape,
+    layer_names,
+    named_inputs,
+    read_config,
+    sources,
+)
 from cnncalc.layers import Shape
 
 Fields = dict[str, Any]
@@ -267,6 +272,13 @@ def _resizing(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
     return "upsample", {"size": (int(c["height"]), int(c["width"])), "mode": mode}
 
 
+def _layer_scale(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    """keras.applications' ConvNeXt LayerScale: a learned γ per channel."""
+    if c.get("projection_dim", shape[-1]) != shape[-1]:
+        raise Unsupported("LayerScale whose projection_dim is not the channels")
+    return "layer_scale", {"init": c.get("init_values", 1e-6)}
+
+
 def _plain(kind: str, **fields: str) -> Converter:
     """A kind whose fields are config keys: field → key."""
     return lambda c, shape: (kind, {f: c[key] for f, key in fields.items() if key in c})
@@ -287,6 +299,7 @@ LAYERS: dict[str, Converter] = {
     "LayerNormalization": _layernorm,
     "GroupNormalization": _groupnorm,
     "UnitNormalization": _unit_norm,
+    "LayerScale": _layer_scale,
     "Rescaling": _rescaling,
     "Activation": _activation,
     "ReLU": _relu,
@@ -339,93 +352,125 @@ OPAQUE_SHAPES: dict[str, Callable[[dict[str, Any], Shape], Shape]] = {
     "Add": _same,  # `x + 3.0`: a merge with a constant
     "Multiply": _same,
 }
+
+
+def _preprocessing_counts(c: dict[str, Any], shape: Shape) -> tuple[int, int]:
+    """Normalization's mean, variance and count, as weights when `adapt` learns them; given
+    in the config (ConvNeXt's ImageNet statistics), they are constants and not counted."""
+    if c.get("mean") is not None and c.get("variance") is not None:
+        return 0, 0
+    return 0, 2 * shape[-1] + 1
+
+
 OPAQUE_COUNTS: dict[str, Callable[[dict[str, Any], Shape], tuple[int, int]]] = {
     "BatchNormalization": _normalization_counts,
     "LayerNormalization": _normalization_counts,
-    "Normalization": lambda c, shape: (0, 2 * shape[-1] + 1),  # mean, variance, count
+    "Normalization": _preprocessing_counts,
 }
 
 
-def _read_config(path: Path) -> dict[str, Any]:
-    pos = SourcePos(str(path))
-    try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                text = archive.read("config.json").decode("utf-8")
-        else:
-            text = path.read_text(encoding="utf-8")
-        config = json.loads(text)
-    except (OSError, KeyError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
-        raise SpecError(
-            f"cannot read a Keras model config: {exc}",
-            pos,
-            "give a .keras file (model.save) or the JSON of model.to_json()",
-        ) from None
-    if not isinstance(config, dict) or "config" not in config:
-        raise SpecError("not a Keras model config", pos, "model.to_json() writes one")
-    return config
-
-
-def _sources(inbound: Any) -> list[str]:
-    """The layers feeding a layer's first call: Keras 3 `__keras_tensor__` histories, or
-    Keras 2 `[[name, node, tensor, kwargs], ...]` lists."""
-    if not inbound:
-        return []
-    first = inbound[0]
-    if isinstance(first, dict):
-        return [history[0] for history in _histories(first.get("args", []))]
-    return [str(entry[0]) for entry in first]
-
-
-def _histories(value: Any) -> Iterator[list[Any]]:
-    if isinstance(value, dict):
-        if value.get("class_name") == "__keras_tensor__":
-            yield value["config"]["keras_history"]
-        else:
-            for item in value.values():
-                yield from _histories(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _histories(item)
-
-
 def read_keras(path: Path, allow_unsupported: bool, input_shape: Shape | None = None) -> Imported:
-    config = _read_config(path)
+    pos = SourcePos(str(path))
+    config = read_config(path)
     model = config["config"]
     layers = model.get("layers", [])
-    pos = SourcePos(str(path))
-    several = named_inputs(model, layers, pos) if config.get("class_name") != "Sequential" else []
+    sequential = config.get("class_name") == "Sequential"
+    several = named_inputs(model, layers, pos) if not sequential else []
     shape = several[0][1] if several else input_shape or first_input_shape(layers, pos)
     imported = Imported(model.get("name") or path.stem, str(path), shape)
+    inputs = imported.name_inputs(several) or [INPUT]
+    try:
+        outputs = _read_model(imported, config, inputs, allow_unsupported, pos, 0)
+    except RecursionError:  # a hostile config: lists nested ~1,000 deep in a layer's call
+        raise SpecError("the Keras config is nested too deeply", pos) from None
+    imported.check_supported(allow_unsupported)
+    imported.set_outputs([] if sequential else outputs)
+    return imported
+
+
+MAX_NESTED_MODELS = 32  # models inside models inside ...: Keras applications nest one level
+
+
+def _read_model(
+    imported: Imported,
+    config: dict[str, Any],
+    inputs: list[str],
+    allow_unsupported: bool,
+    pos: SourcePos,
+    depth: int,
+) -> list[str]:
+    """Add a (Sequential or functional) model's layers, fed by the layers `inputs`; the layers
+    standing for its outputs ("" where one is not imported). A model used as a layer of
+    another is read the same way, in place: its layers join the outer model's."""
+    if depth > MAX_NESTED_MODELS:
+        raise SpecError(f"the Keras models are nested more than {MAX_NESTED_MODELS} deep", pos)
+    model = config["config"]
     sequential = config.get("class_name") == "Sequential"
-    output: dict[str, str] = {INPUT: INPUT}  # Keras name → the layer standing for its output
-    output.update(zip([n for n, _ in several], imported.name_inputs(several), strict=True))
-    previous = INPUT
-    for layer in layers:
+    declared = [] if sequential else layer_names(model.get("input_layers"))
+    output: dict[str, str] = {}  # Keras name → the layer standing for its output
+    previous, seen_inputs = inputs[0], 0
+    readers = Counter(n for layer in model.get("layers", []) for n in _inbound(layer, sequential))
+    for layer in model.get("layers", []):
         cls = layer.get("class_name", "")
         c = layer.get("config", {})
         name = c.get("name") or layer.get("name") or cls.lower()
-        if cls == "InputLayer":
-            output.setdefault(name, INPUT)
+        if cls == "InputLayer":  # the model's n-th input, in `input_layers` order
+            at = declared.index(name) if name in declared else seen_inputs
+            output.setdefault(name, inputs[min(at, len(inputs) - 1)])
+            seen_inputs += 1
             continue
-        names = [previous] if sequential else _sources(layer.get("inbound_nodes"))
+        names = _inbound(layer, sequential)
         if any(n not in output for n in names):  # fed by an unsupported layer: the import
             if not _has_kind(cls, len(names)):  # fails, listing that one and every other
                 imported.unsupported.append((cls, name))
             continue
-        sources = [output[n] for n in names] or [INPUT]
-        made = _add_layer(imported, cls, c, name, sources, allow_unsupported)
-        if made is None:
-            continue
-        output[name] = previous = made
-    imported.check_supported(allow_unsupported)
-    imported.set_outputs([output.get(n, "") for n in layer_names(model.get("output_layers"))])
-    return imported
+        feeding = [output[n] for n in names] or [previous]
+        made: str | None
+        if cls in MODELS and isinstance(c.get("layers"), list):
+            made = _read_model(imported, layer, feeding, allow_unsupported, pos, depth + 1)[0]
+        elif cls == "Reshape" and (sequential or readers[names[0]] == 1):
+            made = _pool_kept(imported, c, name, feeding[0])
+            made = made or _add_layer(imported, cls, c, name, feeding, allow_unsupported)
+        else:
+            made = _add_layer(imported, cls, c, name, feeding, allow_unsupported)
+        if made:
+            output[name] = previous = made
+    if sequential:
+        return [previous]
+    return [output.get(n, "") for n in layer_names(model.get("output_layers"))] or [previous]
+
+
+MODELS = ("Sequential", "Functional", "Model")  # a model used as a layer
+
+
+def _inbound(layer: dict[str, Any], sequential: bool) -> list[str]:
+    """The Keras names feeding a layer of a functional model ([] in a Sequential one)."""
+    return [] if sequential else sources(layer.get("inbound_nodes"))
+
+
+def _pool_kept(imported: Imported, c: dict[str, Any], name: str, source: str) -> str | None:
+    """Keras' squeeze-excitation pools to C, then reshapes to 1×…×1×C: when `source` is such
+    a pool (the layer just added, read by this Reshape alone), the two are one global pool
+    with `keepdims`, named after the Reshape (whose shape it has); else None."""
+    last = imported.layers[-1] if imported.layers else None
+    if last is None or last.name != source or last.kind not in GLOBAL_POOLS:
+        return None
+    pooled = imported.shapes[last.inputs[0]]
+    target = tuple(c.get("target_shape") or ())
+    if last.fields.get("keepdims", True) or target != (*(1,) * (len(pooled) - 1), pooled[-1]):
+        return None
+    imported.drop_last()
+    return imported.add(name, last.kind, {}, last.inputs)
+
+
+GLOBAL_POOLS = ("global_avgpool", "global_maxpool")
 
 
 def _has_kind(cls: str, inputs: int) -> bool:
     """Whether a kind expresses this class (a merge only of two layers or more, not
     `x + 3.0`)."""
+    if cls in MODELS:  # read layer by layer (`_read_model`)
+        return True
     return cls in LAYERS and (inputs >= 2 or cls not in ("Add", "Multiply", "Concatenate"))
 
 
@@ -440,7 +485,7 @@ def _add_layer(
     """Add one Keras layer (and its activation); the name standing for its output."""
     shape = imported.shapes[sources[0]]
     try:
-        if not _has_kind(cls, len(sources)):
+        if cls not in LAYERS or not _has_kind(cls, len(sources)):  # (a model without layers)
             raise Unsupported(cls)
         kind, fields = LAYERS[cls](c, shape)
         activation = _activation_kind(c.get("activation")) if cls != "Activation" else None

@@ -1,8 +1,12 @@
-"""The inputs and outputs a Keras config declares: each InputLayer's shape, and a functional
-model's `input_layers` / `output_layers`."""
+"""A Keras config as read: the file, each InputLayer's shape, a functional model's
+`input_layers` / `output_layers`, and which layers feed each layer."""
 
 from __future__ import annotations
 
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from cnncalc.errors import SourcePos, SpecError
@@ -63,3 +67,48 @@ def named_inputs(
             raise SpecError(f"the Keras config gives input {name} no shape", pos)
         shapes.append((name, shape))
     return shapes
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    pos = SourcePos(str(path))
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                text = archive.read("config.json").decode("utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+        config = json.loads(text)
+    except (OSError, KeyError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
+        raise SpecError(
+            f"cannot read a Keras model config: {exc}",
+            pos,
+            "give a .keras file (model.save) or the JSON of model.to_json()",
+        ) from None
+    except RecursionError:
+        raise SpecError("the Keras model config is nested too deeply", pos) from None
+    if not isinstance(config, dict) or "config" not in config:
+        raise SpecError("not a Keras model config", pos, "model.to_json() writes one")
+    return config
+
+
+def sources(inbound: Any) -> list[str]:
+    """The layers feeding a layer's first call: Keras 3 `__keras_tensor__` histories, or
+    Keras 2 `[[name, node, tensor, kwargs], ...]` lists."""
+    if not inbound:
+        return []
+    first = inbound[0]
+    if isinstance(first, dict):
+        return [history[0] for history in _histories(first.get("args", []))]
+    return [str(entry[0]) for entry in first]
+
+
+def _histories(value: Any) -> Iterator[list[Any]]:
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            yield value["config"]["keras_history"]
+        else:
+            for item in value.values():
+                yield from _histories(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _histories(item)
