@@ -229,6 +229,7 @@ layers:
   - global_avgpool: {from: conv_transpose1}
   - multiply: {from: [adaptive_maxpool1, global_avgpool1]}
   - global_maxpool: {keepdims: false}
+  - scale: {factor: 0.5, offset: -1}
   - dense: {units: 3}
 """,
     "3-D": """

@@ -264,3 +264,39 @@ def test_a_model_that_refuses_the_input_shape_is_an_error_without_a_traceback() 
     assert "Traceback" not in result.stderr  # fx's ShapeProp prints one before re-raising
     assert "error: cannot trace torch.nn:AvgPool2d" in result.stderr
     assert "--input" in result.stderr  # the hint: give the shapes it takes
+
+
+class Constants(nn.Module):
+    """MobileNetV3's hard sigmoid written out, and the other ops with a number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x: Any) -> Any:
+        y = self.conv(x)
+        return F.relu6(y + 3) * (1 / 6) - 0.5 + (1 - y) / 4
+
+
+def test_ops_with_a_number_are_scales_and_compute_as_torch() -> None:
+    from cnncalc.reference.forward import run_forward  # NumPy: imported where needed
+
+    result = runner.invoke(app, ["import", "--from", "torch", _source(Constants), "-i", "6x6x3"])
+    assert result.exit_code == 0, result.output
+    net = cnncalc.load(result.stdout)
+    fields = {n.name: (n.op.factor, n.op.offset) for n in net if n.kind == "scale"}  # type: ignore[attr-defined]
+    assert fields == {
+        "add": (1.0, 3.0),
+        "mul": (1 / 6, 0.0),
+        "sub": (1.0, -0.5),
+        "sub_1": (-1.0, 1.0),
+        "truediv": (0.25, 0.0),
+    }
+    ref = run_forward(net)
+    model, weights = Constants().eval(), ref.weights["conv"].all()
+    with torch.no_grad():
+        model.conv.weight.copy_(torch.from_numpy(weights["weight"]).permute(3, 2, 0, 1))  # HWIO
+        model.conv.bias.copy_(torch.from_numpy(weights["bias"]))
+        expected = model(torch.from_numpy(ref.input).permute(0, 3, 1, 2))
+    out = ref.outputs[net.output.name]
+    assert out == pytest.approx(expected.permute(0, 2, 3, 1).numpy(), abs=1e-5)

@@ -136,3 +136,17 @@ def test_hostile_nesting_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", str(deep)])
     assert result.exit_code == 2 and "nested too deeply" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_ops_with_a_number_and_rescaling_are_scales(keras: Any, tmp_path: Path) -> None:
+    """MobileNetV3's preprocessing and hard sigmoid: Rescaling with an offset, then Keras 3's
+    op layers on a tensor and a number (`x + 3.0`, `* (1 / 6)`, `1.0 - x`, `x / 2`)."""
+    layers = keras.layers
+    x = keras.Input((8, 8, 3))
+    y = layers.Conv2D(4, 3, name="conv")(layers.Rescaling(1 / 127.5, offset=-1.0, name="pre")(x))
+    gate = layers.ReLU(6.0, name="relu6")(y + 3.0) * (1.0 / 6.0)
+    model = keras.Model(x, layers.Multiply(name="gate")([y, (1.0 - gate) / 2.0]))
+    net = _import_like_keras(keras, model, tmp_path)
+    scales = [(n.op.factor, n.op.offset) for n in net if n.kind == "scale"]  # type: ignore[attr-defined]
+    assert scales == [(1 / 127.5, -1.0), (1.0, 3.0), (1 / 6, 0.0), (-1.0, 1.0), (0.5, 0.0)]
+    assert [n.kind for n in net][-1] == "multiply"

@@ -306,6 +306,8 @@ def test_mean_hardtanh_softplus_and_scale_by_hand():
     out = forward("softplus: {beta: 1, threshold: 2.5}", x).ravel()
     assert out.tolist() == pytest.approx([np.log1p(np.e), np.log1p(np.e**2), 3.0, 6.0])
     assert forward("scale: {factor: -0.5}", x).ravel().tolist() == [-0.5, -1, -1.5, -3]
+    assert forward("scale: {factor: 2, offset: -1}", x).ravel().tolist() == [1, 3, 5, 11]
+    assert forward("scale: {offset: 3}", x).ravel().tolist() == [4, 5, 6, 9]
 
 
 # --- receptive field ---------------------------------------------------------------------

@@ -39,6 +39,7 @@ from cnncalc.io.keras_layers import (
     keras_pixel_shuffle,
     keras_pool,
     keras_prelu,
+    keras_scale,
     keras_shuffle,
     keras_softplus,
     keras_transpose,
@@ -56,6 +57,7 @@ from cnncalc.io.torch_layers import (
     torch_layernorm,
     torch_module,
     torch_pad,
+    torch_scale,
     torch_transpose,
     torch_upsample,
     torch_window,
@@ -149,10 +151,8 @@ BRIDGES: dict[str, Bridge] = {
         refuse("Keras has no layer scale layer"),
     ),
     "scale": Bridge(
-        torch_module("ScaleBy", factor="factor"),
-        lambda node, shape: (
-            call("layers.Lambda", Raw(f"lambda t: t * {node.op.factor!r}")),  # type: ignore[attr-defined]
-        ),
+        torch_scale,
+        keras_scale,
     ),
     "mean": Bridge(
         lambda node, shape: TorchLayer(

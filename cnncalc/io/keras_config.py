@@ -24,6 +24,7 @@ from cnncalc.io.keras_inputs import (
     named_inputs,
     read_config,
     sources,
+    tensor_and_number,
 )
 from cnncalc.layers import Shape
 
@@ -142,9 +143,27 @@ def _dense(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
 
 def _rescaling(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
     factor, offset = c.get("scale", 1.0), c.get("offset", 0.0)
-    if offset or not isinstance(factor, int | float):
-        raise Unsupported("Rescaling with an offset or a factor per channel")
-    return "scale", {"factor": float(factor)}
+    if not isinstance(factor, int | float) or not isinstance(offset, int | float):
+        raise Unsupported("Rescaling with a factor or an offset per channel")
+    return "scale", {"factor": float(factor), "offset": float(offset)}
+
+
+def _with_number(cls: str, layer: dict[str, Any]) -> Fields | None:
+    """The `scale` fields of an op layer on one tensor and a number (`x + 3.0`, `x * 0.5`,
+    `x - 1`, `1 - x`, `x / 6`), or None."""
+    found = tensor_and_number(layer.get("inbound_nodes"))
+    if found is None:
+        return None
+    at, number = found
+    if cls == "Add":
+        return {"offset": number}
+    if cls == "Multiply":
+        return {"factor": number}
+    if cls == "Subtract":
+        return {"offset": -number} if at == 0 else {"factor": -1.0, "offset": number}
+    if cls in ("Divide", "TrueDivide") and at == 0 and number != 0:
+        return {"factor": 1.0 / number}
+    return None
 
 
 def _pool(kind: str) -> Converter:
@@ -421,13 +440,15 @@ def _read_model(
             continue
         names = _inbound(layer, sequential)
         if any(n not in output for n in names):  # fed by an unsupported layer: the import
-            if not _has_kind(cls, len(names)):  # fails, listing that one and every other
-                imported.unsupported.append((cls, name))
+            if cls not in (*LAYERS, *MODELS, *MAYBE):  # fails, listing that one and every
+                imported.unsupported.append((cls, name))  # other without a kind
             continue
         feeding = [output[n] for n in names] or [previous]
         made: str | None
         if cls in MODELS and isinstance(c.get("layers"), list):
             made = _read_model(imported, layer, feeding, allow_unsupported, pos, depth + 1)[0]
+        elif len(names) == 1 and (fields := _with_number(cls, layer)) is not None:
+            made = imported.add(name, "scale", fields, feeding)
         elif cls == "Reshape" and (sequential or readers[names[0]] == 1):
             made = _pool_kept(imported, c, name, feeding[0])
             made = made or _add_layer(imported, cls, c, name, feeding, allow_unsupported)
@@ -466,11 +487,13 @@ def _pool_kept(imported: Imported, c: dict[str, Any], name: str, source: str) ->
 GLOBAL_POOLS = ("global_avgpool", "global_maxpool")
 
 
+# classes a kind expresses in some uses: a Reshape after global pooling, ops with a number
+MAYBE = ("Reshape", "Subtract", "Divide", "TrueDivide")
+
+
 def _has_kind(cls: str, inputs: int) -> bool:
     """Whether a kind expresses this class (a merge only of two layers or more, not
     `x + 3.0`)."""
-    if cls in MODELS:  # read layer by layer (`_read_model`)
-        return True
     return cls in LAYERS and (inputs >= 2 or cls not in ("Add", "Multiply", "Concatenate"))
 
 
@@ -485,7 +508,7 @@ def _add_layer(
     """Add one Keras layer (and its activation); the name standing for its output."""
     shape = imported.shapes[sources[0]]
     try:
-        if cls not in LAYERS or not _has_kind(cls, len(sources)):  # (a model without layers)
+        if not _has_kind(cls, len(sources)):
             raise Unsupported(cls)
         kind, fields = LAYERS[cls](c, shape)
         activation = _activation_kind(c.get("activation")) if cls != "Activation" else None

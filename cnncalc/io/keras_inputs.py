@@ -112,3 +112,17 @@ def _histories(value: Any) -> Iterator[list[Any]]:
     elif isinstance(value, list):
         for item in value:
             yield from _histories(item)
+
+
+def tensor_and_number(inbound: Any) -> tuple[int, float] | None:
+    """Of an op on one tensor and one number (Keras 3 writes `x + 3.0` as an `Add` op layer
+    whose call has the two as its args): the tensor's place (0 or 1) and the number."""
+    first = inbound[0] if isinstance(inbound, list) and inbound else None
+    args = first.get("args") if isinstance(first, dict) else None
+    if not isinstance(args, list) or len(args) != 2:
+        return None
+    for at, (tensor, number) in enumerate((args, args[::-1])):
+        is_tensor = isinstance(tensor, dict) and tensor.get("class_name") == "__keras_tensor__"
+        if is_tensor and type(number) in (int, float):
+            return at, float(number)
+    return None

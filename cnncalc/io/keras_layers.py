@@ -280,3 +280,10 @@ def keras_pad(node: Node, shape: Shape) -> KerasLayers:
 def keras_crop(node: Node, shape: Shape) -> KerasLayers:
     cuts = resolve_padding(node.op.cropping, len(shape) - 1, "cropping")  # type: ignore[attr-defined]
     return (call(f"layers.Cropping{len(shape) - 1}D", _pairs(cuts)),)
+
+
+def keras_scale(node: Node, shape: Shape) -> KerasLayers:
+    """x·factor (+ offset): a Lambda (Keras' Rescaling is image preprocessing)."""
+    op: Any = node.op
+    offset = f" + {op.offset!r}" if op.offset else ""
+    return (call("layers.Lambda", Raw(f"lambda t: t * {op.factor!r}{offset}")),)

@@ -56,8 +56,8 @@ Converter = Callable[[Applied], tuple[str, Fields]]
 
 
 def _merge(kind: str, scaled: str | None = None) -> Converter:
-    """add / multiply of two activations; multiply by a learned tensor (layer scale) or by a
-    number (scale)."""
+    """add / multiply of two activations; multiply by a learned tensor (layer scale); add
+    or multiply by a number (scale: its offset or factor)."""
 
     def convert(c: Applied) -> tuple[str, Fields]:
         if c.tensors == 2 and len(c.args) == 2:
@@ -65,8 +65,8 @@ def _merge(kind: str, scaled: str | None = None) -> Converter:
         if scaled and c.tensors == 1 and len(c.constants) == 1:
             return _layer_scale(c)
         number = c.number()
-        if scaled and c.tensors == 1 and number is not None:
-            return "scale", {"factor": number}
+        if c.tensors == 1 and number is not None and (scaled or c.arg(2, "alpha", 1) == 1):
+            return "scale", {"factor": number} if scaled else {"offset": number}
         raise Unsupported(f"{kind} with a constant")
 
     return convert
@@ -86,6 +86,16 @@ def _layer_scale(c: Applied) -> tuple[str, Fields]:
     ):
         raise Unsupported("a multiply by a learned tensor other than one factor per channel")
     return "layer_scale", {"init": float(f"{float(factor.detach().flatten()[0]):.7g}")}
+
+
+def _subtract(c: Applied) -> tuple[str, Fields]:
+    """`x - n` (offset −n) or `n - x` (factor −1, offset n)."""
+    number = c.number()
+    if c.tensors != 1 or number is None or c.arg(2, "alpha", 1) != 1:
+        raise Unsupported("a subtraction other than of a number")
+    if c.args[1] == number:
+        return "scale", {"offset": -number}
+    return "scale", {"factor": -1.0, "offset": number}
 
 
 def _divide(c: Applied) -> tuple[str, Fields]:
@@ -208,6 +218,7 @@ def _pad(c: Applied) -> tuple[str, Fields]:
 FUNCTIONS: dict[str, Converter] = {
     "add": _merge("add"),
     "mul": _merge("multiply", scaled="layer_scale"),
+    "sub": _subtract,
     "truediv": _divide,
     "cat": _cat,
     "flatten": _flatten,
@@ -273,6 +284,8 @@ def _function_names(torch: Any) -> dict[Any, str]:
         operator.mul: "mul",
         operator.imul: "mul",
         operator.truediv: "truediv",
+        operator.sub: "sub",
+        operator.isub: "sub",
         operator.getitem: "getitem",
     }
     for owner in (torch, F):

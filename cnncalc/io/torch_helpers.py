@@ -72,14 +72,14 @@ class L2Norm(nn.Module):
 ''',
     "ScaleBy": '''
 class ScaleBy(nn.Module):
-    """x·factor, a constant."""
+    """x·factor + offset, constants."""
 
-    def __init__(self, factor: float) -> None:
+    def __init__(self, factor: float = 1.0, offset: float = 0.0) -> None:
         super().__init__()
-        self.factor = factor
+        self.factor, self.offset = factor, offset
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.factor
+        return x * self.factor + self.offset if self.offset else x * self.factor
 ''',
     "Mean": '''
 class Mean(nn.Module):

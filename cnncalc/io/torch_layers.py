@@ -252,3 +252,11 @@ def torch_pad(node: Node, shape: Shape) -> TorchLayer:
 def torch_crop(node: Node, shape: Shape) -> TorchLayer:
     cuts = resolve_padding(node.op.cropping, len(shape) - 1, "cropping")  # type: ignore[attr-defined]
     return TorchLayer(call("Crop", cuts))
+
+
+def torch_scale(node: Node, shape: Shape) -> TorchLayer:
+    """`ScaleBy` (a helper module of the exported file), without an offset of 0."""
+    op: Any = node.op
+    return TorchLayer(
+        call("ScaleBy", **non_defaults({"offset": 0.0}, factor=op.factor, offset=op.offset))
+    )

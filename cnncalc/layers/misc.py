@@ -63,8 +63,9 @@ class LayerScale(Op):
 @dataclass(frozen=True, kw_only=True)
 class Scale(Op):
     kind = "scale"
-    doc = "x·factor, a constant (no params)"
-    factor: float = param(number_type(), "the constant")
+    doc = "x·factor + offset, constants (no params): `x * 0.5`, `x + 3.0`, Keras' Rescaling"
+    factor: float = param(number_type(), "the constant factor", default=1.0)
+    offset: float = param(number_type(), "the constant added after", default=0.0)
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return inputs[0]

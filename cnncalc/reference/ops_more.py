@@ -61,7 +61,7 @@ def _layer_scale(op: Any, x: Array, w: Weights) -> Array:
 
 
 def _scale(op: Any, x: Array, w: Weights) -> Array:
-    return cast(Array, x * DTYPE(op.factor))
+    return cast(Array, x * DTYPE(op.factor) + DTYPE(op.offset))
 
 
 def _softplus_of(x: Array) -> Array:
