@@ -435,22 +435,24 @@ def test_keras_applications_import_with_weights_none(keras: Any, tmp_path: Path)
     assert totals.params + totals.buffers == model.count_params()
 
 
-def test_keras_constant_add_is_opaque_and_partial_batchnorm_a_kind(
+def test_keras_preprocessing_is_opaque_and_partial_batchnorm_a_kind(
     keras: Any, tmp_path: Path
 ) -> None:
     layers = keras.layers
     x = keras.Input((8, 8, 4))
-    y = layers.Conv2D(4, 3, padding="same", name="conv")(x)
+    y = layers.Normalization(mean=[1.0] * 4, variance=[4.0] * 4, name="norm")(x)
+    y = layers.Conv2D(4, 3, padding="same", name="conv")(y)
     y = layers.BatchNormalization(scale=False, name="bn_center_only")(y)  # C params, 2C stats
-    y = layers.ReLU(6.0, name="gate")(y + 3.0)  # hard-sigmoid-like: an Add with a constant
+    y = layers.ReLU(6.0, name="gate")(y + 3.0)  # hard-sigmoid-like: a scale with an offset
     model = keras.Model(x, layers.GlobalAveragePooling2D(keepdims=True, name="gap")(y))
     path = tmp_path / "m.json"
     path.write_text(model.to_json(), encoding="utf-8")
     failed = runner.invoke(app, ["import", str(path)])
     assert failed.exit_code == 2
-    assert "Add ×1" in failed.stderr and "BatchNormalization" not in failed.stderr
+    assert "Normalization ×1" in failed.stderr and "BatchNormalization" not in failed.stderr
     net = import_model(str(path), allow_unsupported=True).network
-    assert [n.kind for n in net] == ["conv", "batchnorm", "opaque", "relu6", "global_avgpool"]
+    kinds = [n.kind for n in net]
+    assert kinds == ["opaque", "conv", "batchnorm", "scale", "relu6", "global_avgpool"]
     assert net.shapes["gap"] == (1, 1, 4)  # keepdims=True
     totals = analyze(net).totals
     assert totals.params + totals.buffers == model.count_params()
