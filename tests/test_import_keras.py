@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from cnncalc import analyze
 from cnncalc.cli import app
 from cnncalc.io.importer import import_model
-from cnncalc.io.keras_config import MAX_NESTED_MODELS
+from cnncalc.io.keras_reader import MAX_NESTED_MODELS
 
 runner = CliRunner()
 

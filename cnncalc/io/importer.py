@@ -74,7 +74,7 @@ def read_source(
 
         return read_onnx(_existing(source), allow_unsupported)
     if kind == "keras":
-        from cnncalc.io.keras_config import read_keras
+        from cnncalc.io.keras_reader import read_keras
 
         shape = None if isinstance(input_shape, Mapping) else input_shape
         return read_keras(_existing(source), allow_unsupported, shape)
