@@ -286,6 +286,37 @@ def _layer_scale(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
     return "layer_scale", {"init": c.get("init_values", 1e-6)}
 
 
+def _reshape(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    """A Reshape to one axis of every element is a flatten (H, W, C order in both)."""
+    if tuple(c.get("target_shape") or ()) in ((math.prod(shape),), (-1,)):
+        return "flatten", {}
+    raise Unsupported("Reshape other than to a flat vector")
+
+
+# A class that is several layers: each step's suffix to the Keras name (the last step's is
+# ""), its kind and fields, and its inputs as indices into [*the layer's inputs, *the steps'].
+Steps = list[tuple[str, str, Fields, list[int]]]
+
+
+def _separable(c: dict[str, Any], shape: Shape) -> Steps:
+    """SeparableConv1D/2D: a depthwise conv (C·multiplier filters, no bias), then a 1×1."""
+    _, depthwise = _depthwise({**c, "use_bias": False}, shape)
+    pointwise = {"filters": c["filters"], "kernel": 1, "bias": c.get("use_bias", True)}
+    return [(".depthwise", "conv", depthwise, [0]), ("", "conv", pointwise, [1])]
+
+
+def _custom_scale(c: dict[str, Any], shape: Shape) -> Steps:
+    """keras.applications' InceptionResNetV2 residual: x + r·scale."""
+    return [(".scale", "scale", {"factor": float(c["scale"])}, [1]), ("", "add", {}, [0, 2])]
+
+
+COMPOSITES: dict[str, Callable[[dict[str, Any], Shape], Steps]] = {
+    "SeparableConv1D": _separable,
+    "SeparableConv2D": _separable,
+    "CustomScaleLayer": _custom_scale,
+}
+
+
 def _plain(kind: str, **fields: str) -> Converter:
     """A kind whose fields are config keys: field → key."""
     return lambda c, shape: (kind, {f: c[key] for f, key in fields.items() if key in c})
@@ -317,6 +348,7 @@ LAYERS: dict[str, Converter] = {
     "ELU": _plain("elu", alpha="alpha"),
     "Softmax": lambda c, shape: ("softmax", {}),
     "Flatten": lambda c, shape: ("flatten", {}),
+    "Reshape": _reshape,
     "Dropout": _plain("dropout", rate="rate"),
     "Identity": lambda c, shape: ("identity", {}),
     "Add": lambda c, shape: ("add", {}),

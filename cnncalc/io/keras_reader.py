@@ -12,6 +12,7 @@ from cnncalc.errors import SourcePos, SpecError
 from cnncalc.graph import INPUT
 from cnncalc.io.imported import Imported
 from cnncalc.io.keras_config import (
+    COMPOSITES,
     LAYERS,
     OPAQUE_COUNTS,
     OPAQUE_SHAPES,
@@ -81,8 +82,8 @@ def _read_model(
             continue
         names = _inbound(layer, sequential)
         if any(n not in output for n in names):  # fed by an unsupported layer: the import
-            if cls not in (*LAYERS, *MODELS, *MAYBE):  # fails, listing that one and every
-                imported.unsupported.append((cls, name))  # other without a kind
+            if cls not in KNOWN:  # fails, listing that one and every other without a kind
+                imported.unsupported.append((cls, name))
             continue
         feeding = [output[n] for n in names] or [previous]
         made: str | None
@@ -128,8 +129,9 @@ def _pool_kept(imported: Imported, c: dict[str, Any], name: str, source: str) ->
 GLOBAL_POOLS = ("global_avgpool", "global_maxpool")
 
 
-# classes a kind expresses in some uses: a Reshape after global pooling, ops with a number
-MAYBE = ("Reshape", "Subtract", "Divide", "TrueDivide")
+# classes a kind expresses in some uses (ops with a number)
+MAYBE = ("Subtract", "Divide", "TrueDivide")
+KNOWN = frozenset((*LAYERS, *COMPOSITES, *MODELS, *MAYBE))  # what a kind may express
 
 
 def _has_kind(cls: str, inputs: int) -> bool:
@@ -149,9 +151,12 @@ def _add_layer(
     """Add one Keras layer (and its activation); the name standing for its output."""
     shape = imported.shapes[sources[0]]
     try:
-        if not _has_kind(cls, len(sources)):
+        if cls in COMPOSITES and len(sources) == (2 if cls == "CustomScaleLayer" else 1):
+            steps = COMPOSITES[cls](c, shape)
+        elif _has_kind(cls, len(sources)):
+            steps = [("", *LAYERS[cls](c, shape), list(range(len(sources))))]
+        else:
             raise Unsupported(cls)
-        kind, fields = LAYERS[cls](c, shape)
         activation = activation_kind(c.get("activation")) if cls != "Activation" else None
     except Unsupported:
         measure = OPAQUE_SHAPES.get(cls)
@@ -166,9 +171,12 @@ def _add_layer(
             params,
             buffers,
         )
-    if not kind:  # Activation('linear')
+    if not steps[-1][1]:  # Activation('linear')
         return sources[0]
-    made = imported.add(name, kind, fields, sources)
+    tensors = list(sources)
+    for suffix, kind, fields, picks in steps:
+        tensors.append(imported.add(name + suffix, kind, fields, [tensors[i] for i in picks]))
+    made = tensors[-1]
     if activation is not None:
         made = imported.add(f"{name}.act", activation, {}, [made])
     return made

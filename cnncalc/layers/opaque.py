@@ -27,9 +27,9 @@ _DIMENSION = int_type(1)
 def _shape(value: Any) -> Shape:
     if isinstance(value, int) and not isinstance(value, bool):
         value = [value]  # a flat shape, written as its length
-    if not isinstance(value, list) or len(value) not in (1, 3):
+    if not isinstance(value, list) or not 1 <= len(value) <= 4:
         raise LayerError(
-            f"expects [H, W, C] or [N], got {describe(value)}",
+            f"expects [H, W, C], [L, C], [D, H, W, C] or [N], got {describe(value)}",
             "write the shape the operation produces, e.g. [7, 7, 512]",
         )
     return tuple(_DIMENSION.convert(v) for v in value)
@@ -44,12 +44,11 @@ SHAPE = FieldType(
                 "type": "array",
                 "items": {"type": "integer", "minimum": 1},
                 "minItems": 1,
-                "maxItems": 3,
-                "not": {"minItems": 2, "maxItems": 2},
+                "maxItems": 4,
             },
         ]
     },
-    "[H, W, C], [N] or N",
+    "[H, W, C], [L, C], [D, H, W, C], [N] or N",
 )
 
 
@@ -82,7 +81,9 @@ class Opaque(Op):
     )
     max_inputs = None
 
-    measured_shape: Shape = param(SHAPE, "the output shape it produces: [H, W, C] or [N]")
+    measured_shape: Shape = param(
+        SHAPE, "the output shape it produces: [H, W, C], [L, C], [D, H, W, C] or [N]"
+    )
     measured_params: int = param(NONNEG_INT, "learnable parameters (PyTorch's numel)")
     measured_buffers: int = param(NONNEG_INT, "non-learnable saved state", default=0)
     measured_macs: int = param(NONNEG_INT, "weight multiply-accumulates", default=0)
@@ -92,7 +93,10 @@ class Opaque(Op):
         self, *, output_shape: Shape, params: int, op: str, buffers: int = 0, macs: int = 0
     ) -> None:
         for attribute, value in (
-            ("measured_shape", tuple(output_shape)),
+            (
+                "measured_shape",
+                _shape(output_shape if isinstance(output_shape, int) else list(output_shape)),
+            ),
             ("measured_params", params),
             ("measured_buffers", buffers),
             ("measured_macs", macs),
