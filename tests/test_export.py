@@ -235,6 +235,7 @@ layers:
     "3-D": """
 input: [6, 20, 18, 3]
 layers:
+  - standardize: {adapted: true}
   - conv: {filters: 4, kernel: [3, 5, 5], stride: [1, 2, 2], padding: [1, 2, 1, 2, 0, 1]}
   - batchnorm
   - maxpool: {kernel: 2, padding: same}

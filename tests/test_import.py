@@ -138,7 +138,8 @@ def test_opaque_shows_in_tables_and_json_and_verify_cannot_run_it(tmp_path: Path
 @pytest.mark.parametrize(
     ("fields", "where"),
     [
-        ("output_shape: [3, 4], params: 0, op: X", "output_shape"),
+        ("output_shape: [3, 4, 4, 4, 4], params: 0, op: X", "output_shape"),
+        ("output_shape: [], params: 0, op: X", "output_shape"),
         ("output_shape: [3, 3, 4], params: -1, op: X", "params"),
         ("output_shape: [3, 3, 4], params: 0", "op"),
         ("output_shape: [3, 3, 4], params: 0, op: 5", "op"),
@@ -435,24 +436,24 @@ def test_keras_applications_import_with_weights_none(keras: Any, tmp_path: Path)
     assert totals.params + totals.buffers == model.count_params()
 
 
-def test_keras_preprocessing_is_opaque_and_partial_batchnorm_a_kind(
-    keras: Any, tmp_path: Path
-) -> None:
+def test_keras_reshape_is_opaque_and_partial_batchnorm_a_kind(keras: Any, tmp_path: Path) -> None:
     layers = keras.layers
     x = keras.Input((8, 8, 4))
     y = layers.Normalization(mean=[1.0] * 4, variance=[4.0] * 4, name="norm")(x)
     y = layers.Conv2D(4, 3, padding="same", name="conv")(y)
     y = layers.BatchNormalization(scale=False, name="bn_center_only")(y)  # C params, 2C stats
     y = layers.ReLU(6.0, name="gate")(y + 3.0)  # hard-sigmoid-like: a scale with an offset
-    model = keras.Model(x, layers.GlobalAveragePooling2D(keepdims=True, name="gap")(y))
+    y = layers.GlobalAveragePooling2D(keepdims=True, name="gap")(y)
+    model = keras.Model(x, layers.Reshape((2, 2), name="rows")(y))
     path = tmp_path / "m.json"
     path.write_text(model.to_json(), encoding="utf-8")
     failed = runner.invoke(app, ["import", str(path)])
     assert failed.exit_code == 2
-    assert "Normalization ×1" in failed.stderr and "BatchNormalization" not in failed.stderr
+    assert "Reshape ×1" in failed.stderr and "BatchNormalization" not in failed.stderr
     net = import_model(str(path), allow_unsupported=True).network
     kinds = [n.kind for n in net]
-    assert kinds == ["opaque", "conv", "batchnorm", "scale", "relu6", "global_avgpool"]
-    assert net.shapes["gap"] == (1, 1, 4)  # keepdims=True
+    assert kinds[0] == "standardize" and kinds[-1] == "opaque"
+    assert kinds[1:-1] == ["conv", "batchnorm", "scale", "relu6", "global_avgpool"]
+    assert net.shapes["gap"] == (1, 1, 4) and net.shapes["rows"] == (2, 2)  # keepdims=True
     totals = analyze(net).totals
     assert totals.params + totals.buffers == model.count_params()

@@ -109,12 +109,13 @@ def test_layer_scale_and_given_statistics(tmp_path: Path) -> None:
     path.write_text(json.dumps(_config([INPUT, given, scale])), encoding="utf-8")
     net = import_model(str(path), allow_unsupported=True).network
     assert [(node.kind, node.op.params([(8, 8, 4)])) for node in net] == [
-        ("opaque", 0),
+        ("standardize", 0),
         ("layer_scale", 4),
     ]
+    assert analyze(net).totals.buffers == 0
     adapted = {"class_name": "Normalization", "config": {"name": "norm", "mean": None}}
     path.write_text(json.dumps(_config([INPUT, adapted])), encoding="utf-8")
-    totals = analyze(import_model(str(path), allow_unsupported=True).network).totals
+    totals = analyze(import_model(str(path)).network).totals
     assert (totals.params, totals.buffers) == (0, 9)
     wrong = {**scale, "config": {**scale["config"], "projection_dim": 3}}
     path.write_text(json.dumps(_config([INPUT, wrong])), encoding="utf-8")
@@ -150,3 +151,17 @@ def test_ops_with_a_number_and_rescaling_are_scales(keras: Any, tmp_path: Path) 
     scales = [(n.op.factor, n.op.offset) for n in net if n.kind == "scale"]  # type: ignore[attr-defined]
     assert scales == [(1 / 127.5, -1.0), (1.0, 3.0), (1 / 6, 0.0), (-1.0, 1.0), (0.5, 0.0)]
     assert [n.kind for n in net][-1] == "multiply"
+
+
+def test_an_opaque_shape_is_written_as_it_is(tmp_path: Path) -> None:
+    """A cube [4, 4, 4] is not the per-axis 4, nor [2, 2, 8, 8] the symmetric [2, 8]."""
+    for target in ([4, 4, 4], [2, 2, 4, 4]):
+        given = {"batch_shape": [None, 8, 8, 1], "name": "in"}
+        reshape = {"class_name": "Reshape", "config": {"name": "cube", "target_shape": target}}
+        path = tmp_path / "m.json"
+        path.write_text(json.dumps(_config([{**INPUT, "config": given}, reshape])), "utf-8")
+        result = runner.invoke(app, ["import", str(path), "--allow-unsupported"])
+        assert result.exit_code == 0, result.output
+        assert f"output_shape: {target}" in result.stdout
+        net = import_model(str(path), allow_unsupported=True).network
+        assert net.shapes["cube"] == tuple(target)

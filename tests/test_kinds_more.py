@@ -75,6 +75,9 @@ def rows(layers: str, shape: tuple[int, ...] = (8, 8, 4)) -> list[tuple[object, 
         ("mean: {axes: [0], keepdim: true}", (1, 8, 4), 0, 0),
         ("ReduceMean: {axis: [-1, 1], keepdims: true}", (8, 1, 1), 0, 0),
         ("global_avgpool", (1, 1, 4), 0, 0),
+        ("standardize", (8, 8, 4), 0, 0),  # constants
+        ("standardize: {adapted: true}", (8, 8, 4), 0, 9),  # mean, variance, count
+        ("Normalization: {adapted: true}", (8, 8, 4), 0, 9),
         ("global_avgpool: {keepdims: false}", (4,), 0, 0),
         ("GlobalMaxPooling2D: {keepdim: false}", (4,), 0, 0),
     ],

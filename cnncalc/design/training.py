@@ -106,6 +106,7 @@ TRAINING_RULES: dict[str, TrainingRule] = {
             "stochastic_depth",
             "layer_scale",
             "scale",
+            "standardize",
             "mean",
             "mish",
             "hardtanh",

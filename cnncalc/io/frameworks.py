@@ -42,6 +42,7 @@ from cnncalc.io.keras_layers import (
     keras_scale,
     keras_shuffle,
     keras_softplus,
+    keras_standardize,
     keras_transpose,
     keras_upsample,
 )
@@ -58,6 +59,7 @@ from cnncalc.io.torch_layers import (
     torch_module,
     torch_pad,
     torch_scale,
+    torch_standardize,
     torch_transpose,
     torch_upsample,
     torch_window,
@@ -150,10 +152,8 @@ BRIDGES: dict[str, Bridge] = {
         lambda node, shape: TorchLayer(call("LayerScale", shape[-1], node.op.init)),  # type: ignore[attr-defined]
         refuse("Keras has no layer scale layer"),
     ),
-    "scale": Bridge(
-        torch_scale,
-        keras_scale,
-    ),
+    "standardize": Bridge(torch_standardize, keras_standardize),
+    "scale": Bridge(torch_scale, keras_scale),
     "mean": Bridge(
         lambda node, shape: TorchLayer(
             call("Mean", mean_dims(node, shape, True), node.op.keepdims)  # type: ignore[attr-defined]

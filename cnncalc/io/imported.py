@@ -179,7 +179,8 @@ class Imported:
         self.unsupported.append((op, name))
         if not allow or shape is None:
             return None
-        fields = {"output_shape": shape, "params": params, "buffers": buffers, "op": op}
+        # a list: a shape is written as it is, not as per-axis values ([4, 4, 4] is not 4)
+        fields = {"output_shape": list(shape), "params": params, "buffers": buffers, "op": op}
         return self.add(name, "opaque", fields, inputs, params + buffers)
 
     def check_supported(self, allow: bool) -> None:

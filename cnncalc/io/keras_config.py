@@ -286,6 +286,14 @@ def _layer_scale(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
     return "layer_scale", {"init": c.get("init_values", 1e-6)}
 
 
+def _normalization(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
+    """Preprocessing's Normalization over the channels: its statistics given in the config
+    (constants), or learned by adapt() (weights)."""
+    if c.get("axis", -1) not in (-1, len(shape), [len(shape)], [-1]) or c.get("invert"):
+        raise Unsupported("Normalization over another axis than the channels, or inverted")
+    return "standardize", {"adapted": c.get("mean") is None or c.get("variance") is None}
+
+
 def _reshape(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
     """A Reshape to one axis of every element is a flatten (H, W, C order in both)."""
     if tuple(c.get("target_shape") or ()) in ((math.prod(shape),), (-1,)):
@@ -337,6 +345,7 @@ LAYERS: dict[str, Converter] = {
     "LayerNormalization": _layernorm,
     "GroupNormalization": _groupnorm,
     "UnitNormalization": _unit_norm,
+    "Normalization": _normalization,
     "LayerScale": _layer_scale,
     "Rescaling": _rescaling,
     "Activation": _activation,

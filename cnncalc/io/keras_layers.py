@@ -287,3 +287,11 @@ def keras_scale(node: Node, shape: Shape) -> KerasLayers:
     op: Any = node.op
     offset = f" + {op.offset!r}" if op.offset else ""
     return (call("layers.Lambda", Raw(f"lambda t: t * {op.factor!r}{offset}")),)
+
+
+def keras_standardize(node: Node, shape: Shape) -> KerasLayers:
+    """Normalization: adapted, it holds mean, variance and count (left at 0, 1 and 0 until
+    `adapt`); else the constants the spec does not give, 0 and 1."""
+    if node.op.adapted:  # type: ignore[attr-defined]
+        return (call("layers.Normalization"),)
+    return (call("layers.Normalization", mean=0.0, variance=1.0),)

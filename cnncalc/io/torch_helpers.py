@@ -42,6 +42,25 @@ class LayerScale(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.weight.view(1, -1, *([1] * (x.dim() - 2)))
 ''',
+    "Standardize": '''
+class Standardize(nn.Module):
+    """(x - mean) / sqrt(variance) per channel (Keras' Normalization). Adapted: its mean,
+    variance and count are buffers; else constants the spec does not give (0 and 1)."""
+
+    def __init__(self, channels: int, adapted: bool = False) -> None:
+        super().__init__()
+        self.adapted = adapted
+        if adapted:
+            self.register_buffer("mean", torch.zeros(channels))
+            self.register_buffer("variance", torch.ones(channels))
+            self.register_buffer("count", torch.ones(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.adapted:
+            return x
+        shape = (1, -1, *([1] * (x.dim() - 2)))
+        return (x - self.mean.view(shape)) / self.variance.view(shape).sqrt()
+''',
     "PartialBatchNorm": '''
 class PartialBatchNorm(nn.Module):
     """Keras' BatchNormalization without its scale or its center (offset)."""

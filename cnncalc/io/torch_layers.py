@@ -260,3 +260,9 @@ def torch_scale(node: Node, shape: Shape) -> TorchLayer:
     return TorchLayer(
         call("ScaleBy", **non_defaults({"offset": 0.0}, factor=op.factor, offset=op.offset))
     )
+
+
+def torch_standardize(node: Node, shape: Shape) -> TorchLayer:
+    """`Standardize` (a helper module of the exported file), `adapted` when it is."""
+    adapted = non_defaults({"adapted": False}, adapted=node.op.adapted)  # type: ignore[attr-defined]
+    return TorchLayer(call("Standardize", shape[-1], **adapted))

@@ -1,5 +1,5 @@
-"""Per-position odds and ends: `identity`, `stochastic_depth`, `layer_scale`, `scale`, and
-`mean` over chosen axes.
+"""Per-position odds and ends: `identity`, `stochastic_depth`, `layer_scale`, `scale`,
+`standardize`, and `mean` over chosen axes.
 
 Every kind here but `mean` keeps the shape and its receptive field is its input's.
 """
@@ -63,12 +63,32 @@ class LayerScale(Op):
 @dataclass(frozen=True, kw_only=True)
 class Scale(Op):
     kind = "scale"
+    aliases = ("Rescaling",)
     doc = "x·factor + offset, constants (no params): `x * 0.5`, `x + 3.0`, Keras' Rescaling"
-    factor: float = param(number_type(), "the constant factor", default=1.0)
+    factor: float = param(number_type(), "the constant factor", default=1.0, aliases=("scale",))
     offset: float = param(number_type(), "the constant added after", default=0.0)
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         return inputs[0]
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Standardize(Op):
+    kind = "standardize"
+    aliases = ("Normalization", "Normalize")
+    doc = "(x − mean) / √variance per channel, fixed statistics (Keras' Normalization): no params"
+    adapted: bool = param(
+        BOOL,
+        "mean, variance and count learned by Keras' adapt(): 2·C + 1 buffers (false: constants)",
+        default=False,
+    )
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        return inputs[0]
+
+    def buffers(self, inputs: Sequence[Shape]) -> int:
+        return Q(2) * Q(channels(inputs[0])) + Q(1) if self.adapted else 0
 
 
 Axis = int | str  # an index into the shape (negative from the end), or `spatial`/`channels`

@@ -216,6 +216,7 @@ FLOPS = Convention(
         "identity": _zero,
         "stochastic_depth": _zero,
         "layer_scale": _per_element(1),
+        "standardize": _per_element(2),  # subtract the mean, divide by the deviation
         "scale": _per_element(1),
         "mean": _by_input(1),  # the adds and one divide per output
         "mish": _per_element(10),  # softplus 3, tanh 6, multiply
@@ -330,6 +331,7 @@ PTFLOPS = Convention(
                 "slice",
                 "identity",
                 "stochastic_depth",
+                "standardize",
                 "mean",
                 "mish",
                 "hardtanh",

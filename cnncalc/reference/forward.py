@@ -92,6 +92,10 @@ def make_weights(
         out.params["weight"] = _uniform(rng, (channels if op.per_channel else 1,), 0.0, 0.5)
     elif kind == "layer_scale":  # drawn near 1 rather than at `init` (1e-6), to be seen
         out.params["weight"] = _uniform(rng, (channels,), 0.5, 1.5)
+    elif kind == "standardize" and op.adapted:  # Keras' adapt() state: mean, variance, count
+        out.buffers["mean"] = _normal(rng, (channels,), 0.1)
+        out.buffers["variance"] = _uniform(rng, (channels,), 0.5, 1.5)
+        out.buffers["count"] = np.ones((1,), dtype=DTYPE)
     return out
 
 

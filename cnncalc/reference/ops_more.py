@@ -60,6 +60,13 @@ def _layer_scale(op: Any, x: Array, w: Weights) -> Array:
     return x * w["weight"]
 
 
+def _standardize(op: Any, x: Array, w: Weights) -> Array:
+    """With its adapted statistics; constants the spec does not give are 0 and 1."""
+    if "mean" not in w:
+        return x
+    return cast(Array, (x - w["mean"]) / np.sqrt(w["variance"]))
+
+
 def _scale(op: Any, x: Array, w: Weights) -> Array:
     return cast(Array, x * DTYPE(op.factor) + DTYPE(op.offset))
 
@@ -102,6 +109,7 @@ ROW_WISE_MORE: dict[str, Callable[[Any, Array, Weights], Array]] = {
     "l2norm": _l2norm,
     "layer_scale": _layer_scale,
     "scale": _scale,
+    "standardize": _standardize,
     "mish": _mish,
     "hardtanh": _hardtanh,
     "selu": _selu,

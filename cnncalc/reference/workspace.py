@@ -43,6 +43,7 @@ UNIFORM_DRAWS = (
     "groupnorm",
     "instancenorm",
     "layer_scale",
+    "standardize",
 )  # per-channel values drawn in float64, then cast
 MEASURE_TEMPORARIES = 2  # `receptive.measure`'s bounds and masks, in box maps (1.4 measured)
 KEPT_PER_UNIT = 4 * 32  # a measured run: four tuples of Python floats per unit along it
