@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import replace
 from typing import Any
 
 from cnncalc.errors import LayerError, SourcePos, SpecError
-from cnncalc.expr import Budget, substitute
+from cnncalc.expr import SCANNED_FREE, Budget, substitute
 from cnncalc.fields import describe
 from cnncalc.graph import Node
 from cnncalc.layers import KINDS, Op
@@ -29,6 +29,7 @@ from cnncalc.spec.names import (
     MAX_LAYERS,
     Names,
     Scope,
+    check_layer_name,
     too_many,
     written_name,
 )
@@ -48,6 +49,35 @@ TOP_KEYS = (
 )
 REPEAT_FIELDS = ("block", "times", "args", "name", "from", "trainable", "when")
 MAX_BLOCK_DEPTH = 32
+_PLAIN_TYPES = frozenset((int, str, bool, type(None)))  # values `substitute` may leave alone
+
+
+def _left_alone(value: Any) -> bool:
+    """Whether `substitute` returns `value` as it is, without spending the budget."""
+    return type(value) is not str or ("$" not in value and len(value) < SCANNED_FREE)
+
+
+class EntryKeys:
+    """What a layer entry's kind and keys tell, worked out once per distinct kind and key set
+    (a long network writes a few): which of COMMON_FIELDS it writes, and, once checked, each
+    field of the kind it sets → the key it is written as."""
+
+    __slots__ = ("activation", "aliased", "fields", "keys", "present")
+
+    def __init__(self, fields: YMap) -> None:
+        self.present = frozenset(fields.keys() & set(COMMON_FIELDS))
+        self.activation = ACTIVATION_FIELD in fields
+        self.fields: dict[str, str] | None = None  # not checked yet
+        self.keys: tuple[str, ...] = ()  # the keys of `fields`, in order
+        self.aliased = False  # whether a field is written as one of its aliases
+
+    def check(self, kind: str, fields: YMap, full: str, pos: SourcePos) -> dict[str, str]:
+        """Check the keys of the first entry written so (`written_fields`), and keep them."""
+        written = written_fields(kind, fields, full, pos)
+        self.keys = tuple(written.values())
+        self.aliased = list(written) != list(self.keys)
+        self.fields = written
+        return written
 
 
 class Expander(Names):
@@ -63,9 +93,10 @@ class Expander(Names):
         self.nodes: list[Node] = []
         self.budget = Budget()  # the work all `$` expressions of the spec may do
         self.ops: dict[str, Op] = {}  # ops written alike as one object: a net repeats a few
-        self.made: dict[tuple[str, str], Op] = {}  # kind and values as written → its op
-        # kind and keys as written → each field's key, and whether one is an alias
-        self.written: dict[tuple[str, ...], tuple[dict[str, str], bool]] = {}
+        self.made: dict[tuple[str, str], Op] = {}  # kind and the repr of values → its op
+        # an entry's keys, and its values as written (with their types) → its op
+        self.plain_ops: dict[tuple[EntryKeys, tuple[Any, ...], tuple[type, ...]], Op] = {}
+        self.entry_keys: dict[tuple[str, ...], EntryKeys] = {}  # kind and keys as written
 
     def _shared(self, op: Op) -> Op:
         """The op already made with the same kind and field values, or `op`. Keyed by the
@@ -176,26 +207,26 @@ class Expander(Names):
         return value
 
     def _common(
-        self, fields: YMap, scope: Scope, default_name: str
-    ) -> tuple[str, bool, bool, list[str], SourcePos]:
-        """(full name, included, trainable, resolved inputs, position) of an entry."""
-        name = self._value(fields, "name", scope) if "name" in fields else default_name
-        if (
-            not isinstance(name, str)
-            or not name.strip()
-            or " " in name
-            or "," in name
-            or "\t" in name
-        ):
-            raise SpecError(
-                f"a layer name is text without spaces or commas, got {describe(name)}",
-                fields.pos_of("name"),
-            )
-        included = "when" not in fields or self._flag(fields, "when", scope, True)
+        self,
+        fields: YMap,
+        scope: Scope,
+        default_name: str,
+        present: Container[str] | None = None,
+    ) -> tuple[str, bool, bool, list[str]]:
+        """(full name, included, trainable, resolved inputs) of an entry. `present`: which
+        of COMMON_FIELDS it writes, when known (default: `fields` is asked)."""
+        if present is None:
+            present = fields
+        if "name" in present:
+            name = self._value(fields, "name", scope)
+            check_layer_name(name, fields)
+        else:
+            name = default_name
+        included = "when" not in present or self._flag(fields, "when", scope, True)
         trainable = scope.trainable and (
-            "trainable" not in fields or self._flag(fields, "trainable", scope, True)
+            "trainable" not in present or self._flag(fields, "trainable", scope, True)
         )
-        if "from" in fields:
+        if "from" in present:
             refs = self._value(fields, "from", scope)
             refs = refs if isinstance(refs, list) else [refs]
             if not refs:
@@ -207,41 +238,68 @@ class Expander(Names):
             if included and inputs[0] in self.splits:  # a skipped layer stands for its input
                 where = f"layer {scope.prefix}{name} has no `from`;"
                 refuse_split(self, inputs[0], fields.pos, where)
-        return scope.prefix + name, included, trainable, inputs, fields.pos
+        return scope.prefix + name, included, trainable, inputs
 
     def add_layer(self, kind: str, fields: YMap, scope: Scope, pos: SourcePos) -> None:
-        default = self._default_name(fields, kind, scope)
-        full, included, trainable, inputs, _ = self._common(fields, scope, default)
-        self._claim(full, fields.packed_pos("name", pos))
+        keys = (kind, *fields)
+        known = self.entry_keys.get(keys)
+        if known is None:
+            known = self.entry_keys[keys] = EntryKeys(fields)
+        present = known.present
+        named = "name" in present
+        default = "" if named else self._auto_name(kind, scope, scope.counters)
+        full, included, trainable, inputs = self._common(fields, scope, default, present)
+        self._claim(full, fields.packed_pos("name", pos) if named else pos)
         if not included:
             self.alias[full] = inputs[0]
             scope.previous = inputs[0]
             return
-        keys = (kind, *fields)
-        known = self.written.get(keys)
-        if known is None:
-            written = written_fields(kind, fields, full, pos)
-            known = self.written[keys] = (written, list(written) != list(written.values()))
-        written, aliased = known
-        values = self._values(fields, written, scope)
-        # layers written alike make one op, without making it again (the repr tells 2 from
-        # 2.0, as `_shared` does)
-        op = self.made.get((kind, written_as := repr(values)))
-        if op is None:
-            op = self._shared(make_op(kind, values, written, fields, full, pos))
-            self.made[kind, written_as] = op
-        functional = "functional" in fields and self._flag(fields, "functional", scope, False)
-        unused = "unused" in fields and self._flag(fields, "unused", scope, False)
+        written = known.fields
+        if written is None:
+            written = known.check(kind, fields, full, pos)
+        op = self._op(kind, fields, known, written, scope, full, pos)
+        functional = "functional" in present and self._flag(fields, "functional", scope, False)
+        unused = "unused" in present and self._flag(fields, "unused", scope, False)
         field_pos: Mapping[str, SourcePos] = fields.value_pos  # packed; no copy when
-        if aliased:  # no field has an alias
+        if known.aliased:  # no field has an alias
             field_pos = {name: fields.pos_of(key) for name, key in written.items()}
             field_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
         self.nodes.append(
             Node(full, op, tuple(inputs), trainable, pos, functional, field_pos, unused)
         )
         scope.previous = full
-        if ACTIVATION_FIELD in fields:
+        if known.activation:
             self._add_activation(fields, scope, full)
+
+    def _op(
+        self,
+        kind: str,
+        fields: YMap,
+        known: EntryKeys,
+        written_as: dict[str, str],
+        scope: Scope,
+        full: str,
+        pos: SourcePos,
+    ) -> Op:
+        """The op of a layer entry: layers written alike make one op, made once. An entry
+        whose values need no substitution is looked up by its values as written, with their
+        types (2 and 2.0, or 1 and true, are equal but make different ops); any other by
+        the repr of its values, as `_shared` does."""
+        written = tuple(map(fields.__getitem__, known.keys))
+        types = tuple(map(type, written))
+        plain = _PLAIN_TYPES.issuperset(types)
+        if plain:
+            op = self.plain_ops.get((known, written, types))
+            if op is not None:
+                return op
+        values = self._values(fields, written_as, scope)
+        op = self.made.get((kind, as_written := repr(values)))
+        if op is None:
+            op = self._shared(make_op(kind, values, written_as, fields, full, pos))
+            self.made[kind, as_written] = op
+        if plain and all(map(_left_alone, written)):
+            self.plain_ops[known, written, types] = op
+        return op
 
     def _add_activation(self, fields: YMap, scope: Scope, full: str) -> None:
         """`activation: relu` (Keras): a relu layer `<name>.act` right after the layer; the
@@ -269,7 +327,7 @@ class Expander(Names):
     ) -> None:
         # an instance of a repeat is named by the repeat and does not count as a call
         default = block.name if extra is not None else self._default_name(fields, block.name, scope)
-        full, included, trainable, inputs, _ = self._common(fields, scope, default)
+        full, included, trainable, inputs = self._common(fields, scope, default)
         self._claim(full, fields.packed_pos("name", pos))
         if not included:
             self.alias[full] = inputs[0]
@@ -389,7 +447,7 @@ class Expander(Names):
         base.update({k: fields[k] for k in COMMON_FIELDS if k in fields})
         base.value_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
         default = self._default_name(base, block.name, scope)
-        full, included, _, inputs, _ = self._common(base, scope, default)
+        full, included, _, inputs = self._common(base, scope, default)
         self._claim(full, fields.packed_pos("name", pos))
         if not included:
             self.alias[full] = inputs[0]

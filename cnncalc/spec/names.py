@@ -51,6 +51,15 @@ def written_name(entry: Any) -> str | None:
     return name if isinstance(name, str) and "$" not in name else None
 
 
+def check_layer_name(name: Any, fields: YMap) -> None:
+    """Refuse a name (as written under `name:`, or a default) that is not a layer name."""
+    if not isinstance(name, str) or not name.strip() or " " in name or "," in name or "\t" in name:
+        raise SpecError(
+            f"a layer name is text without spaces or commas, got {describe(name)}",
+            fields.pos_of("name"),
+        )
+
+
 class Names:
     """The layer names an expansion has defined, and how references to them resolve."""
 
@@ -79,7 +88,13 @@ class Names:
                 return name
 
     def _default_name(self, fields: YMap, kind: str, scope: Scope) -> str:
-        return "" if "name" in fields else self._auto_name(kind, scope, scope.counters)
+        """"" if the entry writes its name, else the next `<kind><n>` (a block's name may
+        not make a layer name)."""
+        if "name" in fields:
+            return ""
+        name = self._auto_name(kind, scope, scope.counters)
+        check_layer_name(name, fields)
+        return name
 
     def _claim(self, full: str, at: Packed) -> None:
         if len(self.defined) > MAX_LAYERS:
