@@ -88,7 +88,7 @@ class Names:
                 return name
 
     def _default_name(self, fields: YMap, kind: str, scope: Scope) -> str:
-        """"" if the entry writes its name, else the next `<kind><n>` (a block's name may
+        """The next `<kind><n>`, or "" if the entry writes its name (a block's name may
         not make a layer name)."""
         if "name" in fields:
             return ""
