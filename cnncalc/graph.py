@@ -286,12 +286,9 @@ def per_layer_and_flag(
     net: Network, work: Callable[[Node], T], flag: Callable[[Node], bool]
 ) -> list[T]:
     """`per_layer` for a rule that also reads one flag of the layer (`trainable`,
-    `functional`): worked out once per class and flag."""
-    done: dict[tuple[int, bool], T] = {}
-    results = []
-    for node, index in zip(net.nodes, net.layer_classes, strict=True):
-        key = (index, flag(node))
-        if key not in done:
-            done[key] = work(node)
-        results.append(done[key])
-    return results
+    `functional`): worked out once per class and flag, on the first layer of each, in the
+    order they first appear."""
+    keys = list(zip(net.layer_classes, map(flag, net.nodes), strict=True))
+    first = dict(zip(reversed(keys), reversed(net.nodes), strict=True))  # the earliest wins
+    done = {key: work(first[key]) for key in dict.fromkeys(keys)}
+    return list(map(done.__getitem__, keys))
