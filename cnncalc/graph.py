@@ -17,6 +17,7 @@ from typing import TypeVar
 from cnncalc.errors import LayerError, SourcePos, SpecError
 from cnncalc.fields import MAX_SIZE
 from cnncalc.layers import Op, Shape, fmt_shape
+from cnncalc.yamlnodes import Packed, unpack
 
 INPUT = "input"
 T = TypeVar("T")
@@ -30,15 +31,23 @@ class Node:
     op: Op
     inputs: tuple[str, ...]
     trainable: bool
-    pos: SourcePos
+    # where the layer is written: a SourcePos, or packed in `file` as the YAML reader keeps
+    # it (see yamlnodes), made a SourcePos only when `pos` is read (for errors and notes)
+    at: Packed
     functional: bool = False  # PyTorch applies it as F.* rather than a module (ptflops counts)
     # where each field of the layer is written, so errors can point at the value at fault
     field_pos: Mapping[str, SourcePos] = field(default_factory=dict, repr=False, compare=False)
     unused: bool = False  # marked `unused: true`: the end of a branch no output needs
+    file: str = field(default="", repr=False, compare=False)  # the spec `at` is packed in
+
+    @property
+    def pos(self) -> SourcePos:
+        return unpack(self.file, self.at)
 
     def pos_of(self, name: str | None) -> SourcePos:
         """The position of field `name` (`kernel`, `from`, ...), or of the layer."""
-        return self.field_pos.get(name, self.pos) if name else self.pos
+        pos = self.pos
+        return self.field_pos.get(name, pos) if name else pos
 
     @property
     def kind(self) -> str:

@@ -34,7 +34,7 @@ from cnncalc.spec.names import (
     written_name,
 )
 from cnncalc.spec.split import SPLIT_KINDS, expand_split, refuse_split
-from cnncalc.yamlnodes import YList, YMap
+from cnncalc.yamlnodes import Packed, YList, YMap, unpack
 
 TOP_KEYS = (
     "name",
@@ -110,17 +110,20 @@ class Expander(Names):
             raise SpecError(f"`layers` must be a list, got {describe(entries)}", pos)
         scope.entries = entries
         scope.written = {name for entry in entries if (name := written_name(entry)) is not None}
-        for index, (entry, entry_pos) in enumerate(zip(entries, entries.item_pos, strict=True)):
+        # each entry's position as the reader packed it (a SourcePos is made only if needed)
+        packed = entries._item_at
+        for index, (entry, at) in enumerate(zip(entries, packed, strict=True)):
             scope.index = index
-            self.expand_entry(entry, scope, entry_pos)
+            self.expand_entry(entry, scope, at)
 
-    def expand_entry(self, entry: Any, scope: Scope, pos: SourcePos) -> None:
+    def expand_entry(self, entry: Any, scope: Scope, at: Packed) -> None:
         if type(entry) is YMap and len(entry) == 1:  # the common case first: `- conv: {...}`
             key = next(iter(entry))
             fields = entry[key]
             if type(fields) is YMap and type(key) is str and (kind := kind_named(key)):
-                self.add_layer(kind, fields, scope, pos)
+                self.add_layer(kind, fields, scope, at)
                 return
+        pos = unpack(self.file, at)
         if isinstance(entry, str):
             key, fields = entry.strip(), YMap(pos)
         elif isinstance(entry, YMap) and len(entry) == 1:
@@ -240,7 +243,8 @@ class Expander(Names):
                 refuse_split(self, inputs[0], fields.pos, where)
         return scope.prefix + name, included, trainable, inputs
 
-    def add_layer(self, kind: str, fields: YMap, scope: Scope, pos: SourcePos) -> None:
+    def add_layer(self, kind: str, fields: YMap, scope: Scope, at: Packed) -> None:
+        """Add the layer of one entry, written at `at` (a SourcePos, or packed)."""
         keys = (kind, *fields)
         known = self.entry_keys.get(keys)
         if known is None:
@@ -249,15 +253,15 @@ class Expander(Names):
         named = "name" in present
         default = "" if named else self._auto_name(kind, scope, scope.counters)
         full, included, trainable, inputs = self._common(fields, scope, default, present)
-        self._claim(full, fields.packed_pos("name", pos) if named else pos)
+        self._claim(full, fields.packed_pos("name", at) if named else at)
         if not included:
             self.alias[full] = inputs[0]
             scope.previous = inputs[0]
             return
         written = known.fields
         if written is None:
-            written = known.check(kind, fields, full, pos)
-        op = self._op(kind, fields, known, written, scope, full, pos)
+            written = known.check(kind, fields, full, unpack(self.file, at))
+        op = self._op(kind, fields, known, written, scope, full, at)
         functional = "functional" in present and self._flag(fields, "functional", scope, False)
         unused = "unused" in present and self._flag(fields, "unused", scope, False)
         field_pos: Mapping[str, SourcePos] = fields.value_pos  # packed; no copy when
@@ -265,7 +269,7 @@ class Expander(Names):
             field_pos = {name: fields.pos_of(key) for name, key in written.items()}
             field_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
         self.nodes.append(
-            Node(full, op, tuple(inputs), trainable, pos, functional, field_pos, unused)
+            Node(full, op, tuple(inputs), trainable, at, functional, field_pos, unused, self.file)
         )
         scope.previous = full
         if known.activation:
@@ -279,7 +283,7 @@ class Expander(Names):
         written_as: dict[str, str],
         scope: Scope,
         full: str,
-        pos: SourcePos,
+        at: Packed,
     ) -> Op:
         """The op of a layer entry: layers written alike make one op, made once. An entry
         whose values need no substitution is looked up by its values as written, with their
@@ -295,6 +299,7 @@ class Expander(Names):
         values = self._values(fields, written_as, scope)
         op = self.made.get((kind, as_written := repr(values)))
         if op is None:
+            pos = unpack(self.file, at)
             op = self._shared(make_op(kind, values, written_as, fields, full, pos))
             self.made[kind, as_written] = op
         if plain and all(map(_left_alone, written)):
