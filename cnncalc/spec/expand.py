@@ -62,7 +62,7 @@ class EntryKeys:
     (a long network writes a few): which of COMMON_FIELDS it writes, and, once checked, each
     field of the kind it sets → the key it is written as."""
 
-    __slots__ = ("activation", "aliased", "fields", "keys", "present")
+    __slots__ = ("activation", "aliased", "fields", "keys", "op", "present")
 
     def __init__(self, fields: YMap) -> None:
         self.present = frozenset(fields.keys() & set(COMMON_FIELDS))
@@ -70,6 +70,7 @@ class EntryKeys:
         self.fields: dict[str, str] | None = None  # not checked yet
         self.keys: tuple[str, ...] = ()  # the keys of `fields`, in order
         self.aliased = False  # whether a field is written as one of its aliases
+        self.op: Op | None = None  # the op, for entries that set no field
 
     def check(self, kind: str, fields: YMap, full: str, pos: SourcePos) -> dict[str, str]:
         """Check the keys of the first entry written so (`written_fields`), and keep them."""
@@ -97,6 +98,7 @@ class Expander(Names):
         # an entry's keys, and its values as written (with their types) → its op
         self.plain_ops: dict[tuple[EntryKeys, tuple[Any, ...], tuple[type, ...]], Op] = {}
         self.entry_keys: dict[tuple[str, ...], EntryKeys] = {}  # kind and keys as written
+        self.bare: dict[str, str] = {}  # entries that are a kind's name alone → the kind
 
     def _shared(self, op: Op) -> Op:
         """The op already made with the same kind and field values, or `op`. Keyed by the
@@ -124,6 +126,9 @@ class Expander(Names):
                 self.add_layer(kind, fields, scope, at)
                 return
         pos = unpack(self.file, at)
+        if type(entry) is str and (kind := self.bare.get(entry)):  # `- relu`, seen before
+            self.add_layer(kind, YMap(pos), scope, pos)
+            return
         if isinstance(entry, str):
             key, fields = entry.strip(), YMap(pos)
         elif isinstance(entry, YMap) and len(entry) == 1:
@@ -145,8 +150,10 @@ class Expander(Names):
             )
         kind = kind_named(key) if isinstance(key, str) else None
         if kind is not None:
-            if isinstance(entry, str) and looks_like_shorthand(key):
-                check_bare_kind(key, kind, pos)
+            if isinstance(entry, str):
+                if looks_like_shorthand(key):
+                    check_bare_kind(key, kind, pos)
+                self.bare[entry] = kind
             self.add_layer(kind, fields, scope, pos)
         elif key == "repeat":
             self.repeat(fields, scope, pos)
@@ -289,6 +296,10 @@ class Expander(Names):
         whose values need no substitution is looked up by its values as written, with their
         types (2 and 2.0, or 1 and true, are equal but make different ops); any other by
         the repr of its values, as `_shared` does."""
+        if not known.keys:  # sets no field (`- relu`): one op for all
+            if known.op is None:
+                known.op = self._shared(make_op(kind, {}, {}, fields, full, unpack(self.file, at)))
+            return known.op
         written = tuple(map(fields.__getitem__, known.keys))
         types = tuple(map(type, written))
         plain = _PLAIN_TYPES.issuperset(types)

@@ -27,7 +27,7 @@ def _listing(what: str, names: list[str], limit: int = 8) -> str:
     return f"{what}: {'…, ' if len(names) > limit else ''}{shown}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Scope:
     """Where layers are being expanded: top level, or inside one block instance."""
 
@@ -81,10 +81,12 @@ class Names:
     def _auto_name(self, kind: str, scope: Scope, counters: dict[str, int]) -> str:
         """`<kind><n>`, n counting the unnamed layers of that kind in this list, skipping a
         name that is taken or that another entry of the list writes out."""
+        count = counters.get(kind, 0)
         while True:
-            counters[kind] = counters.get(kind, 0) + 1
-            name = f"{kind}{counters[kind]}"
+            count += 1
+            name = f"{kind}{count}"
             if scope.prefix + name not in self.defined and name not in scope.written:
+                counters[kind] = count
                 return name
 
     def _default_name(self, fields: YMap, kind: str, scope: Scope) -> str:
@@ -97,6 +99,10 @@ class Names:
         return name
 
     def _claim(self, full: str, at: Packed) -> None:
+        defined = self.defined
+        if full not in defined and len(defined) <= MAX_LAYERS and full != INPUT:
+            defined[full] = at  # the common case, checked at once
+            return
         if len(self.defined) > MAX_LAYERS:
             raise too_many(unpack(self.file, at))
         if full == INPUT:
