@@ -141,7 +141,7 @@ def build_network(
     # a long network repeats a few layers on a few shapes: a class (one op object on equal
     # input shapes; equal ops are one object, see spec.expand) is worked out and checked once
     known: dict[tuple[int, tuple[Shape, ...]], int] = {}
-    classes: dict[str, int] = {}
+    order: list[int] = []  # each node's class
     class_inputs: list[list[Shape]] = []
     class_outputs: list[Shape] = []
     for node in nodes:
@@ -155,16 +155,21 @@ def build_network(
             index = known[key] = len(class_outputs)
             class_inputs.append(taken)
             class_outputs.append(output)
-        classes[node.name] = index
+        order.append(index)
         shapes[node.name] = class_outputs[index]
     if not nodes:
         raise SpecError("the network has no layers", None)
     strict = bool(outputs) or list(inputs) != [INPUT]
     kept, unused = _reachable(nodes, outputs, list(inputs), input_pos or {}, strict)
-    for dropped in unused:
-        del shapes[dropped], classes[dropped]
+    if unused:
+        dropped = set(unused)
+        order = [
+            index for node, index in zip(nodes, order, strict=True) if node.name not in dropped
+        ]
+        for name in unused:
+            del shapes[name]
     first = next(iter(inputs.values()))
-    return Network(
+    net = Network(
         name,
         first,
         kept,
@@ -172,9 +177,11 @@ def build_network(
         tuple(inputs),
         tuple(outputs),
         unused,
-        classes=classes,
+        classes=dict(zip(map(attrgetter("name"), kept), order, strict=True)),
         class_inputs=class_inputs,
     )
+    vars(net)["layer_classes"] = order  # known already: filled in as the cached property would
+    return net
 
 
 def _output_shape(node: Node, given: list[Shape], shapes: Mapping[str, Shape]) -> Shape:
