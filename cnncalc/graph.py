@@ -140,17 +140,21 @@ def build_network(
     shape_of = shapes.__getitem__
     # a long network repeats a few layers on a few shapes: a class (one op object on equal
     # input shapes; equal ops are one object, see spec.expand) is worked out and checked once
-    known: dict[tuple[int, tuple[Shape, ...]], int] = {}
+    known: dict[tuple[int, Shape | tuple[Shape, ...]], int] = {}
     order: list[int] = []  # each node's class
     class_inputs: list[list[Shape]] = []
     class_outputs: list[Shape] = []
     for node in nodes:
-        names = node.inputs  # one, nearly always
-        given = (shape_of(names[0]),) if len(names) == 1 else tuple(map(shape_of, names))
+        names = node.inputs
+        # one input, nearly always: the key holds its shape itself (a tuple of ints, so never
+        # equal to the tuple of shapes of several)
+        given: Shape | tuple[Shape, ...] = (
+            shape_of(names[0]) if len(names) == 1 else tuple(map(shape_of, names))
+        )
         key = (id(node.op), given)
         index = known.get(key)
         if index is None:
-            taken = list(given)
+            taken = list(map(shape_of, names))
             output = _output_shape(node, taken, shapes)
             index = known[key] = len(class_outputs)
             class_inputs.append(taken)

@@ -260,7 +260,7 @@ class Expander(Names):
         named = "name" in present
         default = "" if named else self._auto_name(kind, scope, scope.counters)
         full, included, trainable, inputs = self._common(fields, scope, default, present)
-        self._claim(full, fields.packed_pos("name", at) if named else at)
+        self._claim(full, fields if named else at)
         if not included:
             self.alias[full] = inputs[0]
             scope.previous = inputs[0]

@@ -18,6 +18,7 @@ from cnncalc.yamlnodes import Packed, YList, YMap, unpack
 
 SEVERAL_INPUTS = ""  # the top level's `input` when the network has several: say which
 MAX_LAYERS = 100_000  # names a spec may expand to: layers, skipped layers, block instances
+Claimed = Packed | YMap  # where a name is written: packed, or the fields with its `name:`
 
 
 def _listing(what: str, names: list[str], limit: int = 8) -> str:
@@ -72,8 +73,8 @@ class Names:
         """`inputs`: the network's inputs by name, where each is written (default: `input`)."""
         self.blocks = blocks
         self.file = file
-        # each name → where it is written, packed (see yamlnodes): one per layer
-        self.defined: dict[str, Packed] = dict(inputs or {INPUT: SourcePos(file)})
+        # each name → where it is written (see `_claim`): one per layer
+        self.defined: dict[str, Claimed] = dict(inputs or {INPUT: SourcePos(file)})
         self.inputs = list(self.defined)
         self.alias: dict[str, str] = {}  # skipped layers and block instances → a real name
         self.splits: dict[str, int] = {}  # each split → its number of parts
@@ -98,27 +99,32 @@ class Names:
         check_layer_name(name, fields)
         return name
 
-    def _claim(self, full: str, at: Packed) -> None:
+    def _claim(self, full: str, at: Claimed) -> None:
+        """Define `full`, written at `at`: a position, or the fields whose `name:` it is
+        (whose position is read only for an error)."""
         defined = self.defined
         if full not in defined and len(defined) <= MAX_LAYERS and full != INPUT:
             defined[full] = at  # the common case, checked at once
             return
         if len(self.defined) > MAX_LAYERS:
-            raise too_many(unpack(self.file, at))
+            raise too_many(self._where(at))
         if full == INPUT:
             raise SpecError(
                 "`input` is reserved for the network input",
-                unpack(self.file, at),
+                self._where(at),
                 "rename the layer",
             )
         if full in self.defined:
-            first = unpack(self.file, self.defined[full])
+            first = self._where(self.defined[full])
             raise SpecError(
                 f"duplicate layer name {full!r} (first at line {first.line})",
-                unpack(self.file, at),
+                self._where(at),
                 "layer names must be unique; rename one",
             )
         self.defined[full] = at
+
+    def _where(self, at: Claimed) -> SourcePos:
+        return at.pos_of("name") if isinstance(at, YMap) else unpack(self.file, at)
 
     def resolve(
         self, ref: Any, scope: Scope, pos: SourcePos, what: str = "`from`", own: str | None = None
