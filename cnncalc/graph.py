@@ -64,10 +64,9 @@ class Network:
     output_names: tuple[str, ...] = ()  # () means the last layer
     unused: tuple[str, ...] = ()  # layers left out: marked `unused`, or feeding only those
     # layers that compute alike (one op object on equal input shapes) share a class: its
-    # index for each node, and each class's input shapes. A long network repeats a few
-    # layers on a few shapes, so a pass works out each class once (see `per_layer`).
+    # index for each node. A long network repeats a few layers on a few shapes, so a pass
+    # works out each class once (see `per_layer`).
     classes: Mapping[str, int] = field(kw_only=True, repr=False, compare=False)
-    class_inputs: Sequence[list[Shape]] = field(kw_only=True, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -93,8 +92,8 @@ class Network:
         return {index: first[index] for index in sorted(first)}
 
     def input_shapes(self, node: Node) -> list[Shape]:
-        """The shapes `node` takes (one list per class of layers, shared: do not change it)."""
-        return self.class_inputs[self.classes[node.name]]
+        """The shapes `node` takes."""
+        return list(map(self.shapes.__getitem__, node.inputs))
 
     @property
     def inputs(self) -> dict[str, Shape]:
@@ -116,6 +115,33 @@ class Network:
     def output(self) -> Node:
         """The first output (the last layer unless the spec lists `outputs`)."""
         return self.node(self.output_names[0]) if self.output_names else self.nodes[-1]
+
+
+class ClassTable(Mapping[str, int]):
+    """Each layer's class by name (`Network.classes`), made into a dict when first read: the
+    passes walk `Network.layer_classes` instead, and 100,000 names take ~25 ms to index."""
+
+    __slots__ = ("_nodes", "_order", "_table")
+
+    def __init__(self, nodes: Sequence[Node], order: Sequence[int]) -> None:
+        self._nodes = nodes
+        self._order = order
+        self._table: dict[str, int] | None = None
+
+    def _dict(self) -> dict[str, int]:
+        if self._table is None:
+            names = map(attrgetter("name"), self._nodes)
+            self._table = dict(zip(names, self._order, strict=True))
+        return self._table
+
+    def __getitem__(self, name: str) -> int:
+        return self._dict()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._order)
 
 
 def _describe_inputs(node: Node, shapes: Mapping[str, Shape]) -> str:
@@ -142,7 +168,6 @@ def build_network(
     # input shapes; equal ops are one object, see spec.expand) is worked out and checked once
     known: dict[tuple[int, Shape | tuple[Shape, ...]], int] = {}
     order: list[int] = []  # each node's class
-    class_inputs: list[list[Shape]] = []
     class_outputs: list[Shape] = []
     for node in nodes:
         names = node.inputs
@@ -154,10 +179,8 @@ def build_network(
         key = (id(node.op), given)
         index = known.get(key)
         if index is None:
-            taken = list(map(shape_of, names))
-            output = _output_shape(node, taken, shapes)
+            output = _output_shape(node, list(map(shape_of, names)), shapes)
             index = known[key] = len(class_outputs)
-            class_inputs.append(taken)
             class_outputs.append(output)
         order.append(index)
         shapes[node.name] = class_outputs[index]
@@ -181,8 +204,7 @@ def build_network(
         tuple(inputs),
         tuple(outputs),
         unused,
-        classes=dict(zip(map(attrgetter("name"), kept), order, strict=True)),
-        class_inputs=class_inputs,
+        classes=ClassTable(kept, order),
     )
     vars(net)["layer_classes"] = order  # known already: filled in as the cached property would
     return net
