@@ -31,7 +31,7 @@ from cnncalc.spec.names import (
     Scope,
     check_layer_name,
     too_many,
-    written_name,
+    written_names,
 )
 from cnncalc.spec.split import SPLIT_KINDS, expand_split, refuse_split
 from cnncalc.yamlnodes import Packed, YList, YMap, unpack
@@ -111,7 +111,7 @@ class Expander(Names):
         if not isinstance(entries, YList):
             raise SpecError(f"`layers` must be a list, got {describe(entries)}", pos)
         scope.entries = entries
-        scope.written = {name for entry in entries if (name := written_name(entry)) is not None}
+        scope.written = written_names(entries)
         # each entry's position as the reader packed it (a SourcePos is made only if needed)
         packed = entries._item_at
         for index, (entry, at) in enumerate(zip(entries, packed, strict=True)):
