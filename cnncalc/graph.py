@@ -21,6 +21,8 @@ from cnncalc.yamlnodes import Packed, unpack
 
 INPUT = "input"
 T = TypeVar("T")
+# where field `name` (`kernel`, `from`, ...) of a layer is written, for an error about it
+FieldPos = Callable[["Node", str], SourcePos]
 
 
 # Not frozen, though never changed after it is made: a frozen dataclass's __init__ costs 4×
@@ -35,19 +37,12 @@ class Node:
     # it (see yamlnodes), made a SourcePos only when `pos` is read (for errors and notes)
     at: Packed
     functional: bool = False  # PyTorch applies it as F.* rather than a module (ptflops counts)
-    # where each field of the layer is written, so errors can point at the value at fault
-    field_pos: Mapping[str, SourcePos] = field(default_factory=dict, repr=False, compare=False)
     unused: bool = False  # marked `unused: true`: the end of a branch no output needs
     file: str = field(default="", repr=False, compare=False)  # the spec `at` is packed in
 
     @property
     def pos(self) -> SourcePos:
         return unpack(self.file, self.at)
-
-    def pos_of(self, name: str | None) -> SourcePos:
-        """The position of field `name` (`kernel`, `from`, ...), or of the layer."""
-        pos = self.pos
-        return self.field_pos.get(name, pos) if name else pos
 
     @property
     def kind(self) -> str:
@@ -156,10 +151,13 @@ def build_network(
     nodes: list[Node],
     outputs: tuple[str, ...] = (),
     input_pos: Mapping[str, SourcePos] | None = None,
+    field_pos: FieldPos | None = None,
 ) -> Network:
     """Check arity, infer every output shape and drop the layers marked `unused`; errors
-    point at the offending layer. `inputs` is one shape (the input is called `input`) or
-    each input's name → shape; `outputs` () means the last layer."""
+    point at the offending layer, or at the field at fault when `field_pos` tells where it
+    is written. `inputs` is one shape (the input is called `input`) or each input's name →
+    shape; `outputs` () means the last layer."""
+    where = field_pos or _layer_pos
     if not isinstance(inputs, Mapping):
         inputs = {INPUT: tuple(inputs)}
     shapes: dict[str, Shape] = dict(inputs)
@@ -179,7 +177,7 @@ def build_network(
         key = (id(node.op), given)
         index = known.get(key)
         if index is None:
-            output = _output_shape(node, list(map(shape_of, names)), shapes)
+            output = _output_shape(node, list(map(shape_of, names)), shapes, where)
             index = known[key] = len(class_outputs)
             class_outputs.append(output)
         order.append(index)
@@ -187,7 +185,7 @@ def build_network(
     if not nodes:
         raise SpecError("the network has no layers", None)
     strict = bool(outputs) or list(inputs) != [INPUT]
-    kept, unused = _reachable(nodes, outputs, list(inputs), input_pos or {}, strict)
+    kept, unused = _reachable(nodes, outputs, list(inputs), input_pos or {}, strict, where)
     if unused:
         dropped = set(unused)
         order = [
@@ -210,7 +208,13 @@ def build_network(
     return net
 
 
-def _output_shape(node: Node, given: list[Shape], shapes: Mapping[str, Shape]) -> Shape:
+def _layer_pos(node: Node, name: str) -> SourcePos:
+    return node.pos
+
+
+def _output_shape(
+    node: Node, given: list[Shape], shapes: Mapping[str, Shape], where: FieldPos
+) -> Shape:
     """`node`'s output shape on the input shapes `given`, checked: arity, the layer's own
     rule, a positive size within 2^63 − 1; errors point at the layer."""
     op = node.op
@@ -219,12 +223,12 @@ def _output_shape(node: Node, given: list[Shape], shapes: Mapping[str, Shape]) -
         if op.max_inputs == 1:
             raise SpecError(
                 f"layer {node.name}: {op.kind} takes one input, got {n}",
-                node.pos_of("from"),
+                where(node, "from"),
                 "name one layer in `from`, or merge the inputs first (add, concat)",
             )
         raise SpecError(
             f"layer {node.name}: {op.kind} needs at least {op.min_inputs} inputs, got {n}",
-            node.pos_of("from"),
+            where(node, "from"),
             f"list them: `{op.kind}: {{from: [a, b]}}`",
         )
     try:
@@ -234,7 +238,8 @@ def _output_shape(node: Node, given: list[Shape], shapes: Mapping[str, Shape]) -
         message = f"layer {node.name}: {exc.message}"
         if exc.field == "from":  # the inputs are at fault: say which they are
             message += _describe_inputs(node, shapes)
-        raise SpecError(message, node.pos_of(exc.field), exc.hint) from None
+        at = where(node, exc.field) if exc.field else node.pos
+        raise SpecError(message, at, exc.hint) from None
     if any(d <= 0 for d in output):
         raise SpecError(
             f"layer {node.name}: output size {fmt_shape(output)} is not positive", node.pos
@@ -255,6 +260,7 @@ def _reachable(
     input_names: list[str],
     input_pos: Mapping[str, SourcePos],
     strict: bool,
+    where: FieldPos,
 ) -> tuple[tuple[Node, ...], tuple[str, ...]]:
     """(the layers an output needs, the names of those left out). In a `strict` network (one
     that names its inputs or lists its outputs) a layer no output needs is an error unless
@@ -282,7 +288,7 @@ def _reachable(
         if node.unused and node.name in needed:
             raise SpecError(
                 f"layer {node.name} is marked `unused` but an output needs it",
-                node.pos_of("unused"),
+                where(node, "unused"),
                 "remove `unused: true`",
             )
         if node.unused or node.name in marked:

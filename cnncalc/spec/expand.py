@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from collections.abc import Container
 from dataclasses import replace
 from typing import Any
 
@@ -92,6 +92,7 @@ class Expander(Names):
     ) -> None:
         super().__init__(blocks, file, inputs)
         self.nodes: list[Node] = []
+        self.node_fields: list[YMap | None] = []  # each node's entry fields, for `field_pos`
         self.budget = Budget()  # the work all `$` expressions of the spec may do
         self.ops: dict[str, Op] = {}  # ops written alike as one object: a net repeats a few
         self.made: dict[tuple[str, str], Op] = {}  # kind and the repr of values → its op
@@ -99,6 +100,22 @@ class Expander(Names):
         self.plain_ops: dict[tuple[EntryKeys, tuple[Any, ...], tuple[type, ...]], Op] = {}
         self.entry_keys: dict[tuple[str, ...], EntryKeys] = {}  # kind and keys as written
         self.bare: dict[str, str] = {}  # entries that are a kind's name alone → the kind
+
+    def add_node(self, node: Node, fields: YMap | None = None) -> None:
+        self.nodes.append(node)
+        self.node_fields.append(fields)
+
+    def field_pos(self, node: Node, name: str) -> SourcePos:
+        """Where field `name` of `node` is written (`graph.FieldPos`), or the node: its key's
+        value, through the alias it is written as. Looked up for an error only."""
+        index = next(i for i, n in enumerate(self.nodes) if n is node)
+        fields = self.node_fields[index]
+        if fields is None:
+            return node.pos
+        known = self.entry_keys.get((node.kind, *fields))
+        key = known.fields.get(name, name) if known and known.fields else name
+        found: SourcePos = fields.value_pos.get(key, node.pos)
+        return found
 
     def _shared(self, op: Op) -> Op:
         """The op already made with the same kind and field values, or `op`. Keyed by the
@@ -271,13 +288,8 @@ class Expander(Names):
         op = self._op(kind, fields, known, written, scope, full, at)
         functional = "functional" in present and self._flag(fields, "functional", scope, False)
         unused = "unused" in present and self._flag(fields, "unused", scope, False)
-        field_pos: Mapping[str, SourcePos] = fields.value_pos  # packed; no copy when
-        if known.aliased:  # no field has an alias
-            field_pos = {name: fields.pos_of(key) for name, key in written.items()}
-            field_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
-        self.nodes.append(
-            Node(full, op, tuple(inputs), trainable, at, functional, field_pos, unused, self.file)
-        )
+        node = Node(full, op, tuple(inputs), trainable, at, functional, unused, self.file)
+        self.add_node(node, fields)
         scope.previous = full
         if known.activation:
             self._add_activation(fields, scope, full)
@@ -329,7 +341,7 @@ class Expander(Names):
         layer = self.nodes[-1]  # `unused` marks what the name stands for: the activation
         if layer.unused:
             self.nodes[-1] = replace(layer, unused=False)
-        self.nodes.append(Node(name, KINDS[kind](), (full,), True, pos, unused=layer.unused))
+        self.add_node(Node(name, KINDS[kind](), (full,), True, pos, unused=layer.unused))
         self.alias[full] = name
         scope.previous = name
 

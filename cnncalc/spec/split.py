@@ -97,7 +97,7 @@ def expand_split(expander: Expander, kind: str, fields: YMap, scope: Scope, pos:
         if not included:
             expander.alias[part] = inputs[0]
             continue
-        expander.nodes.append(Node(part, op, (inputs[0],), trainable, pos))
+        expander.add_node(Node(part, op, (inputs[0],), trainable, pos))
     if not included:
         expander.splits.pop(full)
         expander.alias[full] = inputs[0]
