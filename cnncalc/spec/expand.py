@@ -483,9 +483,10 @@ class Expander(Names):
             return
         for i in range(times):
             call = YMap(args.pos)
-            call.update(args)
-            call.key_pos.update(args.key_pos)
-            call.value_pos.update(args.value_pos)
+            if args:
+                call.update(args)
+                call.key_pos.update(args.key_pos)
+                call.value_pos.update(args.value_pos)
             call["name"] = f"{full[len(scope.prefix) :]}.{i}"
             if i == 0 and "from" in fields:
                 call["from"] = fields["from"]
