@@ -54,7 +54,9 @@ _PLAIN_TYPES = frozenset((int, str, bool, type(None)))  # values `substitute` ma
 
 def _left_alone(value: Any) -> bool:
     """Whether `substitute` returns `value` as it is, without spending the budget."""
-    return type(value) is not str or ("$" not in value and len(value) < SCANNED_FREE)
+    if type(value) is str:
+        return "$" not in value and len(value) < SCANNED_FREE
+    return not isinstance(value, list)
 
 
 class EntryKeys:
@@ -62,21 +64,19 @@ class EntryKeys:
     (a long network writes a few): which of COMMON_FIELDS it writes, and, once checked, each
     field of the kind it sets → the key it is written as."""
 
-    __slots__ = ("activation", "aliased", "fields", "keys", "op", "present")
+    __slots__ = ("activation", "fields", "keys", "op", "present")
 
     def __init__(self, fields: YMap) -> None:
         self.present = frozenset(fields.keys() & set(COMMON_FIELDS))
         self.activation = ACTIVATION_FIELD in fields
         self.fields: dict[str, str] | None = None  # not checked yet
-        self.keys: tuple[str, ...] = ()  # the keys of `fields`, in order
-        self.aliased = False  # whether a field is written as one of its aliases
+        self.keys: tuple[str, ...] = ()  # the keys `fields` are written as, in order
         self.op: Op | None = None  # the op, for entries that set no field
 
     def check(self, kind: str, fields: YMap, full: str, pos: SourcePos) -> dict[str, str]:
         """Check the keys of the first entry written so (`written_fields`), and keep them."""
         written = written_fields(kind, fields, full, pos)
         self.keys = tuple(written.values())
-        self.aliased = list(written) != list(self.keys)
         self.fields = written
         return written
 
