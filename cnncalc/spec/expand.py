@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from cnncalc.errors import LayerError, SourcePos, SpecError
-from cnncalc.expr import SCANNED_FREE, Budget, substitute
+from cnncalc.expr import Budget, substitute
 from cnncalc.fields import describe
 from cnncalc.graph import Node
 from cnncalc.layers import KINDS, Op
@@ -17,13 +17,15 @@ from cnncalc.spec.blocks import Block
 from cnncalc.spec.layer import (
     ACTIVATION_FIELD,
     COMMON_FIELDS,
+    PLAIN_TYPES,
+    EntryKeys,
     activation_kind,
     check_bare_kind,
     kind_words,
+    left_alone,
     make_op,
     split_expression_hint,
     suggest,
-    written_fields,
 )
 from cnncalc.spec.names import (
     MAX_LAYERS,
@@ -49,36 +51,6 @@ TOP_KEYS = (
 )
 REPEAT_FIELDS = ("block", "times", "args", "name", "from", "trainable", "when")
 MAX_BLOCK_DEPTH = 32
-_PLAIN_TYPES = frozenset((int, str, bool, type(None)))  # values `substitute` may leave alone
-
-
-def _left_alone(value: Any) -> bool:
-    """Whether `substitute` returns `value` as it is, without spending the budget."""
-    if type(value) is str:
-        return "$" not in value and len(value) < SCANNED_FREE
-    return not isinstance(value, list)
-
-
-class EntryKeys:
-    """What a layer entry's kind and keys tell, worked out once per distinct kind and key set
-    (a long network writes a few): which of COMMON_FIELDS it writes, and, once checked, each
-    field of the kind it sets → the key it is written as."""
-
-    __slots__ = ("activation", "fields", "keys", "op", "present")
-
-    def __init__(self, fields: YMap) -> None:
-        self.present = frozenset(fields.keys() & set(COMMON_FIELDS))
-        self.activation = ACTIVATION_FIELD in fields
-        self.fields: dict[str, str] | None = None  # not checked yet
-        self.keys: tuple[str, ...] = ()  # the keys `fields` are written as, in order
-        self.op: Op | None = None  # the op, for entries that set no field
-
-    def check(self, kind: str, fields: YMap, full: str, pos: SourcePos) -> dict[str, str]:
-        """Check the keys of the first entry written so (`written_fields`), and keep them."""
-        written = written_fields(kind, fields, full, pos)
-        self.keys = tuple(written.values())
-        self.fields = written
-        return written
 
 
 class Expander(Names):
@@ -314,7 +286,7 @@ class Expander(Names):
             return known.op
         written = tuple(map(fields.__getitem__, known.keys))
         types = tuple(map(type, written))
-        plain = _PLAIN_TYPES.issuperset(types)
+        plain = PLAIN_TYPES.issuperset(types)
         if plain:
             op = self.plain_ops.get((known, written, types))
             if op is not None:
@@ -325,7 +297,7 @@ class Expander(Names):
             pos = unpack(self.file, at)
             op = self._shared(make_op(kind, values, written_as, fields, full, pos))
             self.made[kind, as_written] = op
-        if plain and all(map(_left_alone, written)):
+        if plain and all(map(left_alone, written)):
             self.plain_ops[known, written, types] = op
         return op
 
