@@ -115,13 +115,14 @@ def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
     The network's outputs stay alive to the end, as do layers nobody consumes.
     """
     names = _tensor_names(net)
-    return list(zip(names, _live_bytes(net, list(map(sizes.__getitem__, names))), strict=True))
+    live = _live_bytes(net, names, list(map(sizes.__getitem__, names)))
+    return list(zip(names, live, strict=True))
 
 
 def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:
     """(bytes, layer) of the largest live set (the first, on a tie)."""
     names = _tensor_names(net)
-    return _peak(names, _live_bytes(net, list(map(sizes.__getitem__, names))))
+    return _peak(names, _live_bytes(net, names, list(map(sizes.__getitem__, names))))
 
 
 def _peak(names: list[str], live: list[int]) -> tuple[int, str]:
@@ -134,11 +135,10 @@ def _tensor_names(net: Network) -> list[str]:
     return [*net.input_names, *map(attrgetter("name"), net.nodes)]
 
 
-def _live_bytes(net: Network, tensor_bytes: list[int]) -> list[int]:
-    """The bytes alive at each step of `live_timeline`, from each tensor's bytes in the same
-    order (the inputs', then the layers'). Worked out by position, not by name: a step
-    frees the tensors whose last consumer it is."""
-    names = _tensor_names(net)
+def _live_bytes(net: Network, names: list[str], tensor_bytes: list[int]) -> list[int]:
+    """The bytes alive at each step of `live_timeline`, from each tensor's name and bytes in
+    run order (`_tensor_names`). Worked out by position, not by name: a step frees the
+    tensors whose last consumer it is."""
     position = dict(zip(names, count()))
     last_use = [-1] * len(names)  # each tensor's last consumer (the last one visited wins)
     for step, node in enumerate(net.nodes, len(net.input_names)):
@@ -180,7 +180,8 @@ def memory_totals_of(
     activations = sum(layer_bytes)
     inputs = [int(tensor_size(shape, options)[1]) for shape in net.inputs.values()]
     input_bytes = sum(inputs)
-    peak, peak_layer = _peak(_tensor_names(net), _live_bytes(net, [*inputs, *layer_bytes]))
+    names = _tensor_names(net)
+    peak, peak_layer = _peak(names, _live_bytes(net, names, [*inputs, *layer_bytes]))
     param_bytes = params * per_value
     buffer_bytes = buffers * per_value
     gradients = trainable_params * per_value
