@@ -45,6 +45,7 @@ MAX_EXPRESSION = 1_000  # characters inside one `$(...)`
 # work all the expressions of one spec may do, in steps of about 0.3 µs: AST nodes evaluated,
 # characters parsed, built or scanned for `$`; repeats and aliases multiply one expression
 MAX_WORK = 2_000_000
+SCANNED_FREE = 4_096  # a text this long or longer costs work to scan for `$`
 
 # `$name` or `$(expression)`; an expression may not contain parentheses-free `)`
 REFERENCE = re.compile(r"\$(?:([A-Za-z_]\w*)|\(((?:[^()]|\([^()]*\))*)\))")
@@ -222,8 +223,8 @@ def substitute(value: Any, names: Mapping[str, Any], budget: Budget) -> Any:
         return [substitute(v, names, budget) for v in value]
     if not isinstance(value, str):
         return value
-    if len(value) >= 4096:  # the scan for `$` (an alias may reuse a long text)
-        budget.spend(len(value) // 4096)
+    if len(value) >= SCANNED_FREE:  # the scan for `$` (an alias may reuse a long text)
+        budget.spend(len(value) // SCANNED_FREE)
     if "$" not in value:
         return value
     whole, pieces = budget.template(value)

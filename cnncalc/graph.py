@@ -17,9 +17,12 @@ from typing import TypeVar
 from cnncalc.errors import LayerError, SourcePos, SpecError
 from cnncalc.fields import MAX_SIZE
 from cnncalc.layers import Op, Shape, fmt_shape
+from cnncalc.yamlnodes import Packed, unpack
 
 INPUT = "input"
 T = TypeVar("T")
+# where field `name` (`kernel`, `from`, ...) of a layer is written, for an error about it
+FieldPos = Callable[["Node", str], SourcePos]
 
 
 # Not frozen, though never changed after it is made: a frozen dataclass's __init__ costs 4×
@@ -30,15 +33,16 @@ class Node:
     op: Op
     inputs: tuple[str, ...]
     trainable: bool
-    pos: SourcePos
+    # where the layer is written: a SourcePos, or packed in `file` as the YAML reader keeps
+    # it (see yamlnodes), made a SourcePos only when `pos` is read (for errors and notes)
+    at: Packed
     functional: bool = False  # PyTorch applies it as F.* rather than a module (ptflops counts)
-    # where each field of the layer is written, so errors can point at the value at fault
-    field_pos: Mapping[str, SourcePos] = field(default_factory=dict, repr=False, compare=False)
     unused: bool = False  # marked `unused: true`: the end of a branch no output needs
+    file: str = field(default="", repr=False, compare=False)  # the spec `at` is packed in
 
-    def pos_of(self, name: str | None) -> SourcePos:
-        """The position of field `name` (`kernel`, `from`, ...), or of the layer."""
-        return self.field_pos.get(name, self.pos) if name else self.pos
+    @property
+    def pos(self) -> SourcePos:
+        return unpack(self.file, self.at)
 
     @property
     def kind(self) -> str:
@@ -55,10 +59,9 @@ class Network:
     output_names: tuple[str, ...] = ()  # () means the last layer
     unused: tuple[str, ...] = ()  # layers left out: marked `unused`, or feeding only those
     # layers that compute alike (one op object on equal input shapes) share a class: its
-    # index for each node, and each class's input shapes. A long network repeats a few
-    # layers on a few shapes, so a pass works out each class once (see `per_layer`).
+    # index for each node. A long network repeats a few layers on a few shapes, so a pass
+    # works out each class once (see `per_layer`).
     classes: Mapping[str, int] = field(kw_only=True, repr=False, compare=False)
-    class_inputs: Sequence[list[Shape]] = field(kw_only=True, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -84,8 +87,8 @@ class Network:
         return {index: first[index] for index in sorted(first)}
 
     def input_shapes(self, node: Node) -> list[Shape]:
-        """The shapes `node` takes (one list per class of layers, shared: do not change it)."""
-        return self.class_inputs[self.classes[node.name]]
+        """The shapes `node` takes."""
+        return list(map(self.shapes.__getitem__, node.inputs))
 
     @property
     def inputs(self) -> dict[str, Shape]:
@@ -109,6 +112,33 @@ class Network:
         return self.node(self.output_names[0]) if self.output_names else self.nodes[-1]
 
 
+class ClassTable(Mapping[str, int]):
+    """Each layer's class by name (`Network.classes`), made into a dict when first read: the
+    passes walk `Network.layer_classes` instead, and 100,000 names take ~25 ms to index."""
+
+    __slots__ = ("_nodes", "_order", "_table")
+
+    def __init__(self, nodes: Sequence[Node], order: Sequence[int]) -> None:
+        self._nodes = nodes
+        self._order = order
+        self._table: dict[str, int] | None = None
+
+    def _dict(self) -> dict[str, int]:
+        if self._table is None:
+            names = map(attrgetter("name"), self._nodes)
+            self._table = dict(zip(names, self._order, strict=True))
+        return self._table
+
+    def __getitem__(self, name: str) -> int:
+        return self._dict()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
 def _describe_inputs(node: Node, shapes: Mapping[str, Shape]) -> str:
     if len(node.inputs) == 1:
         return f" (from {node.inputs[0]})"
@@ -121,41 +151,50 @@ def build_network(
     nodes: list[Node],
     outputs: tuple[str, ...] = (),
     input_pos: Mapping[str, SourcePos] | None = None,
+    field_pos: FieldPos | None = None,
 ) -> Network:
     """Check arity, infer every output shape and drop the layers marked `unused`; errors
-    point at the offending layer. `inputs` is one shape (the input is called `input`) or
-    each input's name → shape; `outputs` () means the last layer."""
+    point at the offending layer, or at the field at fault when `field_pos` tells where it
+    is written. `inputs` is one shape (the input is called `input`) or each input's name →
+    shape; `outputs` () means the last layer."""
+    where = field_pos or _layer_pos
     if not isinstance(inputs, Mapping):
         inputs = {INPUT: tuple(inputs)}
     shapes: dict[str, Shape] = dict(inputs)
     shape_of = shapes.__getitem__
     # a long network repeats a few layers on a few shapes: a class (one op object on equal
     # input shapes; equal ops are one object, see spec.expand) is worked out and checked once
-    known: dict[tuple[int, tuple[Shape, ...]], int] = {}
-    classes: dict[str, int] = {}
-    class_inputs: list[list[Shape]] = []
+    known: dict[tuple[int, Shape | tuple[Shape, ...]], int] = {}
+    order: list[int] = []  # each node's class
     class_outputs: list[Shape] = []
     for node in nodes:
-        names = node.inputs  # one, nearly always
-        given = (shape_of(names[0]),) if len(names) == 1 else tuple(map(shape_of, names))
+        names = node.inputs
+        # one input, nearly always: the key holds its shape itself (a tuple of ints, so never
+        # equal to the tuple of shapes of several)
+        given: Shape | tuple[Shape, ...] = (
+            shape_of(names[0]) if len(names) == 1 else tuple(map(shape_of, names))
+        )
         key = (id(node.op), given)
         index = known.get(key)
         if index is None:
-            taken = list(given)
-            output = _output_shape(node, taken, shapes)
+            output = _output_shape(node, list(map(shape_of, names)), shapes, where)
             index = known[key] = len(class_outputs)
-            class_inputs.append(taken)
             class_outputs.append(output)
-        classes[node.name] = index
+        order.append(index)
         shapes[node.name] = class_outputs[index]
     if not nodes:
         raise SpecError("the network has no layers", None)
     strict = bool(outputs) or list(inputs) != [INPUT]
-    kept, unused = _reachable(nodes, outputs, list(inputs), input_pos or {}, strict)
-    for dropped in unused:
-        del shapes[dropped], classes[dropped]
+    kept, unused = _reachable(nodes, outputs, list(inputs), input_pos or {}, strict, where)
+    if unused:
+        dropped = set(unused)
+        order = [
+            index for node, index in zip(nodes, order, strict=True) if node.name not in dropped
+        ]
+        for name in unused:
+            del shapes[name]
     first = next(iter(inputs.values()))
-    return Network(
+    net = Network(
         name,
         first,
         kept,
@@ -163,12 +202,19 @@ def build_network(
         tuple(inputs),
         tuple(outputs),
         unused,
-        classes=classes,
-        class_inputs=class_inputs,
+        classes=ClassTable(kept, order),
     )
+    vars(net)["layer_classes"] = order  # known already: filled in as the cached property would
+    return net
 
 
-def _output_shape(node: Node, given: list[Shape], shapes: Mapping[str, Shape]) -> Shape:
+def _layer_pos(node: Node, name: str) -> SourcePos:
+    return node.pos
+
+
+def _output_shape(
+    node: Node, given: list[Shape], shapes: Mapping[str, Shape], where: FieldPos
+) -> Shape:
     """`node`'s output shape on the input shapes `given`, checked: arity, the layer's own
     rule, a positive size within 2^63 − 1; errors point at the layer."""
     op = node.op
@@ -177,12 +223,12 @@ def _output_shape(node: Node, given: list[Shape], shapes: Mapping[str, Shape]) -
         if op.max_inputs == 1:
             raise SpecError(
                 f"layer {node.name}: {op.kind} takes one input, got {n}",
-                node.pos_of("from"),
+                where(node, "from"),
                 "name one layer in `from`, or merge the inputs first (add, concat)",
             )
         raise SpecError(
             f"layer {node.name}: {op.kind} needs at least {op.min_inputs} inputs, got {n}",
-            node.pos_of("from"),
+            where(node, "from"),
             f"list them: `{op.kind}: {{from: [a, b]}}`",
         )
     try:
@@ -192,7 +238,8 @@ def _output_shape(node: Node, given: list[Shape], shapes: Mapping[str, Shape]) -
         message = f"layer {node.name}: {exc.message}"
         if exc.field == "from":  # the inputs are at fault: say which they are
             message += _describe_inputs(node, shapes)
-        raise SpecError(message, node.pos_of(exc.field), exc.hint) from None
+        at = where(node, exc.field) if exc.field else node.pos
+        raise SpecError(message, at, exc.hint) from None
     if any(d <= 0 for d in output):
         raise SpecError(
             f"layer {node.name}: output size {fmt_shape(output)} is not positive", node.pos
@@ -213,6 +260,7 @@ def _reachable(
     input_names: list[str],
     input_pos: Mapping[str, SourcePos],
     strict: bool,
+    where: FieldPos,
 ) -> tuple[tuple[Node, ...], tuple[str, ...]]:
     """(the layers an output needs, the names of those left out). In a `strict` network (one
     that names its inputs or lists its outputs) a layer no output needs is an error unless
@@ -240,7 +288,7 @@ def _reachable(
         if node.unused and node.name in needed:
             raise SpecError(
                 f"layer {node.name} is marked `unused` but an output needs it",
-                node.pos_of("unused"),
+                where(node, "unused"),
                 "remove `unused: true`",
             )
         if node.unused or node.name in marked:
@@ -286,12 +334,9 @@ def per_layer_and_flag(
     net: Network, work: Callable[[Node], T], flag: Callable[[Node], bool]
 ) -> list[T]:
     """`per_layer` for a rule that also reads one flag of the layer (`trainable`,
-    `functional`): worked out once per class and flag."""
-    done: dict[tuple[int, bool], T] = {}
-    results = []
-    for node, index in zip(net.nodes, net.layer_classes, strict=True):
-        key = (index, flag(node))
-        if key not in done:
-            done[key] = work(node)
-        results.append(done[key])
-    return results
+    `functional`): worked out once per class and flag, on the first layer of each, in the
+    order they first appear."""
+    keys = list(zip(net.layer_classes, map(flag, net.nodes), strict=True))
+    first = dict(zip(reversed(keys), reversed(net.nodes), strict=True))  # the earliest wins
+    done = {key: work(first[key]) for key in dict.fromkeys(keys)}
+    return list(map(done.__getitem__, keys))

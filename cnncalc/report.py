@@ -360,8 +360,7 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
     shapes = per_layer(net, lambda node: net.shapes[node.name])
     later = repeat(Later(net))
     rows = tuple(map(LayerReport, net.nodes, counts, multiplies, sizes, shapes, later))
-    layer_bytes = map(attrgetter("activation_bytes"), sizes)
-    activations = dict(zip(map(attrgetter("name"), net.nodes), layer_bytes, strict=True))
+    layer_bytes = list(map(attrgetter("activation_bytes"), sizes))
     totals = ParamCount(*(sum(map(attrgetter(name), counts)) for name in PARAM_FIELDS))
     return Report(
         net,
@@ -371,7 +370,7 @@ def analyze(net: Network, convention: str = "macs", memory: MemoryOptions | None
         sum(map(attrgetter("flops"), multiplies)),
         convention,
         memory_totals_of(
-            net, activations, totals.params, totals.trainable_params, totals.buffers, memory
+            net, layer_bytes, totals.params, totals.trainable_params, totals.buffers, memory
         ),
         (*unseen_pixels(net), *flattened_signal(net)),
     )

@@ -75,6 +75,33 @@ def test_ops_written_differently_are_never_one_class():
     assert net.classes["p"] != net.classes["n"]
 
 
+def test_a_value_equal_to_an_earlier_one_but_of_another_type_is_checked_again():
+    # true == 1 in Python, but `filters: true` is refused, even after `filters: 1`
+    with pytest.raises(SpecError) as err:
+        cnncalc.load(
+            "input: [4, 4, 2]\nlayers:\n"
+            "  - conv: {filters: 1, kernel: 1}\n"
+            "  - conv: {filters: true, kernel: 1}\n"
+        )
+    assert err.value.pos is not None and (err.value.pos.line, err.value.pos.col) == (4, 21)
+    assert "filters" in err.value.message
+
+
+def test_entries_written_alike_share_one_op_however_they_are_written():
+    # the same fields in another order, an alias, or an expression giving the same value
+    net = cnncalc.load(
+        "input: [8, 8, 4]\n"
+        "blocks:\n  b: {args: {k: 1}, layers: [{conv: {filters: 4, kernel: $k}}]}\n"
+        "layers:\n"
+        "  - conv: {name: a, filters: 4, kernel: 1}\n"
+        "  - conv: {name: c, kernel: 1, filters: 4}\n"
+        "  - Conv2d: {name: d, out_channels: 4, kernel_size: 1}\n"
+        "  - b: {name: e}\n"
+    )
+    ops = [node.op for node in net.nodes]
+    assert all(op is ops[0] for op in ops), ops
+
+
 def _expected_row(row: cnncalc.LayerReport, extent: tuple[int, ...]) -> dict[str, object]:
     """A row's JSON form built field by field, sharing nothing."""
     rf = row.rf

@@ -10,7 +10,7 @@ context, in-place tricks, recomputation) are not included.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, count
 from operator import attrgetter, sub
 
 from cnncalc.errors import SpecError
@@ -114,32 +114,45 @@ def live_timeline(net: Network, sizes: dict[str, int]) -> list[tuple[str, int]]:
 
     The network's outputs stay alive to the end, as do layers nobody consumes.
     """
-    return list(zip(*_live_bytes(net, sizes), strict=True))
+    names = _tensor_names(net)
+    live = _live_bytes(net, names, list(map(sizes.__getitem__, names)))
+    return list(zip(names, live, strict=True))
 
 
 def inference_peak(net: Network, sizes: dict[str, int]) -> tuple[int, str]:
     """(bytes, layer) of the largest live set (the first, on a tie)."""
-    names, live = _live_bytes(net, sizes)
+    names = _tensor_names(net)
+    return _peak(names, _live_bytes(net, names, list(map(sizes.__getitem__, names))))
+
+
+def _peak(names: list[str], live: list[int]) -> tuple[int, str]:
     peak = max(live)
     return peak, names[live.index(peak)]
 
 
-def _live_bytes(net: Network, sizes: dict[str, int]) -> tuple[list[str], list[int]]:
-    """`live_timeline` as two lists: the inputs' and layers' names, and the bytes alive."""
-    nodes = net.nodes
-    # each tensor's last consumer (visited in order, so the last one wins)
-    last_use = {name: index for index, node in enumerate(nodes) for name in node.inputs}
+def _tensor_names(net: Network) -> list[str]:
+    """The inputs' and the layers' names, in run order."""
+    return [*net.input_names, *map(attrgetter("name"), net.nodes)]
+
+
+def _live_bytes(net: Network, names: list[str], tensor_bytes: list[int]) -> list[int]:
+    """The bytes alive at each step of `live_timeline`, from each tensor's name and bytes in
+    run order (`_tensor_names`). Worked out by position, not by name: a step frees the
+    tensors whose last consumer it is."""
+    position = dict(zip(names, count()))
+    last_use = [-1] * len(names)  # each tensor's last consumer (the last one visited wins)
+    for step, node in enumerate(net.nodes, len(net.input_names)):
+        for name in node.inputs:
+            last_use[position[name]] = step
     for name in net.outputs:  # an output read by later layers is still returned
-        last_use.pop(name, None)
-    freed = [0] * len(nodes)  # bytes freed after the layer at each index
-    for name, index in last_use.items():
-        freed[index] += sizes[name]
-    # what each step adds to the live bytes: its tensor, less what the layer before it freed
+        last_use[position[name]] = -1
+    freed = [0] * len(names)  # bytes freed after each step
+    for tensor, step in enumerate(last_use):
+        if step >= 0:
+            freed[step] += tensor_bytes[tensor]
+    # what each step adds to the live bytes: its tensor, less what the step before it freed
     # (the inputs are alive together from the start; a layer's inputs and output while it runs)
-    names = [*net.input_names, *map(attrgetter("name"), nodes)]
-    before = [0] * (len(net.input_names) + 1) + freed[:-1]
-    added = map(sub, map(sizes.__getitem__, names), before)
-    return names, list(accumulate(added))
+    return list(accumulate(map(sub, tensor_bytes, [0, *freed[:-1]])))
 
 
 def memory_totals(
@@ -150,27 +163,25 @@ def memory_totals(
     buffers: int,
     options: MemoryOptions,
 ) -> MemoryTotals:
-    layer_bytes = map(attrgetter("activation_bytes"), per_layer.values())
-    sizes = dict(zip(per_layer, layer_bytes, strict=True))
-    return memory_totals_of(net, sizes, params, trainable_params, buffers, options)
+    layer_bytes = list(map(attrgetter("activation_bytes"), per_layer.values()))
+    return memory_totals_of(net, layer_bytes, params, trainable_params, buffers, options)
 
 
 def memory_totals_of(
     net: Network,
-    sizes: dict[str, int],
+    layer_bytes: list[int],
     params: int,
     trainable_params: int,
     buffers: int,
     options: MemoryOptions,
 ) -> MemoryTotals:
-    """`memory_totals` from each layer's activation bytes by name (`sizes`, which gets each
-    input's too)."""
+    """`memory_totals` from each layer's activation bytes, in the network's order."""
     per_value = options.bytes_per_value
-    activations = sum(sizes.values())
-    for name, shape in net.inputs.items():
-        sizes[name] = int(tensor_size(shape, options)[1])
-    input_bytes = sum(sizes[name] for name in net.input_names)
-    peak, peak_layer = inference_peak(net, sizes)
+    activations = sum(layer_bytes)
+    inputs = [int(tensor_size(shape, options)[1]) for shape in net.inputs.values()]
+    input_bytes = sum(inputs)
+    names = _tensor_names(net)
+    peak, peak_layer = _peak(names, _live_bytes(net, names, [*inputs, *layer_bytes]))
     param_bytes = params * per_value
     buffer_bytes = buffers * per_value
     gradients = trainable_params * per_value

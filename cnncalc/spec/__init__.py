@@ -95,7 +95,7 @@ def from_document(
             "list them: `layers: [{conv: {filters: 8, kernel: 3}}, relu]`",
         )
     outputs = parse_outputs(doc, expander, scope)
-    return build_network(name, inputs, expander.nodes, outputs, input_pos)
+    return build_network(name, inputs, expander.nodes, outputs, input_pos, expander.field_pos)
 
 
 def from_shorthand(text: str, input_shape: InputOverride | None) -> Network:

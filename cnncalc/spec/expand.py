@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container
 from dataclasses import replace
 from typing import Any
 
@@ -17,23 +17,26 @@ from cnncalc.spec.blocks import Block
 from cnncalc.spec.layer import (
     ACTIVATION_FIELD,
     COMMON_FIELDS,
+    PLAIN_TYPES,
+    EntryKeys,
     activation_kind,
     check_bare_kind,
     kind_words,
+    left_alone,
     make_op,
     split_expression_hint,
     suggest,
-    written_fields,
 )
 from cnncalc.spec.names import (
     MAX_LAYERS,
     Names,
     Scope,
+    check_layer_name,
     too_many,
-    written_name,
+    written_names,
 )
 from cnncalc.spec.split import SPLIT_KINDS, expand_split, refuse_split
-from cnncalc.yamlnodes import YList, YMap
+from cnncalc.yamlnodes import Packed, YList, YMap, unpack
 
 TOP_KEYS = (
     "name",
@@ -61,11 +64,30 @@ class Expander(Names):
     ) -> None:
         super().__init__(blocks, file, inputs)
         self.nodes: list[Node] = []
+        self.node_fields: list[YMap | None] = []  # each node's entry fields, for `field_pos`
         self.budget = Budget()  # the work all `$` expressions of the spec may do
         self.ops: dict[str, Op] = {}  # ops written alike as one object: a net repeats a few
-        self.made: dict[tuple[str, str], Op] = {}  # kind and values as written → its op
-        # kind and keys as written → each field's key, and whether one is an alias
-        self.written: dict[tuple[str, ...], tuple[dict[str, str], bool]] = {}
+        self.made: dict[tuple[str, str], Op] = {}  # kind and the repr of values → its op
+        # an entry's keys, and its values as written (with their types) → its op
+        self.plain_ops: dict[tuple[EntryKeys, tuple[Any, ...], tuple[type, ...]], Op] = {}
+        self.entry_keys: dict[tuple[str, ...], EntryKeys] = {}  # kind and keys as written
+        self.bare: dict[str, str] = {}  # entries that are a kind's name alone → the kind
+
+    def add_node(self, node: Node, fields: YMap | None = None) -> None:
+        self.nodes.append(node)
+        self.node_fields.append(fields)
+
+    def field_pos(self, node: Node, name: str) -> SourcePos:
+        """Where field `name` of `node` is written (`graph.FieldPos`), or the node: its key's
+        value, through the alias it is written as. Looked up for an error only."""
+        index = next(i for i, n in enumerate(self.nodes) if n is node)
+        fields = self.node_fields[index]
+        if fields is None:
+            return node.pos
+        known = self.entry_keys.get((node.kind, *fields))
+        key = known.fields.get(name, name) if known and known.fields else name
+        found: SourcePos = fields.value_pos.get(key, node.pos)
+        return found
 
     def _shared(self, op: Op) -> Op:
         """The op already made with the same kind and field values, or `op`. Keyed by the
@@ -78,18 +100,24 @@ class Expander(Names):
         if not isinstance(entries, YList):
             raise SpecError(f"`layers` must be a list, got {describe(entries)}", pos)
         scope.entries = entries
-        scope.written = {name for entry in entries if (name := written_name(entry)) is not None}
-        for index, (entry, entry_pos) in enumerate(zip(entries, entries.item_pos, strict=True)):
+        scope.written = written_names(entries)
+        # each entry's position as the reader packed it (a SourcePos is made only if needed)
+        packed = entries._item_at
+        for index, (entry, at) in enumerate(zip(entries, packed, strict=True)):
             scope.index = index
-            self.expand_entry(entry, scope, entry_pos)
+            self.expand_entry(entry, scope, at)
 
-    def expand_entry(self, entry: Any, scope: Scope, pos: SourcePos) -> None:
+    def expand_entry(self, entry: Any, scope: Scope, at: Packed) -> None:
         if type(entry) is YMap and len(entry) == 1:  # the common case first: `- conv: {...}`
             key = next(iter(entry))
             fields = entry[key]
             if type(fields) is YMap and type(key) is str and (kind := kind_named(key)):
-                self.add_layer(kind, fields, scope, pos)
+                self.add_layer(kind, fields, scope, at)
                 return
+        pos = unpack(self.file, at)
+        if type(entry) is str and (kind := self.bare.get(entry)):  # `- relu`, seen before
+            self.add_layer(kind, YMap(pos), scope, pos)
+            return
         if isinstance(entry, str):
             key, fields = entry.strip(), YMap(pos)
         elif isinstance(entry, YMap) and len(entry) == 1:
@@ -111,8 +139,10 @@ class Expander(Names):
             )
         kind = kind_named(key) if isinstance(key, str) else None
         if kind is not None:
-            if isinstance(entry, str) and looks_like_shorthand(key):
-                check_bare_kind(key, kind, pos)
+            if isinstance(entry, str):
+                if looks_like_shorthand(key):
+                    check_bare_kind(key, kind, pos)
+                self.bare[entry] = kind
             self.add_layer(kind, fields, scope, pos)
         elif key == "repeat":
             self.repeat(fields, scope, pos)
@@ -176,26 +206,26 @@ class Expander(Names):
         return value
 
     def _common(
-        self, fields: YMap, scope: Scope, default_name: str
-    ) -> tuple[str, bool, bool, list[str], SourcePos]:
-        """(full name, included, trainable, resolved inputs, position) of an entry."""
-        name = self._value(fields, "name", scope) if "name" in fields else default_name
-        if (
-            not isinstance(name, str)
-            or not name.strip()
-            or " " in name
-            or "," in name
-            or "\t" in name
-        ):
-            raise SpecError(
-                f"a layer name is text without spaces or commas, got {describe(name)}",
-                fields.pos_of("name"),
-            )
-        included = "when" not in fields or self._flag(fields, "when", scope, True)
+        self,
+        fields: YMap,
+        scope: Scope,
+        default_name: str,
+        present: Container[str] | None = None,
+    ) -> tuple[str, bool, bool, list[str]]:
+        """(full name, included, trainable, resolved inputs) of an entry. `present`: which
+        of COMMON_FIELDS it writes, when known (default: `fields` is asked)."""
+        if present is None:
+            present = fields
+        if "name" in present:
+            name = self._value(fields, "name", scope)
+            check_layer_name(name, fields)
+        else:
+            name = default_name
+        included = "when" not in present or self._flag(fields, "when", scope, True)
         trainable = scope.trainable and (
-            "trainable" not in fields or self._flag(fields, "trainable", scope, True)
+            "trainable" not in present or self._flag(fields, "trainable", scope, True)
         )
-        if "from" in fields:
+        if "from" in present:
             refs = self._value(fields, "from", scope)
             refs = refs if isinstance(refs, list) else [refs]
             if not refs:
@@ -207,41 +237,69 @@ class Expander(Names):
             if included and inputs[0] in self.splits:  # a skipped layer stands for its input
                 where = f"layer {scope.prefix}{name} has no `from`;"
                 refuse_split(self, inputs[0], fields.pos, where)
-        return scope.prefix + name, included, trainable, inputs, fields.pos
+        return scope.prefix + name, included, trainable, inputs
 
-    def add_layer(self, kind: str, fields: YMap, scope: Scope, pos: SourcePos) -> None:
-        default = self._default_name(fields, kind, scope)
-        full, included, trainable, inputs, _ = self._common(fields, scope, default)
-        self._claim(full, fields.packed_pos("name", pos))
+    def add_layer(self, kind: str, fields: YMap, scope: Scope, at: Packed) -> None:
+        """Add the layer of one entry, written at `at` (a SourcePos, or packed)."""
+        keys = (kind, *fields)
+        known = self.entry_keys.get(keys)
+        if known is None:
+            known = self.entry_keys[keys] = EntryKeys(fields)
+        present = known.present
+        named = "name" in present
+        default = "" if named else self._auto_name(kind, scope, scope.counters)
+        full, included, trainable, inputs = self._common(fields, scope, default, present)
+        self._claim(full, fields if named else at)
         if not included:
             self.alias[full] = inputs[0]
             scope.previous = inputs[0]
             return
-        keys = (kind, *fields)
-        known = self.written.get(keys)
-        if known is None:
-            written = written_fields(kind, fields, full, pos)
-            known = self.written[keys] = (written, list(written) != list(written.values()))
-        written, aliased = known
-        values = self._values(fields, written, scope)
-        # layers written alike make one op, without making it again (the repr tells 2 from
-        # 2.0, as `_shared` does)
-        op = self.made.get((kind, written_as := repr(values)))
-        if op is None:
-            op = self._shared(make_op(kind, values, written, fields, full, pos))
-            self.made[kind, written_as] = op
-        functional = "functional" in fields and self._flag(fields, "functional", scope, False)
-        unused = "unused" in fields and self._flag(fields, "unused", scope, False)
-        field_pos: Mapping[str, SourcePos] = fields.value_pos  # packed; no copy when
-        if aliased:  # no field has an alias
-            field_pos = {name: fields.pos_of(key) for name, key in written.items()}
-            field_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
-        self.nodes.append(
-            Node(full, op, tuple(inputs), trainable, pos, functional, field_pos, unused)
-        )
+        written = known.fields
+        if written is None:
+            written = known.check(kind, fields, full, unpack(self.file, at))
+        op = self._op(kind, fields, known, written, scope, full, at)
+        functional = "functional" in present and self._flag(fields, "functional", scope, False)
+        unused = "unused" in present and self._flag(fields, "unused", scope, False)
+        node = Node(full, op, tuple(inputs), trainable, at, functional, unused, self.file)
+        self.add_node(node, fields)
         scope.previous = full
-        if ACTIVATION_FIELD in fields:
+        if known.activation:
             self._add_activation(fields, scope, full)
+
+    def _op(
+        self,
+        kind: str,
+        fields: YMap,
+        known: EntryKeys,
+        written_as: dict[str, str],
+        scope: Scope,
+        full: str,
+        at: Packed,
+    ) -> Op:
+        """The op of a layer entry: layers written alike make one op, made once. An entry
+        whose values need no substitution is looked up by its values as written, with their
+        types (2 and 2.0, or 1 and true, are equal but make different ops); any other by
+        the repr of its values, as `_shared` does."""
+        if not known.keys:  # sets no field (`- relu`): one op for all
+            if known.op is None:
+                known.op = self._shared(make_op(kind, {}, {}, fields, full, unpack(self.file, at)))
+            return known.op
+        written = tuple(map(fields.__getitem__, known.keys))
+        types = tuple(map(type, written))
+        plain = PLAIN_TYPES.issuperset(types)
+        if plain:
+            op = self.plain_ops.get((known, written, types))
+            if op is not None:
+                return op
+        values = self._values(fields, written_as, scope)
+        op = self.made.get((kind, as_written := repr(values)))
+        if op is None:
+            pos = unpack(self.file, at)
+            op = self._shared(make_op(kind, values, written_as, fields, full, pos))
+            self.made[kind, as_written] = op
+        if plain and all(map(left_alone, written)):
+            self.plain_ops[known, written, types] = op
+        return op
 
     def _add_activation(self, fields: YMap, scope: Scope, full: str) -> None:
         """`activation: relu` (Keras): a relu layer `<name>.act` right after the layer; the
@@ -255,7 +313,7 @@ class Expander(Names):
         layer = self.nodes[-1]  # `unused` marks what the name stands for: the activation
         if layer.unused:
             self.nodes[-1] = replace(layer, unused=False)
-        self.nodes.append(Node(name, KINDS[kind](), (full,), True, pos, unused=layer.unused))
+        self.add_node(Node(name, KINDS[kind](), (full,), True, pos, unused=layer.unused))
         self.alias[full] = name
         scope.previous = name
 
@@ -269,7 +327,7 @@ class Expander(Names):
     ) -> None:
         # an instance of a repeat is named by the repeat and does not count as a call
         default = block.name if extra is not None else self._default_name(fields, block.name, scope)
-        full, included, trainable, inputs, _ = self._common(fields, scope, default)
+        full, included, trainable, inputs = self._common(fields, scope, default)
         self._claim(full, fields.packed_pos("name", pos))
         if not included:
             self.alias[full] = inputs[0]
@@ -389,7 +447,7 @@ class Expander(Names):
         base.update({k: fields[k] for k in COMMON_FIELDS if k in fields})
         base.value_pos.update({k: fields.pos_of(k) for k in COMMON_FIELDS if k in fields})
         default = self._default_name(base, block.name, scope)
-        full, included, _, inputs, _ = self._common(base, scope, default)
+        full, included, _, inputs = self._common(base, scope, default)
         self._claim(full, fields.packed_pos("name", pos))
         if not included:
             self.alias[full] = inputs[0]
@@ -397,9 +455,10 @@ class Expander(Names):
             return
         for i in range(times):
             call = YMap(args.pos)
-            call.update(args)
-            call.key_pos.update(args.key_pos)
-            call.value_pos.update(args.value_pos)
+            if args:
+                call.update(args)
+                call.key_pos.update(args.key_pos)
+                call.value_pos.update(args.value_pos)
             call["name"] = f"{full[len(scope.prefix) :]}.{i}"
             if i == 0 and "from" in fields:
                 call["from"] = fields["from"]

@@ -12,6 +12,7 @@ import functools
 from typing import Any
 
 from cnncalc.errors import LayerError, SourcePos, SpecError
+from cnncalc.expr import SCANNED_FREE
 from cnncalc.fields import describe
 from cnncalc.layers import KINDS, Op
 from cnncalc.layers.activation import Activation
@@ -76,6 +77,38 @@ def written_fields(kind: str, fields: YMap, full: str, pos: SourcePos) -> dict[s
             )
         written[name] = key
     return written
+
+
+PLAIN_TYPES = frozenset((int, str, bool, type(None)))  # values `substitute` may leave alone
+
+
+def left_alone(value: Any) -> bool:
+    """Whether `substitute` returns `value` as it is, without spending the budget."""
+    if type(value) is str:
+        return "$" not in value and len(value) < SCANNED_FREE
+    return not isinstance(value, list)
+
+
+class EntryKeys:
+    """What a layer entry's kind and keys tell, worked out once per distinct kind and key set
+    (a long network writes a few): which of COMMON_FIELDS it writes, and, once checked, each
+    field of the kind it sets → the key it is written as."""
+
+    __slots__ = ("activation", "fields", "keys", "op", "present")
+
+    def __init__(self, fields: YMap) -> None:
+        self.present = frozenset(fields.keys() & set(COMMON_FIELDS))
+        self.activation = ACTIVATION_FIELD in fields
+        self.fields: dict[str, str] | None = None  # not checked yet
+        self.keys: tuple[str, ...] = ()  # the keys `fields` are written as, in order
+        self.op: Op | None = None  # the op, for entries that set no field
+
+    def check(self, kind: str, fields: YMap, full: str, pos: SourcePos) -> dict[str, str]:
+        """Check the keys of the first entry written so (`written_fields`), and keep them."""
+        written = written_fields(kind, fields, full, pos)
+        self.keys = tuple(written.values())
+        self.fields = written
+        return written
 
 
 def make_op(

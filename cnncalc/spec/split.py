@@ -80,7 +80,7 @@ def expand_split(expander: Expander, kind: str, fields: YMap, scope: Scope, pos:
     key = given[0]
     value = expander._value(fields, key, scope)
     default = expander._default_name(fields, kind, scope)
-    full, included, trainable, inputs, _ = expander._common(fields, scope, default)
+    full, included, trainable, inputs = expander._common(fields, scope, default)
     expander._claim(full, fields.packed_pos("name", pos))
     if key == "sizes":
         sizes = _sizes(value, fields.pos_of(key))
@@ -97,7 +97,7 @@ def expand_split(expander: Expander, kind: str, fields: YMap, scope: Scope, pos:
         if not included:
             expander.alias[part] = inputs[0]
             continue
-        expander.nodes.append(Node(part, op, (inputs[0],), trainable, pos))
+        expander.add_node(Node(part, op, (inputs[0],), trainable, pos))
     if not included:
         expander.splits.pop(full)
         expander.alias[full] = inputs[0]
