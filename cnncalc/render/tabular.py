@@ -7,7 +7,7 @@ format shows the same numbers the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, starmap
@@ -202,11 +202,16 @@ class Tabular:
                 return '""'
             return '"' + cell.replace('"', '""') + '"' if _CSV_QUOTED.search(cell) else cell
 
+        def column(cells: tuple[str, ...], numeric: bool) -> Sequence[str]:
+            text = "".join(cells)  # a column without these characters is written as it is
+            if one or any(char in text for char in (MISSING, ",", '"', "\n")):
+                return _each_distinct(partial(field, numeric=numeric), cells)
+            return cells
+
         header = [field(c.header, False) for c in self.columns]
         by_column = list(zip(*self._all_rows(), strict=True)) or [()] * len(self.columns)
         fields = [
-            _each_distinct(partial(field, numeric=c.numeric), cells)
-            for c, cells in zip(self.columns, by_column, strict=True)
+            column(cells, c.numeric) for c, cells in zip(self.columns, by_column, strict=True)
         ]
         return "\n".join(map(",".join, [header, *zip(*fields, strict=True)])) + "\n"
 

@@ -46,15 +46,8 @@ def rf_cell(rf: ReceptiveField | None) -> str:
     return MISSING if rf is None else _size_over_stride([rf])[0]
 
 
-def _layers(report: Report) -> bool:
-    """Whether every row is one layer (none a folded block): its name, kind and inputs are
-    then its node's, read in C."""
-    blocks = list(map(attrgetter("block"), report.layers))
-    return blocks.count(None) == len(blocks)
-
-
 def _names(report: Report) -> list[str]:
-    if _layers(report):
+    if report.all_layers:
         return report.node_names
     return [row.name for row in report.layers]
 
@@ -62,7 +55,7 @@ def _names(report: Report) -> list[str]:
 def _inputs_cells(report: Report) -> list[str]:
     """`from` shown only where the graph is not a plain chain (built in C: 100,000 rows)."""
     rows = report.layers
-    if _layers(report):
+    if report.all_layers:
         inputs = list(map(attrgetter("node.inputs"), rows))
     else:
         inputs = [row.inputs for row in rows]
@@ -113,7 +106,7 @@ def _table(title: str, report: Report, columns: list[Col]) -> Tabular:
 
 
 def _base_columns(report: Report, kind_drop: int) -> list[Col]:
-    if _layers(report):
+    if report.all_layers:
         kinds = list(map(attrgetter("node.op.kind"), report.layers))
     else:
         kinds = [row.kind for row in report.layers]
@@ -124,9 +117,9 @@ def _base_columns(report: Report, kind_drop: int) -> list[Col]:
 
 
 def _input_shape_column(report: Report, drop: int) -> Col:
-    if _layers(report):  # a layer's input shapes: its class's list, shared
+    if report.all_layers:  # a layer's input shapes: its class's list, shared
         net = report.network
-        classes = map(net.classes.__getitem__, map(attrgetter("node.name"), report.layers))
+        classes = report.by_row(net.classes)
         shapes = _once(list(map(net.class_inputs.__getitem__, classes)), tuple)
     else:
         shapes = [row.input_shapes for row in report.layers]
@@ -308,13 +301,13 @@ def _window_cells(window: Window | None) -> tuple[str, str, str, str]:
 def _row_windows(report: Report) -> list[Window | None]:
     """Each row's window (None for a block's): one object per class of layers."""
     window_of, net = window_memo(), report.network
-    if not _layers(report):
+    if not report.all_layers:
         return [
             None if row.block else window_of(row.node.op, net.input_shapes(row.node))
             for row in report.layers
         ]
     nodes = list(map(attrgetter("node"), report.layers))
-    classes = list(map(net.classes.__getitem__, map(attrgetter("name"), nodes)))
+    classes = report.by_row(net.classes)
     first = dict(zip(classes, nodes, strict=True))  # a node of each class
     windows = {c: window_of(node.op, net.input_shapes(node)) for c, node in first.items()}
     return list(map(windows.__getitem__, classes))
