@@ -18,6 +18,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
@@ -91,6 +93,39 @@ def test_csv_reads_back():
     body = [[n, v.replace(",", "")] for n, v in table.rows]
     body[-1][1] = ""  # a missing value is an empty cell
     assert rows[1:] == [*body, ["Total", "1234"]]
+
+
+# characters that each format treats specially, the separators the renderers join cells with
+# internally, and line breaks
+_TRICKY = st.text(st.sampled_from(list('ab1_*|\\`<>[]&~$,"\n\r\x00\x01\u2028 —')), max_size=5)
+
+
+@given(st.lists(st.lists(_TRICKY, min_size=2, max_size=2), max_size=6), st.booleans())
+def test_csv_is_what_the_csv_module_writes(rows: list[list[str]], totals: bool) -> None:
+    # written a column at a time, yet field for field as csv.writer quotes it
+    table = Tabular("t", [Column('a, "b"'), Column("n", numeric=True)], rows=rows)
+    table.totals = ["Total", "1,2"] if totals else None
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerow(['a, "b"', "n"])
+    for name, value in [*rows, *([table.totals] if table.totals else [])]:
+        writer.writerow(
+            ["" if name == "—" else name, "" if value == "—" else value.replace(",", "")]
+        )
+    assert table.to_csv() == expected.getvalue()
+
+
+def test_csv_of_one_column_quotes_an_empty_row() -> None:
+    table = Tabular("t", [Column("a")], rows=[[""], ["x"]])
+    assert table.to_csv() == 'a\n""\nx\n'
+
+
+@given(st.lists(st.lists(_TRICKY, min_size=3, max_size=3), min_size=1, max_size=6))
+def test_markdown_rows_escape_each_cell_alone(rows: list[list[str]]) -> None:
+    # the whole table is escaped at once: the same as escaping each cell by itself
+    table = Tabular("t", [Column("a"), Column("b"), Column("c")], rows=rows)
+    lines = table.to_markdown().split("\n\n")[1].splitlines()[2:]
+    assert lines == ["| " + " | ".join(map(markdown_escape, row)) + " |" for row in rows]
 
 
 class _Cells(html.parser.HTMLParser):

@@ -34,13 +34,13 @@ def training_view(report: Report) -> Tabular:
     def column(header: str, part: str, drop: int = 0) -> Col:
         return Col(
             Column(header, True, drop=drop),
-            lambda r, i: num(getattr(training.layers[r.node.name], part)),
+            [num(getattr(training.layers[r.node.name], part)) for r in report.layers],
             num(getattr(totals, part)),
         )
 
     columns = [
-        *_base_columns(4),
-        _shape_column(3),
+        *_base_columns(report, 4),
+        _shape_column(report, 3),
         column("Forward", "forward"),
         column("Input grad", "input_grad", drop=2),
         column("Weight grad", "weight_grad", drop=2),

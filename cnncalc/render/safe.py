@@ -47,8 +47,11 @@ def visible(text: str) -> str:
 def visible_table(table: Tabular) -> Tabular:
     """A copy of `table` whose title, headers, cells, totals and notes are `visible` (its
     rows are `table`'s own when no cell needs an escape)."""
+    # printable cells are safe (a quick test in C); otherwise one scan of all the cells
     cells = chain.from_iterable(table.rows)
-    unsafe = _UNSAFE.search("".join(cells)) is not None  # one scan of all the cells
+    unsafe = not all(map(str.isprintable, cells)) and (
+        _UNSAFE.search("".join(chain.from_iterable(table.rows))) is not None
+    )
     return dataclasses.replace(
         table,
         title=visible(table.title),

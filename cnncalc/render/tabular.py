@@ -6,11 +6,10 @@ format shows the same numbers the same way.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain, starmap
 from operator import le
 from typing import TYPE_CHECKING
@@ -67,7 +66,12 @@ def latex_escape(text: str) -> str:
     return _LATEX_SPECIAL.sub(replace, text)
 
 
-_MD_SPECIAL = re.compile(r"[\\`*|<>\[\]&~$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MD_CHARS = "\\`*|<>[]&~$"  # escaped wherever they are
+_MD_UNDERSCORE = r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"  # escaped where it could be emphasis
+_MD_SPECIAL = re.compile(f"[{re.escape(_MD_CHARS)}]|{_MD_UNDERSCORE}")
+_MD_UNDERSCORE_RE = re.compile(_MD_UNDERSCORE)
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")  # what splitlines splits at
+_CSV_QUOTED = re.compile('[,"\n]')  # csv (QUOTE_MINIMAL, lineterminator "\n") quotes these
 _MD_BLOCK_START = re.compile(r"[#>+=-]|\d+(?=[.)])")
 
 
@@ -187,18 +191,29 @@ class Tabular:
 
     def to_csv(self) -> str:
         """RFC 4180 CSV with a header row; numbers without thousands separators, an empty cell
-        where a value is missing. The last row is the totals (first cell `Total`), if any."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([c.header for c in self.columns])
-        for row in self._all_rows():
-            writer.writerow(
-                [
-                    "" if cell == MISSING else cell.replace(",", "") if c.numeric else cell
-                    for cell, c in zip(row, self.columns, strict=True)
-                ]
-            )
-        return out.getvalue()
+        where a value is missing. The last row is the totals (first cell `Total`), if any.
+        Written as Python's `csv` module writes it (quoted only where a field holds `,`, `"`
+        or a line feed), a column at a time: each distinct cell is converted once."""
+        one = len(self.columns) == 1  # csv quotes a row of one empty field: `""`
+
+        def field(cell: str, numeric: bool) -> str:
+            cell = "" if cell == MISSING else cell.replace(",", "") if numeric else cell
+            if one and not cell:
+                return '""'
+            return '"' + cell.replace('"', '""') + '"' if _CSV_QUOTED.search(cell) else cell
+
+        def column(cells: tuple[str, ...], numeric: bool) -> Sequence[str]:
+            text = "".join(cells)  # a column without these characters is written as it is
+            if one or any(char in text for char in (MISSING, ",", '"', "\n")):
+                return _each_distinct(partial(field, numeric=numeric), cells)
+            return cells
+
+        header = [field(c.header, False) for c in self.columns]
+        by_column = list(zip(*self._all_rows(), strict=True)) or [()] * len(self.columns)
+        fields = [
+            column(cells, c.numeric) for c, cells in zip(self.columns, by_column, strict=True)
+        ]
+        return "\n".join(map(",".join, [header, *zip(*fields, strict=True)])) + "\n"
 
     def to_markdown(self) -> str:
         """A GitHub/CommonMark pipe table under its bold title, the notes as paragraphs."""
@@ -206,12 +221,11 @@ class Tabular:
             "| " + " | ".join(markdown_escape(c.header) for c in self.columns) + " |",
             "|" + "|".join("---:" if c.numeric else "---" for c in self.columns) + "|",
         ]
-        rows = self._all_rows()
-        escaped = _each_cell(markdown_escape, rows)
-        lines += ["| " + " | ".join(map(escaped.__getitem__, row)) + " |" for row in rows]
+        if self.rows:
+            lines.append(_markdown_rows(self.rows))
         if self.totals:  # the totals row in bold, so it reads as a footer
             cells = [f"**{markdown_escape(c)}**" if c else "" for c in self.totals]
-            lines[-1] = "| " + " | ".join(cells) + " |"
+            lines.append("| " + " | ".join(cells) + " |")
         title = f"**{markdown_escape(self.title)}**"
         notes = [markdown_escape(note, paragraph=True) for note in self.notes]
         return "\n\n".join([title, "\n".join(lines), *notes]) + "\n"
@@ -241,6 +255,33 @@ class Tabular:
 
     def _all_rows(self) -> list[list[str]]:
         return self.rows + ([self.totals] if self.totals else [])
+
+
+def _markdown_rows(rows: list[list[str]]) -> str:
+    """The rows' lines, `| a | b |`, their cells escaped as `markdown_escape` does, but over
+    the whole text at once: cells are joined with \\x00 and rows with \\x01 (neither a
+    special character nor a letter or digit, so each cell is escaped as if alone), and each
+    special character is one `str.replace` (a regex calling back per match is ~1 µs each).
+    Cells holding a separator or a line break go cell by cell."""
+    text = "\x01".join(map("\x00".join, rows))
+    if (
+        text.count("\x00") + text.count("\x01") != sum(map(len, rows)) - 1
+        or _LINE_BREAK.search(text) is not None
+    ):
+        escaped = _each_cell(markdown_escape, rows)
+        return "\n".join("| " + " | ".join(map(escaped.__getitem__, row)) + " |" for row in rows)
+    for char in _MD_CHARS:  # the backslash first: the others add backslashes
+        if char in text:
+            text = text.replace(char, "\\" + char)
+    if "_" in text:
+        text = _MD_UNDERSCORE_RE.sub(r"\\_", text)
+    return "| " + text.replace("\x00", " | ").replace("\x01", " |\n| ") + " |"
+
+
+def _each_distinct(convert: Callable[[str], str], cells: tuple[str, ...]) -> list[str]:
+    """`convert(cell)` for each cell, called once per distinct cell."""
+    made = {cell: convert(cell) for cell in set(cells)}
+    return list(map(made.__getitem__, cells))
 
 
 def _each_cell(escape: Callable[[str], str], rows: list[list[str]]) -> dict[str, str]:

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import (
+    add,
+    and_,
+    attrgetter,
+    countOf,
+    eq,
+    getitem,
+    is_,
+    itemgetter,
+    methodcaller,
+    not_,
+)
 from typing import TypeVar
 
 from cnncalc.graph import INPUT
 from cnncalc.layers import Shape, fmt_shape
 from cnncalc.layers.base import Window
 from cnncalc.passes.flops import CONVENTIONS
-from cnncalc.passes.receptive_field import ReceptiveField
+from cnncalc.passes.receptive_field import Pair, ReceptiveField
 from cnncalc.passes.window_cache import window_memo
 from cnncalc.render.safe import visible
 from cnncalc.render.tabular import MISSING, Column, Tabular
@@ -20,6 +32,7 @@ from cnncalc.report import LayerReport, Report
 from cnncalc.units import fmt_pair, human_bytes, num
 
 T = TypeVar("T")
+H = TypeVar("H", bound=Hashable)
 R = TypeVar("R")
 
 # a long network repeats a few shapes and fields: each is formatted once
@@ -30,16 +43,25 @@ _num_text = lru_cache(maxsize=4096)(num)
 
 def rf_cell(rf: ReceptiveField | None) -> str:
     """`212/32`: size over stride; `—` for flat outputs."""
-    if rf is None:
-        return MISSING
-    return f"{_pair_text(rf.size)}/{_pair_text(rf.stride)}"
+    return MISSING if rf is None else _size_over_stride([rf])[0]
 
 
-def _inputs_cell(report: Report, index: int) -> str:
-    """`from` shown only where the graph is not a plain chain."""
-    row = report.layers[index]
-    previous = report.layers[index - 1].name if index else "input"
-    return "" if row.inputs == (previous,) else ", ".join(row.inputs)
+def _names(report: Report) -> list[str]:
+    if report.all_layers:
+        return report.node_names
+    return [row.name for row in report.layers]
+
+
+def _inputs_cells(report: Report) -> list[str]:
+    """`from` shown only where the graph is not a plain chain (built in C: 100,000 rows)."""
+    rows = report.layers
+    if report.all_layers:
+        inputs = list(map(attrgetter("node.inputs"), rows))
+    else:
+        inputs = [row.inputs for row in rows]
+    previous = zip(["input", *_names(report)[:-1]])  # 1-tuples: (the row before's name,)
+    chain_like = map(eq, inputs, previous)
+    return list(map(getitem, zip(map(", ".join, inputs), repeat("")), chain_like))
 
 
 @lru_cache(maxsize=4096)  # a long network repeats a few counts
@@ -54,21 +76,26 @@ def _shapes_text(shapes: tuple[Shape, ...]) -> str:
 
 @dataclass(frozen=True)
 class Col:
-    """A column of a per-layer table: its header, how to show one row, and its total."""
+    """A column of a per-layer table: its header, every row's cell, and its total."""
 
     column: Column
-    cell: Callable[[LayerReport, int], str] | list[str]  # or every row's cell, made already
+    cells: list[str]
     total: str = ""
+
+
+def _each(report: Report, attribute: str, show: Callable[[H], str]) -> list[str]:
+    """`show` of each row's `attribute` (a dotted path to a count or a shape, read in C),
+    called once per distinct value: a long network repeats a few."""
+    values = list(map(attrgetter(attribute), report.layers))
+    made = {value: show(value) for value in set(values)}
+    return list(map(made.__getitem__, values))
 
 
 def _table(title: str, report: Report, columns: list[Col]) -> Tabular:
     table = Tabular(f"{report.name} — {title}", [c.column for c in columns])
-    rows, indices = report.layers, range(len(report.layers))
+    rows = report.layers
     # column by column: C loops
-    by_column = [
-        c.cell if isinstance(c.cell, list) else map(c.cell, rows, indices) for c in columns
-    ]
-    table.rows = list(map(list, zip(*by_column, strict=True)))
+    table.rows = list(map(list, zip(*(c.cells for c in columns), strict=True)))
     outputs = set(report.network.output_names)  # marked when the spec lists `outputs`
     if outputs and columns[0].column.name:
         for cells, row in zip(table.rows, rows, strict=True):
@@ -78,23 +105,39 @@ def _table(title: str, report: Report, columns: list[Col]) -> Tabular:
     return table
 
 
-def _base_columns(kind_drop: int) -> list[Col]:
+def _base_columns(report: Report, kind_drop: int) -> list[Col]:
+    if report.all_layers:
+        kinds = list(map(attrgetter("node.op.kind"), report.layers))
+    else:
+        kinds = [row.kind for row in report.layers]
     return [
-        Col(Column("Layer", name=True), lambda r, i: r.name, "Total"),
-        Col(Column("Kind", drop=kind_drop), lambda r, i: r.kind, ""),
+        Col(Column("Layer", name=True), _names(report), "Total"),
+        Col(Column("Kind", drop=kind_drop), kinds, ""),
     ]
 
 
-def _input_shape_column(drop: int) -> Col:
-    return Col(
-        Column("Input shape", wrap=True, drop=drop),
-        lambda r, i: _shapes_text(r.input_shapes),
-        "",
-    )
+def _input_shape_column(report: Report, drop: int) -> Col:
+    if report.all_layers:  # a layer's input shapes: its class's list, shared
+        net = report.network
+        classes = report.by_row(net.classes)
+        shapes = _once(list(map(net.class_inputs.__getitem__, classes)), tuple)
+    else:
+        shapes = [row.input_shapes for row in report.layers]
+    return Col(Column("Input shape", wrap=True, drop=drop), _once(shapes, _shapes_text), "")
 
 
-def _shape_column(drop: int) -> Col:
-    return Col(Column("Output shape", drop=drop), lambda r, i: _shape_text(r.output_shape), "")
+def _shape_column(report: Report, drop: int) -> Col:
+    cells = _each(report, "output_shape", _shape_text)
+    return Col(Column("Output shape", drop=drop), cells, "")
+
+
+def _count_column(report: Report, column: Column, count: str, total: str) -> Col:
+    """A count (`counts.params`, `memory.activation_bytes`, …) with thousands separators."""
+    return Col(column, _each(report, count, _num_text), total)
+
+
+def _share_column(report: Report, column: Column, count: str, whole: int) -> Col:
+    return Col(column, _each(report, count, partial(_share, whole=whole)))
 
 
 def _footer(report: Report) -> str:
@@ -131,62 +174,42 @@ def _multiplies(report: Report) -> str:
 
 def params_view(report: Report) -> Tabular:
     t = report.totals
-    columns = [*_base_columns(4), _input_shape_column(5), _shape_column(3)]
-    columns.append(
-        Col(Column("Params", True), lambda r, i: _num_text(r.counts.params), num(t.params))
-    )
-    columns.append(
-        Col(Column("Share", True, drop=2), lambda r, i: _share(r.counts.params, t.params), "")
-    )
+    columns = [
+        *_base_columns(report, 4),
+        _input_shape_column(report, 5),
+        _shape_column(report, 3),
+        _count_column(report, Column("Params", True), "counts.params", num(t.params)),
+        _share_column(report, Column("Share", True, drop=2), "counts.params", t.params),
+    ]
     if t.trainable_params != t.params:
+        trainable = Column("Trainable", True, drop=1)
         columns.append(
-            Col(
-                Column("Trainable", True, drop=1),
-                lambda r, i: _num_text(r.counts.trainable_params),
-                num(t.trainable_params),
-            )
+            _count_column(report, trainable, "counts.trainable_params", num(t.trainable_params))
         )
     if t.buffers:
-        columns.append(
-            Col(
-                Column("Buffers", True, drop=1),
-                lambda r, i: _num_text(r.counts.buffers),
-                num(t.buffers),
-            )
-        )
+        buffers = Column("Buffers", True, drop=1)
+        columns.append(_count_column(report, buffers, "counts.buffers", num(t.buffers)))
     table = _table("parameters", report, columns)
     table.notes.append(_footer(report))
     return table
 
 
 def _flops_columns(report: Report, drop: int = 0) -> list[Col]:
-    columns: list[Col] = [
-        Col(
-            Column("MACs", True, drop=drop),
-            lambda r, i: _num_text(r.multiplies.macs),
-            num(report.macs),
-        )
-    ]
+    macs = Column("MACs", True, drop=drop)
+    columns = [_count_column(report, macs, "multiplies.macs", num(report.macs))]
     if report.convention != "macs":
-        columns.append(
-            Col(
-                Column(f"FLOPs ({report.convention})", True, drop=drop),
-                lambda r, i: _num_text(r.multiplies.flops),
-                num(report.flops),
-            )
-        )
+        flops = Column(f"FLOPs ({report.convention})", True, drop=drop)
+        columns.append(_count_column(report, flops, "multiplies.flops", num(report.flops)))
     return columns
 
 
 def flops_view(report: Report) -> Tabular:
-    columns = [*_base_columns(4), _shape_column(3), *_flops_columns(report)]
-    columns.append(
-        Col(
-            Column("Share", True, drop=1),
-            lambda r, i: _share(r.multiplies.flops, report.flops),
-            "",
-        )
-    )
+    columns = [
+        *_base_columns(report, 4),
+        _shape_column(report, 3),
+        *_flops_columns(report),
+        _share_column(report, Column("Share", True, drop=1), "multiplies.flops", report.flops),
+    ]
     table = _table("multiply counts", report, columns)
     convention = CONVENTIONS[report.convention]
     table.notes += [
@@ -196,26 +219,71 @@ def flops_view(report: Report) -> Tabular:
     return table
 
 
-def _field_cells(rf: ReceptiveField | None, largest: float) -> tuple[str, str, str, str]:
-    """A field's RF size, RF stride, center and growth bar (`largest`: the largest size)."""
-    if rf is None:
-        return MISSING, MISSING, MISSING, ""
-    bar = "█" * max(1, round(10 * float(max(rf.size)) / largest)) if largest > 0 else ""
-    return _pair_text(rf.size), _pair_text(rf.stride), _pair_text(rf.center), bar
+def _pair_texts(pairs: list[Pair]) -> list[str]:
+    """`fmt_pair` of each pair; the common case (one int on every axis) checked in C, as a
+    100,000-layer chain has ~40,000 distinct fields."""
+    firsts = list(map(itemgetter(0), pairs))
+    texts = list(map(str, firsts))
+    ints = map(is_, map(type, firsts), repeat(int))
+    alike = map(eq, map(countOf, pairs, firsts), map(len, pairs))
+    for index in compress(range(len(pairs)), map(not_, map(and_, ints, alike))):
+        texts[index] = _pair_text(pairs[index])
+    return texts
 
 
-def _rf_note(seen: ReceptiveField | Shape, extent: tuple[int, ...]) -> str:
-    """A row's field, or where it has none, its output shape: a flat output sees everything;
-    a spatial one comes after an opaque layer."""
-    if not isinstance(seen, ReceptiveField):
-        return "whole input" if len(seen) != 3 else "unknown (opaque layer)"
-    rf = seen
-    notes = []
-    if rf.covers(extent):
-        notes.append("whole input")
-    if not rf.aligned:
-        notes.append("not aligned")
-    return ", ".join(notes)
+def _present(
+    fields: list[ReceptiveField | None], make: Callable[[list[ReceptiveField]], list[R]], none: R
+) -> list[R]:
+    """`make` of the fields that are not None, in their places; `none` elsewhere."""
+    made = iter(make([rf for rf in fields if rf is not None]))
+    return [none if rf is None else next(made) for rf in fields]
+
+
+def _size_over_stride(fields: list[ReceptiveField]) -> list[str]:
+    """`212/32` for each field: size over stride."""
+    sizes = _pair_texts(list(map(attrgetter("size"), fields)))
+    strides = _pair_texts(list(map(attrgetter("stride"), fields)))
+    return list(map("".join, zip(sizes, repeat("/"), strides)))
+
+
+def _field_cells(fields: list[ReceptiveField], largest: float) -> list[tuple[str, ...]]:
+    """Each field's RF size, RF stride, center and growth bar (`largest`: the largest size)."""
+    sizes = list(map(attrgetter("size"), fields))
+    bars = [
+        "█" * max(1, round(10 * float(size) / largest)) if largest > 0 else ""
+        for size in map(max, sizes)
+    ]
+    parts = map(
+        _pair_texts, (sizes, *(list(map(attrgetter(a), fields)) for a in ("stride", "center")))
+    )
+    return list(zip(*parts, bars, strict=True))
+
+
+def _rf_notes(seen: list[ReceptiveField | Shape], extent: tuple[int, ...]) -> list[str]:
+    """For each row's field, or where it has none, its output shape: a flat output sees
+    everything; a spatial one comes after an opaque layer."""
+    fields = [s for s in seen if isinstance(s, ReceptiveField)]
+    covers = map(ReceptiveField.covers, fields, repeat(extent))
+    aligned = map(attrgetter("aligned"), fields)
+    notes = iter([_FIELD_NOTES[c, a] for c, a in zip(covers, aligned, strict=True)])
+    return [
+        next(notes)
+        if isinstance(s, ReceptiveField)
+        else "whole input"
+        if len(s) != 3
+        else "unknown (opaque layer)"
+        for s in seen
+    ]
+
+
+# a flat output's RF size, stride, center and bar
+_NO_FIELD: tuple[str, ...] = (MISSING, MISSING, MISSING, "")
+_FIELD_NOTES = {  # (covers the input, aligned) → the Note
+    (True, True): "whole input",
+    (True, False): "whole input, not aligned",
+    (False, True): "",
+    (False, False): "not aligned",
+}
 
 
 def _window_cells(window: Window | None) -> tuple[str, str, str, str]:
@@ -233,10 +301,16 @@ def _window_cells(window: Window | None) -> tuple[str, str, str, str]:
 def _row_windows(report: Report) -> list[Window | None]:
     """Each row's window (None for a block's): one object per class of layers."""
     window_of, net = window_memo(), report.network
-    return [
-        None if row.block else window_of(row.node.op, net.input_shapes(row.node))
-        for row in report.layers
-    ]
+    if not report.all_layers:
+        return [
+            None if row.block else window_of(row.node.op, net.input_shapes(row.node))
+            for row in report.layers
+        ]
+    nodes = list(map(attrgetter("node"), report.layers))
+    classes = report.by_row(net.classes)
+    first = dict(zip(classes, nodes, strict=True))  # a node of each class
+    windows = {c: window_of(node.op, net.input_shapes(node)) for c, node in first.items()}
+    return list(map(windows.__getitem__, classes))
 
 
 def _split(cells: list[tuple[str, ...]], columns: list[Column]) -> list[Col]:
@@ -245,7 +319,7 @@ def _split(cells: list[tuple[str, ...]], columns: list[Column]) -> list[Col]:
 
 
 def rf_view(report: Report) -> Tabular:
-    fields = [r.rf for r in report.layers]  # five columns show each: looked up once
+    fields = report.row_fields()  # five columns show each: looked up once
     distinct = dict(zip(map(id, fields), fields, strict=True)).values()
     largest = max((float(max(rf.size)) for rf in distinct if rf is not None), default=0.0)
     extent = report.network.input_shape[:-1]
@@ -253,8 +327,8 @@ def rf_view(report: Report) -> Tabular:
     # the Note's subject: a row's field (shared by rows), or without one, its output shape
     seen = [r.output_shape if f is None else f for f, r in zip(fields, report.layers, strict=True)]
     columns = [
-        *_base_columns(7),
-        _shape_column(6),
+        *_base_columns(report, 7),
+        _shape_column(report, 6),
         *_split(
             _once(windows, _window_cells),
             [
@@ -265,7 +339,10 @@ def rf_view(report: Report) -> Tabular:
             ],
         ),
         *_split(
-            _once(fields, partial(_field_cells, largest=largest)),
+            _once_all(
+                fields,
+                partial(_present, make=partial(_field_cells, largest=largest), none=_NO_FIELD),
+            ),
             [
                 Column("RF size", True),
                 Column("RF stride", True, drop=1),
@@ -273,7 +350,7 @@ def rf_view(report: Report) -> Tabular:
                 Column("Growth", drop=8),
             ],
         ),
-        _shown_once(Column("Note", wrap=True, drop=2), seen, partial(_rf_note, extent=extent)),
+        Col(Column("Note", wrap=True, drop=2), _once_all(seen, partial(_rf_notes, extent=extent))),
     ]
     table = _table("receptive field", report, columns)
     table.totals = None
@@ -286,17 +363,17 @@ def rf_view(report: Report) -> Tabular:
 
 def memory_view(report: Report) -> Tabular:
     m = report.memory
+    elements = num(sum(r.memory.activation_elements for r in report.layers))
     columns = [
-        *_base_columns(4),
-        _shape_column(3),
-        Col(
-            Column("Activations", True, drop=1),
-            lambda r, i: _num_text(r.memory.activation_elements),
-            num(sum(r.memory.activation_elements for r in report.layers)),
+        *_base_columns(report, 4),
+        _shape_column(report, 3),
+        _count_column(
+            report, Column("Activations", True, drop=1), "memory.activation_elements", elements
         ),
-        Col(
+        _count_column(
+            report,
             Column(f"Bytes ({m.options.dtype})", True),
-            lambda r, i: _num_text(r.memory.activation_bytes),
+            "memory.activation_bytes",
             num(m.activation_bytes),
         ),
     ]
@@ -313,74 +390,73 @@ def memory_view(report: Report) -> Tabular:
     return table
 
 
-def _shown_once(column: Column, values: Sequence[T], show: Callable[[T], str]) -> Col:
-    """A column of `show(value)` for each row's value, worked out once per value object: rows
-    share them (a layer keeping its input's field, as an activation does; layers of one
-    class, their window)."""
-    return Col(column, _once(values, show))
-
-
 def _once(values: Sequence[T], show: Callable[[T], R]) -> list[R]:
-    """`show(value)` for each value, called once per object (by id: `values` keeps every
+    """`show(value)` for each value, called once per object: rows share them (a layer
+    keeping its input's field, as an activation does; layers of one class, their window)."""
+    return _once_all(values, partial(_mapped, show))
+
+
+def _mapped(show: Callable[[T], R], values: list[T]) -> list[R]:
+    return list(map(show, values))
+
+
+def _once_all(values: Sequence[T], show_all: Callable[[list[T]], list[R]]) -> list[R]:
+    """Each value's part of `show_all(the distinct objects)` (by id: `values` keeps every
     object alive); the rows themselves are walked in C."""
     ids = list(map(id, values))
-    made = {key: show(value) for key, value in dict(zip(ids, values, strict=True)).items()}
+    distinct = dict(zip(ids, values, strict=True))
+    made = dict(zip(distinct, show_all(list(distinct.values())), strict=True))
     return list(map(made.__getitem__, ids))
 
 
-def _summary_rf(rf: ReceptiveField | None, extent: tuple[int, ...]) -> str:
-    """`212/32`, with `*` when the field covers the whole input."""
-    return rf_cell(rf) + ("*" if rf is not None and rf.covers(extent) else "")
+def _summary_rf(fields: list[ReceptiveField], extent: tuple[int, ...]) -> list[str]:
+    """`212/32` for each field, with `*` where it covers the whole input."""
+    covers = map(ReceptiveField.covers, fields, repeat(extent))
+    stars = map(getitem, repeat(("", "*")), covers)
+    return list(map(add, _size_over_stride(fields), stars))
 
 
 def summary_view(report: Report, wide: bool = False) -> Tabular:
     t = report.totals
     extent = report.network.input_shape[:-1]
-    columns = _base_columns(6)
+    columns = _base_columns(report, 6)
     if wide:
         columns += [
-            Col(Column("From", wrap=True, drop=9), lambda r, i: _inputs_cell(report, i), ""),
-            _input_shape_column(8),
+            Col(Column("From", wrap=True, drop=9), _inputs_cells(report), ""),
+            _input_shape_column(report, 8),
         ]
     columns += [
-        _shape_column(4),
-        Col(Column("Params", True), lambda r, i: _num_text(r.counts.params), num(t.params)),
+        _shape_column(report, 4),
+        _count_column(report, Column("Params", True), "counts.params", num(t.params)),
     ]
     if wide:
         columns += [
-            Col(
-                Column("% params", True, drop=7),
-                lambda r, i: _share(r.counts.params, t.params),
-                "",
-            ),
-            Col(
+            _share_column(report, Column("% params", True, drop=7), "counts.params", t.params),
+            _count_column(
+                report,
                 Column("Trainable", True, drop=10),
-                lambda r, i: _num_text(r.counts.trainable_params),
+                "counts.trainable_params",
                 num(t.trainable_params),
             ),
-            Col(
-                Column("Buffers", True, drop=10),
-                lambda r, i: _num_text(r.counts.buffers),
-                num(t.buffers),
+            _count_column(
+                report, Column("Buffers", True, drop=10), "counts.buffers", num(t.buffers)
             ),
             *_flops_columns(report, drop=1),
-            Col(
-                Column("% MACs", True, drop=7),
-                lambda r, i: _share(r.multiplies.macs, report.macs),
-                "",
-            ),
+            _share_column(report, Column("% MACs", True, drop=7), "multiplies.macs", report.macs),
         ]
     else:
         columns += _flops_columns(report, drop=1)[-1:]
-    fields = [r.rf for r in report.layers]
-    columns.append(
-        _shown_once(Column("RF", True, drop=3), fields, partial(_summary_rf, extent=extent))
+    rf_cells = _once_all(
+        report.row_fields(),
+        partial(_present, make=partial(_summary_rf, extent=extent), none=MISSING),
     )
+    columns.append(Col(Column("RF", True, drop=3), rf_cells))
     if wide:
         columns.append(
-            Col(
+            _count_column(
+                report,
                 Column("Act. bytes", True, drop=5),
-                lambda r, i: _num_text(r.memory.activation_bytes),
+                "memory.activation_bytes",
                 num(report.memory.activation_bytes),
             )
         )
@@ -391,7 +467,7 @@ def summary_view(report: Report, wide: bool = False) -> Tabular:
         f"{_multiplies(report)} · param memory {human_bytes(m.param_bytes)} · inference peak "
         f"{human_bytes(m.inference_peak_bytes)} ({m.options.dtype}, batch {m.options.batch})",
     ]
-    if any(rf is not None and rf.covers(extent) for rf in set(fields)):
+    if any(map(methodcaller("endswith", "*"), rf_cells)):
         table.notes.append("RF size/stride in input pixels; * the field covers the whole input")
     return table
 
