@@ -30,6 +30,7 @@ from cnncalc.yamlflow import (
     FlowReader,
     NotSimple,
     column_of,
+    new_map,
 )
 from cnncalc.yamlnodes import COLUMNS, Layout, YList, YMap, entry
 from cnncalc.yamlrules import MAX_EVENTS, MAX_ITEMS, share
@@ -105,7 +106,7 @@ class _Reader(FlowReader):
         stopped, the last line read, and the mapping of the last line if `- key: value`
         (see `loose` in `document`)."""
         text, file, values = self.text, self.file, self.values
-        flat_value = self.flat_value
+        flat_value, flat_map = self.flat_value, self.flat_map
         column = column_of(seq) + 2  # of the value or key after `- `
         match = _item_line(column - 3).match
         add, add_at = seq.append, seq._item_at.append
@@ -123,20 +124,22 @@ class _Reader(FlowReader):
             key, token, flat_mapping, flat_list = found.groups()
             at = line * COLUMNS + column
             if key is None:
-                value = (
+                loose = None
+                add(
                     values[token]
                     if token is not None
                     else flat_value(None, flat_mapping, flat_list, at)
                 )
-                loose = None
-                add(value)
             else:
                 key, table = keyed.get(key) or self.item_table(keyed, key)
-                if token is not None:
+                if flat_mapping is not None:
+                    value = flat_map(flat_mapping, at + len(key) + 2)
+                elif token is not None:
                     value = values[token]
                 else:
-                    value = flat_value(None, flat_mapping, flat_list, at + len(key) + 2)
-                loose = YMap(at, file, table)
+                    value = self.flat_seq(flat_list, at + len(key) + 2)
+                loose = new_map(YMap)  # YMap(at, file, table), without its __init__ call
+                loose._pos, loose._file, loose._at = at, file, table
                 loose[key] = value
                 add(loose)
                 item_maps += 1

@@ -57,6 +57,10 @@ _QUOTED_IMPLICIT = (False, True)
 _ASKED = frozenset(RESOLVER.yaml_implicit_resolvers)
 _ALWAYS_ASK = None in _ASKED  # resolvers for any first character
 DEPTH = MAX_DEPTH // 2  # nesting this reader gives up at: specs need a few levels
+new_map = dict.__new__  # a YMap without its __init__: the reader sets its slots itself
+
+
+_Layout = tuple[tuple[str, ...], Layout, list[int], int]
 
 
 class NotSimple(Exception):
@@ -74,17 +78,16 @@ class _Values(dict[str, Any]):
 
     def __missing__(self, token: str) -> Any:
         tag = resolve_tag(token, _PLAIN) if _ALWAYS_ASK or token[0] in _ASKED else STR
-        if tag == STR:
-            value: Any = token
-            if len(token) <= SHARED_TEXT:
-                value = self.shared.get(token) or share(self.shared, token)
-        elif tag in SCALAR_TAGS:
+        value: Any = token
+        if tag != STR:
+            if tag not in SCALAR_TAGS:
+                raise NotSimple  # `=`, YAML 1.1's !!value
             try:
                 value = construct_checked(tag, token, "", 0)
             except SpecError:
                 raise NotSimple from None
-        else:
-            raise NotSimple  # `=`, YAML 1.1's !!value
+        elif len(token) <= SHARED_TEXT:
+            value = self.shared.get(token) or share(self.shared, token)
         if len(self) < SHARED:
             self[token] = value
         return value
@@ -98,8 +101,8 @@ class FlowReader:
         self.file = file
         self.shared: dict[str, str] = {}  # as `_build` shares keys and short text
         self.values = _Values(self.shared)
-        # a flat mapping's keys and value lengths → its keys, shared table and value offsets
-        self.layouts: dict[tuple[Any, ...], tuple[tuple[str, ...], Layout, list[int]]] = {}
+        self.value_of = self.values.__getitem__
+        self.layouts: dict[tuple[Any, ...], _Layout] = {}  # a flat mapping's shape → `layout`
         # libyaml's events: stream and document start and end, then a start and an end per
         # collection, an event per list item and two per key and value: 5 + collections +
         # items + 2 × keys in all, counted per collection when it is complete
@@ -130,7 +133,7 @@ class FlowReader:
         """The value a line holds at `at` (packed): a plain scalar `token`, or a flat flow
         mapping or sequence (the other two are None)."""
         if token is not None:
-            return self.values[token]
+            return self.value_of(token)
         if mapping is not None:
             return self.flat_map(mapping, at)
         assert seq is not None
@@ -139,46 +142,56 @@ class FlowReader:
     def flat_map(self, flat: str, at: int) -> YMap:
         """The flow mapping `flat` written at `at` (packed) that `_LINE` found flat."""
         inner = flat[1:-1]
-        if not inner:
-            self.events += 1
-            return YMap(at, self.file)
-        lists = "[" in inner
-        parts = _FLAT_PARTS.split(inner) if lists else inner.replace(": ", ", ").split(", ")
+        if not inner or "[" in inner:
+            return self.flat_map_with_lists(inner, at)
+        parts = inner.replace(": ", ", ").split(", ")
         tokens = parts[1::2]
         shape = (*parts[::2], *map(len, tokens))
-        layout = self.layouts.get(shape) or self.layout(parts, shape)
-        keys, table, offsets = layout
-        if lists:
-            items = [
-                self.flat_seq(token, at + offset) if token[0] == "[" else self.values[token]
-                for token, offset in zip(tokens, offsets, strict=True)
-            ]
-        else:
-            items = list(map(self.values.__getitem__, tokens))
-        value = YMap(at, self.file, table)
-        value.update(zip(keys, items, strict=True))
-        self.events += 1 + 2 * len(keys)
+        keys, table, _, events = self.layouts.get(shape) or self.layout(parts, shape)
+        value = new_map(YMap)  # YMap(at, self.file, table), without its __init__ call
+        value._pos, value._file, value._at = at, self.file, table
+        for key, item in zip(keys, map(self.value_of, tokens), strict=False):
+            value[key] = item
+        self.events += events
         return value
 
-    def layout(
-        self, parts: list[str], shape: tuple[Any, ...]
-    ) -> tuple[tuple[str, ...], Layout, list[int]]:
-        """The keys, the shared position table and the value offsets of the flat mappings
-        whose keys and values are `parts` (and the like: `shape`); remembered for the first
-        SHARED shapes."""
+    def flat_map_with_lists(self, inner: str, at: int) -> YMap:
+        """The flow mapping `{inner}` at `at` (packed) that `_LINE` found flat, empty or with
+        flat lists (`[a, b]`) among its values."""
+        value = YMap(at, self.file)
+        if not inner:
+            self.events += 1
+            return value
+        parts = _FLAT_PARTS.split(inner)
+        tokens = parts[1::2]
+        shape = (*parts[::2], *map(len, tokens))
+        keys, value._at, offsets, events = self.layouts.get(shape) or self.layout(parts, shape)
+        for key, token, offset in zip(keys, tokens, offsets, strict=True):
+            value[key] = (
+                self.flat_seq(token, at + offset) if token[0] == "[" else self.value_of(token)
+            )
+        self.events += events
+        return value
+
+    def layout(self, parts: list[str], shape: tuple[Any, ...]) -> _Layout:
+        """The keys, shared position table, value offsets and events of the flat mappings
+        whose keys and values are `parts`; remembered by `shape` (the keys and the length of
+        each value) for the first SHARED shapes."""
         keys = tuple(map(self.key, parts[::2]))
+        tokens = parts[1::2]
         table, offsets = Layout(), []
         column = 1  # of the first key, past `{`
-        for key, token in zip(keys, parts[1::2], strict=True):
+        for key, token in zip(keys, tokens, strict=True):
             if key in table:
                 raise NotSimple  # a duplicate key
             value_column = column + len(key) + 2
             table[key] = entry(0, column, value_column)
             offsets.append(value_column)
             column = value_column + len(token) + 2
+        layout = keys, table, offsets, 1 + 2 * len(keys)
         if len(self.layouts) < SHARED:
-            self.layouts[shape] = (keys, table, offsets)
-        return keys, table, offsets
+            self.layouts[shape] = layout
+        return layout
 
     def flat_seq(self, flat: str, at: int) -> YList:
         """The flow sequence `flat` written at `at` (packed) that `_LINE` found flat."""
@@ -186,7 +199,7 @@ class FlowReader:
         inner = flat[1:-1]
         if inner:
             tokens = inner.split(", ")
-            value.extend(map(self.values.__getitem__, tokens))
+            value.extend(map(self.value_of, tokens))
             table = value._item_at
             at += 1
             for token in tokens:
@@ -246,7 +259,7 @@ class FlowReader:
                     raise NotSimple
                 value = YMap(at, file) if opener == "{" else YList(at, file)
             elif plain is not None:
-                value = self.values[plain]
+                value = self.value_of(plain)
             else:
                 value = self.quoted(quoted)
             if top is not None:
