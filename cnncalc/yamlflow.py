@@ -57,7 +57,8 @@ _QUOTED_IMPLICIT = (False, True)
 _ASKED = frozenset(RESOLVER.yaml_implicit_resolvers)
 _ALWAYS_ASK = None in _ASKED  # resolvers for any first character
 DEPTH = MAX_DEPTH // 2  # nesting this reader gives up at: specs need a few levels
-new_map = dict.__new__  # a YMap without its __init__: the reader sets its slots itself
+# a YMap or YList without its __init__: the reader sets their slots itself
+new_map, new_list = dict.__new__, list.__new__
 
 
 _Layout = tuple[tuple[str, ...], Layout, list[int], int]
@@ -158,10 +159,11 @@ class FlowReader:
     def flat_map_with_lists(self, inner: str, at: int) -> YMap:
         """The flow mapping `{inner}` at `at` (packed) that `_LINE` found flat, empty or with
         flat lists (`[a, b]`) among its values."""
-        value = YMap(at, self.file)
         if not inner:
             self.events += 1
-            return value
+            return YMap(at, self.file)
+        value = new_map(YMap)  # YMap(at, self.file, table) below, without its __init__ call
+        value._pos, value._file = at, self.file
         parts = _FLAT_PARTS.split(inner)
         tokens = parts[1::2]
         shape = (*parts[::2], *map(len, tokens))
@@ -195,7 +197,8 @@ class FlowReader:
 
     def flat_seq(self, flat: str, at: int) -> YList:
         """The flow sequence `flat` written at `at` (packed) that `_LINE` found flat."""
-        value = YList(at, self.file)
+        value = new_list(YList)  # YList(at, self.file), without its __init__ call
+        value._pos, value._file, value._item_at = at, self.file, []
         inner = flat[1:-1]
         if inner:
             tokens = inner.split(", ")
