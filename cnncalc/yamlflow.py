@@ -44,8 +44,6 @@ QUOTED = r"\"[^\"\\\n]*\"|'[^'\n]*'"
 FLAT_SEQ = rf"\[(?:\]|{_FLOW_PLAIN}(?:, {_FLOW_PLAIN})*\])"
 _FLAT_VALUE = rf"(?:{_FLOW_PLAIN}|{FLAT_SEQ})"
 FLAT_MAP = rf"\{{(?:\}}|{NAME}: {_FLAT_VALUE}(?:, {NAME}: {_FLAT_VALUE})*\}})"
-# between a flat mapping's keys and values (a value holds no `: `, a list's items no `key: `)
-_FLAT_PARTS = re.compile(rf": |, (?={NAME}: )")
 
 # a token of a flow collection: opener, `,` or closer, `key: `, plain or quoted scalar
 _FLOW_TOKEN = re.compile(rf" *(?:([\[{{])|([,\]}}])|({NAME}): +|({_FLOW_PLAIN})|({QUOTED}))")
@@ -164,7 +162,11 @@ class FlowReader:
             return YMap(at, self.file)
         value = new_map(YMap)  # YMap(at, self.file, table) below, without its __init__ call
         value._pos, value._file = at, self.file
-        parts = _FLAT_PARTS.split(inner)
+        pieces = inner.split(": ")  # `key`, `value, key`, ..., `value`: a list holds no `: `
+        parts = [pieces[0]]
+        for piece in pieces[1:-1]:
+            parts += piece.rpartition(", ")[::2]  # a key holds no `, `
+        parts.append(pieces[-1])
         tokens = parts[1::2]
         shape = (*parts[::2], *map(len, tokens))
         keys, value._at, offsets, events = self.layouts.get(shape) or self.layout(parts, shape)
