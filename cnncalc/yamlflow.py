@@ -143,9 +143,14 @@ class FlowReader:
         inner = flat[1:-1]
         if not inner or "[" in inner:
             return self.flat_map_with_lists(inner, at)
-        parts = inner.replace(": ", ", ").split(", ")
-        tokens = parts[1::2]
-        shape = (*parts[::2], *map(len, tokens))
+        if ", " in inner:
+            parts = inner.replace(": ", ", ").split(", ")
+            tokens = parts[1::2]
+            shape = (*parts[::2], *map(len, tokens))
+        else:  # one key, the commonest: the same with less work
+            parts = inner.split(": ")
+            tokens = parts[1:]
+            shape = (parts[0], len(parts[1]))
         keys, table, _, events = self.layouts.get(shape) or self.layout(parts, shape)
         value = new_map(YMap)  # YMap(at, self.file, table), without its __init__ call
         value._pos, value._file, value._at = at, self.file, table
