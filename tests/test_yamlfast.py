@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from cnncalc import yamlfast
 from cnncalc.cli import app, normalize_argv
-from cnncalc.errors import SpecError
+from cnncalc.errors import SourcePos, SpecError
 from cnncalc.yamlfast import read_simple_yaml
 from cnncalc.yamlnodes import YList, YMap
 from cnncalc.yamlrules import MAX_EVENTS, MAX_ITEMS
@@ -254,6 +254,67 @@ def test_documents_of_the_usual_shapes_take_the_fast_path() -> None:
         "  none: ~\n"
     )
     assert check(text)
+
+
+# lines of a few shapes: what the shared tables of flat mappings (`yamlflow.layout`) are for
+ALIKE_KEYS = ["name", "filters", "from", "k"]
+ALIKE_VALUES = ["c0", "c1", "c12", "16", "3", "x y", "[a, b]", "[a]", "[]", "[c12, d]", "true"]
+
+
+def alike_line(c: Choices) -> list[str]:
+    """`- kind: {...}` (or `- {...}`), its values drawn so that shapes recur, sometimes with
+    a second key below that reopens the item's mapping."""
+    used = set[str]()
+    pairs = []
+    for _ in range(c.number(0, 3)):
+        name = str(c.pick(ALIKE_KEYS))
+        if name not in used:
+            used.add(name)
+            pairs.append(f"{name}: {c.pick(ALIKE_VALUES)}")
+    flat = "{" + ", ".join(pairs) + "}"
+    lines = [f"- {c.pick(['conv', 'relu', 'add'])}: {flat}" if c.chance(85) else f"- {flat}"]
+    if c.chance(10) and not lines[0].startswith("- {"):
+        lines.append(f"  more: {c.pick(ALIKE_VALUES)}")
+    return lines
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_flat_mappings_written_alike_read_as_libyaml_reads_them(data: st.DataObject) -> None:
+    choices = Choices(
+        lambda options: data.draw(st.sampled_from(options)),
+        lambda low, high: data.draw(st.integers(low, high)),
+    )
+    lines = ["layers:"]
+    for _ in range(choices.number(1, 12)):
+        lines += ["  " + line for line in alike_line(choices)]
+    assert check("\n".join(lines) + "\n")
+
+
+def test_flat_mappings_written_alike_share_one_position_table() -> None:
+    tree = read_simple_yaml(
+        "- conv: {name: a, filters: 16}\n- conv: {name: b, filters: 32}\n"
+        "- conv: {name: cc, filters: 32}\n",
+        "t.yaml",
+    )
+    assert tree is not None
+    first, second, third = (item["conv"] for item in tree)
+    assert first._at is second._at and third._at is not first._at  # `cc` is longer
+    assert tree[1]._at is tree[2]._at  # (the first item is read as the list opens)
+    assert second.pos_of("filters") == SourcePos("t.yaml", 2, 28)
+    assert third.pos_of("filters") == SourcePos("t.yaml", 3, 29)
+    assert tree[1].key_pos["conv"] == SourcePos("t.yaml", 2, 3)
+    assert tree[1].pos_of("conv") == second.pos == SourcePos("t.yaml", 2, 9)
+
+
+def test_characters_left_to_libyaml_are_found_in_ascii_and_other_text() -> None:
+    outside = {*range(0x00, 0x09 + 1), *range(0x0B, 0x1F + 1), *range(0x7F, 0x9F + 1)}
+    outside |= {0x2028, 0x2029, 0xD800, 0xDFFF, 0xFEFF, 0xFFFE, 0xFFFF}
+    for code in [*range(0x100), 0x2028, 0x2029, 0xD800, 0xDFFF, 0xFEFF, 0xFFFE, 0xFFFF, 0x3000]:
+        for text in (f"a: b{chr(code)}c\n", f"a: é{chr(code)}\n"):
+            assert (read_simple_yaml(text, "t.yaml") is None) >= (code in outside), hex(code)
+    assert read_simple_yaml("a: b\u3000c\n", "t.yaml") == {"a": "b\u3000c"}
+    assert read_simple_yaml("a: b~c\n", "t.yaml") == {"a": "b~c"}
 
 
 # continued plain scalars, indentless lists, comments between a key and its block, odd flow
