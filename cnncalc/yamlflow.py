@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from cnncalc.errors import SpecError
-from cnncalc.yamlnodes import COLUMNS, Layout, YList, YMap, entry
+from cnncalc.yamlnodes import COLUMNS, Entry, Layout, YList, YMap, entry
 from cnncalc.yamlrules import (
     MAX_DEPTH,
     MAX_EVENTS,
@@ -60,6 +60,7 @@ new_map, new_list = dict.__new__, list.__new__
 
 
 _Layout = tuple[tuple[str, ...], Layout, list[int], int]
+_Tail = tuple[str, dict[str, Entry], dict[str, Any], int]
 
 
 class NotSimple(Exception):
@@ -102,6 +103,11 @@ class FlowReader:
         self.values = _Values(self.shared)
         self.value_of = self.values.__getitem__
         self.layouts: dict[tuple[Any, ...], _Layout] = {}  # a flat mapping's shape → `layout`
+        # A large spec names each layer first and writes the rest alike (`{name: c7, filters:
+        # 16, kernel: 3}`): a flat mapping's first key, the length of its value and the rest of
+        # its text → its first key kept once, table, keys and values, and events, copied whole
+        # by those written alike (None once SHARED are kept: the texts do not recur)
+        self.tails: dict[tuple[str, int, str], _Tail] | None = {}
         # libyaml's events: stream and document start and end, then a start and an end per
         # collection, an event per list item and two per key and value: 5 + collections +
         # items + 2 × keys in all, counted per collection when it is complete
@@ -143,6 +149,31 @@ class FlowReader:
         inner = flat[1:-1]
         if not inner or "[" in inner:
             return self.flat_map_with_lists(inner, at)
+        tails = self.tails
+        if tails is None:
+            return self.flat_map_split(inner, at)
+        head, _, rest = inner.partition(", ")
+        first, _, token = head.partition(": ")
+        tail = (first, len(token), rest)
+        known = tails.get(tail)
+        if known is None:
+            value = self.flat_map_split(inner, at)
+            if len(tails) < SHARED:
+                tails[tail] = next(iter(value)), value._at, dict(value), 1 + 2 * len(value)
+            else:
+                self.tails = None  # the texts do not recur
+            return value
+        first, table, values, events = known
+        value = new_map(YMap)  # YMap(at, self.file, table), without its __init__ call
+        value._pos, value._file, value._at = at, self.file, table
+        value.update(values)  # (copied whole: the keys in order, with the values of `rest`)
+        value[first] = self.value_of(token)
+        self.events += events
+        return value
+
+    def flat_map_split(self, inner: str, at: int) -> YMap:
+        """The flow mapping `{inner}` at `at` (packed) that `_LINE` found flat, without lists
+        among its values: split into its keys and values."""
         if ", " in inner:
             parts = inner.replace(": ", ", ").split(", ")
             tokens = parts[1::2]

@@ -26,7 +26,7 @@ from cnncalc.cli import app, normalize_argv
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.yamlfast import read_simple_yaml
 from cnncalc.yamlnodes import YList, YMap
-from cnncalc.yamlrules import MAX_EVENTS, MAX_ITEMS
+from cnncalc.yamlrules import MAX_EVENTS, MAX_ITEMS, SHARED
 from cnncalc.yamltree import _build, parse_yaml
 from tests.test_readme import blocks
 
@@ -305,6 +305,14 @@ def test_flat_mappings_written_alike_share_one_position_table() -> None:
     assert third.pos_of("filters") == SourcePos("t.yaml", 3, 29)
     assert tree[1].key_pos["conv"] == SourcePos("t.yaml", 2, 3)
     assert tree[1].pos_of("conv") == second.pos == SourcePos("t.yaml", 2, 9)
+
+
+def test_mappings_alike_but_for_a_later_value_read_as_libyaml_reads_them() -> None:
+    """The first value varies, then a later one: past SHARED texts the reader stops keeping
+    them (`FlowReader.tails`), and reads on alike."""
+    lines = [f"- conv: {{name: c{i % 7}, filters: {i}, kernel: 3}}" for i in range(SHARED + 50)]
+    lines += [f"- conv: {{name: c{i}, filters: 16}}" for i in range(30)]
+    assert check("\n".join(lines) + "\n")
 
 
 def test_characters_left_to_libyaml_are_found_in_ascii_and_other_text() -> None:
