@@ -198,11 +198,12 @@ class FlowReader:
             return YMap(at, self.file)
         value = new_map(YMap)  # YMap(at, self.file, table) below, without its __init__ call
         value._pos, value._file = at, self.file
-        pieces = inner.split(": ")  # `key`, `value, key`, ..., `value`: a list holds no `: `
-        parts = [pieces[0]]
-        for piece in pieces[1:-1]:
-            parts += piece.rpartition(", ")[::2]  # a key holds no `, `
-        parts.append(pieces[-1])
+        parts = inner.split(": ")  # `key`, `value, key`, ..., `value`: a list holds no `: `
+        if len(parts) > 2:
+            pieces, parts = parts, parts[:1]
+            for piece in pieces[1:-1]:
+                parts += piece.rpartition(", ")[::2]  # a key holds no `, `
+            parts.append(pieces[-1])
         tokens = parts[1::2]
         shape = (*parts[::2], *map(len, tokens))
         keys, value._at, offsets, events = self.layouts.get(shape) or self.layout(parts, shape)
