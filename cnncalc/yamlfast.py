@@ -4,8 +4,8 @@ A 100,000-layer spec is ~730,000 libyaml events; making them and handling them o
 `yamltree._build` costs ~1 s. Large specs are lines of a few shapes (`  - conv: {name: c0,
 filters: 16}`, `  - relu`, `input: [32, 32, 16]`), so this reader matches each line with one
 regular expression (runs of list items or of `key: value` lines with a pattern made for their
-indent) and builds the same YMap/YList/scalars with the same positions, resolving scalars
-with the functions both readers share (`yamlrules`).
+indent) and builds the same YMap/YList/scalars with the same positions (the values on a line
+in `yamlflow`), resolving scalars with the functions both readers share (`yamlrules`).
 
 It reads only a strict subset whose meaning is certain: block mappings with plain-name keys,
 block sequences (also indentless under a key), one-line flow collections, plain scalars without

@@ -2,7 +2,8 @@
 
 A large spec's lines hold the same few flow mappings (`{name: c0, filters: 16, kernel: 3}`):
 the keys and where each key and value sits are worked out once per such shape and shared, as
-a `Layout`, by every mapping written alike; only the values are read per line.
+a `Layout`, by every mapping written alike; one alike but for its first value (a layer's name)
+is copied whole from one kept, and only that value is read.
 """
 
 from __future__ import annotations
