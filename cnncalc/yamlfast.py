@@ -123,14 +123,14 @@ class _Reader(FlowReader):
         keyed: dict[str, tuple[str, Layout]] = {}
         item_maps = 0
         value: Any
-        while len(seq) < MAX_ITEMS:
+        at = line * COLUMNS + column
+        for _ in range(MAX_ITEMS - len(seq)):
             found = match(text, index, index + _LINE_LIMIT)
             if found is None:
                 break
-            line += 1
+            at += COLUMNS  # the next line's
             index = found.end()
             key, token, flat_mapping, flat_list = found.groups()
-            at = line * COLUMNS + column
             if key is None:
                 loose = None
                 add(
@@ -153,7 +153,7 @@ class _Reader(FlowReader):
                 item_maps += 1
             add_at(at)
         self.events += 3 * item_maps  # as for the one-key mappings of `document`
-        return index, line, loose
+        return index, at // COLUMNS, loose
 
     def item_table(self, keyed: dict[str, tuple[str, Layout]], key: str) -> tuple[str, Layout]:
         """`key` kept once, and the table of a mapping `- key: value` (for `items`)."""
