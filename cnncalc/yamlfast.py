@@ -107,16 +107,16 @@ class _Reader(FlowReader):
     """One pass over the lines; the open block collections are a stack of indents and values."""
 
     def items(
-        self, seq: YList, index: int, line: int, loose: YMap | None
+        self, seq: YList, indent: int, index: int, line: int, loose: YMap | None
     ) -> tuple[int, int, YMap | None]:
-        """Read on from text[index] (line `line` + 1) the lines of `seq` that `_item_line`
-        matches, the bulk of a large spec, with the least work per line. Return where it
-        stopped, the last line read, and the mapping of the last line if `- key: value`
-        (see `loose` in `document`)."""
+        """Read on from text[index] (line `line` + 1) the lines of `seq` (at `indent`) that
+        `_item_line` matches, the bulk of a large spec, with the least work per line. Return
+        where it stopped, the last line read, and the mapping of the last line if `- key:
+        value` (see `loose` in `document`)."""
         text, file, values = self.text, self.file, self.values
         flat_value, flat_map = self.flat_value, self.flat_map
-        column = column_of(seq) + 2  # of the value or key after `- `
-        match = _item_line(column - 3).match
+        column = indent + 3  # of the value or key after `- `
+        match = _item_line(indent).match
         add, add_at = seq.append, seq._item_at.append
         # each key → the key kept once, and the table of the mappings `- key: value` it
         # starts (key and value counted from the key)
@@ -146,7 +146,7 @@ class _Reader(FlowReader):
                     value = values[token]
                 else:
                     value = self.flat_seq(flat_list, at + len(key) + 2)
-                loose = new_map(YMap)  # YMap(at, file, table), without its __init__ call
+                loose = new_map(YMap)  # YMap(at, file), its table shared, without __init__
                 loose._pos, loose._file, loose._at = at, file, table
                 loose[key] = value
                 add(loose)
@@ -163,13 +163,13 @@ class _Reader(FlowReader):
         keyed[key] = kept, table
         return kept, table
 
-    def keys(self, mapping: YMap, index: int, line: int) -> tuple[int, int]:
-        """Read on from text[index] (line `line` + 1) the lines of `mapping` that `_key_line`
-        matches (fields written in block style, a spec's top level); return where it stopped
-        and the last line read."""
+    def keys(self, mapping: YMap, indent: int, index: int, line: int) -> tuple[int, int]:
+        """Read on from text[index] (line `line` + 1) the lines of `mapping` (at `indent`)
+        that `_key_line` matches (fields written in block style, a spec's top level); return
+        where it stopped and the last line read."""
         text, shared, flat_value = self.text, self.shared, self.flat_value
-        column = column_of(mapping)
-        match = _key_line(column - 1).match
+        column = indent + 1
+        match = _key_line(indent).match
         table, origin = mapping._at, mapping._pos
         while len(mapping) < MAX_ITEMS:
             found = match(text, index, index + _LINE_LIMIT)
@@ -315,9 +315,9 @@ class _Reader(FlowReader):
                 into[key] = value
                 into._at[key] = entry(into._pos, key_at, at)
             if dash is not None:
-                index, line, loose = self.items(seq, index, line, loose)
+                index, line, loose = self.items(seq, indent, index, line, loose)
             else:
-                index, line = self.keys(into, index, line)
+                index, line = self.keys(into, indent, index, line)
         if pending is not None or not opened:
             raise NotSimple
         root = opened[0]

@@ -165,7 +165,7 @@ class FlowReader:
                 self.tails = None  # the texts do not recur
             return value
         first, table, values, events = known
-        value = new_map(YMap)  # YMap(at, self.file, table), without its __init__ call
+        value = new_map(YMap)  # YMap(at, self.file), its table shared, without __init__
         value._pos, value._file, value._at = at, self.file, table
         value.update(values)  # (copied whole: the keys in order, with the values of `rest`)
         value[first] = self.value_of(token)
@@ -184,7 +184,7 @@ class FlowReader:
             tokens = parts[1:]
             shape = (parts[0], len(parts[1]))
         keys, table, _, events = self.layouts.get(shape) or self.layout(parts, shape)
-        value = new_map(YMap)  # YMap(at, self.file, table), without its __init__ call
+        value = new_map(YMap)  # YMap(at, self.file), its table shared, without __init__
         value._pos, value._file, value._at = at, self.file, table
         for key, item in zip(keys, map(self.value_of, tokens), strict=False):
             value[key] = item
@@ -197,7 +197,7 @@ class FlowReader:
         if not inner:
             self.events += 1
             return YMap(at, self.file)
-        value = new_map(YMap)  # YMap(at, self.file, table) below, without its __init__ call
+        value = new_map(YMap)  # YMap(at, self.file), its table shared, without __init__
         value._pos, value._file = at, self.file
         parts = inner.split(": ")  # `key`, `value, key`, ..., `value`: a list holds no `: `
         if len(parts) > 2:

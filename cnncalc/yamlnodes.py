@@ -156,15 +156,15 @@ class ItemPositions(Sequence[SourcePos]):
 
 class YMap(dict[str, Any]):
     """A YAML mapping with the position of itself, each key and each value. The reader gives
-    `pos` packed, with `file`, and may give a shared `Layout` as the table."""
+    `pos` packed, with `file`, and may set a shared `Layout` as the table."""
 
     __slots__ = ("_at", "_file", "_pos")
 
-    def __init__(self, pos: Packed, file: str = "", at: dict[str, Entry] | None = None) -> None:
+    def __init__(self, pos: Packed, file: str = "") -> None:
         # (dict.__init__ is not needed: it starts empty)
         self._pos = pos
         self._file = file if type(pos) is int else pos.file  # type: ignore[union-attr]
-        self._at: dict[str, Entry] = {} if at is None else at  # each key's and value's
+        self._at: dict[str, Entry] = {}  # each key's and its value's position
 
     @property
     def pos(self) -> SourcePos:
