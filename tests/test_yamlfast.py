@@ -63,6 +63,16 @@ def assert_same(fast: Any, ref: Any, path: str = "$") -> None:
         assert fast == ref, (path, fast, ref)
 
 
+def assert_keys_follow(tree: Any) -> None:
+    """Each key of a mapping is written after the mapping starts, and its value after it: the
+    tables count both from the mapping's position (`yamlnodes.entry`)."""
+    if type(tree) is YMap:
+        for key in tree:
+            assert tree.pos[1:] <= tree.key_pos[key][1:] <= tree.value_pos[key][1:], key
+    for item in tree.values() if type(tree) is YMap else tree if type(tree) is YList else ():
+        assert_keys_follow(item)
+
+
 def check(text: str) -> bool:
     """Assert the fast reader agrees with libyaml's path on `text`; True if it read it."""
     fast = read_simple_yaml(text, "t.yaml")
@@ -71,6 +81,7 @@ def check(text: str) -> bool:
     except (yaml.YAMLError, SpecError):
         assert fast is None, f"the fast reader read a text libyaml refuses:\n{text}"
         return False
+    assert_keys_follow(ref)
     if fast is None:
         return False
     assert_same(fast, ref)
@@ -345,7 +356,8 @@ HAND_WRITTEN = [
     "a: {b: c}  # {not: this}\n", "a: [b]  # [x\n", "a: {b: 1}\t\n", "a: {b: [1, 2, ], c: [3]}\n",
     "- a: 1\n-  b: 2\n   c: 3\n", "-  b: 2\n  c: 3\n", "a: 9223372036854775808\n",
     "a: 9223372036854775807\nb: -9223372036854775808\n", "a: 0b" + "1" * 70 + "\n",
-    "a: 0x" + "F" * 17 + "\n",
+    "a: 0x" + "F" * 17 + "\n", "? a\n: 1\n", "&x {a: 1}\n", "a: &y\n  b: 1\nc: *y\n",
+    "- [a: 1, b: 2]\n", "a: !!map\n  b: 1\n", "{? a: 1}\n", "- ? x\n  : y\n", "!!map\n&q\nc: 1\n",
 ]  # fmt: skip
 
 
