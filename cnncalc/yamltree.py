@@ -18,7 +18,7 @@ import yaml
 from cnncalc.errors import SourcePos, SpecError
 from cnncalc.gcpause import gc_paused
 from cnncalc.yamlfast import read_simple_yaml
-from cnncalc.yamlnodes import COLUMNS, YList, YMap, both_at, unpack
+from cnncalc.yamlnodes import COLUMNS, YList, YMap, entry, unpack
 from cnncalc.yamlrules import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -172,7 +172,7 @@ def _build(text: str, file: str) -> Any:
             container._item_at.append(at)
             return
         container[key] = value
-        container._at[key] = both_at(parent.key_at, at)
+        container._at[key] = entry(container._pos, parent.key_at, at)
         parent.key = None
 
     scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
@@ -238,8 +238,9 @@ def _build(text: str, file: str) -> Any:
             tag = event.tag
             if tag is not None and tag != "!":
                 _check_tag(file, event, tag, {STD + ("seq" if is_seq else "map")})
-            collection: YMap | YList = YList(pos) if is_seq else YMap(pos)
-            add(collection, pos.line * COLUMNS + pos.col, 0, 0)  # counted when it closes
+            at = pos.line * COLUMNS + pos.col
+            collection: YMap | YList = YList(at, file) if is_seq else YMap(at, file)
+            add(collection, at, 0, 0)  # counted when it closes
             stack.append(_Open(collection, pos, event.anchor))
         elif kind in ends:
             done = stack.pop()

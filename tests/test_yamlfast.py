@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 
 from cnncalc import yamlfast
 from cnncalc.cli import app, normalize_argv
-from cnncalc.errors import SpecError
+from cnncalc.errors import SourcePos, SpecError
 from cnncalc.yamlfast import read_simple_yaml
 from cnncalc.yamlnodes import YList, YMap
-from cnncalc.yamlrules import MAX_EVENTS, MAX_ITEMS
+from cnncalc.yamlrules import MAX_EVENTS, MAX_ITEMS, SHARED
 from cnncalc.yamltree import _build, parse_yaml
 from tests.test_readme import blocks
 
@@ -63,6 +63,16 @@ def assert_same(fast: Any, ref: Any, path: str = "$") -> None:
         assert fast == ref, (path, fast, ref)
 
 
+def assert_keys_follow(tree: Any) -> None:
+    """Each key of a mapping is written after the mapping starts, and its value after it: the
+    tables count both from the mapping's position (`yamlnodes.entry`)."""
+    if type(tree) is YMap:
+        for key in tree:
+            assert tree.pos[1:] <= tree.key_pos[key][1:] <= tree.value_pos[key][1:], key
+    for item in tree.values() if type(tree) is YMap else tree if type(tree) is YList else ():
+        assert_keys_follow(item)
+
+
 def check(text: str) -> bool:
     """Assert the fast reader agrees with libyaml's path on `text`; True if it read it."""
     fast = read_simple_yaml(text, "t.yaml")
@@ -71,6 +81,7 @@ def check(text: str) -> bool:
     except (yaml.YAMLError, SpecError):
         assert fast is None, f"the fast reader read a text libyaml refuses:\n{text}"
         return False
+    assert_keys_follow(ref)
     if fast is None:
         return False
     assert_same(fast, ref)
@@ -256,6 +267,75 @@ def test_documents_of_the_usual_shapes_take_the_fast_path() -> None:
     assert check(text)
 
 
+# lines of a few shapes: what the shared tables of flat mappings (`yamlflow.layout`) are for
+ALIKE_KEYS = ["name", "filters", "from", "k"]
+ALIKE_VALUES = ["c0", "c1", "c12", "16", "3", "x y", "[a, b]", "[a]", "[]", "[c12, d]", "true"]
+
+
+def alike_line(c: Choices) -> list[str]:
+    """`- kind: {...}` (or `- {...}`), its values drawn so that shapes recur, sometimes with
+    a second key below that reopens the item's mapping."""
+    used = set[str]()
+    pairs = []
+    for _ in range(c.number(0, 3)):
+        name = str(c.pick(ALIKE_KEYS))
+        if name not in used:
+            used.add(name)
+            pairs.append(f"{name}: {c.pick(ALIKE_VALUES)}")
+    flat = "{" + ", ".join(pairs) + "}"
+    lines = [f"- {c.pick(['conv', 'relu', 'add'])}: {flat}" if c.chance(85) else f"- {flat}"]
+    if c.chance(10) and not lines[0].startswith("- {"):
+        lines.append(f"  more: {c.pick(ALIKE_VALUES)}")
+    return lines
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_flat_mappings_written_alike_read_as_libyaml_reads_them(data: st.DataObject) -> None:
+    choices = Choices(
+        lambda options: data.draw(st.sampled_from(options)),
+        lambda low, high: data.draw(st.integers(low, high)),
+    )
+    lines = ["layers:"]
+    for _ in range(choices.number(1, 12)):
+        lines += ["  " + line for line in alike_line(choices)]
+    assert check("\n".join(lines) + "\n")
+
+
+def test_flat_mappings_written_alike_share_one_position_table() -> None:
+    tree = read_simple_yaml(
+        "- conv: {name: a, filters: 16}\n- conv: {name: b, filters: 32}\n"
+        "- conv: {name: cc, filters: 32}\n",
+        "t.yaml",
+    )
+    assert tree is not None
+    first, second, third = (item["conv"] for item in tree)
+    assert first._at is second._at and third._at is not first._at  # `cc` is longer
+    assert tree[1]._at is tree[2]._at  # (the first item is read as the list opens)
+    assert second.pos_of("filters") == SourcePos("t.yaml", 2, 28)
+    assert third.pos_of("filters") == SourcePos("t.yaml", 3, 29)
+    assert tree[1].key_pos["conv"] == SourcePos("t.yaml", 2, 3)
+    assert tree[1].pos_of("conv") == second.pos == SourcePos("t.yaml", 2, 9)
+
+
+def test_mappings_alike_but_for_a_later_value_read_as_libyaml_reads_them() -> None:
+    """The first value varies, then a later one: past SHARED texts the reader stops keeping
+    them (`FlowReader.tails`), and reads on alike."""
+    lines = [f"- conv: {{name: c{i % 7}, filters: {i}, kernel: 3}}" for i in range(SHARED + 50)]
+    lines += [f"- conv: {{name: c{i}, filters: 16}}" for i in range(30)]
+    assert check("\n".join(lines) + "\n")
+
+
+def test_characters_left_to_libyaml_are_found_in_ascii_and_other_text() -> None:
+    outside = {*range(0x00, 0x09 + 1), *range(0x0B, 0x1F + 1), *range(0x7F, 0x9F + 1)}
+    outside |= {0x2028, 0x2029, 0xD800, 0xDFFF, 0xFEFF, 0xFFFE, 0xFFFF}
+    for code in [*range(0x100), 0x2028, 0x2029, 0xD800, 0xDFFF, 0xFEFF, 0xFFFE, 0xFFFF, 0x3000]:
+        for text in (f"a: b{chr(code)}c\n", f"a: é{chr(code)}\n"):
+            assert (read_simple_yaml(text, "t.yaml") is None) >= (code in outside), hex(code)
+    assert read_simple_yaml("a: b\u3000c\n", "t.yaml") == {"a": "b\u3000c"}
+    assert read_simple_yaml("a: b~c\n", "t.yaml") == {"a": "b~c"}
+
+
 # continued plain scalars, indentless lists, comments between a key and its block, odd flow
 # spacing, document markers, YAML 1.1 numbers and booleans, Unicode, characters YAML breaks
 # lines at, integers at and past 64 bits
@@ -276,7 +356,8 @@ HAND_WRITTEN = [
     "a: {b: c}  # {not: this}\n", "a: [b]  # [x\n", "a: {b: 1}\t\n", "a: {b: [1, 2, ], c: [3]}\n",
     "- a: 1\n-  b: 2\n   c: 3\n", "-  b: 2\n  c: 3\n", "a: 9223372036854775808\n",
     "a: 9223372036854775807\nb: -9223372036854775808\n", "a: 0b" + "1" * 70 + "\n",
-    "a: 0x" + "F" * 17 + "\n",
+    "a: 0x" + "F" * 17 + "\n", "? a\n: 1\n", "&x {a: 1}\n", "a: &y\n  b: 1\nc: *y\n",
+    "- [a: 1, b: 2]\n", "a: !!map\n  b: 1\n", "{? a: 1}\n", "- ? x\n  : y\n", "!!map\n&q\nc: 1\n",
 ]  # fmt: skip
 
 
