@@ -119,8 +119,8 @@ def _base_columns(report: Report, kind_drop: int) -> list[Col]:
 def _input_shape_column(report: Report, drop: int) -> Col:
     if report.all_layers:  # a layer's input shapes: its class's list, shared
         net = report.network
-        classes = report.by_row(net.classes)
-        shapes = _once(list(map(net.class_inputs.__getitem__, classes)), tuple)
+        per_class = {index: net.input_shapes(node) for index, node in net.class_layers.items()}
+        shapes = _once(list(map(per_class.__getitem__, report.by_row(net.classes))), tuple)
     else:
         shapes = [row.input_shapes for row in report.layers]
     return Col(Column("Input shape", wrap=True, drop=drop), _once(shapes, _shapes_text), "")
