@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from cnncalc.errors import SpecError
 from cnncalc.layers import fmt_shape
+from cnncalc.render.columns import Col, table_of
 from cnncalc.render.tabular import MISSING, Column, Tabular
-from cnncalc.render.views import Col, _base_columns, _shape_column, _table, memory_view
+from cnncalc.render.views import _base_columns, _shape_column, memory_view
 from cnncalc.report import Report
 from cnncalc.units import fmt_pair, human_bytes, num
 
@@ -46,7 +47,7 @@ def training_view(report: Report) -> Tabular:
         column("Weight grad", "weight_grad", drop=2),
         column("Training", "total"),
     ]
-    table = _table("training FLOPs", report, columns)
+    table = table_of("training FLOPs", report, columns)
     table.notes += [
         f"training {num(totals.total)} FLOPs = forward {num(totals.forward)} + backward "
         f"{num(totals.backward)} (input gradients {num(totals.input_grad)}, weight gradients "

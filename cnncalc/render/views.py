@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache, partial
+from collections.abc import Callable, Hashable
+from functools import partial
 from itertools import compress, repeat
 from operator import (
     add,
@@ -26,83 +25,33 @@ from cnncalc.layers.base import Window
 from cnncalc.passes.flops import CONVENTIONS
 from cnncalc.passes.receptive_field import Pair, ReceptiveField
 from cnncalc.passes.window_cache import window_memo
+from cnncalc.render.columns import (
+    Col,
+    each,
+    inputs_cells,
+    names,
+    num_text,
+    once,
+    once_all,
+    pair_text,
+    shape_text,
+    shapes_text,
+    share,
+    table_of,
+)
 from cnncalc.render.safe import visible
 from cnncalc.render.tabular import MISSING, Column, Tabular
 from cnncalc.report import LayerReport, Report
-from cnncalc.units import fmt_pair, human_bytes, num
+from cnncalc.units import human_bytes, num
 
 T = TypeVar("T")
 H = TypeVar("H", bound=Hashable)
 R = TypeVar("R")
 
-# a long network repeats a few shapes and fields: each is formatted once
-_shape_text = lru_cache(maxsize=4096)(fmt_shape)
-_pair_text = lru_cache(maxsize=4096)(fmt_pair)
-_num_text = lru_cache(maxsize=4096)(num)
-
 
 def rf_cell(rf: ReceptiveField | None) -> str:
     """`212/32`: size over stride; `—` for flat outputs."""
     return MISSING if rf is None else _size_over_stride([rf])[0]
-
-
-def _names(report: Report) -> list[str]:
-    if report.all_layers:
-        return report.node_names
-    return [row.name for row in report.layers]
-
-
-def _inputs_cells(report: Report) -> list[str]:
-    """`from` shown only where the graph is not a plain chain (built in C: 100,000 rows)."""
-    rows = report.layers
-    if report.all_layers:
-        inputs = list(map(attrgetter("node.inputs"), rows))
-    else:
-        inputs = [row.inputs for row in rows]
-    previous = zip(["input", *_names(report)[:-1]])  # 1-tuples: (the row before's name,)
-    chain_like = map(eq, inputs, previous)
-    return list(map(getitem, zip(map(", ".join, inputs), repeat("")), chain_like))
-
-
-@lru_cache(maxsize=4096)  # a long network repeats a few counts
-def _share(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else MISSING
-
-
-@lru_cache(maxsize=4096)
-def _shapes_text(shapes: tuple[Shape, ...]) -> str:
-    return " + ".join(map(_shape_text, shapes))
-
-
-@dataclass(frozen=True)
-class Col:
-    """A column of a per-layer table: its header, every row's cell, and its total."""
-
-    column: Column
-    cells: list[str]
-    total: str = ""
-
-
-def _each(report: Report, attribute: str, show: Callable[[H], str]) -> list[str]:
-    """`show` of each row's `attribute` (a dotted path to a count or a shape, read in C),
-    called once per distinct value: a long network repeats a few."""
-    values = list(map(attrgetter(attribute), report.layers))
-    made = {value: show(value) for value in set(values)}
-    return list(map(made.__getitem__, values))
-
-
-def _table(title: str, report: Report, columns: list[Col]) -> Tabular:
-    table = Tabular(f"{report.name} — {title}", [c.column for c in columns])
-    rows = report.layers
-    # column by column: C loops
-    table.rows = list(map(list, zip(*(c.cells for c in columns), strict=True)))
-    outputs = set(report.network.output_names)  # marked when the spec lists `outputs`
-    if outputs and columns[0].column.name:
-        for cells, row in zip(table.rows, rows, strict=True):
-            if row.block is None and row.node.name in outputs:
-                cells[0] += " (output)"
-    table.totals = [c.total for c in columns]
-    return table
 
 
 def _base_columns(report: Report, kind_drop: int) -> list[Col]:
@@ -111,7 +60,7 @@ def _base_columns(report: Report, kind_drop: int) -> list[Col]:
     else:
         kinds = [row.kind for row in report.layers]
     return [
-        Col(Column("Layer", name=True), _names(report), "Total"),
+        Col(Column("Layer", name=True), names(report), "Total"),
         Col(Column("Kind", drop=kind_drop), kinds, ""),
     ]
 
@@ -120,24 +69,24 @@ def _input_shape_column(report: Report, drop: int) -> Col:
     if report.all_layers:  # a layer's input shapes: its class's list, shared
         net = report.network
         per_class = {index: net.input_shapes(node) for index, node in net.class_layers.items()}
-        shapes = _once(list(map(per_class.__getitem__, report.by_row(net.classes))), tuple)
+        shapes = once(list(map(per_class.__getitem__, report.by_row(net.classes))), tuple)
     else:
         shapes = [row.input_shapes for row in report.layers]
-    return Col(Column("Input shape", wrap=True, drop=drop), _once(shapes, _shapes_text), "")
+    return Col(Column("Input shape", wrap=True, drop=drop), once(shapes, shapes_text), "")
 
 
 def _shape_column(report: Report, drop: int) -> Col:
-    cells = _each(report, "output_shape", _shape_text)
+    cells = each(report, "output_shape", shape_text)
     return Col(Column("Output shape", drop=drop), cells, "")
 
 
 def _count_column(report: Report, column: Column, count: str, total: str) -> Col:
     """A count (`counts.params`, `memory.activation_bytes`, …) with thousands separators."""
-    return Col(column, _each(report, count, _num_text), total)
+    return Col(column, each(report, count, num_text), total)
 
 
 def _share_column(report: Report, column: Column, count: str, whole: int) -> Col:
-    return Col(column, _each(report, count, partial(_share, whole=whole)))
+    return Col(column, each(report, count, partial(share, whole=whole)))
 
 
 def _footer(report: Report) -> str:
@@ -189,7 +138,7 @@ def params_view(report: Report) -> Tabular:
     if t.buffers:
         buffers = Column("Buffers", True, drop=1)
         columns.append(_count_column(report, buffers, "counts.buffers", num(t.buffers)))
-    table = _table("parameters", report, columns)
+    table = table_of("parameters", report, columns)
     table.notes.append(_footer(report))
     return table
 
@@ -210,7 +159,7 @@ def flops_view(report: Report) -> Tabular:
         *_flops_columns(report),
         _share_column(report, Column("Share", True, drop=1), "multiplies.flops", report.flops),
     ]
-    table = _table("multiply counts", report, columns)
+    table = table_of("multiply counts", report, columns)
     convention = CONVENTIONS[report.convention]
     table.notes += [
         _multiplies(report),
@@ -227,7 +176,7 @@ def _pair_texts(pairs: list[Pair]) -> list[str]:
     ints = map(is_, map(type, firsts), repeat(int))
     alike = map(eq, map(countOf, pairs, firsts), map(len, pairs))
     for index in compress(range(len(pairs)), map(not_, map(and_, ints, alike))):
-        texts[index] = _pair_text(pairs[index])
+        texts[index] = pair_text(pairs[index])
     return texts
 
 
@@ -294,7 +243,7 @@ def _window_cells(window: Window | None) -> tuple[str, str, str, str]:
     if window.whole_input:
         return "global", "", "", ""
     parts = window.kernel, window.stride, window.pad_before, window.dilation
-    kernel, stride, pad, dilation = map(_pair_text, parts)
+    kernel, stride, pad, dilation = map(pair_text, parts)
     return kernel, stride, pad, dilation
 
 
@@ -330,7 +279,7 @@ def rf_view(report: Report) -> Tabular:
         *_base_columns(report, 7),
         _shape_column(report, 6),
         *_split(
-            _once(windows, _window_cells),
+            once(windows, _window_cells),
             [
                 Column("Kernel", True, drop=3),
                 Column("Stride", True, drop=3),
@@ -339,7 +288,7 @@ def rf_view(report: Report) -> Tabular:
             ],
         ),
         *_split(
-            _once_all(
+            once_all(
                 fields,
                 partial(_present, make=partial(_field_cells, largest=largest), none=_NO_FIELD),
             ),
@@ -350,9 +299,9 @@ def rf_view(report: Report) -> Tabular:
                 Column("Growth", drop=8),
             ],
         ),
-        Col(Column("Note", wrap=True, drop=2), _once_all(seen, partial(_rf_notes, extent=extent))),
+        Col(Column("Note", wrap=True, drop=2), once_all(seen, partial(_rf_notes, extent=extent))),
     ]
-    table = _table("receptive field", report, columns)
+    table = table_of("receptive field", report, columns)
     table.totals = None
     table.notes.append(
         "kernel, stride, pad (top, left), dilation: the layer's window; RF size and stride in "
@@ -377,7 +326,7 @@ def memory_view(report: Report) -> Tabular:
             num(m.activation_bytes),
         ),
     ]
-    table = _table(f"memory (batch {m.options.batch}, {m.options.dtype})", report, columns)
+    table = table_of(f"memory (batch {m.options.batch}, {m.options.dtype})", report, columns)
     table.notes += [
         f"param memory {human_bytes(m.param_bytes)} · buffers {human_bytes(m.buffer_bytes)} · "
         f"input {human_bytes(m.input_bytes)} · activations {human_bytes(m.activation_bytes)}",
@@ -388,25 +337,6 @@ def memory_view(report: Report) -> Tabular:
         f"{human_bytes(m.optimizer_bytes)}, input and all activations",
     ]
     return table
-
-
-def _once(values: Sequence[T], show: Callable[[T], R]) -> list[R]:
-    """`show(value)` for each value, called once per object: rows share them (a layer
-    keeping its input's field, as an activation does; layers of one class, their window)."""
-    return _once_all(values, partial(_mapped, show))
-
-
-def _mapped(show: Callable[[T], R], values: list[T]) -> list[R]:
-    return list(map(show, values))
-
-
-def _once_all(values: Sequence[T], show_all: Callable[[list[T]], list[R]]) -> list[R]:
-    """Each value's part of `show_all(the distinct objects)` (by id: `values` keeps every
-    object alive); the rows themselves are walked in C."""
-    ids = list(map(id, values))
-    distinct = dict(zip(ids, values, strict=True))
-    made = dict(zip(distinct, show_all(list(distinct.values())), strict=True))
-    return list(map(made.__getitem__, ids))
 
 
 def _summary_rf(fields: list[ReceptiveField], extent: tuple[int, ...]) -> list[str]:
@@ -422,7 +352,7 @@ def summary_view(report: Report, wide: bool = False) -> Tabular:
     columns = _base_columns(report, 6)
     if wide:
         columns += [
-            Col(Column("From", wrap=True, drop=9), _inputs_cells(report), ""),
+            Col(Column("From", wrap=True, drop=9), inputs_cells(report), ""),
             _input_shape_column(report, 8),
         ]
     columns += [
@@ -446,7 +376,7 @@ def summary_view(report: Report, wide: bool = False) -> Tabular:
         ]
     else:
         columns += _flops_columns(report, drop=1)[-1:]
-    rf_cells = _once_all(
+    rf_cells = once_all(
         report.row_fields(),
         partial(_present, make=partial(_summary_rf, extent=extent), none=MISSING),
     )
@@ -460,7 +390,7 @@ def summary_view(report: Report, wide: bool = False) -> Tabular:
                 num(report.memory.activation_bytes),
             )
         )
-    table = _table("summary", report, columns)
+    table = table_of("summary", report, columns)
     m = report.memory
     table.notes += [
         _footer(report),
