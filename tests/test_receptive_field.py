@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -207,3 +208,26 @@ layers:
         "whole input",
     ]
     assert rows["g"]["Kernel"] == "global" and rows["o"]["RF size"] == "—"
+
+
+@pytest.mark.parametrize("shape", [(100, 4), (4, 10, 10, 1)])
+def test_rf_note_after_an_opaque_layer_in_1d_and_3d(shape: tuple[int, ...]) -> None:
+    """A 1-D or 3-D tensor after an opaque layer has an unknown field, not the whole input."""
+    from cnncalc.render.views import rf_view
+    from cnncalc.report import analyze
+
+    measured = [*(d - 2 for d in shape[:-1]), 2]
+    text = f"""
+layers:
+  - conv: {{name: c, filters: 2, kernel: 3}}
+  - opaque: {{name: o, output_shape: {measured}, params: 0, op: Foo}}
+  - relu: {{name: r}}
+  - flatten: {{name: f}}
+"""
+    table = rf_view(analyze(cnncalc.load(text, input_shape=shape)))
+    notes = {cells[0]: cells[-1] for cells in table.rows}
+    assert [notes[n] for n in ("o", "r", "f")] == [
+        "unknown (opaque layer)",
+        "unknown (opaque layer)",
+        "whole input",
+    ]

@@ -210,7 +210,7 @@ def _field_cells(fields: list[ReceptiveField], largest: float) -> list[tuple[str
 
 def _rf_notes(seen: list[ReceptiveField | Shape], extent: tuple[int, ...]) -> list[str]:
     """For each row's field, or where it has none, its output shape: a flat output sees
-    everything; a spatial one comes after an opaque layer."""
+    everything; a spatial one (1-D, 2-D or 3-D) comes after an opaque layer."""
     fields = [s for s in seen if isinstance(s, ReceptiveField)]
     covers = map(ReceptiveField.covers, fields, repeat(extent))
     aligned = map(attrgetter("aligned"), fields)
@@ -219,7 +219,7 @@ def _rf_notes(seen: list[ReceptiveField | Shape], extent: tuple[int, ...]) -> li
         next(notes)
         if isinstance(s, ReceptiveField)
         else "whole input"
-        if len(s) != 3
+        if len(s) < 2
         else "unknown (opaque layer)"
         for s in seen
     ]
