@@ -33,12 +33,12 @@ MODELS = [
 ]
 
 
-def _leaves(model: Any) -> list[Any]:
+def leaves(model: Any) -> list[Any]:
     """Every layer but the inputs, inside nested models too."""
     found = []
     for layer in model.layers:
         if hasattr(layer, "layers"):
-            found += _leaves(layer)
+            found += leaves(layer)
         elif type(layer).__name__ != "InputLayer":
             found.append(layer)
     return found
@@ -65,7 +65,7 @@ def check(keras: Any, name: str, size: int, folder: Path) -> str:
     counted = totals.params + totals.buffers
     shapes = [
         layer.name
-        for layer in _leaves(model)
+        for layer in leaves(model)
         if layer.name in net.shapes and net.shapes[layer.name] != tuple(layer.output.shape[1:])
     ]
     params = "params ok" if counted == model.count_params() else f"params {counted:,} ≠ keras"

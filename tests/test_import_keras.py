@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from bench.keras_import import leaves  # (the bench walks the models as these tests do)
 from cnncalc import analyze
 from cnncalc.cli import app
 from cnncalc.io.importer import import_model
@@ -26,17 +27,6 @@ def keras() -> Any:
     return pytest.importorskip("keras")
 
 
-def _leaves(model: Any) -> list[Any]:
-    """Every layer, inside nested models too, but the inputs."""
-    found = []
-    for layer in model.layers:
-        if hasattr(layer, "layers"):
-            found += _leaves(layer)
-        elif type(layer).__name__ != "InputLayer":
-            found.append(layer)
-    return found
-
-
 def _import_like_keras(keras: Any, model: Any, tmp_path: Path, **options: Any) -> Any:
     """Import `model` saved as .keras; params + buffers and every shape as Keras has them."""
     path = tmp_path / "m.keras"
@@ -44,7 +34,7 @@ def _import_like_keras(keras: Any, model: Any, tmp_path: Path, **options: Any) -
     net = import_model(str(path), **options).network
     totals = analyze(net).totals
     assert totals.params + totals.buffers == model.count_params()
-    for layer in _leaves(model):
+    for layer in leaves(model):
         if layer.name in net.shapes:
             assert net.shapes[layer.name] == tuple(layer.output.shape[1:]), layer.name
     return net
