@@ -139,6 +139,8 @@ def _rescaling(c: dict[str, Any], shape: Shape) -> tuple[str, Fields]:
 def with_number(cls: str, layer: dict[str, Any]) -> Fields | None:
     """The `scale` fields of an op layer on one tensor and a number (`x + 3.0`, `x * 0.5`,
     `x - 1`, `1 - x`, `x / 6`), or None."""
+    if cls not in ("Add", "Multiply", "Subtract", "Divide", "TrueDivide"):
+        return None
     found = tensor_and_number(layer.get("inbound_nodes"))
     if found is None:
         return None

@@ -43,7 +43,7 @@ def read_keras(path: Path, allow_unsupported: bool, input_shape: Shape | None = 
     try:
         outputs = _read_model(imported, config, inputs, allow_unsupported, pos, 0)
     except RecursionError:  # a hostile config: lists nested ~1,000 deep in a layer's call
-        raise SpecError("the Keras config is nested too deeply", pos) from None
+        raise SpecError("the Keras model config is nested too deeply", pos) from None
     imported.check_supported(allow_unsupported)
     imported.set_outputs([] if sequential else outputs)
     return imported
